@@ -1,0 +1,35 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "chatkeep/timestamp.hpp"
+
+namespace chatkeep {
+
+// Every model object keeps the members chatkeep does not model in `extra` (Stream puts custom
+// fields at the root of users, channels, messages, reactions, members and attachments), together
+// with explicit JSON nulls of modelled fields, so that encoding what was decoded gives the same
+// JSON document. When a modelled field is set, it takes precedence over `extra`.
+//
+// Optional fields are std::optional because "absent" and "false" or "empty" differ on the wire.
+
+struct User {
+  std::string id;  // required
+  std::optional<std::string> name;
+  std::optional<std::string> image;
+  std::optional<std::string> role;
+  std::optional<std::string> language;
+  std::optional<Timestamp> created_at;
+  std::optional<Timestamp> updated_at;
+  std::optional<Timestamp> last_active;
+  std::optional<bool> online;
+  std::optional<bool> banned;
+  std::optional<std::vector<std::string>> teams;
+  boost::json::object extra;
+};
+
+}  // namespace chatkeep
