@@ -60,6 +60,7 @@ boost::json::value to_json(const Member& v);
 boost::json::value to_json(const Read& v);
 boost::json::value to_json(const Event& v);
 boost::json::value to_json(const SortOption& v);
+boost::json::value to_json(const Sort& v);
 boost::json::value to_json(const MessagePagination& v);
 boost::json::value to_json(const Pagination& v);
 boost::json::value to_json(const QueryChannelsRequest& v);

@@ -61,4 +61,8 @@ CHATKEEP_CODEC(QueryChannelsRequest)
 
 #undef CHATKEEP_CODEC
 
+boost::json::value to_json(const Sort& v) {
+  return model::write(v);
+}
+
 }  // namespace chatkeep

@@ -1,0 +1,265 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <future>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "chatkeep/channel.hpp"
+#include "chatkeep/channel_state.hpp"
+#include "chatkeep/error.hpp"
+#include "chatkeep/member.hpp"
+#include "chatkeep/message.hpp"
+#include "chatkeep/own_user.hpp"
+#include "chatkeep/query.hpp"
+#include "chatkeep/timestamp.hpp"
+#include "chatkeep/user.hpp"
+
+namespace chatkeep {
+
+// Where store calls run: on the thread that makes them, or all on one dedicated store thread.
+enum class ConnectionMode { regular, background };
+
+// A message being written and not yet sent: one per channel, and one per thread (parent_id).
+struct Draft {
+  std::string cid;
+  std::optional<std::string> parent_id;
+  Message message;
+  Timestamp created_at;
+};
+
+// An action the user took that the server has not confirmed yet (DESIGN.md, "The outbox").
+enum class OutboxKind {
+  send_message,
+  update_message,
+  delete_message,
+  send_reaction,
+  delete_reaction,
+  mark_read
+};
+enum class OutboxState { queued, sending, failed };
+
+struct OutboxEntry {
+  std::int64_t id = 0;  // assigned by the store, increasing in the order the actions were made
+  OutboxKind kind = OutboxKind::send_message;
+  std::string cid;
+  std::string message_id;       // the message acted on; empty for a mark_read of the channel
+  boost::json::object payload;  // what to send
+  OutboxState state = OutboxState::queued;
+  std::int64_t attempts = 0;
+  std::optional<std::string> error;  // why it failed, when state is failed
+  Timestamp created_at;
+  std::optional<Timestamp> next_attempt_at;
+};
+
+std::string_view to_string(OutboxKind kind);
+std::string_view to_string(OutboxState state);
+
+// What the connected user last heard about themself: the own user of the last health.check, with
+// the unread totals that later events replaced.
+struct ConnectionInfo {
+  OwnUser own_user;
+};
+
+// The write side of the store: typed mutations, applied as one batch in one transaction.
+// Objects that name a user (messages, members, reads, reactions, channels' created_by) also
+// record that user once in the users table; a bare {"id": ...} reference never overwrites what is
+// known of a user.
+
+struct UpsertUsers {
+  std::vector<User> users;
+};
+struct UpsertChannels {
+  std::vector<Channel> channels;
+};
+// Messages need created_at, and a cid unless `cid` names their channel. A channel that is not
+// stored yet is created as a stub from its cid. Upserting a message leaves its reactions alone.
+struct UpsertMessages {
+  std::optional<std::string> cid;
+  std::vector<Message> messages;
+};
+struct UpsertMembers {
+  std::string cid;
+  std::vector<Member> members;
+};
+struct DeleteMembers {
+  std::string cid;
+  std::vector<std::string> user_ids;
+};
+struct UpsertReads {
+  std::string cid;
+  std::vector<Read> reads;
+};
+// Reactions need message_id and user_id (or user); those of messages not stored are skipped.
+struct UpsertReactions {
+  std::vector<Reaction> reactions;
+};
+struct DeleteReaction {
+  std::string message_id;
+  std::string user_id;
+  std::string type;
+};
+// The user's reactions to the message become exactly `reactions` (enforce_unique, and the
+// authoritative own_reactions of a query).
+struct ReplaceReactions {
+  std::string message_id;
+  std::string user_id;
+  std::vector<Reaction> reactions;
+};
+struct UpsertDrafts {
+  std::vector<Draft> drafts;
+};
+struct DeleteDraft {
+  std::string cid;
+  std::optional<std::string> parent_id;
+};
+// Hard: the rows go (with their reactions). Soft: the messages stay, marked type "deleted" with
+// deleted_at.
+struct DeleteMessages {
+  struct ByIds {
+    std::vector<std::string> ids;
+  };
+  struct ByChannels {
+    std::vector<std::string> cids;
+  };
+  struct ByUser {
+    std::string user_id;
+    std::optional<std::string> cid;  // all channels when absent
+  };
+  std::variant<ByIds, ByChannels, ByUser> which;
+  bool hard = true;
+  Timestamp deleted_at;  // for soft deletes
+};
+// Removes the channel's messages created before `before`, or all of them.
+struct TruncateChannel {
+  std::string cid;
+  std::optional<Timestamp> before;
+};
+// Removes channels with their messages, members, reads, drafts and cached-query entries.
+struct DeleteChannels {
+  std::vector<std::string> cids;
+};
+// Records that the query (filter, sort) answered with `cids` in this order, replacing what was
+// cached for it, or appending to it (the next page).
+struct SaveChannelQuery {
+  Filter filter;
+  Sort sort;
+  std::vector<std::string> cids;
+  bool append = false;
+};
+struct SetConnectionInfo {
+  ConnectionInfo info;
+};
+// New unread totals from an event; absent ones are left as they are.
+struct SetUnreadCounts {
+  std::optional<std::int64_t> total_unread_count;
+  std::optional<std::int64_t> unread_channels;
+  std::optional<std::int64_t> unread_count;
+};
+struct SetLastSyncAt {
+  Timestamp last_sync_at;
+};
+struct AddOutboxEntry {
+  OutboxEntry entry;  // id is ignored: the store assigns it
+};
+struct UpdateOutboxEntry {
+  std::int64_t id = 0;
+  OutboxState state = OutboxState::queued;
+  std::int64_t attempts = 0;
+  std::optional<std::string> error;
+  std::optional<Timestamp> next_attempt_at;
+  std::optional<boost::json::object> payload;  // rewrites what will be sent, when set
+};
+struct RemoveOutboxEntry {
+  std::int64_t id = 0;
+};
+
+using Mutation =
+    std::variant<UpsertUsers, UpsertChannels, UpsertMessages, UpsertMembers, DeleteMembers,
+                 UpsertReads, UpsertReactions, DeleteReaction, ReplaceReactions, UpsertDrafts,
+                 DeleteDraft, DeleteMessages, TruncateChannel, DeleteChannels, SaveChannelQuery,
+                 SetConnectionInfo, SetUnreadCounts, SetLastSyncAt, AddOutboxEntry,
+                 UpdateOutboxEntry, RemoveOutboxEntry>;
+using Batch = std::vector<Mutation>;
+
+struct ApplyResult {
+  std::vector<std::int64_t> outbox_ids;  // of the batch's AddOutboxEntry mutations, in order
+};
+
+// What a flush removed that the server has not seen.
+struct FlushResult {
+  std::int64_t discarded_outbox_entries = 0;
+};
+
+// The persistence extension point: an app may implement it over any storage, as with Stream's
+// SDK; SqlitePersistenceClient is the official implementation.
+//
+// Contract: every failure is a ChatError. apply() is all or nothing. Reads see every batch applied
+// before them. Methods other than connect() fail with ErrorCode::invalid_state while disconnected.
+// Calls may come from several threads; an implementation serialises them as it needs to.
+class ChatPersistenceClient {
+ public:
+  virtual ~ChatPersistenceClient() = default;
+
+  // Opens (creating if needed) the user's store. Connecting again as the same user is harmless;
+  // as another user while connected is an error.
+  virtual void connect(const std::string& user_id) = 0;
+  // Closes the store, first deleting everything in it when `flush` is true.
+  virtual FlushResult disconnect(bool flush) = 0;
+  // Deletes every row, outbox included, and leaves the store open and usable.
+  virtual FlushResult flush() = 0;
+  virtual bool is_connected() = 0;
+  virtual std::optional<std::string> user_id() = 0;
+
+  virtual std::optional<ConnectionInfo> connection_info() = 0;
+  // The /sync checkpoint.
+  virtual std::optional<Timestamp> last_sync_at() = 0;
+
+  // Cached channels, most recent message first.
+  virtual std::vector<std::string> channel_cids(std::size_t limit) = 0;
+  virtual std::optional<Channel> channel(const std::string& cid) = 0;
+  // The channel with a page of its messages (replies shown in the channel included), its pinned
+  // messages, members, the connected user's membership and reads; nullopt if not cached.
+  virtual std::optional<ChannelState> channel_state(const std::string& cid,
+                                                    const MessagePagination& messages) = 0;
+  // Pages are in ascending (created_at, id) order. With no cursor: the latest `limit` (25 by
+  // default); id_lt/id_lte: the `limit` before the cursor; id_gt/id_gte: the `limit` after it;
+  // id_around: a window of `limit` around it. A cursor that is not stored gives an empty page.
+  virtual std::vector<Message> messages(const std::string& cid, const MessagePagination& page) = 0;
+  virtual std::vector<Message> pinned_messages(const std::string& cid,
+                                               const MessagePagination& page) = 0;
+  virtual std::vector<Message> replies(const std::string& parent_id,
+                                       const MessagePagination& page) = 0;
+  virtual std::optional<Message> message(const std::string& id) = 0;
+  virtual std::vector<Member> members(const std::string& cid) = 0;
+  virtual std::vector<Read> reads(const std::string& cid) = 0;
+  // The channels a saved query answered with, ordered by the query's sort on what is cached now
+  // (the server's order breaks ties), each with its latest `message_limit` messages; nullopt if the
+  // query was never saved.
+  virtual std::optional<std::vector<ChannelState>> query_channels(const Filter& filter,
+                                                                  const Sort& sort,
+                                                                  std::size_t offset,
+                                                                  std::size_t limit,
+                                                                  std::size_t message_limit) = 0;
+  virtual std::optional<Draft> draft(const std::string& cid,
+                                     const std::optional<std::string>& parent_id) = 0;
+  // Outbox entries with id > after_id, oldest first.
+  virtual std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) = 0;
+
+  virtual ApplyResult apply(const Batch& batch) = 0;
+
+  // apply(), for callers that must not wait on the disk: the future is ready once the batch is
+  // committed. Runs at once here; background mode queues it.
+  virtual std::future<ApplyResult> apply_async(Batch batch);
+
+  // Shorthands for one-mutation batches.
+  void set_connection_info(ConnectionInfo info);
+  void set_last_sync_at(Timestamp last_sync_at);
+};
+
+}  // namespace chatkeep

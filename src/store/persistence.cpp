@@ -1,0 +1,53 @@
+#include "chatkeep/persistence.hpp"
+
+namespace chatkeep {
+
+std::string_view to_string(OutboxKind kind) {
+  switch (kind) {
+    case OutboxKind::send_message:
+      return "send_message";
+    case OutboxKind::update_message:
+      return "update_message";
+    case OutboxKind::delete_message:
+      return "delete_message";
+    case OutboxKind::send_reaction:
+      return "send_reaction";
+    case OutboxKind::delete_reaction:
+      return "delete_reaction";
+    case OutboxKind::mark_read:
+      return "mark_read";
+  }
+  return "";
+}
+
+std::string_view to_string(OutboxState state) {
+  switch (state) {
+    case OutboxState::queued:
+      return "queued";
+    case OutboxState::sending:
+      return "sending";
+    case OutboxState::failed:
+      return "failed";
+  }
+  return "";
+}
+
+std::future<ApplyResult> ChatPersistenceClient::apply_async(Batch batch) {
+  std::promise<ApplyResult> done;
+  try {
+    done.set_value(apply(batch));
+  } catch (...) {
+    done.set_exception(std::current_exception());
+  }
+  return done.get_future();
+}
+
+void ChatPersistenceClient::set_connection_info(ConnectionInfo info) {
+  apply({SetConnectionInfo{std::move(info)}});
+}
+
+void ChatPersistenceClient::set_last_sync_at(Timestamp last_sync_at) {
+  apply({SetLastSyncAt{last_sync_at}});
+}
+
+}  // namespace chatkeep

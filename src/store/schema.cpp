@@ -1,0 +1,152 @@
+#include "store/schema.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+
+#include "chatkeep/error.hpp"
+
+namespace chatkeep::store {
+namespace {
+
+// Forward-only migrations; migration i takes a database from version i to i + 1. Never edit one
+// that has shipped: add the next.
+//
+// Layout rules: the columns that reads filter or sort on are real, indexed columns; the rest of an
+// object is its JSON (`data`), without what the columns and joins restore (ids, users). Times
+// used for ordering are microseconds since the epoch. Users are stored once and joined.
+// The outbox and the connection state are local-only: nothing cascades into them.
+constexpr std::array<const char*, 1> kMigrations = {
+    R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY NOT NULL,
+  data TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE channels (
+  cid TEXT PRIMARY KEY NOT NULL,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created_by_id TEXT,
+  created_at INTEGER,
+  updated_at INTEGER,
+  last_message_at INTEGER,
+  member_count INTEGER,
+  data TEXT NOT NULL
+);
+CREATE INDEX channels_by_last_message ON channels (last_message_at);
+
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY NOT NULL,
+  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  user_id TEXT,
+  parent_id TEXT,
+  show_in_channel INTEGER NOT NULL DEFAULT 0,
+  pinned INTEGER NOT NULL DEFAULT 0,
+  in_channel INTEGER GENERATED ALWAYS AS (parent_id IS NULL OR show_in_channel) VIRTUAL,
+  data TEXT NOT NULL
+);
+CREATE INDEX messages_by_channel ON messages (cid, in_channel, created_at, id);
+CREATE INDEX messages_by_parent ON messages (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
+CREATE INDEX messages_pinned ON messages (cid, created_at, id) WHERE pinned = 1;
+CREATE INDEX messages_by_user ON messages (user_id);
+
+CREATE TABLE reactions (
+  message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (message_id, user_id, type)
+) WITHOUT ROWID;
+
+CREATE TABLE members (
+  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  created_at INTEGER,
+  data TEXT NOT NULL,
+  PRIMARY KEY (cid, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE reads (
+  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (cid, user_id)
+) WITHOUT ROWID;
+
+CREATE TABLE drafts (
+  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  parent_id TEXT NOT NULL,  -- '' for the channel's own draft
+  data TEXT NOT NULL,
+  PRIMARY KEY (cid, parent_id)
+) WITHOUT ROWID;
+
+CREATE TABLE saved_queries (
+  query_key TEXT PRIMARY KEY NOT NULL,  -- canonical filter and sort
+  filter TEXT NOT NULL,
+  sort TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE channel_queries (
+  query_key TEXT NOT NULL REFERENCES saved_queries (query_key) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  PRIMARY KEY (query_key, position)
+) WITHOUT ROWID;
+CREATE INDEX channel_queries_by_cid ON channel_queries (cid);
+
+CREATE TABLE connection_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  own_user TEXT,
+  total_unread_count INTEGER,
+  unread_channels INTEGER,
+  unread_count INTEGER,
+  last_sync_at TEXT
+);
+
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  cid TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER
+);
+CREATE INDEX outbox_by_channel ON outbox (cid, id);
+)sql",
+};
+
+}  // namespace
+
+int schema_version() {
+  return static_cast<int>(kMigrations.size());
+}
+
+void check_version(Database& db) {
+  const auto version = db.integer("PRAGMA user_version");
+  if (version > schema_version()) {
+    throw ChatError(
+        ErrorCode::storage,
+        fmt::format("the database has schema version {}, newer than this chatkeep's {}; "
+                    "open it with a newer chatkeep",
+                    version, schema_version()));
+  }
+}
+
+void migrate(Database& db) {
+  check_version(db);
+  const auto version = db.integer("PRAGMA user_version");
+  for (auto v = static_cast<std::size_t>(version); v < kMigrations.size(); ++v) {
+    Transaction transaction(db);
+    db.exec(kMigrations[v]);
+    db.exec(fmt::format("PRAGMA user_version = {}", v + 1));
+    transaction.commit();
+  }
+}
+
+}  // namespace chatkeep::store

@@ -1,0 +1,916 @@
+#include "store/sqlite_store.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <boost/json/serialize.hpp>
+
+#include "chatkeep/json.hpp"
+#include "log/logger.hpp"
+#include "store/schema.hpp"
+
+namespace chatkeep::store {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::int64_t kDefaultPageSize = 25;
+
+// --- JSON rows -------------------------------------------------------------------------------
+
+// An object's JSON without the members its row keeps elsewhere (columns, other tables).
+std::string data_without(json::value value, std::initializer_list<std::string_view> keys) {
+  json::object& object = value.as_object();
+  for (auto key : keys)
+    object.erase(key);
+  return json::serialize(object);
+}
+
+json::object parse_row(std::string_view data) {
+  json::value value = parse_json(data);
+  if (!value.is_object()) throw ChatError(ErrorCode::storage, "a stored row is not a JSON object");
+  return std::move(value.as_object());
+}
+
+// A user as stored: its id first, then what is known of it (nothing when only referenced).
+json::object user_object(std::string_view id, std::optional<std::string_view> data) {
+  json::object user;
+  user.emplace("id", id);
+  if (data) {
+    for (auto& member : parse_row(*data))
+      user.insert_or_assign(member.key(), member.value());
+  }
+  return user;
+}
+
+std::optional<std::string_view> optional_text(const Query& row, int column) {
+  if (row.is_null(column)) return std::nullopt;
+  return row.text(column);
+}
+
+std::optional<std::int64_t> micros(const std::optional<Timestamp>& t) {
+  if (!t || t->is_never()) return std::nullopt;
+  return t->unix_micros();
+}
+
+// "{type}:{id}" split at the first colon.
+std::pair<std::string, std::string> split_cid(const std::string& cid) {
+  auto colon = cid.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == cid.size()) {
+    throw ChatError(ErrorCode::input, fmt::format("invalid cid '{}': expected type:id", cid));
+  }
+  return {cid.substr(0, colon), cid.substr(colon + 1)};
+}
+
+OutboxKind parse_kind(std::string_view text) {
+  for (auto kind :
+       {OutboxKind::send_message, OutboxKind::update_message, OutboxKind::delete_message,
+        OutboxKind::send_reaction, OutboxKind::delete_reaction, OutboxKind::mark_read}) {
+    if (to_string(kind) == text) return kind;
+  }
+  throw ChatError(ErrorCode::storage, fmt::format("unknown outbox kind '{}'", text));
+}
+
+OutboxState parse_state(std::string_view text) {
+  for (auto state : {OutboxState::queued, OutboxState::sending, OutboxState::failed}) {
+    if (to_string(state) == text) return state;
+  }
+  throw ChatError(ErrorCode::storage, fmt::format("unknown outbox state '{}'", text));
+}
+
+std::string query_key(const Filter& filter, const Sort& sort) {
+  return filter.canonical() + "\n" + canonical_json(to_json(sort));
+}
+
+// The ORDER BY of a cached query: its sort fields that the channels table holds, then the
+// position the server gave.
+std::string order_by(const Sort& sort) {
+  std::string order;
+  const Sort effective = sort.empty() ? Sort{{.field = "last_updated"}} : sort;
+  for (const auto& option : effective) {
+    std::string_view column;
+    if (option.field == "last_message_at")
+      column = "c.last_message_at";
+    else if (option.field == "created_at")
+      column = "c.created_at";
+    else if (option.field == "updated_at")
+      column = "c.updated_at";
+    else if (option.field == "member_count")
+      column = "c.member_count";
+    else if (option.field == "last_updated") {
+      column =
+          "COALESCE(MAX(c.last_message_at, c.updated_at), c.last_message_at, c.updated_at, "
+          "c.created_at)";
+    } else
+      continue;  // a field only the server can sort on: keep its order
+    order += fmt::format("{} {}, ", column,
+                         option.direction == SortDirection::ascending ? "ASC" : "DESC");
+  }
+  return order + "q.position ASC";
+}
+
+// --- writes ----------------------------------------------------------------------------------
+
+// Applies the mutations of one batch inside the caller's transaction.
+class Writer {
+ public:
+  Writer(Database& db, ApplyResult& result) : db_(db), result_(result) {}
+
+  void operator()(const UpsertUsers& m) {
+    for (const auto& user : m.users)
+      upsert_user(user);
+  }
+
+  void operator()(const UpsertChannels& m) {
+    for (const auto& channel : m.channels) {
+      split_cid(channel.cid);
+      if (channel.created_by) upsert_user(*channel.created_by);
+      db_.query(R"(INSERT INTO channels (cid, type, id, created_by_id, created_at, updated_at,
+                     last_message_at, member_count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                   ON CONFLICT (cid) DO UPDATE SET type = excluded.type, id = excluded.id,
+                     created_by_id = excluded.created_by_id, created_at = excluded.created_at,
+                     updated_at = excluded.updated_at, last_message_at = excluded.last_message_at,
+                     member_count = excluded.member_count, data = excluded.data)")
+          .bind(1, channel.cid)
+          .bind(2, channel.type)
+          .bind(3, channel.id)
+          .bind(4, channel.created_by ? std::optional(channel.created_by->id) : std::nullopt)
+          .bind(5, micros(channel.created_at))
+          .bind(6, micros(channel.updated_at))
+          .bind(7, micros(channel.last_message_at))
+          .bind(8, channel.member_count)
+          .bind(9, data_without(to_json(channel), {"cid", "id", "type", "created_by"}))
+          .run();
+    }
+  }
+
+  void operator()(const UpsertMessages& m) {
+    for (const auto& message : m.messages) {
+      const std::string& cid = message.cid ? *message.cid : m.cid.value_or(std::string());
+      if (cid.empty()) {
+        throw ChatError(ErrorCode::input, fmt::format("message {}: cid required", message.id));
+      }
+      if (message.cid && m.cid && *message.cid != *m.cid) {
+        throw ChatError(ErrorCode::input,
+                        fmt::format("message {}: cid {} is not {}", message.id, cid, *m.cid));
+      }
+      if (!message.created_at) {
+        throw ChatError(ErrorCode::input,
+                        fmt::format("message {}: created_at required", message.id));
+      }
+      ensure_channel(cid);
+      if (message.user) upsert_user(*message.user);
+      db_.query(R"(INSERT INTO messages (id, cid, created_at, user_id, parent_id, show_in_channel,
+                     pinned, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                   ON CONFLICT (id) DO UPDATE SET cid = excluded.cid,
+                     created_at = excluded.created_at, user_id = excluded.user_id,
+                     parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
+                     pinned = excluded.pinned, data = excluded.data)")
+          .bind(1, message.id)
+          .bind(2, cid)
+          .bind(3, message.created_at->unix_micros())
+          .bind(4, message.user ? std::optional(message.user->id) : std::nullopt)
+          .bind(5, message.parent_id)
+          .bind(6, std::int64_t{message.show_in_channel.value_or(false)})
+          .bind(7, std::int64_t{message.pinned.value_or(false)})
+          .bind(8, data_without(to_json(message), {"id", "cid", "user", "own_reactions"}))
+          .run();
+    }
+  }
+
+  void operator()(const UpsertMembers& m) {
+    ensure_channel(m.cid);
+    for (const auto& member : m.members) {
+      if (member.user) upsert_user(*member.user);
+      db_.query(R"(INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)
+                   ON CONFLICT (cid, user_id) DO UPDATE SET created_at = excluded.created_at,
+                     data = excluded.data)")
+          .bind(1, m.cid)
+          .bind(2, member.id())
+          .bind(3, micros(member.created_at))
+          .bind(4, data_without(to_json(member), {"user_id", "user"}))
+          .run();
+    }
+  }
+
+  void operator()(const DeleteMembers& m) {
+    for (const auto& user_id : m.user_ids) {
+      db_.query("DELETE FROM members WHERE cid = ?1 AND user_id = ?2")
+          .bind(1, m.cid)
+          .bind(2, user_id)
+          .run();
+    }
+  }
+
+  void operator()(const UpsertReads& m) {
+    ensure_channel(m.cid);
+    for (const auto& read : m.reads) {
+      upsert_user(read.user);
+      db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
+                   ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
+          .bind(1, m.cid)
+          .bind(2, read.user.id)
+          .bind(3, data_without(to_json(read), {"user"}))
+          .run();
+    }
+  }
+
+  void operator()(const UpsertReactions& m) {
+    for (const auto& reaction : m.reactions)
+      upsert_reaction(reaction, std::nullopt, std::nullopt);
+  }
+
+  void operator()(const DeleteReaction& m) {
+    db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND type = ?3")
+        .bind(1, m.message_id)
+        .bind(2, m.user_id)
+        .bind(3, m.type)
+        .run();
+  }
+
+  void operator()(const ReplaceReactions& m) {
+    db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2")
+        .bind(1, m.message_id)
+        .bind(2, m.user_id)
+        .run();
+    for (const auto& reaction : m.reactions)
+      upsert_reaction(reaction, m.message_id, m.user_id);
+  }
+
+  void operator()(const UpsertDrafts& m) {
+    for (const auto& draft : m.drafts) {
+      ensure_channel(draft.cid);
+      json::object data{{"message", to_json(draft.message)},
+                        {"created_at", draft.created_at.to_string()}};
+      db_.query(R"(INSERT INTO drafts (cid, parent_id, data) VALUES (?1, ?2, ?3)
+                   ON CONFLICT (cid, parent_id) DO UPDATE SET data = excluded.data)")
+          .bind(1, draft.cid)
+          .bind(2, draft.parent_id.value_or(""))
+          .bind(3, json::serialize(data))
+          .run();
+    }
+  }
+
+  void operator()(const DeleteDraft& m) {
+    db_.query("DELETE FROM drafts WHERE cid = ?1 AND parent_id = ?2")
+        .bind(1, m.cid)
+        .bind(2, m.parent_id.value_or(""))
+        .run();
+  }
+
+  void operator()(const DeleteMessages& m) {
+    // One statement per selector and kind of delete; soft deletes keep the row and its reactions.
+    const std::string deleted_at = m.deleted_at.to_string();
+    auto run = [&](std::string_view hard_sql, std::string_view soft_sql, auto&& bind_selector) {
+      if (m.hard) {
+        bind_selector(db_.query(hard_sql)).run();
+      } else {
+        bind_selector(db_.query(soft_sql)).bind(9, deleted_at).run();
+      }
+    };
+    if (const auto* by_ids = std::get_if<DeleteMessages::ByIds>(&m.which)) {
+      for (const auto& id : by_ids->ids) {
+        run("DELETE FROM messages WHERE id = ?1",
+            R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+               WHERE id = ?1)",
+            [&](Query q) {
+              q.bind(1, id);
+              return q;
+            });
+      }
+    } else if (const auto* by_channels = std::get_if<DeleteMessages::ByChannels>(&m.which)) {
+      for (const auto& cid : by_channels->cids) {
+        run("DELETE FROM messages WHERE cid = ?1",
+            R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+               WHERE cid = ?1)",
+            [&](Query q) {
+              q.bind(1, cid);
+              return q;
+            });
+      }
+    } else {
+      const auto& by_user = std::get<DeleteMessages::ByUser>(m.which);
+      run("DELETE FROM messages WHERE user_id = ?1 AND (?2 IS NULL OR cid = ?2)",
+          R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+             WHERE user_id = ?1 AND (?2 IS NULL OR cid = ?2))",
+          [&](Query q) {
+            q.bind(1, by_user.user_id).bind(2, by_user.cid);
+            return q;
+          });
+    }
+  }
+
+  void operator()(const TruncateChannel& m) {
+    if (m.before) {
+      db_.query("DELETE FROM messages WHERE cid = ?1 AND created_at < ?2")
+          .bind(1, m.cid)
+          .bind(2, m.before->unix_micros())
+          .run();
+    } else {
+      db_.query("DELETE FROM messages WHERE cid = ?1").bind(1, m.cid).run();
+    }
+  }
+
+  void operator()(const DeleteChannels& m) {
+    for (const auto& cid : m.cids) {
+      db_.query("DELETE FROM channels WHERE cid = ?1").bind(1, cid).run();
+    }
+  }
+
+  void operator()(const SaveChannelQuery& m) {
+    const std::string key = query_key(m.filter, m.sort);
+    db_.query(R"(INSERT INTO saved_queries (query_key, filter, sort) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (query_key) DO NOTHING)")
+        .bind(1, key)
+        .bind(2, m.filter.canonical())
+        .bind(3, canonical_json(to_json(m.sort)))
+        .run();
+    std::int64_t position = 0;
+    if (m.append) {
+      auto q = db_.query(
+          "SELECT COALESCE(MAX(position) + 1, 0) FROM channel_queries WHERE query_key = ?1");
+      q.bind(1, key);
+      if (q.next()) position = q.integer(0);
+    } else {
+      db_.query("DELETE FROM channel_queries WHERE query_key = ?1").bind(1, key).run();
+    }
+    for (const auto& cid : m.cids) {
+      ensure_channel(cid);
+      // A cid already in the query (pages can overlap) keeps its first place.
+      db_.query(R"(INSERT INTO channel_queries (query_key, position, cid) SELECT ?1, ?2, ?3
+                   WHERE NOT EXISTS (SELECT 1 FROM channel_queries
+                                     WHERE cid = ?3 AND query_key = ?1))")
+          .bind(1, key)
+          .bind(2, position)
+          .bind(3, cid)
+          .run();
+      position += db_.changes();
+    }
+  }
+
+  void operator()(const SetConnectionInfo& m) {
+    const OwnUser& me = m.info.own_user;
+    db_.query(R"(INSERT INTO connection_state (id, own_user, total_unread_count, unread_channels,
+                   unread_count) VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET own_user = excluded.own_user,
+                   total_unread_count = excluded.total_unread_count,
+                   unread_channels = excluded.unread_channels,
+                   unread_count = excluded.unread_count)")
+        .bind(1, json::serialize(to_json(me)))
+        .bind(2, me.total_unread_count)
+        .bind(3, me.unread_channels)
+        .bind(4, me.unread_count)
+        .run();
+  }
+
+  void operator()(const SetUnreadCounts& m) {
+    db_.query(
+           R"(INSERT INTO connection_state (id, total_unread_count, unread_channels, unread_count)
+                   VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET
+                   total_unread_count = COALESCE(excluded.total_unread_count, total_unread_count),
+                   unread_channels = COALESCE(excluded.unread_channels, unread_channels),
+                   unread_count = COALESCE(excluded.unread_count, unread_count))")
+        .bind(1, m.total_unread_count)
+        .bind(2, m.unread_channels)
+        .bind(3, m.unread_count)
+        .run();
+  }
+
+  void operator()(const SetLastSyncAt& m) {
+    // An upsert: the checkpoint must stick even when nothing else is stored (after a flush).
+    db_.query(R"(INSERT INTO connection_state (id, last_sync_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at)")
+        .bind(1, m.last_sync_at.to_string())
+        .run();
+  }
+
+  void operator()(const AddOutboxEntry& m) {
+    const OutboxEntry& e = m.entry;
+    split_cid(e.cid);
+    db_.query(R"(INSERT INTO outbox (kind, cid, message_id, payload, state, attempts, error,
+                   created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))")
+        .bind(1, to_string(e.kind))
+        .bind(2, e.cid)
+        .bind(3, e.message_id)
+        .bind(4, json::serialize(e.payload))
+        .bind(5, to_string(e.state))
+        .bind(6, e.attempts)
+        .bind(7, e.error)
+        .bind(8, e.created_at.unix_micros())
+        .bind(9, micros(e.next_attempt_at))
+        .run();
+    result_.outbox_ids.push_back(db_.last_insert_rowid());
+  }
+
+  void operator()(const UpdateOutboxEntry& m) {
+    // An entry already removed (discarded while in flight) is no error.
+    db_.query(R"(UPDATE outbox SET state = ?2, attempts = ?3, error = ?4, next_attempt_at = ?5,
+                   payload = COALESCE(?6, payload) WHERE id = ?1)")
+        .bind(1, m.id)
+        .bind(2, to_string(m.state))
+        .bind(3, m.attempts)
+        .bind(4, m.error)
+        .bind(5, micros(m.next_attempt_at))
+        .bind(6, m.payload ? std::optional(json::serialize(*m.payload)) : std::nullopt)
+        .run();
+  }
+
+  void operator()(const RemoveOutboxEntry& m) {
+    db_.query("DELETE FROM outbox WHERE id = ?1").bind(1, m.id).run();
+  }
+
+ private:
+  // A bare {"id"} reference adds the user if unknown but never replaces what is known of it;
+  // an unchanged user is not rewritten.
+  void upsert_user(const User& user) {
+    if (user.id.empty()) throw ChatError(ErrorCode::input, "user id is empty");
+    std::string data = data_without(to_json(user), {"id"});
+    if (!users_written_.insert(user.id + '\n' + data).second) return;
+    if (data == "{}") {
+      db_.query("INSERT INTO users (id, data) VALUES (?1, '{}') ON CONFLICT (id) DO NOTHING")
+          .bind(1, user.id)
+          .run();
+      return;
+    }
+    db_.query(R"(INSERT INTO users (id, data) VALUES (?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data
+                 WHERE data IS NOT excluded.data)")
+        .bind(1, user.id)
+        .bind(2, data)
+        .run();
+  }
+
+  // Rows that name a channel need the channel's row; a stub stands in until the channel arrives.
+  void ensure_channel(const std::string& cid) {
+    if (channels_known_.count(cid)) return;
+    auto [type, id] = split_cid(cid);
+    db_.query(R"(INSERT INTO channels (cid, type, id, data) VALUES (?1, ?2, ?3, '{}')
+                 ON CONFLICT (cid) DO NOTHING)")
+        .bind(1, cid)
+        .bind(2, type)
+        .bind(3, id)
+        .run();
+    channels_known_.insert(cid);
+  }
+
+  void upsert_reaction(const Reaction& reaction, const std::optional<std::string>& message_id,
+                       const std::optional<std::string>& user_id) {
+    const std::string mid = message_id ? *message_id : reaction.message_id.value_or("");
+    const std::string uid = user_id            ? *user_id
+                            : reaction.user_id ? *reaction.user_id
+                            : reaction.user    ? reaction.user->id
+                                               : "";
+    if (mid.empty() || uid.empty()) {
+      throw ChatError(ErrorCode::input,
+                      fmt::format("reaction {}: message_id and user_id required", reaction.type));
+    }
+    if (reaction.user) {
+      if (reaction.user->id != uid) {
+        throw ChatError(ErrorCode::input,
+                        fmt::format("reaction {}: user.id does not match user_id", reaction.type));
+      }
+      upsert_user(*reaction.user);
+    }
+    db_.query(R"(INSERT INTO reactions (message_id, user_id, type, data)
+                   SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?1)
+                 ON CONFLICT (message_id, user_id, type) DO UPDATE SET data = excluded.data)")
+        .bind(1, mid)
+        .bind(2, uid)
+        .bind(3, reaction.type)
+        .bind(4, data_without(to_json(reaction), {"message_id", "user_id", "type", "user"}))
+        .run();
+  }
+
+  Database& db_;
+  ApplyResult& result_;
+  std::unordered_set<std::string> users_written_;
+  std::unordered_set<std::string> channels_known_;
+};
+
+void ensure_private_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw ChatError(ErrorCode::storage,
+                    fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+// --- lifecycle -----------------------------------------------------------------------------
+
+SqliteStore::SqliteStore(SqlitePersistenceOptions options)
+    : options_(std::move(options)), log_(log::make_logger("store", options_.log)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+Database& SqliteStore::db() {
+  if (!db_) throw ChatError(ErrorCode::invalid_state, "the store is not connected");
+  return *db_;
+}
+
+void SqliteStore::connect(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  if (db_) {
+    if (user_id == user_id_) return;
+    throw ChatError(ErrorCode::invalid_state,
+                    fmt::format("the store is connected as another user; disconnect first"));
+  }
+  std::filesystem::path directory = options_.directory.empty()
+                                        ? SqlitePersistenceClient::default_directory()
+                                        : options_.directory;
+  std::filesystem::path path = SqlitePersistenceClient::database_path(directory, user_id);
+  std::error_code ec;
+  if (std::filesystem::create_directories(directory, ec)) {
+    std::filesystem::permissions(directory, std::filesystem::perms::owner_all, ec);
+  }
+  if (ec) {
+    throw ChatError(ErrorCode::storage,
+                    fmt::format("cannot create {}: {}", directory.string(), ec.message()));
+  }
+  // SQLite gives the WAL and shared-memory files the database file's mode.
+  ensure_private_file(path);
+  auto db = std::make_unique<Database>(path, false);
+  if (log_->should_log(spdlog::level::trace)) {
+    db->trace([log = log_](std::string_view sql) { log->trace("sql: {}", sql); });
+  }
+  // Check the version before anything writes: a newer database is left exactly as it is.
+  check_version(*db);
+  db->exec("PRAGMA busy_timeout = 5000");
+  db->exec("PRAGMA journal_mode = WAL");
+  const char* synchronous = options_.synchronous == Synchronous::off      ? "OFF"
+                            : options_.synchronous == Synchronous::normal ? "NORMAL"
+                                                                          : "FULL";
+  db->exec(fmt::format("PRAGMA synchronous = {}", synchronous));
+  db->exec("PRAGMA foreign_keys = ON");
+  db->exec("PRAGMA temp_store = MEMORY");
+  db->exec("PRAGMA journal_size_limit = 8388608");
+  migrate(*db);
+  log_->info("connected {} ({})", user_id, path.string());
+  db_ = std::move(db);
+  user_id_ = user_id;
+}
+
+FlushResult SqliteStore::disconnect(bool flush) {
+  std::lock_guard lock(mutex_);
+  FlushResult result;
+  if (!db_) return result;
+  if (flush) result = flush_locked();
+  db_.reset();
+  user_id_.clear();
+  return result;
+}
+
+FlushResult SqliteStore::flush() {
+  std::lock_guard lock(mutex_);
+  return flush_locked();
+}
+
+FlushResult SqliteStore::flush_locked() {
+  Database& database = db();
+  Transaction transaction(database);
+  FlushResult result{.discarded_outbox_entries = database.integer("SELECT COUNT(*) FROM outbox")};
+  database.exec(R"(DELETE FROM reactions; DELETE FROM messages; DELETE FROM members;
+                   DELETE FROM reads; DELETE FROM drafts; DELETE FROM channel_queries;
+                   DELETE FROM saved_queries; DELETE FROM channels; DELETE FROM users;
+                   DELETE FROM connection_state; DELETE FROM outbox;)");
+  transaction.commit();
+  log_->info("flushed; {} outbox entries discarded", result.discarded_outbox_entries);
+  return result;
+}
+
+bool SqliteStore::is_connected() {
+  std::lock_guard lock(mutex_);
+  return db_ != nullptr;
+}
+
+std::optional<std::string> SqliteStore::user_id() {
+  std::lock_guard lock(mutex_);
+  if (!db_) return std::nullopt;
+  return user_id_;
+}
+
+ApplyResult SqliteStore::apply(const Batch& batch) {
+  std::lock_guard lock(mutex_);
+  Database& database = db();
+  ApplyResult result;
+  Transaction transaction(database);
+  Writer writer(database, result);
+  for (const auto& mutation : batch)
+    std::visit(writer, mutation);
+  transaction.commit();
+  return result;
+}
+
+// --- reads ---------------------------------------------------------------------------------
+
+std::optional<ConnectionInfo> SqliteStore::connection_info() {
+  std::lock_guard lock(mutex_);
+  auto q = db().query(R"(SELECT own_user, total_unread_count, unread_channels, unread_count
+                         FROM connection_state WHERE id = 1)");
+  if (!q.next() || q.is_null(0)) return std::nullopt;
+  ConnectionInfo info{.own_user = from_json<OwnUser>(parse_row(q.text(0)))};
+  if (!q.is_null(1)) info.own_user.total_unread_count = q.integer(1);
+  if (!q.is_null(2)) info.own_user.unread_channels = q.integer(2);
+  if (!q.is_null(3)) info.own_user.unread_count = q.integer(3);
+  return info;
+}
+
+std::optional<Timestamp> SqliteStore::last_sync_at() {
+  std::lock_guard lock(mutex_);
+  auto q = db().query("SELECT last_sync_at FROM connection_state WHERE id = 1");
+  if (!q.next() || q.is_null(0)) return std::nullopt;
+  return Timestamp::parse(q.text(0));
+}
+
+std::vector<std::string> SqliteStore::channel_cids(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto q = db().query("SELECT cid FROM channels ORDER BY last_message_at DESC, cid DESC LIMIT ?1");
+  q.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<std::string> cids;
+  while (q.next())
+    cids.emplace_back(q.text(0));
+  return cids;
+}
+
+std::optional<Channel> SqliteStore::channel(const std::string& cid) {
+  std::lock_guard lock(mutex_);
+  return channel_locked(cid);
+}
+
+std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
+  auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data, u.data
+                         FROM channels c LEFT JOIN users u ON u.id = c.created_by_id
+                         WHERE c.cid = ?1)");
+  q.bind(1, cid);
+  if (!q.next()) return std::nullopt;
+  json::object object = parse_row(q.text(4));
+  object.insert_or_assign("cid", q.text(0));
+  object.insert_or_assign("type", q.text(1));
+  object.insert_or_assign("id", q.text(2));
+  if (!q.is_null(3))
+    object.insert_or_assign("created_by", user_object(q.text(3), optional_text(q, 5)));
+  return from_json<Channel>(object);
+}
+
+Message SqliteStore::message_from_row(const Query& row) {
+  json::object object = parse_row(row.text(3));
+  object.insert_or_assign("id", row.text(0));
+  object.insert_or_assign("cid", row.text(1));
+  if (!row.is_null(2))
+    object.insert_or_assign("user", user_object(row.text(2), optional_text(row, 4)));
+  json::array own;
+  auto q = db_->query(R"(SELECT r.type, r.data, u.data FROM reactions r
+                         LEFT JOIN users u ON u.id = r.user_id
+                         WHERE r.message_id = ?1 AND r.user_id = ?2)");
+  q.bind(1, row.text(0)).bind(2, user_id_);
+  while (q.next()) {
+    json::object reaction = parse_row(q.text(1));
+    reaction.insert_or_assign("message_id", row.text(0));
+    reaction.insert_or_assign("user_id", user_id_);
+    reaction.insert_or_assign("type", q.text(0));
+    reaction.insert_or_assign("user", user_object(user_id_, optional_text(q, 2)));
+    own.push_back(std::move(reaction));
+  }
+  object.insert_or_assign("own_reactions", std::move(own));
+  return from_json<Message>(object);
+}
+
+std::vector<Message> SqliteStore::messages(const std::string& cid, const MessagePagination& page) {
+  std::lock_guard lock(mutex_);
+  return page_locked(Scope::channel, cid, page);
+}
+
+std::vector<Message> SqliteStore::pinned_messages(const std::string& cid,
+                                                  const MessagePagination& page) {
+  std::lock_guard lock(mutex_);
+  return page_locked(Scope::pinned, cid, page);
+}
+
+std::vector<Message> SqliteStore::replies(const std::string& parent_id,
+                                          const MessagePagination& page) {
+  std::lock_guard lock(mutex_);
+  return page_locked(Scope::thread, parent_id, page);
+}
+
+std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& key,
+                                              const MessagePagination& page) {
+  Database& database = db();
+  const std::int64_t limit = page.limit.value_or(kDefaultPageSize);
+  if (limit <= 0) return {};
+
+  // A cursor is the (created_at, id) of the message it names; an unknown one matches nothing.
+  struct Bound {
+    std::int64_t created_at;
+    std::string id;
+    bool inclusive;
+  };
+  auto resolve = [&](const std::optional<std::string>& id,
+                     bool inclusive) -> std::optional<std::optional<Bound>> {
+    if (!id) return std::optional<Bound>();
+    auto q = database.query("SELECT created_at FROM messages WHERE id = ?1");
+    q.bind(1, *id);
+    if (!q.next()) return std::nullopt;
+    return std::optional<Bound>(Bound{q.integer(0), *id, inclusive});
+  };
+
+  auto run = [&](const std::optional<Bound>& lower, const std::optional<Bound>& upper,
+                 bool ascending, std::int64_t n) {
+    std::string sql =
+        "SELECT m.id, m.cid, m.user_id, m.data, u.data FROM messages m "
+        "LEFT JOIN users u ON u.id = m.user_id WHERE ";
+    sql += scope == Scope::channel  ? "m.cid = ?1 AND m.in_channel = 1"
+           : scope == Scope::pinned ? "m.cid = ?1 AND m.pinned = 1"
+                                    : "m.parent_id = ?1";
+    if (lower)
+      sql += lower->inclusive ? " AND (m.created_at, m.id) >= (?2, ?3)"
+                              : " AND (m.created_at, m.id) > (?2, ?3)";
+    if (upper)
+      sql += upper->inclusive ? " AND (m.created_at, m.id) <= (?4, ?5)"
+                              : " AND (m.created_at, m.id) < (?4, ?5)";
+    sql += ascending ? " ORDER BY m.created_at ASC, m.id ASC LIMIT ?6"
+                     : " ORDER BY m.created_at DESC, m.id DESC LIMIT ?6";
+    auto q = database.query(sql);
+    q.bind(1, key).bind(6, n);
+    if (lower) q.bind(2, lower->created_at).bind(3, lower->id);
+    if (upper) q.bind(4, upper->created_at).bind(5, upper->id);
+    std::vector<Message> rows;
+    while (q.next())
+      rows.push_back(message_from_row(q));
+    if (!ascending) std::reverse(rows.begin(), rows.end());
+    return rows;
+  };
+
+  if (page.id_around) {
+    auto before = resolve(page.id_around, false);
+    if (!before) return {};
+    auto from = resolve(page.id_around, true);
+    std::vector<Message> older = run(std::nullopt, *before, false, limit);
+    std::vector<Message> newer = run(*from, std::nullopt, true, limit);  // the cursor and after
+    const auto k = static_cast<std::size_t>(limit);
+    std::size_t take_older = std::min(older.size(), (k - 1) / 2);
+    const std::size_t take_newer = std::min(newer.size(), k - take_older);
+    take_older = std::min(older.size(), k - take_newer);
+    std::vector<Message> window(
+        std::make_move_iterator(older.end() - static_cast<long>(take_older)),
+        std::make_move_iterator(older.end()));
+    window.insert(window.end(), std::make_move_iterator(newer.begin()),
+                  std::make_move_iterator(newer.begin() + static_cast<long>(take_newer)));
+    return window;
+  }
+
+  auto lower = page.id_gte ? resolve(page.id_gte, true) : resolve(page.id_gt, false);
+  auto upper = page.id_lte ? resolve(page.id_lte, true) : resolve(page.id_lt, false);
+  if (!lower || !upper) return {};
+  // Only a lower bound: the first page after it. Otherwise the last page before the upper bound.
+  const bool ascending = lower->has_value() && !upper->has_value();
+  return run(*lower, *upper, ascending, limit);
+}
+
+std::optional<Message> SqliteStore::message(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto q = db().query(R"(SELECT m.id, m.cid, m.user_id, m.data, u.data FROM messages m
+                         LEFT JOIN users u ON u.id = m.user_id WHERE m.id = ?1)");
+  q.bind(1, id);
+  if (!q.next()) return std::nullopt;
+  return message_from_row(q);
+}
+
+std::vector<Member> SqliteStore::members(const std::string& cid) {
+  std::lock_guard lock(mutex_);
+  return members_locked(cid);
+}
+
+std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
+  auto q = db().query(R"(SELECT m.user_id, m.data, u.data FROM members m
+                         LEFT JOIN users u ON u.id = m.user_id
+                         WHERE m.cid = ?1 ORDER BY m.created_at, m.user_id)");
+  q.bind(1, cid);
+  std::vector<Member> members;
+  while (q.next()) {
+    json::object object = parse_row(q.text(1));
+    object.insert_or_assign("user_id", q.text(0));
+    object.insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
+    members.push_back(from_json<Member>(object));
+  }
+  return members;
+}
+
+std::vector<Read> SqliteStore::reads(const std::string& cid) {
+  std::lock_guard lock(mutex_);
+  return reads_locked(cid);
+}
+
+std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
+  auto q = db().query(R"(SELECT r.user_id, r.data, u.data FROM reads r
+                         LEFT JOIN users u ON u.id = r.user_id
+                         WHERE r.cid = ?1 ORDER BY r.user_id)");
+  q.bind(1, cid);
+  std::vector<Read> reads;
+  while (q.next()) {
+    json::object object = parse_row(q.text(1));
+    object.insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
+    reads.push_back(from_json<Read>(object));
+  }
+  return reads;
+}
+
+std::optional<ChannelState> SqliteStore::channel_state(const std::string& cid,
+                                                       const MessagePagination& page) {
+  std::lock_guard lock(mutex_);
+  return channel_state_locked(cid, page);
+}
+
+std::optional<ChannelState> SqliteStore::channel_state_locked(const std::string& cid,
+                                                              const MessagePagination& page) {
+  std::optional<Channel> channel = channel_locked(cid);
+  if (!channel) return std::nullopt;
+  ChannelState state{.channel = std::move(*channel)};
+  state.messages = page_locked(Scope::channel, cid, page);
+  state.pinned_messages = page_locked(Scope::pinned, cid, {});
+  state.members = members_locked(cid);
+  for (const auto& member : *state.members) {
+    if (member.id() == user_id_) state.membership = member;
+  }
+  state.read = reads_locked(cid);
+  return state;
+}
+
+std::optional<std::vector<ChannelState>> SqliteStore::query_channels(const Filter& filter,
+                                                                     const Sort& sort,
+                                                                     std::size_t offset,
+                                                                     std::size_t limit,
+                                                                     std::size_t message_limit) {
+  std::lock_guard lock(mutex_);
+  Database& database = db();
+  const std::string key = query_key(filter, sort);
+  {
+    auto saved = database.query("SELECT 1 FROM saved_queries WHERE query_key = ?1");
+    saved.bind(1, key);
+    if (!saved.next()) return std::nullopt;
+  }
+  std::vector<std::string> cids;
+  {
+    auto q = database.query(
+        "SELECT q.cid FROM channel_queries q JOIN channels c ON c.cid = q.cid "
+        "WHERE q.query_key = ?1 ORDER BY " +
+        order_by(sort) + " LIMIT ?2 OFFSET ?3");
+    q.bind(1, key)
+        .bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)))
+        .bind(3, static_cast<std::int64_t>(std::min<std::size_t>(offset, INT64_MAX)));
+    while (q.next())
+      cids.emplace_back(q.text(0));
+  }
+  std::vector<ChannelState> states;
+  states.reserve(cids.size());
+  MessagePagination page{.limit = static_cast<std::int64_t>(message_limit)};
+  for (const auto& cid : cids) {
+    if (auto state = channel_state_locked(cid, page)) states.push_back(std::move(*state));
+  }
+  return states;
+}
+
+std::optional<Draft> SqliteStore::draft(const std::string& cid,
+                                        const std::optional<std::string>& parent_id) {
+  std::lock_guard lock(mutex_);
+  auto q = db().query("SELECT data FROM drafts WHERE cid = ?1 AND parent_id = ?2");
+  q.bind(1, cid).bind(2, parent_id.value_or(""));
+  if (!q.next()) return std::nullopt;
+  json::object data = parse_row(q.text(0));
+  auto created_at = Timestamp::parse(data.at("created_at").as_string());
+  return Draft{.cid = cid,
+               .parent_id = parent_id,
+               .message = from_json<Message>(data.at("message")),
+               .created_at = created_at.value_or(Timestamp())};
+}
+
+std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto q = db().query(R"(SELECT id, kind, cid, message_id, payload, state, attempts, error,
+                           created_at, next_attempt_at
+                         FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2)");
+  q.bind(1, after_id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<OutboxEntry> entries;
+  while (q.next()) {
+    OutboxEntry& e = entries.emplace_back();
+    e.id = q.integer(0);
+    e.kind = parse_kind(q.text(1));
+    e.cid = q.text(2);
+    e.message_id = q.text(3);
+    e.payload = parse_row(q.text(4));
+    e.state = parse_state(q.text(5));
+    e.attempts = q.integer(6);
+    if (!q.is_null(7)) e.error = std::string(q.text(7));
+    e.created_at = Timestamp::from_unix_micros(q.integer(8));
+    if (!q.is_null(9)) e.next_attempt_at = Timestamp::from_unix_micros(q.integer(9));
+  }
+  return entries;
+}
+
+}  // namespace chatkeep::store

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "store/sqlite.hpp"
+
+namespace chatkeep::store {
+
+// ChatPersistenceClient on one SQLite database per user, on the calling thread. A mutex makes
+// concurrent calls safe by running them one at a time.
+class SqliteStore final : public ChatPersistenceClient {
+ public:
+  explicit SqliteStore(SqlitePersistenceOptions options);
+  ~SqliteStore() override;
+
+  void connect(const std::string& user_id) override;
+  FlushResult disconnect(bool flush) override;
+  FlushResult flush() override;
+  bool is_connected() override;
+  std::optional<std::string> user_id() override;
+  std::optional<ConnectionInfo> connection_info() override;
+  std::optional<Timestamp> last_sync_at() override;
+  std::vector<std::string> channel_cids(std::size_t limit) override;
+  std::optional<Channel> channel(const std::string& cid) override;
+  std::optional<ChannelState> channel_state(const std::string& cid,
+                                            const MessagePagination& messages) override;
+  std::vector<Message> messages(const std::string& cid, const MessagePagination& page) override;
+  std::vector<Message> pinned_messages(const std::string& cid,
+                                       const MessagePagination& page) override;
+  std::vector<Message> replies(const std::string& parent_id,
+                               const MessagePagination& page) override;
+  std::optional<Message> message(const std::string& id) override;
+  std::vector<Member> members(const std::string& cid) override;
+  std::vector<Read> reads(const std::string& cid) override;
+  std::optional<std::vector<ChannelState>> query_channels(const Filter& filter, const Sort& sort,
+                                                          std::size_t offset, std::size_t limit,
+                                                          std::size_t message_limit) override;
+  std::optional<Draft> draft(const std::string& cid,
+                             const std::optional<std::string>& parent_id) override;
+  std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) override;
+  ApplyResult apply(const Batch& batch) override;
+
+ private:
+  enum class Scope { channel, pinned, thread };
+
+  Database& db();  // the open database, or ChatError(invalid_state)
+  FlushResult flush_locked();
+  std::optional<Channel> channel_locked(const std::string& cid);
+  std::optional<ChannelState> channel_state_locked(const std::string& cid,
+                                                   const MessagePagination& page);
+  std::vector<Message> page_locked(Scope scope, const std::string& key,
+                                   const MessagePagination& page);
+  std::vector<Member> members_locked(const std::string& cid);
+  std::vector<Read> reads_locked(const std::string& cid);
+  // Messages from rows of (id, cid, user_id, data, user data), with own reactions.
+  Message message_from_row(const Query& row);
+
+  std::mutex mutex_;
+  SqlitePersistenceOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<Database> db_;
+  std::string user_id_;
+};
+
+}  // namespace chatkeep::store

@@ -1,0 +1,87 @@
+// The hot reads (channel state, paging, the query cache, the outbox) use indexes and never scan a
+// whole table. The statements checked are the ones the store really runs, captured through its
+// trace log.
+
+#include <mutex>
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "support/builders.hpp"
+#include "support/sqlite_peek.hpp"
+#include "support/temp_dir.hpp"
+
+namespace chatkeep {
+namespace {
+
+using namespace testing;
+
+TEST(QueryPlan, HotReadsSearchIndexesAndNeverScan) {
+  TempDir dir;
+  std::mutex mutex;
+  std::vector<std::string> statements;
+  SqlitePersistenceClient store(
+      {.directory = dir.path(),
+       .log = {.level = LogLevel::trace, .sink = [&](LogLevel, std::string_view line) {
+                 constexpr std::string_view kPrefix = "[store] sql: ";
+                 if (line.rfind(kPrefix, 0) == 0) {
+                   std::lock_guard lock(mutex);
+                   statements.emplace_back(line.substr(kPrefix.size()));
+                 }
+               }}});
+  store.connect("alice");
+  const std::string cid = "messaging:general";
+  std::vector<Message> messages;
+  for (int i = 0; i < 200; ++i) {
+    Message m = make_message("m" + std::to_string(i), cid, i);
+    if (i % 10 == 0) m.pinned = true;
+    if (i % 7 == 0) m.parent_id = "m1";
+    messages.push_back(m);
+  }
+  store.apply({UpsertChannels{{make_channel("general", 199), make_channel("other", 5)}},
+               UpsertMessages{{}, messages},
+               UpsertMembers{cid, {make_member("alice"), make_member("bob")}},
+               SaveChannelQuery{Filter(), {}, {cid, "messaging:other"}},
+               AddOutboxEntry{make_entry(cid, "m5")}});
+  {
+    std::lock_guard lock(mutex);
+    statements.clear();  // only the reads below
+  }
+
+  (void)store.channel_state(cid, {});
+  for (MessagePagination page : {MessagePagination{.id_lt = "m100"},
+                                 {.id_lte = "m100"},
+                                 {.id_gt = "m100"},
+                                 {.id_gte = "m100"},
+                                 {.id_around = "m100"},
+                                 {.id_lt = "m100", .id_gt = "m10"}}) {
+    (void)store.messages(cid, page);
+  }
+  (void)store.replies("m1", {.limit = 5, .id_gt = "m7"});
+  (void)store.pinned_messages(cid, {.id_lt = "m150"});
+  (void)store.message("m42");
+  for (const Sort& sort :
+       {Sort{}, Sort{{.field = "last_message_at"}},
+        Sort{{.field = "member_count", .direction = SortDirection::ascending}}}) {
+    store.apply({SaveChannelQuery{Filter(), sort, {cid}}});
+    (void)store.query_channels(Filter(), sort, 0, 30, 25);
+  }
+  (void)store.outbox(0, 100);
+
+  std::lock_guard lock(mutex);
+  auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
+  const std::regex whole_table_scan("^SCAN ");
+  std::size_t checked = 0;
+  for (const auto& sql : statements) {
+    if (sql.rfind("SELECT", 0) != 0) continue;
+    ++checked;
+    for (const auto& detail : peek_column(path, "EXPLAIN QUERY PLAN " + sql, 3)) {
+      EXPECT_FALSE(std::regex_search(detail, whole_table_scan)) << detail << "\n  in " << sql;
+    }
+  }
+  EXPECT_GE(checked, 30u);
+}
+
+}  // namespace
+}  // namespace chatkeep

@@ -1,0 +1,442 @@
+// SqlitePersistenceClient against real database files: lifecycle, every write and read,
+// cascades, flush, atomicity and reopening.
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "support/builders.hpp"
+#include "support/json_equal.hpp"
+#include "support/sqlite_peek.hpp"
+#include "support/temp_dir.hpp"
+
+namespace chatkeep {
+namespace {
+
+using namespace testing;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+
+  void open() {
+    store_ = std::make_unique<SqlitePersistenceClient>(
+        SqlitePersistenceOptions{.directory = dir_.path()});
+    store_->connect("alice");
+  }
+
+  void reopen() {
+    store_->disconnect(false);
+    open();
+  }
+
+  // A channel with two members, three messages, alice's reaction and reads.
+  void seed(const std::string& id = "general") {
+    const std::string cid = make_cid("messaging", id);
+    store_->apply(
+        {UpsertChannels{{make_channel(id, 30)}},
+         UpsertMembers{cid, {make_member("alice", 1), make_member("bob", 2)}},
+         UpsertMessages{
+             {},
+             {make_message(id + "-m1", cid, 10), make_message(id + "-m2", cid, 20, "alice"),
+              make_message(id + "-m3", cid, 30)}},
+         UpsertReactions{{make_reaction(id + "-m1", "alice", "like"),
+                          make_reaction(id + "-m1", "bob", "love")}},
+         UpsertReads{
+             cid,
+             {Read{.user = make_user("alice"), .last_read = at_second(30), .unread_messages = 0},
+              Read{.user = make_user("bob"), .unread_messages = 2}}}});
+  }
+
+  std::int64_t count(const std::string& table) {
+    return peek_integer(db_path(), "SELECT COUNT(*) FROM " + table);
+  }
+
+  std::filesystem::path db_path() {
+    return SqlitePersistenceClient::database_path(dir_.path(), "alice");
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqlitePersistenceClient> store_;
+};
+
+mode_t mode_of(const std::filesystem::path& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 0777;
+}
+
+TEST_F(StoreTest, FilesAreCreatedPrivate) {
+  seed();
+  EXPECT_EQ(db_path().parent_path(), dir_.path());
+  EXPECT_EQ(mode_of(db_path()), 0600u);
+  EXPECT_EQ(mode_of(db_path().string() + "-wal"), 0600u);
+  EXPECT_EQ(mode_of(db_path().string() + "-shm"), 0600u);
+}
+
+TEST_F(StoreTest, CreatesAMissingDirectory) {
+  auto nested = dir_.path() / "a" / "b";
+  SqlitePersistenceClient store({.directory = nested});
+  store.connect("bob");
+  EXPECT_TRUE(std::filesystem::exists(SqlitePersistenceClient::database_path(nested, "bob")));
+  EXPECT_EQ(mode_of(nested), 0700u);
+}
+
+TEST_F(StoreTest, LifecycleRules) {
+  EXPECT_TRUE(store_->is_connected());
+  EXPECT_EQ(store_->user_id(), "alice");
+  EXPECT_NO_THROW(store_->connect("alice"));  // again as the same user: harmless
+  try {
+    store_->connect("bob");
+    FAIL() << "connected as a second user";
+  } catch (const ChatError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_state);
+  }
+  store_->disconnect(false);
+  EXPECT_FALSE(store_->is_connected());
+  EXPECT_EQ(store_->user_id(), std::nullopt);
+  try {
+    (void)store_->channel_cids(10);
+    FAIL() << "read while disconnected";
+  } catch (const ChatError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_state);
+  }
+  EXPECT_THROW(store_->apply({SetLastSyncAt{at_second(1)}}), ChatError);
+  store_->connect("bob");  // after a disconnect, any user
+  EXPECT_EQ(store_->user_id(), "bob");
+}
+
+TEST_F(StoreTest, ChannelStateReadsBackWhatWasWritten) {
+  seed();
+  auto state = store_->channel_state("messaging:general", {});
+  ASSERT_TRUE(state);
+  Channel expected_channel = make_channel("general", 30);
+  EXPECT_TRUE(same_document(to_json(expected_channel), to_json(state->channel)));
+  ASSERT_EQ(state->messages->size(), 3u);
+  EXPECT_EQ((*state->messages)[0].id, "general-m1");
+  EXPECT_EQ((*state->messages)[2].id, "general-m3");
+  // The message as written, with the user joined back and alice's own reactions.
+  Message m1 = make_message("general-m1", "messaging:general", 10);
+  m1.own_reactions = std::vector<Reaction>{make_reaction("general-m1", "alice", "like")};
+  EXPECT_TRUE(same_document(to_json(m1), to_json((*state->messages)[0])));
+  EXPECT_TRUE((*state->messages)[1].own_reactions->empty());
+  ASSERT_EQ(state->members->size(), 2u);
+  EXPECT_EQ((*state->members)[0].id(), "alice");
+  EXPECT_TRUE(same_document(to_json(make_member("bob", 2)), to_json((*state->members)[1])));
+  ASSERT_TRUE(state->membership);
+  EXPECT_EQ(state->membership->id(), "alice");
+  ASSERT_EQ(state->read->size(), 2u);
+  EXPECT_EQ((*state->read)[1].unread_messages, 2);
+  EXPECT_EQ((*state->read)[0].user.name, "User alice");
+  EXPECT_FALSE(store_->channel_state("messaging:none", {}));
+}
+
+TEST_F(StoreTest, UsersAreStoredOnceAndBareReferencesDoNotEraseThem) {
+  seed();
+  EXPECT_EQ(count("users"), 2);  // alice and bob, however many objects named them
+  store_->apply({UpsertMessages{{},
+                                {Message{.id = "x",
+                                         .cid = "messaging:general",
+                                         .user = User{.id = "bob"},
+                                         .created_at = at_second(40)}}}});
+  auto x = store_->message("x");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->user->name, "User bob");  // the bare reference kept what was known
+  User renamed = make_user("bob");
+  renamed.name = "Robert";
+  store_->apply({UpsertUsers{{renamed}}});
+  EXPECT_EQ(store_->message("general-m1")->user->name, "Robert");  // joined, not copied
+}
+
+TEST_F(StoreTest, MessagesOfAnUnknownChannelCreateAStub) {
+  store_->apply(
+      {UpsertMessages{"messaging:new", {Message{.id = "n1", .created_at = at_second(1)}}}});
+  auto channel = store_->channel("messaging:new");
+  ASSERT_TRUE(channel);
+  EXPECT_EQ(channel->type, "messaging");
+  EXPECT_EQ(channel->id, "new");
+  EXPECT_EQ(store_->message("n1")->cid, "messaging:new");
+  // The full channel replaces the stub.
+  store_->apply({UpsertChannels{{make_channel("new")}}});
+  EXPECT_EQ(store_->channel("messaging:new")->name, "Channel new");
+}
+
+TEST_F(StoreTest, BadMutationsAreRefusedAndTheBatchLeavesNothing) {
+  struct Case {
+    const char* name;
+    Mutation bad;
+  } cases[] = {
+      {"message without cid", UpsertMessages{{}, {Message{.id = "a", .created_at = at_second(1)}}}},
+      {"message without time", UpsertMessages{"messaging:x", {Message{.id = "a"}}}},
+      {"cid without type",
+       UpsertMessages{"general", {Message{.id = "a", .created_at = at_second(1)}}}},
+      {"reaction without message", UpsertReactions{{Reaction{.type = "like", .user_id = "bob"}}}},
+      {"outbox entry with bad cid", AddOutboxEntry{make_entry(":x", "m")}},
+      {"user without id", UpsertUsers{{User{}}}},
+      {"reaction of another user",
+       ReplaceReactions{"m", "alice", {make_reaction("m", "bob", "x")}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    Batch batch{UpsertChannels{{make_channel("half")}}, SetLastSyncAt{at_second(5)}, c.bad};
+    EXPECT_THROW(store_->apply(batch), ChatError);
+    EXPECT_FALSE(store_->channel("messaging:half"));
+    EXPECT_FALSE(store_->last_sync_at());
+  }
+}
+
+TEST_F(StoreTest, ReactionsUpsertDeleteAndReplace) {
+  seed();
+  auto own = [&] { return *store_->message("general-m1")->own_reactions; };
+  ASSERT_EQ(own().size(), 1u);
+  store_->apply({UpsertReactions{{make_reaction("general-m1", "alice", "wow")}}});
+  EXPECT_EQ(own().size(), 2u);
+  store_->apply({DeleteReaction{"general-m1", "alice", "like"}});
+  ASSERT_EQ(own().size(), 1u);
+  EXPECT_EQ(own()[0].type, "wow");
+  store_->apply({ReplaceReactions{"general-m1", "alice", {Reaction{.type = "fire", .score = 2}}}});
+  ASSERT_EQ(own().size(), 1u);
+  EXPECT_EQ(own()[0].type, "fire");
+  EXPECT_EQ(own()[0].message_id, "general-m1");
+  // Bob's reaction is untouched by alice's replacement, and upserting a message keeps reactions.
+  store_->apply({UpsertMessages{{}, {make_message("general-m1", "messaging:general", 10)}}});
+  EXPECT_EQ(own().size(), 1u);
+  EXPECT_EQ(count("reactions"), 2);
+  // A reaction to a message that is not stored is skipped, not an error.
+  store_->apply({UpsertReactions{{make_reaction("ghost", "alice", "like")}}});
+  EXPECT_EQ(count("reactions"), 2);
+}
+
+TEST_F(StoreTest, MembersAndReads) {
+  seed();
+  store_->apply({DeleteMembers{"messaging:general", {"bob"}}});
+  ASSERT_EQ(store_->members("messaging:general").size(), 1u);
+  Read read{.user = make_user("bob"), .last_read = at_second(50), .unread_messages = 0};
+  store_->apply({UpsertReads{"messaging:general", {read}}});
+  auto reads = store_->reads("messaging:general");
+  ASSERT_EQ(reads.size(), 2u);
+  EXPECT_EQ(reads[1].last_read, at_second(50));
+  EXPECT_EQ(reads[1].unread_messages, 0);
+}
+
+TEST_F(StoreTest, HardAndSoftDeletes) {
+  seed();
+  seed("random");
+  store_->apply({DeleteMessages{.which = DeleteMessages::ByIds{{"general-m1"}}, .hard = true}});
+  EXPECT_FALSE(store_->message("general-m1"));
+  EXPECT_EQ(count("reactions WHERE message_id = 'general-m1'"), 0);  // cascaded
+
+  store_->apply({DeleteMessages{
+      .which = DeleteMessages::ByIds{{"general-m2"}}, .hard = false, .deleted_at = at_second(99)}});
+  auto m2 = store_->message("general-m2");
+  ASSERT_TRUE(m2);
+  EXPECT_EQ(m2->type, "deleted");
+  EXPECT_EQ(m2->deleted_at, at_second(99));
+  EXPECT_EQ(m2->text, "text of general-m2");
+
+  // All of bob's messages in one channel, softly; then everywhere, for good.
+  store_->apply({DeleteMessages{.which = DeleteMessages::ByUser{"bob", "messaging:random"},
+                                .hard = false,
+                                .deleted_at = at_second(100)}});
+  EXPECT_EQ(store_->message("random-m1")->type, "deleted");
+  EXPECT_EQ(store_->message("random-m2")->type, "regular");   // alice's
+  EXPECT_EQ(store_->message("general-m3")->type, "regular");  // another channel
+  store_->apply({DeleteMessages{.which = DeleteMessages::ByUser{"bob", std::nullopt}}});
+  EXPECT_FALSE(store_->message("random-m1"));
+  EXPECT_FALSE(store_->message("general-m3"));
+  EXPECT_TRUE(store_->message("random-m2"));
+
+  store_->apply({DeleteMessages{.which = DeleteMessages::ByChannels{{"messaging:random"}}}});
+  EXPECT_TRUE(store_->messages("messaging:random", {}).empty());
+  EXPECT_TRUE(store_->channel("messaging:random"));  // the channel stays
+}
+
+TEST_F(StoreTest, TruncateBeforeATimeOrEntirely) {
+  seed();
+  store_->apply({TruncateChannel{"messaging:general", at_second(20)}});
+  auto left = store_->messages("messaging:general", {});
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].id, "general-m2");  // created exactly at the time: kept
+  store_->apply({TruncateChannel{"messaging:general", std::nullopt}});
+  EXPECT_TRUE(store_->messages("messaging:general", {}).empty());
+  EXPECT_EQ(store_->members("messaging:general").size(), 2u);
+}
+
+TEST_F(StoreTest, DeletingAChannelTakesEverythingUnderItButNotTheOutbox) {
+  seed();
+  seed("random");
+  store_->apply(
+      {UpsertDrafts{{Draft{.cid = "messaging:general",
+                           .message = Message{.id = "d", .text = "draft"},
+                           .created_at = at_second(5)}}},
+       SaveChannelQuery{
+           Filter::eq("type", "messaging"), {}, {"messaging:general", "messaging:random"}},
+       AddOutboxEntry{make_entry("messaging:general", "pending")}});
+  store_->apply({DeleteChannels{{"messaging:general"}}});
+  EXPECT_FALSE(store_->channel("messaging:general"));
+  EXPECT_EQ(count("messages WHERE cid = 'messaging:general'"), 0);
+  EXPECT_EQ(count("reactions WHERE message_id LIKE 'general-%'"), 0);
+  EXPECT_EQ(count("members WHERE cid = 'messaging:general'"), 0);
+  EXPECT_EQ(count("reads WHERE cid = 'messaging:general'"), 0);
+  EXPECT_EQ(count("drafts"), 0);
+  EXPECT_FALSE(store_->draft("messaging:general", std::nullopt));
+  auto cached = store_->query_channels(Filter::eq("type", "messaging"), {}, 0, 10, 0);
+  ASSERT_TRUE(cached);
+  ASSERT_EQ(cached->size(), 1u);
+  EXPECT_EQ((*cached)[0].channel.cid, "messaging:random");
+  EXPECT_EQ(store_->outbox(0, 10).size(), 1u);  // local-only data survives
+  EXPECT_EQ(count("messages"), 3);
+}
+
+TEST_F(StoreTest, Drafts) {
+  store_->apply({UpsertDrafts{{Draft{.cid = "messaging:general",
+                                     .message = Message{.id = "d1", .text = "channel draft"},
+                                     .created_at = at_second(1)},
+                               Draft{.cid = "messaging:general",
+                                     .parent_id = "p",
+                                     .message = Message{.id = "d2", .text = "thread draft"},
+                                     .created_at = at_second(2)}}}});
+  EXPECT_EQ(store_->draft("messaging:general", std::nullopt)->message.text, "channel draft");
+  auto thread = store_->draft("messaging:general", "p");
+  ASSERT_TRUE(thread);
+  EXPECT_EQ(thread->message.text, "thread draft");
+  EXPECT_EQ(thread->created_at, at_second(2));
+  store_->apply({DeleteDraft{"messaging:general", std::nullopt}});
+  EXPECT_FALSE(store_->draft("messaging:general", std::nullopt));
+  EXPECT_TRUE(store_->draft("messaging:general", "p"));
+}
+
+TEST_F(StoreTest, ConnectionInfoAndUnreadCounts) {
+  EXPECT_FALSE(store_->connection_info());
+  OwnUser me;
+  me.id = "alice";
+  me.name = "Alice";
+  me.total_unread_count = 4;
+  me.unread_channels = 2;
+  me.devices = std::vector<Device>{Device{.id = "d1", .push_provider = "apn"}};
+  store_->set_connection_info({me});
+  auto info = store_->connection_info();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->own_user.name, "Alice");
+  EXPECT_EQ(info->own_user.total_unread_count, 4);
+  EXPECT_EQ((*info->own_user.devices)[0].push_provider, "apn");
+  store_->apply({SetUnreadCounts{.total_unread_count = 7}});
+  info = store_->connection_info();
+  EXPECT_EQ(info->own_user.total_unread_count, 7);
+  EXPECT_EQ(info->own_user.unread_channels, 2);  // absent: left as it was
+}
+
+TEST_F(StoreTest, CheckpointKeepsNanosecondsAndWorksRightAfterAFlush) {
+  EXPECT_FALSE(store_->last_sync_at());
+  auto t = Timestamp::parse("2026-06-24T11:44:49.460717068Z").value();
+  store_->set_last_sync_at(t);
+  EXPECT_EQ(store_->last_sync_at(), t);
+  store_->flush();
+  EXPECT_FALSE(store_->last_sync_at());
+  store_->set_last_sync_at(t);  // Stream's store silently drops this one
+  EXPECT_EQ(store_->last_sync_at(), t);
+}
+
+TEST_F(StoreTest, OutboxEntriesAddUpdateRemove) {
+  auto result = store_->apply(
+      {AddOutboxEntry{make_entry("messaging:general", "m1")},
+       AddOutboxEntry{make_entry("messaging:general", "m1", OutboxKind::send_reaction)}});
+  ASSERT_EQ(result.outbox_ids.size(), 2u);
+  EXPECT_LT(result.outbox_ids[0], result.outbox_ids[1]);
+  auto entries = store_->outbox(0, 10);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].id, result.outbox_ids[0]);
+  EXPECT_EQ(entries[0].kind, OutboxKind::send_message);
+  EXPECT_EQ(entries[0].state, OutboxState::queued);
+  EXPECT_EQ(entries[0].payload, make_entry("messaging:general", "m1").payload);
+  EXPECT_EQ(entries[0].created_at, make_entry("x:y", "m").created_at);
+
+  boost::json::object rewritten{{"message", {{"id", "m1"}, {"text", "edited"}}}};
+  store_->apply({UpdateOutboxEntry{.id = entries[0].id,
+                                   .state = OutboxState::failed,
+                                   .attempts = 3,
+                                   .error = "message too long",
+                                   .next_attempt_at = at_second(9),
+                                   .payload = rewritten}});
+  auto updated = store_->outbox(0, 1)[0];
+  EXPECT_EQ(updated.state, OutboxState::failed);
+  EXPECT_EQ(updated.attempts, 3);
+  EXPECT_EQ(updated.error, "message too long");
+  EXPECT_EQ(updated.next_attempt_at, at_second(9));
+  EXPECT_EQ(updated.payload, rewritten);
+
+  EXPECT_EQ(store_->outbox(entries[0].id, 10).size(), 1u);  // paging by id
+  store_->apply({RemoveOutboxEntry{entries[0].id}, RemoveOutboxEntry{12345}});
+  EXPECT_EQ(store_->outbox(0, 10).size(), 1u);
+}
+
+TEST_F(StoreTest, FlushEmptiesEverythingReportsTheOutboxAndStaysUsable) {
+  seed();
+  store_->apply({AddOutboxEntry{make_entry("messaging:general", "a")},
+                 AddOutboxEntry{make_entry("messaging:general", "b")},
+                 SetLastSyncAt{at_second(1)}});
+  const auto last_id = store_->outbox(0, 10).back().id;
+  EXPECT_EQ(store_->flush().discarded_outbox_entries, 2);
+  for (const char* table :
+       {"users", "channels", "messages", "reactions", "members", "reads", "drafts",
+        "channel_queries", "saved_queries", "connection_state", "outbox"}) {
+    EXPECT_EQ(count(table), 0) << table;
+  }
+  seed();  // usable
+  EXPECT_EQ(store_->messages("messaging:general", {}).size(), 3u);
+  // Outbox ids are never reused, even after a flush.
+  auto ids = store_->apply({AddOutboxEntry{make_entry("messaging:general", "c")}}).outbox_ids;
+  EXPECT_GT(ids[0], last_id);
+  EXPECT_EQ(store_->disconnect(true).discarded_outbox_entries, 1);
+  EXPECT_TRUE(std::filesystem::exists(db_path()));
+}
+
+TEST_F(StoreTest, ReopeningKeepsAllData) {
+  seed();
+  store_->apply({SetLastSyncAt{at_second(77)}, AddOutboxEntry{make_entry("messaging:general", "z")},
+                 SaveChannelQuery{Filter(), {}, {"messaging:general"}}});
+  auto before = store_->channel_state("messaging:general", {});
+  reopen();
+  auto after = store_->channel_state("messaging:general", {});
+  ASSERT_TRUE(after);
+  EXPECT_EQ(encode(*before), encode(*after));
+  EXPECT_EQ(store_->last_sync_at(), at_second(77));
+  EXPECT_EQ(store_->outbox(0, 10).size(), 1u);
+  EXPECT_EQ(store_->query_channels(Filter(), {}, 0, 10, 25)->size(), 1u);
+}
+
+TEST_F(StoreTest, ChannelCidsMostRecentFirst) {
+  store_->apply({UpsertChannels{{make_channel("old", 10), make_channel("new", 30),
+                                 make_channel("mid", 20), make_channel("empty")}}});
+  EXPECT_EQ(store_->channel_cids(10),
+            (std::vector<std::string>{"messaging:new", "messaging:mid", "messaging:old",
+                                      "messaging:empty"}));
+  EXPECT_EQ(store_->channel_cids(2).size(), 2u);
+}
+
+TEST_F(StoreTest, CustomFieldsSurviveTheStore) {
+  auto state = decode<ChannelState>(test_data("channel_state.json"));
+  Batch batch{UpsertChannels{{state.channel}}, UpsertMessages{state.channel.cid, *state.messages},
+              UpsertMembers{state.channel.cid, *state.members},
+              UpsertReads{state.channel.cid, *state.read}};
+  store_->apply(batch);
+  auto back = store_->messages(state.channel.cid, {});
+  ASSERT_EQ(back.size(), state.messages->size());
+  for (std::size_t i = 0; i < back.size(); ++i) {
+    boost::json::object expected = to_json((*state.messages)[i]).as_object();
+    boost::json::object actual = to_json(back[i]).as_object();
+    // Users are the stored ones (the latest known); own reactions are the store's.
+    for (auto* o : {&expected, &actual}) {
+      o->erase("user");
+      o->erase("own_reactions");
+    }
+    EXPECT_TRUE(same_document(expected, actual)) << i;
+  }
+  boost::json::object channel = to_json(*store_->channel(state.channel.cid)).as_object();
+  EXPECT_EQ(channel.at("settings"), to_json(state.channel).at("settings"));
+  EXPECT_TRUE(channel.at("deleted_at").is_null());
+}
+
+}  // namespace
+}  // namespace chatkeep
