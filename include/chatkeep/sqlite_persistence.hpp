@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "chatkeep/background.hpp"
+#include "chatkeep/forwarding_persistence.hpp"
 #include "chatkeep/log.hpp"
 #include "chatkeep/persistence.hpp"
 
@@ -26,8 +27,9 @@ struct SqlitePersistenceOptions {
 
 // The official ChatPersistenceClient: one SQLite database per user, `db_<escaped user id>.sqlite`
 // in the options' directory, in WAL mode, files mode 0600. In background mode every call runs on
-// one store thread (see BackgroundPersistenceClient).
-class SqlitePersistenceClient final : public ChatPersistenceClient {
+// one store thread (see BackgroundPersistenceClient); the SQLite store itself runs the calls on the
+// calling thread, one at a time.
+class SqlitePersistenceClient final : public ForwardingPersistenceClient {
  public:
   explicit SqlitePersistenceClient(SqlitePersistenceOptions options = {});
   ~SqlitePersistenceClient() override;
@@ -41,38 +43,6 @@ class SqlitePersistenceClient final : public ChatPersistenceClient {
                                              std::string_view user_id);
   // The directory used when the options name none.
   static std::filesystem::path default_directory();
-
-  void connect(const std::string& user_id) override;
-  FlushResult disconnect(bool flush) override;
-  FlushResult flush() override;
-  bool is_connected() override;
-  std::optional<std::string> user_id() override;
-  std::optional<ConnectionInfo> connection_info() override;
-  std::optional<Timestamp> last_sync_at() override;
-  std::vector<std::string> channel_cids(std::size_t limit) override;
-  std::optional<Channel> channel(const std::string& cid) override;
-  std::optional<ChannelState> channel_state(const std::string& cid,
-                                            const MessagePagination& messages) override;
-  std::vector<Message> messages(const std::string& cid, const MessagePagination& page) override;
-  std::vector<Message> pinned_messages(const std::string& cid,
-                                       const MessagePagination& page) override;
-  std::vector<Message> replies(const std::string& parent_id,
-                               const MessagePagination& page) override;
-  std::optional<Message> message(const std::string& id) override;
-  std::vector<Member> members(const std::string& cid) override;
-  std::vector<Read> reads(const std::string& cid) override;
-  std::optional<std::vector<ChannelState>> query_channels(const Filter& filter, const Sort& sort,
-                                                          std::size_t offset, std::size_t limit,
-                                                          std::size_t message_limit) override;
-  std::optional<Draft> draft(const std::string& cid,
-                             const std::optional<std::string>& parent_id) override;
-  std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) override;
-  ApplyResult apply(const Batch& batch) override;
-  std::future<ApplyResult> apply_async(Batch batch) override;
-
- private:
-  // SQLite itself in regular mode; a BackgroundPersistenceClient around it in background mode.
-  std::unique_ptr<ChatPersistenceClient> target_;
 };
 
 }  // namespace chatkeep

@@ -58,88 +58,21 @@ std::filesystem::path SqlitePersistenceClient::default_directory() {
                   "XDG_DATA_HOME nor HOME is set)");
 }
 
-SqlitePersistenceClient::SqlitePersistenceClient(SqlitePersistenceOptions options) {
+namespace {
+
+std::unique_ptr<ChatPersistenceClient> make_target(SqlitePersistenceOptions options) {
   const ConnectionMode mode = options.mode;
   const GroupCommit group_commit = options.group_commit;
   auto store = std::make_unique<store::SqliteStore>(std::move(options));
-  if (mode == ConnectionMode::background) {
-    target_ = std::make_unique<BackgroundPersistenceClient>(std::move(store), group_commit);
-  } else {
-    target_ = std::move(store);
-  }
+  if (mode == ConnectionMode::regular) return store;
+  return std::make_unique<BackgroundPersistenceClient>(std::move(store), group_commit);
 }
+
+}  // namespace
+
+SqlitePersistenceClient::SqlitePersistenceClient(SqlitePersistenceOptions options)
+    : ForwardingPersistenceClient(make_target(std::move(options))) {}
 
 SqlitePersistenceClient::~SqlitePersistenceClient() = default;
-
-void SqlitePersistenceClient::connect(const std::string& user_id) {
-  target_->connect(user_id);
-}
-FlushResult SqlitePersistenceClient::disconnect(bool flush) {
-  return target_->disconnect(flush);
-}
-FlushResult SqlitePersistenceClient::flush() {
-  return target_->flush();
-}
-bool SqlitePersistenceClient::is_connected() {
-  return target_->is_connected();
-}
-std::optional<std::string> SqlitePersistenceClient::user_id() {
-  return target_->user_id();
-}
-std::optional<ConnectionInfo> SqlitePersistenceClient::connection_info() {
-  return target_->connection_info();
-}
-std::optional<Timestamp> SqlitePersistenceClient::last_sync_at() {
-  return target_->last_sync_at();
-}
-std::vector<std::string> SqlitePersistenceClient::channel_cids(std::size_t limit) {
-  return target_->channel_cids(limit);
-}
-std::optional<Channel> SqlitePersistenceClient::channel(const std::string& cid) {
-  return target_->channel(cid);
-}
-std::optional<ChannelState> SqlitePersistenceClient::channel_state(
-    const std::string& cid, const MessagePagination& messages) {
-  return target_->channel_state(cid, messages);
-}
-std::vector<Message> SqlitePersistenceClient::messages(const std::string& cid,
-                                                       const MessagePagination& page) {
-  return target_->messages(cid, page);
-}
-std::vector<Message> SqlitePersistenceClient::pinned_messages(const std::string& cid,
-                                                              const MessagePagination& page) {
-  return target_->pinned_messages(cid, page);
-}
-std::vector<Message> SqlitePersistenceClient::replies(const std::string& parent_id,
-                                                      const MessagePagination& page) {
-  return target_->replies(parent_id, page);
-}
-std::optional<Message> SqlitePersistenceClient::message(const std::string& id) {
-  return target_->message(id);
-}
-std::vector<Member> SqlitePersistenceClient::members(const std::string& cid) {
-  return target_->members(cid);
-}
-std::vector<Read> SqlitePersistenceClient::reads(const std::string& cid) {
-  return target_->reads(cid);
-}
-std::optional<std::vector<ChannelState>> SqlitePersistenceClient::query_channels(
-    const Filter& filter, const Sort& sort, std::size_t offset, std::size_t limit,
-    std::size_t message_limit) {
-  return target_->query_channels(filter, sort, offset, limit, message_limit);
-}
-std::optional<Draft> SqlitePersistenceClient::draft(const std::string& cid,
-                                                    const std::optional<std::string>& parent_id) {
-  return target_->draft(cid, parent_id);
-}
-std::vector<OutboxEntry> SqlitePersistenceClient::outbox(std::int64_t after_id, std::size_t limit) {
-  return target_->outbox(after_id, limit);
-}
-ApplyResult SqlitePersistenceClient::apply(const Batch& batch) {
-  return target_->apply(batch);
-}
-std::future<ApplyResult> SqlitePersistenceClient::apply_async(Batch batch) {
-  return target_->apply_async(std::move(batch));
-}
 
 }  // namespace chatkeep
