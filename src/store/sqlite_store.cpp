@@ -1,6 +1,7 @@
 #include "store/sqlite_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -492,11 +493,15 @@ class Writer {
   std::unordered_set<std::string> channels_known_;
 };
 
+// The database file exists and is mode 0600, whoever made it; SQLite then gives its WAL and
+// shared-memory files the same mode.
 void ensure_private_file(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
     throw ChatError(ErrorCode::storage,
-                    fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+                    fmt::format("cannot create {}: {}", path.string(), std::strerror(error)));
   }
   ::close(fd);
 }
@@ -534,7 +539,6 @@ void SqliteStore::connect(const std::string& user_id) {
     throw ChatError(ErrorCode::storage,
                     fmt::format("cannot create {}: {}", directory.string(), ec.message()));
   }
-  // SQLite gives the WAL and shared-memory files the database file's mode.
   ensure_private_file(path);
   auto db = std::make_unique<Database>(path, false);
   if (log_->should_log(spdlog::level::trace)) {

@@ -75,6 +75,17 @@ TEST_F(StoreTest, FilesAreCreatedPrivate) {
   EXPECT_EQ(mode_of(db_path().string() + "-shm"), 0600u);
 }
 
+TEST_F(StoreTest, AnExistingLooseFileIsMadePrivate) {
+  store_->disconnect(false);
+  std::filesystem::remove(db_path().string() + "-wal");
+  std::filesystem::remove(db_path().string() + "-shm");
+  ASSERT_EQ(::chmod(db_path().c_str(), 0644), 0);
+  open();
+  seed();
+  EXPECT_EQ(mode_of(db_path()), 0600u);
+  EXPECT_EQ(mode_of(db_path().string() + "-wal"), 0600u);
+}
+
 TEST_F(StoreTest, CreatesAMissingDirectory) {
   auto nested = dir_.path() / "a" / "b";
   SqlitePersistenceClient store({.directory = nested});
