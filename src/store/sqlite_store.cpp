@@ -1,6 +1,7 @@
 #include "store/sqlite_store.hpp"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -610,6 +611,11 @@ ApplyResult SqliteStore::apply(const Batch& batch) {
     std::visit(writer, mutation);
   transaction.commit();
   return result;
+}
+
+std::int64_t SqliteStore::rows_changed() {
+  std::lock_guard lock(mutex_);
+  return sqlite3_total_changes64(db().handle());
 }
 
 // --- reads ---------------------------------------------------------------------------------

@@ -45,6 +45,9 @@ class SqliteStore final : public ChatPersistenceClient {
   std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) override;
   ApplyResult apply(const Batch& batch) override;
 
+  // Rows inserted, updated or deleted since the store connected (for measurements).
+  std::int64_t rows_changed();
+
  private:
   enum class Scope { channel, pinned, thread };
 
