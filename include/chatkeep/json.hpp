@@ -29,7 +29,9 @@ struct ParseLimits {
 };
 
 // Parses text as JSON (UTF-8 checked); throws ChatError naming the byte offset of a syntax error.
-boost::json::value parse_json(std::string_view text, const ParseLimits& limits = {});
+// The value's memory comes from `storage` (a monotonic arena suits values thrown away soon).
+boost::json::value parse_json(std::string_view text, const ParseLimits& limits = {},
+                              boost::json::storage_ptr storage = {});
 
 // Decodes one model type: User, OwnUser, Device, Mute, ChannelMute, Command, ChannelConfig,
 // Channel, ChannelState, Attachment, Reaction, ReactionGroup, Message, Member, Read, Event,

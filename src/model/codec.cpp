@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -166,24 +167,31 @@ json::value write(const json::object& v) {
 
 namespace chatkeep {
 
-boost::json::value parse_json(std::string_view text, const ParseLimits& limits) {
+boost::json::value parse_json(std::string_view text, const ParseLimits& limits,
+                              boost::json::storage_ptr storage) {
   if (text.size() > limits.max_bytes) {
     throw ChatError(ErrorCode::payload_too_big,
                     fmt::format("JSON text of {} bytes is over the limit of {} bytes", text.size(),
                                 limits.max_bytes));
   }
-  boost::json::parse_options options;
-  options.max_depth = limits.max_depth;
-  boost::json::stream_parser parser({}, options);
+  // One parser per thread and depth limit, reused: building one allocates its buffers.
+  thread_local std::size_t parser_depth = 0;
+  thread_local std::unique_ptr<boost::json::parser> parser;
+  if (!parser || parser_depth != limits.max_depth) {
+    boost::json::parse_options options;
+    options.max_depth = limits.max_depth;
+    parser = std::make_unique<boost::json::parser>(boost::json::storage_ptr(), options);
+    parser_depth = limits.max_depth;
+  }
+  parser->reset(std::move(storage));
   boost::system::error_code ec;
-  std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
-  if (!ec && consumed < text.size()) ec = boost::json::error::extra_data;
-  if (!ec) parser.finish(ec);
+  // write() takes a complete text: incomplete input and trailing data are errors.
+  const std::size_t consumed = parser->write(text.data(), text.size(), ec);
   if (ec) {
     throw ChatError(ErrorCode::input,
                     fmt::format("invalid JSON at byte {}: {}", consumed, ec.message()));
   }
-  boost::json::value json = parser.release();
+  boost::json::value json = parser->release();
   model::check_finite(json, model::Path("json"));
   return json;
 }

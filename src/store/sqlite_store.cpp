@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "chatkeep/json.hpp"
@@ -32,22 +33,30 @@ std::string data_without(json::value value, std::initializer_list<std::string_vi
   return json::serialize(object);
 }
 
-json::object parse_row(std::string_view data) {
-  json::value value = parse_json(data);
+// A stored row's JSON, always an object. It stays a json::value so that decoding it needs no copy
+// (from_json takes a value; handing it an object would copy the whole tree into one).
+json::value parse_row(std::string_view data, json::storage_ptr storage = {}) {
+  json::value value = parse_json(data, {}, std::move(storage));
   if (!value.is_object()) throw ChatError(ErrorCode::storage, "a stored row is not a JSON object");
-  return std::move(value.as_object());
+  return value;
 }
 
 // A user as stored: its id first, then what is known of it (nothing when only referenced).
-json::object user_object(std::string_view id, std::optional<std::string_view> data) {
-  json::object user;
-  user.emplace("id", id);
-  if (data) {
-    for (auto& member : parse_row(*data))
-      user.insert_or_assign(member.key(), member.value());
-  }
+json::object user_object(std::string_view id, std::optional<std::string_view> data,
+                         json::storage_ptr storage = {}) {
+  json::object user =
+      data ? std::move(parse_row(*data, storage).as_object()) : json::object(storage);
+  user.insert_or_assign("id", id);
   return user;
 }
+
+// A message row: id, cid, user_id, data, the user's data, and the connected user's (?7) reactions
+// to it as [[type, data], ...], gathered by SQLite rather than by one query per message.
+constexpr std::string_view kSelectMessages =
+    "SELECT m.id, m.cid, m.user_id, m.data, u.data, "
+    "(SELECT json_group_array(json_array(r.type, json(r.data))) FROM reactions r "
+    "WHERE r.message_id = m.id AND r.user_id = ?7) "
+    "FROM messages m LEFT JOIN users u ON u.id = m.user_id WHERE ";
 
 std::optional<std::string_view> optional_text(const Query& row, int column) {
   if (row.is_null(column)) return std::nullopt;
@@ -660,36 +669,45 @@ std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
                          WHERE c.cid = ?1)");
   q.bind(1, cid);
   if (!q.next()) return std::nullopt;
-  json::object object = parse_row(q.text(4));
+  json::value row = parse_row(q.text(4));
+  json::object& object = row.as_object();
   object.insert_or_assign("cid", q.text(0));
   object.insert_or_assign("type", q.text(1));
   object.insert_or_assign("id", q.text(2));
   if (!q.is_null(3))
     object.insert_or_assign("created_by", user_object(q.text(3), optional_text(q, 5)));
-  return from_json<Channel>(object);
+  return from_json<Channel>(row);
 }
 
-Message SqliteStore::message_from_row(const Query& row) {
-  json::object object = parse_row(row.text(3));
+Message SqliteStore::message_from_row(const Query& row, std::optional<json::object>& me) {
+  // The row's JSON lives only until it is decoded: an arena spares the allocator.
+  json::monotonic_resource arena(arena_buffer_.data(), arena_buffer_.size());
+  json::storage_ptr storage(&arena);
+  json::value value = parse_row(row.text(3), storage);
+  json::object& object = value.as_object();
   object.insert_or_assign("id", row.text(0));
   object.insert_or_assign("cid", row.text(1));
-  if (!row.is_null(2))
-    object.insert_or_assign("user", user_object(row.text(2), optional_text(row, 4)));
-  json::array own;
-  auto q = db_->query(R"(SELECT r.type, r.data, u.data FROM reactions r
-                         LEFT JOIN users u ON u.id = r.user_id
-                         WHERE r.message_id = ?1 AND r.user_id = ?2)");
-  q.bind(1, row.text(0)).bind(2, user_id_);
-  while (q.next()) {
-    json::object reaction = parse_row(q.text(1));
+  if (!row.is_null(2)) {
+    object.insert_or_assign("user", user_object(row.text(2), optional_text(row, 4), storage));
+  }
+  json::array own(storage);
+  if (row.text(5) != "[]") own = std::move(parse_json(row.text(5), {}, storage).as_array());
+  for (auto& pair : own) {
+    json::array& type_and_data = pair.as_array();
+    json::object reaction = std::move(type_and_data[1].as_object());
     reaction.insert_or_assign("message_id", row.text(0));
     reaction.insert_or_assign("user_id", user_id_);
-    reaction.insert_or_assign("type", q.text(0));
-    reaction.insert_or_assign("user", user_object(user_id_, optional_text(q, 2)));
-    own.push_back(std::move(reaction));
+    reaction.insert_or_assign("type", std::move(type_and_data[0]));
+    if (!me) {
+      auto q = db_->query("SELECT data FROM users WHERE id = ?1");
+      q.bind(1, user_id_);
+      me = user_object(user_id_, q.next() ? std::optional(q.text(0)) : std::nullopt);
+    }
+    reaction.insert_or_assign("user", *me);
+    pair = std::move(reaction);
   }
   object.insert_or_assign("own_reactions", std::move(own));
-  return from_json<Message>(object);
+  return from_json<Message>(value);
 }
 
 std::vector<Message> SqliteStore::messages(const std::string& cid, const MessagePagination& page) {
@@ -732,9 +750,7 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
 
   auto run = [&](const std::optional<Bound>& lower, const std::optional<Bound>& upper,
                  bool ascending, std::int64_t n) {
-    std::string sql =
-        "SELECT m.id, m.cid, m.user_id, m.data, u.data FROM messages m "
-        "LEFT JOIN users u ON u.id = m.user_id WHERE ";
+    std::string sql(kSelectMessages);
     sql += scope == Scope::channel  ? "m.cid = ?1 AND m.in_channel = 1"
            : scope == Scope::pinned ? "m.cid = ?1 AND m.pinned = 1"
                                     : "m.parent_id = ?1";
@@ -747,12 +763,14 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
     sql += ascending ? " ORDER BY m.created_at ASC, m.id ASC LIMIT ?6"
                      : " ORDER BY m.created_at DESC, m.id DESC LIMIT ?6";
     auto q = database.query(sql);
-    q.bind(1, key).bind(6, n);
+    q.bind(1, key).bind(6, n).bind(7, user_id_);
     if (lower) q.bind(2, lower->created_at).bind(3, lower->id);
     if (upper) q.bind(4, upper->created_at).bind(5, upper->id);
     std::vector<Message> rows;
+    rows.reserve(static_cast<std::size_t>(n));
+    std::optional<json::object> me;
     while (q.next())
-      rows.push_back(message_from_row(q));
+      rows.push_back(message_from_row(q, me));
     if (!ascending) std::reverse(rows.begin(), rows.end());
     return rows;
   };
@@ -785,11 +803,11 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
 
 std::optional<Message> SqliteStore::message(const std::string& id) {
   std::lock_guard lock(mutex_);
-  auto q = db().query(R"(SELECT m.id, m.cid, m.user_id, m.data, u.data FROM messages m
-                         LEFT JOIN users u ON u.id = m.user_id WHERE m.id = ?1)");
-  q.bind(1, id);
+  auto q = db().query(std::string(kSelectMessages) + "m.id = ?1");
+  q.bind(1, id).bind(7, user_id_);
   if (!q.next()) return std::nullopt;
-  return message_from_row(q);
+  std::optional<json::object> me;
+  return message_from_row(q, me);
 }
 
 std::vector<Member> SqliteStore::members(const std::string& cid) {
@@ -804,10 +822,11 @@ std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
   q.bind(1, cid);
   std::vector<Member> members;
   while (q.next()) {
-    json::object object = parse_row(q.text(1));
+    json::value row = parse_row(q.text(1));
+    json::object& object = row.as_object();
     object.insert_or_assign("user_id", q.text(0));
     object.insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
-    members.push_back(from_json<Member>(object));
+    members.push_back(from_json<Member>(row));
   }
   return members;
 }
@@ -824,9 +843,9 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
   q.bind(1, cid);
   std::vector<Read> reads;
   while (q.next()) {
-    json::object object = parse_row(q.text(1));
-    object.insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
-    reads.push_back(from_json<Read>(object));
+    json::value row = parse_row(q.text(1));
+    row.as_object().insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
+    reads.push_back(from_json<Read>(row));
   }
   return reads;
 }
@@ -892,7 +911,8 @@ std::optional<Draft> SqliteStore::draft(const std::string& cid,
   auto q = db().query("SELECT data FROM drafts WHERE cid = ?1 AND parent_id = ?2");
   q.bind(1, cid).bind(2, parent_id.value_or(""));
   if (!q.next()) return std::nullopt;
-  json::object data = parse_row(q.text(0));
+  json::value row = parse_row(q.text(0));
+  const json::object& data = row.as_object();
   auto created_at = Timestamp::parse(data.at("created_at").as_string());
   return Draft{.cid = cid,
                .parent_id = parent_id,
@@ -913,7 +933,7 @@ std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t 
     e.kind = parse_kind(q.text(1));
     e.cid = q.text(2);
     e.message_id = q.text(3);
-    e.payload = parse_row(q.text(4));
+    e.payload = std::move(parse_row(q.text(4)).as_object());
     e.state = parse_state(q.text(5));
     e.attempts = q.integer(6);
     if (!q.is_null(7)) e.error = std::string(q.text(7));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,14 +61,15 @@ class SqliteStore final : public ChatPersistenceClient {
                                    const MessagePagination& page);
   std::vector<Member> members_locked(const std::string& cid);
   std::vector<Read> reads_locked(const std::string& cid);
-  // Messages from rows of (id, cid, user_id, data, user data), with own reactions.
-  Message message_from_row(const Query& row);
+  // A message from a kSelectMessages row; `me` caches the connected user's object for a page.
+  Message message_from_row(const Query& row, std::optional<boost::json::object>& me);
 
   std::mutex mutex_;
   SqlitePersistenceOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Database> db_;
   std::string user_id_;
+  std::array<unsigned char, 16384> arena_buffer_;  // first block of message_from_row's arena
 };
 
 }  // namespace chatkeep::store
