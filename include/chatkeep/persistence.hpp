@@ -227,7 +227,8 @@ class ChatPersistenceClient {
   // messages, members, the connected user's membership and reads; nullopt if not cached.
   virtual std::optional<ChannelState> channel_state(const std::string& cid,
                                                     const MessagePagination& messages) = 0;
-  // Pages are in ascending (created_at, id) order. With no cursor: the latest `limit` (25 by
+  // Pages are in ascending created_at order, messages of the same time in the order they were
+  // first stored. With no cursor: the latest `limit` (25 by
   // default); id_lt/id_lte: the `limit` before the cursor; id_gt/id_gte: the `limit` after it;
   // id_around: a window of `limit` around it. A cursor that is not stored gives an empty page.
   virtual std::vector<Message> messages(const std::string& cid, const MessagePagination& page) = 0;

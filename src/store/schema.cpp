@@ -16,6 +16,11 @@ namespace {
 // object is its JSON (`data`), without what the columns and joins restore (ids, users). Times
 // used for ordering are microseconds since the epoch. Users are stored once and joined.
 // The outbox and the connection state are local-only: nothing cascades into them.
+//
+// Messages are the bulk of the writes, and every index entry a message adds dirties a page that
+// is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
+// the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
+// by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
 constexpr std::array<const char*, 1> kMigrations = {
     R"sql(
 CREATE TABLE users (
@@ -24,7 +29,8 @@ CREATE TABLE users (
 ) WITHOUT ROWID;
 
 CREATE TABLE channels (
-  cid TEXT PRIMARY KEY NOT NULL,
+  key INTEGER PRIMARY KEY,
+  cid TEXT UNIQUE NOT NULL,
   type TEXT NOT NULL,
   id TEXT NOT NULL,
   created_by_id TEXT,
@@ -34,11 +40,11 @@ CREATE TABLE channels (
   member_count INTEGER,
   data TEXT NOT NULL
 );
-CREATE INDEX channels_by_last_message ON channels (last_message_at);
+CREATE INDEX channels_by_last_message ON channels (last_message_at, cid);
 
 CREATE TABLE messages (
-  id TEXT PRIMARY KEY NOT NULL,
-  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  id TEXT UNIQUE NOT NULL,
+  channel INTEGER NOT NULL REFERENCES channels (key) ON DELETE CASCADE,
   created_at INTEGER NOT NULL,
   user_id TEXT,
   parent_id TEXT,
@@ -47,10 +53,9 @@ CREATE TABLE messages (
   in_channel INTEGER GENERATED ALWAYS AS (parent_id IS NULL OR show_in_channel) VIRTUAL,
   data TEXT NOT NULL
 );
-CREATE INDEX messages_by_channel ON messages (cid, in_channel, created_at, id);
-CREATE INDEX messages_by_parent ON messages (parent_id, created_at, id) WHERE parent_id IS NOT NULL;
-CREATE INDEX messages_pinned ON messages (cid, created_at, id) WHERE pinned = 1;
-CREATE INDEX messages_by_user ON messages (user_id);
+CREATE INDEX messages_by_channel ON messages (channel, in_channel, created_at);
+CREATE INDEX messages_by_parent ON messages (parent_id, created_at) WHERE parent_id IS NOT NULL;
+CREATE INDEX messages_pinned ON messages (channel, created_at) WHERE pinned = 1;
 
 CREATE TABLE reactions (
   message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,

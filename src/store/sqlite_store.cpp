@@ -53,10 +53,11 @@ json::object user_object(std::string_view id, std::optional<std::string_view> da
 // A message row: id, cid, user_id, data, the user's data, and the connected user's (?7) reactions
 // to it as [[type, data], ...], gathered by SQLite rather than by one query per message.
 constexpr std::string_view kSelectMessages =
-    "SELECT m.id, m.cid, m.user_id, m.data, u.data, "
+    "SELECT m.id, c.cid, m.user_id, m.data, u.data, "
     "(SELECT json_group_array(json_array(r.type, json(r.data))) FROM reactions r "
     "WHERE r.message_id = m.id AND r.user_id = ?7) "
-    "FROM messages m LEFT JOIN users u ON u.id = m.user_id WHERE ";
+    "FROM messages m JOIN channels c ON c.key = m.channel "
+    "LEFT JOIN users u ON u.id = m.user_id WHERE ";
 
 std::optional<std::string_view> optional_text(const Query& row, int column) {
   if (row.is_null(column)) return std::nullopt;
@@ -173,16 +174,16 @@ class Writer {
         throw ChatError(ErrorCode::input,
                         fmt::format("message {}: created_at required", message.id));
       }
-      ensure_channel(cid);
+      const std::int64_t channel = ensure_channel(cid);
       if (message.user) upsert_user(*message.user);
-      db_.query(R"(INSERT INTO messages (id, cid, created_at, user_id, parent_id, show_in_channel,
-                     pinned, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                   ON CONFLICT (id) DO UPDATE SET cid = excluded.cid,
+      db_.query(R"(INSERT INTO messages (id, channel, created_at, user_id, parent_id,
+                     show_in_channel, pinned, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                   ON CONFLICT (id) DO UPDATE SET channel = excluded.channel,
                      created_at = excluded.created_at, user_id = excluded.user_id,
                      parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
                      pinned = excluded.pinned, data = excluded.data)")
           .bind(1, message.id)
-          .bind(2, cid)
+          .bind(2, channel)
           .bind(3, message.created_at->unix_micros())
           .bind(4, message.user ? std::optional(message.user->id) : std::nullopt)
           .bind(5, message.parent_id)
@@ -295,9 +296,9 @@ class Writer {
       }
     } else if (const auto* by_channels = std::get_if<DeleteMessages::ByChannels>(&m.which)) {
       for (const auto& cid : by_channels->cids) {
-        run("DELETE FROM messages WHERE cid = ?1",
+        run("DELETE FROM messages WHERE channel = (SELECT key FROM channels WHERE cid = ?1)",
             R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
-               WHERE cid = ?1)",
+               WHERE channel = (SELECT key FROM channels WHERE cid = ?1))",
             [&](Query q) {
               q.bind(1, cid);
               return q;
@@ -305,30 +306,47 @@ class Writer {
       }
     } else {
       const auto& by_user = std::get<DeleteMessages::ByUser>(m.which);
-      run("DELETE FROM messages WHERE user_id = ?1 AND (?2 IS NULL OR cid = ?2)",
-          R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
-             WHERE user_id = ?1 AND (?2 IS NULL OR cid = ?2))",
-          [&](Query q) {
-            q.bind(1, by_user.user_id).bind(2, by_user.cid);
-            return q;
-          });
+      // In one channel through its index; in all of them by a scan (a rare moderation event:
+      // an index by user would cost every message insert a page write).
+      if (by_user.cid) {
+        run(R"(DELETE FROM messages
+               WHERE channel = (SELECT key FROM channels WHERE cid = ?2) AND user_id = ?1)",
+            R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+               WHERE channel = (SELECT key FROM channels WHERE cid = ?2) AND user_id = ?1)",
+            [&](Query q) {
+              q.bind(1, by_user.user_id).bind(2, *by_user.cid);
+              return q;
+            });
+      } else {
+        run("DELETE FROM messages WHERE user_id = ?1",
+            R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+               WHERE user_id = ?1)",
+            [&](Query q) {
+              q.bind(1, by_user.user_id);
+              return q;
+            });
+      }
     }
   }
 
   void operator()(const TruncateChannel& m) {
     if (m.before) {
-      db_.query("DELETE FROM messages WHERE cid = ?1 AND created_at < ?2")
+      db_.query(R"(DELETE FROM messages
+                   WHERE channel = (SELECT key FROM channels WHERE cid = ?1) AND created_at < ?2)")
           .bind(1, m.cid)
           .bind(2, m.before->unix_micros())
           .run();
     } else {
-      db_.query("DELETE FROM messages WHERE cid = ?1").bind(1, m.cid).run();
+      db_.query("DELETE FROM messages WHERE channel = (SELECT key FROM channels WHERE cid = ?1)")
+          .bind(1, m.cid)
+          .run();
     }
   }
 
   void operator()(const DeleteChannels& m) {
     for (const auto& cid : m.cids) {
       db_.query("DELETE FROM channels WHERE cid = ?1").bind(1, cid).run();
+      channel_keys_.erase(cid);  // a later mutation of this batch may create it anew
     }
   }
 
@@ -457,8 +475,9 @@ class Writer {
   }
 
   // Rows that name a channel need the channel's row; a stub stands in until the channel arrives.
-  void ensure_channel(const std::string& cid) {
-    if (channels_known_.count(cid)) return;
+  // Returns the channel's key.
+  std::int64_t ensure_channel(const std::string& cid) {
+    if (auto known = channel_keys_.find(cid); known != channel_keys_.end()) return known->second;
     auto [type, id] = split_cid(cid);
     db_.query(R"(INSERT INTO channels (cid, type, id, data) VALUES (?1, ?2, ?3, '{}')
                  ON CONFLICT (cid) DO NOTHING)")
@@ -466,7 +485,10 @@ class Writer {
         .bind(2, type)
         .bind(3, id)
         .run();
-    channels_known_.insert(cid);
+    auto q = db_.query("SELECT key FROM channels WHERE cid = ?1");
+    q.bind(1, cid);
+    q.next();
+    return channel_keys_[cid] = q.integer(0);
   }
 
   void upsert_reaction(const Reaction& reaction, const std::optional<std::string>& message_id,
@@ -500,7 +522,7 @@ class Writer {
   Database& db_;
   ApplyResult& result_;
   std::unordered_set<std::string> users_written_;
-  std::unordered_set<std::string> channels_known_;
+  std::unordered_map<std::string, std::int64_t> channel_keys_;  // of this batch
 };
 
 // The database file exists and is mode 0600, whoever made it; SQLite then gives its WAL and
@@ -733,39 +755,40 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
   const std::int64_t limit = page.limit.value_or(kDefaultPageSize);
   if (limit <= 0) return {};
 
-  // A cursor is the (created_at, id) of the message it names; an unknown one matches nothing.
+  // A cursor is the (created_at, rowid) of the message it names; an unknown one matches nothing.
   struct Bound {
     std::int64_t created_at;
-    std::string id;
+    std::int64_t rowid;
     bool inclusive;
   };
   auto resolve = [&](const std::optional<std::string>& id,
                      bool inclusive) -> std::optional<std::optional<Bound>> {
     if (!id) return std::optional<Bound>();
-    auto q = database.query("SELECT created_at FROM messages WHERE id = ?1");
+    auto q = database.query("SELECT created_at, rowid FROM messages WHERE id = ?1");
     q.bind(1, *id);
     if (!q.next()) return std::nullopt;
-    return std::optional<Bound>(Bound{q.integer(0), *id, inclusive});
+    return std::optional<Bound>(Bound{q.integer(0), q.integer(1), inclusive});
   };
 
   auto run = [&](const std::optional<Bound>& lower, const std::optional<Bound>& upper,
                  bool ascending, std::int64_t n) {
     std::string sql(kSelectMessages);
-    sql += scope == Scope::channel  ? "m.cid = ?1 AND m.in_channel = 1"
-           : scope == Scope::pinned ? "m.cid = ?1 AND m.pinned = 1"
-                                    : "m.parent_id = ?1";
+    constexpr std::string_view kChannel = "m.channel = (SELECT key FROM channels WHERE cid = ?1)";
+    sql += scope == Scope::channel  ? std::string(kChannel) + " AND m.in_channel = 1"
+           : scope == Scope::pinned ? std::string(kChannel) + " AND m.pinned = 1"
+                                    : std::string("m.parent_id = ?1");
     if (lower)
-      sql += lower->inclusive ? " AND (m.created_at, m.id) >= (?2, ?3)"
-                              : " AND (m.created_at, m.id) > (?2, ?3)";
+      sql += lower->inclusive ? " AND (m.created_at, m.rowid) >= (?2, ?3)"
+                              : " AND (m.created_at, m.rowid) > (?2, ?3)";
     if (upper)
-      sql += upper->inclusive ? " AND (m.created_at, m.id) <= (?4, ?5)"
-                              : " AND (m.created_at, m.id) < (?4, ?5)";
-    sql += ascending ? " ORDER BY m.created_at ASC, m.id ASC LIMIT ?6"
-                     : " ORDER BY m.created_at DESC, m.id DESC LIMIT ?6";
+      sql += upper->inclusive ? " AND (m.created_at, m.rowid) <= (?4, ?5)"
+                              : " AND (m.created_at, m.rowid) < (?4, ?5)";
+    sql += ascending ? " ORDER BY m.created_at ASC, m.rowid ASC LIMIT ?6"
+                     : " ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?6";
     auto q = database.query(sql);
     q.bind(1, key).bind(6, n).bind(7, user_id_);
-    if (lower) q.bind(2, lower->created_at).bind(3, lower->id);
-    if (upper) q.bind(4, upper->created_at).bind(5, upper->id);
+    if (lower) q.bind(2, lower->created_at).bind(3, lower->rowid);
+    if (upper) q.bind(4, upper->created_at).bind(5, upper->rowid);
     std::vector<Message> rows;
     rows.reserve(static_cast<std::size_t>(n));
     std::optional<json::object> me;

@@ -18,7 +18,7 @@ class PagingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_.connect("alice");
-    // m00..m09 at seconds 0..9, then t0..t2 all at second 10 (a tie broken by id), with
+    // m00..m09 at seconds 0..9, then t2, t0, t1 all at second 10 (a tie: arrival order), with
     // thread-only replies r0, r1 and a reply shown in the channel, s0.
     std::vector<Message> messages;
     for (int i = 0; i < 10; ++i)
@@ -51,8 +51,8 @@ class PagingTest : public ::testing::Test {
 
 using Ids = std::vector<std::string>;
 
-TEST_F(PagingTest, LatestPageIsAscendingWithTiesBrokenById) {
-  EXPECT_EQ(page({.limit = 5}), (Ids{"m09", "t0", "t1", "t2", "s0"}));
+TEST_F(PagingTest, LatestPageIsAscendingWithTiesInArrivalOrder) {
+  EXPECT_EQ(page({.limit = 5}), (Ids{"m09", "t2", "t0", "t1", "s0"}));
   EXPECT_EQ(page({}).size(), 14u);  // default 25: 10 + 3 ties + s0; r0, r1 are thread-only
 }
 
@@ -61,10 +61,11 @@ TEST_F(PagingTest, BeforeAndAfterACursor) {
   EXPECT_EQ(page({.limit = 3, .id_lte = "m05"}), (Ids{"m03", "m04", "m05"}));
   EXPECT_EQ(page({.limit = 3, .id_gt = "m05"}), (Ids{"m06", "m07", "m08"}));
   EXPECT_EQ(page({.limit = 3, .id_gte = "m05"}), (Ids{"m05", "m06", "m07"}));
-  // Through the tie: t0 < t1 < t2 at the same time.
-  EXPECT_EQ(page({.limit = 2, .id_gt = "t0"}), (Ids{"t1", "t2"}));
-  EXPECT_EQ(page({.limit = 2, .id_lt = "t1"}), (Ids{"m09", "t0"}));
-  EXPECT_EQ(page({.limit = 10, .id_lt = "s0", .id_gt = "t1"}), (Ids{"t2"}));
+  // Through the tie: t2 < t0 < t1 at the same time, and an upsert keeps a message's place.
+  store_.apply({UpsertMessages{{}, {make_message("t2", kCid, 10)}}});
+  EXPECT_EQ(page({.limit = 2, .id_gt = "t0"}), (Ids{"t1", "s0"}));
+  EXPECT_EQ(page({.limit = 2, .id_lt = "t1"}), (Ids{"t2", "t0"}));
+  EXPECT_EQ(page({.limit = 10, .id_lt = "t1", .id_gt = "t2"}), (Ids{"t0"}));
 }
 
 TEST_F(PagingTest, ExactBoundaries) {
@@ -72,7 +73,7 @@ TEST_F(PagingTest, ExactBoundaries) {
   EXPECT_TRUE(page({.limit = 3, .id_lt = "m00"}).empty());
   EXPECT_EQ(page({.limit = 1, .id_lte = "m00"}), (Ids{"m00"}));
   EXPECT_TRUE(page({.limit = 3, .id_gt = "s0"}).empty());
-  EXPECT_EQ(page({.limit = 100, .id_gt = "t2"}), (Ids{"s0"}));
+  EXPECT_EQ(page({.limit = 100, .id_gt = "t2"}), (Ids{"t0", "t1", "s0"}));
   EXPECT_TRUE(page({.limit = 0}).empty());
 }
 
@@ -81,7 +82,7 @@ TEST_F(PagingTest, AroundACursorCentresAndFills) {
   EXPECT_EQ(page({.limit = 4, .id_around = "m05"}), (Ids{"m04", "m05", "m06", "m07"}));
   // Near the start the window fills from the newer side, near the end from the older one.
   EXPECT_EQ(page({.limit = 4, .id_around = "m00"}), (Ids{"m00", "m01", "m02", "m03"}));
-  EXPECT_EQ(page({.limit = 4, .id_around = "s0"}), (Ids{"t0", "t1", "t2", "s0"}));
+  EXPECT_EQ(page({.limit = 4, .id_around = "s0"}), (Ids{"t2", "t0", "t1", "s0"}));
 }
 
 TEST_F(PagingTest, UnknownCursorOrChannelGivesNothing) {
