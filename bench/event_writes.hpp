@@ -11,6 +11,7 @@
 
 namespace chatkeep::bench {
 
-void add_writes(const Event& event, const std::string& me, Batch& batch);
+// Moves what it needs out of the event, as the applier will (events are applied once).
+void add_writes(Event event, const std::string& me, Batch& batch);
 
 }  // namespace chatkeep::bench

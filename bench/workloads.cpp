@@ -93,15 +93,17 @@ std::vector<Event> message_new_events(const Corpus& corpus, std::int64_t first, 
   return events;
 }
 
-// Applies events in transactions of kBatchEvents; the optional checkpoint goes with each page.
-void apply_events(ChatPersistenceClient& store, const std::vector<Event>& events,
+// Applies events in transactions of kBatchEvents, consuming them; the optional checkpoint goes
+// with each page.
+void apply_events(ChatPersistenceClient& store, std::vector<Event> events,
                   bool checkpoint = false) {
   for (std::size_t i = 0; i < events.size(); i += kBatchEvents) {
     Batch batch;
     const std::size_t end = std::min(events.size(), i + kBatchEvents);
+    const Timestamp last = *events[end - 1].created_at;
     for (std::size_t j = i; j < end; ++j)
-      add_writes(events[j], Corpus::kMe, batch);
-    if (checkpoint) batch.push_back(SetLastSyncAt{*events[end - 1].created_at});
+      add_writes(std::move(events[j]), Corpus::kMe, batch);
+    if (checkpoint) batch.push_back(SetLastSyncAt{last});
     store.apply(batch);
   }
 }
@@ -207,15 +209,15 @@ struct IngestFigures {
 };
 
 // Decoded events, or JSON frames decoded on the way, into a new store with its channels.
-IngestFigures ingest_chatkeep(const Corpus& corpus, const std::vector<Event>* events,
+IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
                               const std::vector<std::string>* frames) {
   TempDir dir;
   auto store = open_store(dir.path());
   store->apply(channel_setup(corpus));
   const auto bytes = bytes_written();
   const auto start = Clock::now();
-  if (events) {
-    apply_events(*store, *events);
+  if (!frames) {
+    apply_events(*store, std::move(events));
   } else {
     for (std::size_t i = 0; i < frames->size(); i += kBatchEvents) {
       Batch batch;
@@ -260,8 +262,7 @@ std::vector<Row> ingest(const Settings& s) {
   const Corpus corpus = corpus_for(s);
   const std::int64_t first = s.big_channel_messages;  // spread over the other 999 channels
   const std::int64_t n = s.ingest_events;
-  const auto events = message_new_events(corpus, first, n);
-  const auto mine = ingest_chatkeep(corpus, &events, nullptr);
+  const auto mine = ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr);
   const auto raw = ingest_raw(corpus, first, n);
   const auto count = static_cast<double>(n);
   return {versus("1 ingest message.new", "messages/s", count / mine.seconds, count / raw.seconds,
@@ -279,9 +280,8 @@ std::vector<Row> ingest_json(const Settings& s) {
   for (std::int64_t i = first; i < first + n; ++i) {
     frames.push_back(json::serialize(corpus.message_new_json(i)));
   }
-  const auto events = message_new_events(corpus, first, n);
-  const auto decoded = ingest_chatkeep(corpus, &events, nullptr);
-  const auto from_json_text = ingest_chatkeep(corpus, nullptr, &frames);
+  const auto decoded = ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr);
+  const auto from_json_text = ingest_chatkeep(corpus, {}, &frames);
   const auto count = static_cast<double>(n);
   return {versus("2 ingest from JSON frames", "events/s", count / from_json_text.seconds,
                  count / decoded.seconds, from_json_text.seconds, decoded.seconds, 1.25)};
@@ -424,7 +424,7 @@ std::vector<Row> catch_up(const Settings& s) {
     store->apply(channel_setup(corpus));
     apply_events(*store, known);
     const auto start = Clock::now();
-    apply_events(*store, mixed, true);
+    apply_events(*store, std::move(mixed), true);
     store->disconnect(false);
     catch_up_seconds = seconds_since(start);
   }
@@ -434,9 +434,9 @@ std::vector<Row> catch_up(const Settings& s) {
     auto store = open_store(dir.path());
     store->apply(channel_setup(corpus));
     apply_events(*store, known);
-    const auto fresh = message_new_events(corpus, first + 2 * n, n);
+    auto fresh = message_new_events(corpus, first + 2 * n, n);
     const auto start = Clock::now();
-    apply_events(*store, fresh);
+    apply_events(*store, std::move(fresh));
     store->disconnect(false);
     ingest_seconds = seconds_since(start);
   }

@@ -1,6 +1,7 @@
 #include "model/codec.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -145,6 +146,93 @@ void read(const json::value& v, json::object& out, const Path& path) {
   const json::object* object = v.if_object();
   if (!object) fail(path, "expected object");
   out = *object;
+}
+
+void JsonWriter::separate() {
+  if (after_key_) {
+    after_key_ = false;
+  } else if (!open_.empty()) {
+    if (open_.back()) out_.push_back(',');
+    open_.back() = true;
+  }
+}
+
+void JsonWriter::flush() {
+  while (!serializer_.done())
+    out_.append(serializer_.read(buffer_));
+}
+
+void JsonWriter::begin_object() {
+  separate();
+  out_.push_back('{');
+  open_.push_back(false);
+}
+
+void JsonWriter::end_object() {
+  out_.push_back('}');
+  open_.pop_back();
+}
+
+void JsonWriter::begin_array() {
+  separate();
+  out_.push_back('[');
+  open_.push_back(false);
+}
+
+void JsonWriter::end_array() {
+  out_.push_back(']');
+  open_.pop_back();
+}
+
+void JsonWriter::key(std::string_view name) {
+  string(name);
+  out_.push_back(':');
+  after_key_ = true;
+}
+
+void JsonWriter::string(std::string_view s) {
+  separate();
+  serializer_.reset(json::string_view(s.data(), s.size()));
+  flush();
+}
+
+void JsonWriter::integer(std::int64_t v) {
+  separate();
+  char digits[24];
+  out_.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+}
+
+void JsonWriter::boolean(bool v) {
+  separate();
+  out_.append(v ? "true" : "false");
+}
+
+void JsonWriter::value(const json::value& v) {
+  separate();
+  serializer_.reset(&v);
+  flush();
+}
+
+void JsonWriter::value(const json::object& v) {
+  separate();
+  serializer_.reset(&v);
+  flush();
+}
+
+void append(const std::string& v, JsonWriter& w) {
+  w.string(v);
+}
+void append(bool v, JsonWriter& w) {
+  w.boolean(v);
+}
+void append(std::int64_t v, JsonWriter& w) {
+  w.integer(v);
+}
+void append(const Timestamp& v, JsonWriter& w) {
+  w.string(v.to_string());
+}
+void append(const json::object& v, JsonWriter& w) {
+  w.value(v);
 }
 
 json::value write(const std::string& v) {

@@ -3,8 +3,10 @@
 // The machinery behind chatkeep's JSON codec. Each model type has one field table that names its
 // members once; decoding and encoding both walk it, so the two directions cannot disagree.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +23,34 @@
 namespace chatkeep::model {
 
 namespace json = boost::json;
+
+// Writes JSON text directly, without building a json::value first: the encoder's hot path.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void begin_object();
+  void end_object();
+  void begin_array();
+  void end_array();
+  // An object member's name; the next value written is its value.
+  void key(std::string_view name);
+  void string(std::string_view s);
+  void integer(std::int64_t v);
+  void boolean(bool v);
+  void value(const json::value& v);
+  void value(const json::object& v);
+
+ private:
+  void separate();  // a comma between members or elements, as needed
+  void flush();     // what the serializer was reset to, into out_
+
+  std::string& out_;
+  json::serializer serializer_;
+  std::vector<bool> open_;  // per open object or array: whether a member was written
+  bool after_key_ = false;
+  char buffer_[1024];
+};
 
 // Deeper model nesting than this (quoted messages quoting quoted messages...) is refused.
 inline constexpr std::size_t kMaxModelDepth = 32;
@@ -63,6 +93,12 @@ json::value write(std::int64_t v);
 json::value write(const Timestamp& v);
 json::value write(const json::object& v);
 
+void append(const std::string& v, JsonWriter& w);
+void append(bool v, JsonWriter& w);
+void append(std::int64_t v, JsonWriter& w);
+void append(const Timestamp& v, JsonWriter& w);
+void append(const json::object& v, JsonWriter& w);
+
 }  // namespace chatkeep::model
 
 namespace chatkeep {
@@ -79,6 +115,8 @@ void read(const json::value& v, Filter& out, const Path& path);
 json::value write(const Filter& v);
 void read(const json::value& v, SortOption& out, const Path& path);
 json::value write(const SortOption& v);
+void append(const Filter& v, JsonWriter& w);
+void append(const SortOption& v, JsonWriter& w);
 // Event decoding is not table-only: the type decides whether the rest is read at all.
 void read(const json::value& v, Event& out, const Path& path);
 
@@ -99,6 +137,8 @@ template <Modelled T>
 void read(const json::value& v, T& out, const Path& path);
 template <Modelled T>
 json::value write(const T& v);
+template <Modelled T>
+void append(const T& v, JsonWriter& w);
 
 // Containers, in terms of their elements.
 template <class T>
@@ -152,6 +192,24 @@ json::value write(const std::map<std::string, T>& v) {
   return object;
 }
 
+template <class T>
+void append(const std::vector<T>& v, JsonWriter& w) {
+  w.begin_array();
+  for (const auto& element : v)
+    append(element, w);
+  w.end_array();
+}
+
+template <class T>
+void append(const std::map<std::string, T>& v, JsonWriter& w) {
+  w.begin_object();
+  for (const auto& [key, element] : v) {
+    w.key(key);
+    append(element, w);
+  }
+  w.end_object();
+}
+
 // Whether a member holds a value to encode.
 template <class T>
 bool is_set(const std::optional<T>& v) {
@@ -185,6 +243,8 @@ struct Field {
   std::string_view name;
   void (*decode)(T& object, const json::value& v, const Path& path);
   void (*encode)(const T& object, std::string_view name, json::object& out);
+  void (*append)(const T& object, JsonWriter& w);  // the member's value
+  bool (*present)(const T& object);                // whether the member is written
   bool required = false;
 };
 
@@ -200,8 +260,23 @@ void encode_member(const T& object, std::string_view name, json::object& out) {
 }
 
 template <class T, auto Member>
+void append_member(const T& object, JsonWriter& w) {
+  append(value_of(object.*Member), w);
+}
+
+template <class T, auto Member>
+bool member_present(const T& object) {
+  return is_set(object.*Member);
+}
+
+template <class T, auto Member>
 constexpr Field<T> make_field(std::string_view name, bool required) {
-  return Field<T>{name, &decode_member<T, Member>, &encode_member<T, Member>, required};
+  return Field<T>{name,
+                  &decode_member<T, Member>,
+                  &encode_member<T, Member>,
+                  &append_member<T, Member>,
+                  &member_present<T, Member>,
+                  required};
 }
 
 // The member's wire name is its C++ name: tables cannot misspell it.
@@ -254,6 +329,29 @@ class FieldTable {
     if (finish_) finish_(out, path);
   }
 
+  // The object as JSON text, leaving out the members named in `except`.
+  void append(const T& v, JsonWriter& w,
+              std::initializer_list<std::string_view> except = {}) const {
+    auto excluded = [&](std::string_view name) {
+      return std::find(except.begin(), except.end(), name) != except.end();
+    };
+    w.begin_object();
+    for (const auto& field : fields_) {
+      if (!field.present(v) || excluded(field.name)) continue;
+      w.key(field.name);
+      field.append(v, w);
+    }
+    for (const auto& member : v.extra) {
+      if (excluded(member.key())) continue;
+      // A modelled field that is set takes precedence over `extra`, as in write().
+      auto found = index_.find(member.key());
+      if (found != index_.end() && fields_[found->second].present(v)) continue;
+      w.key(member.key());
+      w.value(member.value());
+    }
+    w.end_object();
+  }
+
   json::object write(const T& v) const {
     json::object out;
     out.reserve(fields_.size() + v.extra.size());
@@ -281,6 +379,20 @@ void read(const json::value& v, T& out, const Path& path) {
 template <Modelled T>
 json::value write(const T& v) {
   return field_table(Tag<T>{}).write(v);
+}
+
+template <Modelled T>
+void append(const T& v, JsonWriter& w) {
+  field_table(Tag<T>{}).append(v, w);
+}
+
+// T's JSON text without the members named in `except` (for rows that keep them elsewhere).
+template <Modelled T>
+std::string encode_except(const T& v, std::initializer_list<std::string_view> except) {
+  std::string out;
+  JsonWriter w(out);
+  field_table(Tag<T>{}).append(v, w, except);
+  return out;
 }
 
 // Decodes a whole document as T, with T's root name starting the error paths.

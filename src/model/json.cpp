@@ -28,7 +28,10 @@ T from_json(const boost::json::value& json) {
 
 template <class T>
 std::string encode(const T& value) {
-  return boost::json::serialize(to_json(value));
+  std::string out;
+  model::JsonWriter writer(out);
+  model::append(value, writer);
+  return out;
 }
 
 #define CHATKEEP_CODEC(Type)                                     \

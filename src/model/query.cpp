@@ -95,6 +95,19 @@ json::value write(const SortOption& v) {
   return json::object{{"field", v.field}, {"direction", static_cast<int>(v.direction)}};
 }
 
+void append(const Filter& v, JsonWriter& w) {
+  w.value(v.json());
+}
+
+void append(const SortOption& v, JsonWriter& w) {
+  w.begin_object();
+  w.key("field");
+  w.string(v.field);
+  w.key("direction");
+  w.integer(static_cast<int>(v.direction));
+  w.end_object();
+}
+
 const FieldTable<MessagePagination>& field_table(Tag<MessagePagination>) {
   using P = MessagePagination;
   static const FieldTable<P> table(

@@ -14,6 +14,7 @@
 
 #include "chatkeep/json.hpp"
 #include "log/logger.hpp"
+#include "model/tables.hpp"
 #include "store/schema.hpp"
 
 namespace chatkeep::store {
@@ -24,14 +25,6 @@ namespace json = boost::json;
 constexpr std::int64_t kDefaultPageSize = 25;
 
 // --- JSON rows -------------------------------------------------------------------------------
-
-// An object's JSON without the members its row keeps elsewhere (columns, other tables).
-std::string data_without(json::value value, std::initializer_list<std::string_view> keys) {
-  json::object& object = value.as_object();
-  for (auto key : keys)
-    object.erase(key);
-  return json::serialize(object);
-}
 
 // A stored row's JSON, always an object. It stays a json::value so that decoding it needs no copy
 // (from_json takes a value; handing it an object would copy the whole tree into one).
@@ -155,7 +148,7 @@ class Writer {
           .bind(6, micros(channel.updated_at))
           .bind(7, micros(channel.last_message_at))
           .bind(8, channel.member_count)
-          .bind(9, data_without(to_json(channel), {"cid", "id", "type", "created_by"}))
+          .bind(9, model::encode_except(channel, {"cid", "id", "type", "created_by"}))
           .run();
     }
   }
@@ -189,7 +182,7 @@ class Writer {
           .bind(5, message.parent_id)
           .bind(6, std::int64_t{message.show_in_channel.value_or(false)})
           .bind(7, std::int64_t{message.pinned.value_or(false)})
-          .bind(8, data_without(to_json(message), {"id", "cid", "user", "own_reactions"}))
+          .bind(8, model::encode_except(message, {"id", "cid", "user", "own_reactions"}))
           .run();
     }
   }
@@ -204,7 +197,7 @@ class Writer {
           .bind(1, m.cid)
           .bind(2, member.id())
           .bind(3, micros(member.created_at))
-          .bind(4, data_without(to_json(member), {"user_id", "user"}))
+          .bind(4, model::encode_except(member, {"user_id", "user"}))
           .run();
     }
   }
@@ -226,7 +219,7 @@ class Writer {
                    ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
           .bind(1, m.cid)
           .bind(2, read.user.id)
-          .bind(3, data_without(to_json(read), {"user"}))
+          .bind(3, model::encode_except(read, {"user"}))
           .run();
     }
   }
@@ -458,7 +451,7 @@ class Writer {
   // an unchanged user is not rewritten.
   void upsert_user(const User& user) {
     if (user.id.empty()) throw ChatError(ErrorCode::input, "user id is empty");
-    std::string data = data_without(to_json(user), {"id"});
+    std::string data = model::encode_except(user, {"id"});
     if (!users_written_.insert(user.id + '\n' + data).second) return;
     if (data == "{}") {
       db_.query("INSERT INTO users (id, data) VALUES (?1, '{}') ON CONFLICT (id) DO NOTHING")
@@ -515,7 +508,7 @@ class Writer {
         .bind(1, mid)
         .bind(2, uid)
         .bind(3, reaction.type)
-        .bind(4, data_without(to_json(reaction), {"message_id", "user_id", "type", "user"}))
+        .bind(4, model::encode_except(reaction, {"message_id", "user_id", "type", "user"}))
         .run();
   }
 
@@ -587,6 +580,7 @@ void SqliteStore::connect(const std::string& user_id) {
   db->exec("PRAGMA foreign_keys = ON");
   db->exec("PRAGMA temp_store = MEMORY");
   db->exec("PRAGMA journal_size_limit = 8388608");
+  db->exec("PRAGMA cache_size = -16384");  // KiB
   migrate(*db);
   log_->info("connected {} ({})", user_id, path.string());
   db_ = std::move(db);

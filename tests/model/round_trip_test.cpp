@@ -138,3 +138,35 @@ TEST(RoundTrip, HostileButValidStringsAreKeptExactly) {
 
 }  // namespace
 }  // namespace chatkeep
+
+namespace chatkeep {
+namespace {
+
+// encode() writes text directly; it must say exactly what to_json() builds.
+TEST(DirectEncoding, SaysWhatToJsonSays) {
+  auto state = decode<ChannelState>(testing::test_data("channel_state.json"));
+  EXPECT_EQ(parse_json(encode(state)), to_json(state));
+  boost::json::value events = parse_json(testing::test_data("events.json"));
+  for (const auto& original : events.as_array()) {
+    Event event = from_json<Event>(original);
+    EXPECT_EQ(parse_json(encode(event)), to_json(event)) << original;
+  }
+  QueryChannelsRequest query{.filter_conditions = Filter::eq("type", "messaging"),
+                             .sort = Sort{{.field = "created_at"}},
+                             .limit = 5};
+  EXPECT_EQ(parse_json(encode(query)), to_json(query));
+}
+
+TEST(DirectEncoding, EscapesAndNumbersMatchBoost) {
+  Message message{.id = "q\"uote\\back\x01\n\xe2\x82\xac",
+                  .text = std::string("nul\0inside", 10),
+                  .reply_count = -9223372036854775807 - 1};
+  message.extra["big"] = std::uint64_t{18446744073709551615u};
+  message.extra["ratio"] = 0.1;
+  message.extra["key \"with\" quotes\t"] = boost::json::array{nullptr, true, 1.5e300};
+  EXPECT_EQ(encode(message), boost::json::serialize(to_json(message)));
+  EXPECT_EQ(decode<Message>(encode(message)).text, message.text);
+}
+
+}  // namespace
+}  // namespace chatkeep
