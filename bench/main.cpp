@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -81,25 +82,35 @@ int main(int argc, char** argv) {
 
   auto settings = quick ? chatkeep::bench::Settings::small() : chatkeep::bench::Settings::full();
   settings.cache_dir = cache_dir;
-  settings.self = std::filesystem::read_symlink("/proc/self/exe");
+  // Re-run through /proc/<pid>/exe: it still works if the binary is replaced meanwhile.
+  settings.self = fmt::format("/proc/{}/exe", getpid());
   try {
     if (!probe.empty()) {
       std::cout << chatkeep::bench::hydrate_peak_rss_kib(settings, probe) << "\n";
       return 0;
     }
     std::vector<Row> rows;
+    bool all_measured = true;
     for (const auto& workload : chatkeep::bench::workloads()) {
       if (!only.empty() && std::find(only.begin(), only.end(), workload.name) == only.end()) {
         continue;
       }
       std::cerr << "running " << workload.name << "...\n";
       auto result = workload.run(settings);
+      // A workload that produced no figure is a failure, whatever the figure would have been.
+      for (const auto& row : result)
+        all_measured = all_measured && std::isfinite(row.value) && row.value > 0;
+      all_measured = all_measured && !result.empty();
       rows.insert(rows.end(), result.begin(), result.end());
     }
     fmt::print("chatkeep benchmarks ({}) on {}\n\n", quick ? "quick sizes" : "full sizes",
                machine());
     print_table(rows);
     if (!json_path.empty()) write_json(json_path, rows, quick);
+    if (!all_measured) {
+      std::cerr << "chatkeep_bench: a workload produced no figure\n";
+      return 1;
+    }
   } catch (const std::exception& e) {
     std::cerr << "chatkeep_bench: " << e.what() << "\n";
     return 1;

@@ -43,13 +43,13 @@ json::object user_object(std::string_view id, std::optional<std::string_view> da
   return user;
 }
 
-// A message row: id, cid, user_id, data, the user's data, and the connected user's (?7) reactions
-// to it as [[type, data], ...], gathered by SQLite rather than by one query per message.
+// A message row: id, cid, user_id, data, the user's data. Pages of one channel know their cid
+// (?1) and skip the join that would find it.
 constexpr std::string_view kSelectMessages =
-    "SELECT m.id, c.cid, m.user_id, m.data, u.data, "
-    "(SELECT json_group_array(json_array(r.type, json(r.data))) FROM reactions r "
-    "WHERE r.message_id = m.id AND r.user_id = ?7) "
-    "FROM messages m JOIN channels c ON c.key = m.channel "
+    "SELECT m.id, c.cid, m.user_id, m.data, u.data FROM messages m "
+    "JOIN channels c ON c.key = m.channel LEFT JOIN users u ON u.id = m.user_id WHERE ";
+constexpr std::string_view kSelectChannelMessages =
+    "SELECT m.id, ?1, m.user_id, m.data, u.data FROM messages m "
     "LEFT JOIN users u ON u.id = m.user_id WHERE ";
 
 std::optional<std::string_view> optional_text(const Query& row, int column) {
@@ -593,6 +593,8 @@ FlushResult SqliteStore::disconnect(bool flush) {
   if (!db_) return result;
   if (flush) result = flush_locked();
   db_.reset();
+  user_cache_.clear();
+
   user_id_.clear();
   return result;
 }
@@ -603,6 +605,7 @@ FlushResult SqliteStore::flush() {
 }
 
 FlushResult SqliteStore::flush_locked() {
+  user_cache_.clear();
   Database& database = db();
   Transaction transaction(database);
   FlushResult result{.discarded_outbox_entries = database.integer("SELECT COUNT(*) FROM outbox")};
@@ -628,6 +631,7 @@ std::optional<std::string> SqliteStore::user_id() {
 
 ApplyResult SqliteStore::apply(const Batch& batch) {
   std::lock_guard lock(mutex_);
+  user_cache_.clear();  // a write may change any user
   Database& database = db();
   ApplyResult result;
   Transaction transaction(database);
@@ -690,40 +694,67 @@ std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
   object.insert_or_assign("cid", q.text(0));
   object.insert_or_assign("type", q.text(1));
   object.insert_or_assign("id", q.text(2));
-  if (!q.is_null(3))
-    object.insert_or_assign("created_by", user_object(q.text(3), optional_text(q, 5)));
-  return from_json<Channel>(row);
+  Channel channel = from_json<Channel>(row);
+  if (!q.is_null(3)) channel.created_by = cached_user(q.text(3), optional_text(q, 5));
+  return channel;
 }
 
-Message SqliteStore::message_from_row(const Query& row, std::optional<json::object>& me) {
+const User& SqliteStore::cached_user(std::string_view id, std::optional<std::string_view> data) {
+  auto found = user_cache_.find(id);
+  if (found != user_cache_.end()) return found->second;
+  if (user_cache_.size() >= kMaxCachedUsers) user_cache_.clear();
+  json::value user(user_object(id, data));
+  return user_cache_.emplace(std::string(id), from_json<User>(user)).first->second;
+}
+
+const User& SqliteStore::cached_user(std::string_view id) {
+  if (auto found = user_cache_.find(id); found != user_cache_.end()) return found->second;
+  auto q = db().query("SELECT data FROM users WHERE id = ?1");
+  q.bind(1, id);
+  return cached_user(id, q.next() ? std::optional(q.text(0)) : std::nullopt);
+}
+
+Message SqliteStore::message_from_row(const Query& row) {
   // The row's JSON lives only until it is decoded: an arena spares the allocator.
   json::monotonic_resource arena(arena_buffer_.data(), arena_buffer_.size());
-  json::storage_ptr storage(&arena);
-  json::value value = parse_row(row.text(3), storage);
+  json::value value = parse_row(row.text(3), json::storage_ptr(&arena));
   json::object& object = value.as_object();
   object.insert_or_assign("id", row.text(0));
   object.insert_or_assign("cid", row.text(1));
-  if (!row.is_null(2)) {
-    object.insert_or_assign("user", user_object(row.text(2), optional_text(row, 4), storage));
-  }
-  json::array own(storage);
-  if (row.text(5) != "[]") own = std::move(parse_json(row.text(5), {}, storage).as_array());
-  for (auto& pair : own) {
-    json::array& type_and_data = pair.as_array();
-    json::object reaction = std::move(type_and_data[1].as_object());
-    reaction.insert_or_assign("message_id", row.text(0));
-    reaction.insert_or_assign("user_id", user_id_);
-    reaction.insert_or_assign("type", std::move(type_and_data[0]));
-    if (!me) {
-      auto q = db_->query("SELECT data FROM users WHERE id = ?1");
-      q.bind(1, user_id_);
-      me = user_object(user_id_, q.next() ? std::optional(q.text(0)) : std::nullopt);
+  Message message = from_json<Message>(value);
+  if (!row.is_null(2)) message.user = cached_user(row.text(2), optional_text(row, 4));
+  message.own_reactions.emplace();
+  return message;
+}
+
+void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
+  // One query for a page rather than one per message; most messages have none.
+  constexpr std::size_t kChunk = 500;
+  for (std::size_t first = 0; first < messages.size(); first += kChunk) {
+    const std::size_t count = std::min(kChunk, messages.size() - first);
+    std::string sql =
+        "SELECT message_id, type, data FROM reactions WHERE user_id = ?1 AND message_id IN (?2";
+    for (std::size_t i = 1; i < count; ++i)
+      sql += fmt::format(", ?{}", i + 2);
+    sql += ")";
+    auto q = db().query(sql);
+    q.bind(1, user_id_);
+    std::unordered_map<std::string_view, Message*> by_id;
+    for (std::size_t i = 0; i < count; ++i) {
+      Message& m = messages[first + i];
+      q.bind(static_cast<int>(i) + 2, m.id);
+      by_id.emplace(m.id, &m);
     }
-    reaction.insert_or_assign("user", *me);
-    pair = std::move(reaction);
+    while (q.next()) {
+      json::value reaction = parse_row(q.text(2));
+      reaction.as_object().insert_or_assign("message_id", q.text(0));
+      reaction.as_object().insert_or_assign("user_id", user_id_);
+      reaction.as_object().insert_or_assign("type", q.text(1));
+      Message& m = *by_id.at(q.text(0));
+      m.own_reactions->push_back(from_json<Reaction>(reaction));
+      m.own_reactions->back().user = cached_user(user_id_);
+    }
   }
-  object.insert_or_assign("own_reactions", std::move(own));
-  return from_json<Message>(value);
 }
 
 std::vector<Message> SqliteStore::messages(const std::string& cid, const MessagePagination& page) {
@@ -766,7 +797,7 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
 
   auto run = [&](const std::optional<Bound>& lower, const std::optional<Bound>& upper,
                  bool ascending, std::int64_t n) {
-    std::string sql(kSelectMessages);
+    std::string sql(scope == Scope::thread ? kSelectMessages : kSelectChannelMessages);
     constexpr std::string_view kChannel = "m.channel = (SELECT key FROM channels WHERE cid = ?1)";
     sql += scope == Scope::channel  ? std::string(kChannel) + " AND m.in_channel = 1"
            : scope == Scope::pinned ? std::string(kChannel) + " AND m.pinned = 1"
@@ -780,14 +811,14 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
     sql += ascending ? " ORDER BY m.created_at ASC, m.rowid ASC LIMIT ?6"
                      : " ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?6";
     auto q = database.query(sql);
-    q.bind(1, key).bind(6, n).bind(7, user_id_);
+    q.bind(1, key).bind(6, n);
     if (lower) q.bind(2, lower->created_at).bind(3, lower->rowid);
     if (upper) q.bind(4, upper->created_at).bind(5, upper->rowid);
     std::vector<Message> rows;
     rows.reserve(static_cast<std::size_t>(n));
-    std::optional<json::object> me;
     while (q.next())
-      rows.push_back(message_from_row(q, me));
+      rows.push_back(message_from_row(q));
+    attach_own_reactions(rows);
     if (!ascending) std::reverse(rows.begin(), rows.end());
     return rows;
   };
@@ -821,10 +852,11 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
 std::optional<Message> SqliteStore::message(const std::string& id) {
   std::lock_guard lock(mutex_);
   auto q = db().query(std::string(kSelectMessages) + "m.id = ?1");
-  q.bind(1, id).bind(7, user_id_);
+  q.bind(1, id);
   if (!q.next()) return std::nullopt;
-  std::optional<json::object> me;
-  return message_from_row(q, me);
+  std::vector<Message> one{message_from_row(q)};
+  attach_own_reactions(one);
+  return std::move(one.front());
 }
 
 std::vector<Member> SqliteStore::members(const std::string& cid) {
@@ -842,8 +874,8 @@ std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
     json::value row = parse_row(q.text(1));
     json::object& object = row.as_object();
     object.insert_or_assign("user_id", q.text(0));
-    object.insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
     members.push_back(from_json<Member>(row));
+    members.back().user = cached_user(q.text(0), optional_text(q, 2));
   }
   return members;
 }
@@ -861,8 +893,9 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
   std::vector<Read> reads;
   while (q.next()) {
     json::value row = parse_row(q.text(1));
-    row.as_object().insert_or_assign("user", user_object(q.text(0), optional_text(q, 2)));
+    row.as_object().insert_or_assign("user", json::object{{"id", q.text(0)}});
     reads.push_back(from_json<Read>(row));
+    reads.back().user = cached_user(q.text(0), optional_text(q, 2));
   }
   return reads;
 }

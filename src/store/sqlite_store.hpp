@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include <spdlog/logger.h>
 
@@ -61,8 +62,13 @@ class SqliteStore final : public ChatPersistenceClient {
                                    const MessagePagination& page);
   std::vector<Member> members_locked(const std::string& cid);
   std::vector<Read> reads_locked(const std::string& cid);
-  // A message from a kSelectMessages row; `me` caches the connected user's object for a page.
-  Message message_from_row(const Query& row, std::optional<boost::json::object>& me);
+  // A message from a kSelectMessages row, own reactions not yet attached.
+  Message message_from_row(const Query& row);
+  // The connected user's reactions, into each message's own_reactions.
+  void attach_own_reactions(std::vector<Message>& messages);
+  // A user as stored (given its row's data, or looked up), decoded once until the next write.
+  const User& cached_user(std::string_view id, std::optional<std::string_view> data);
+  const User& cached_user(std::string_view id);
 
   std::mutex mutex_;
   SqlitePersistenceOptions options_;
@@ -70,6 +76,14 @@ class SqliteStore final : public ChatPersistenceClient {
   std::unique_ptr<Database> db_;
   std::string user_id_;
   std::array<unsigned char, 16384> arena_buffer_;  // first block of message_from_row's arena
+  // Decoded users for reads: one user stands behind many messages, members and reads of a screen.
+  // Cleared by every write, so it never holds a stale user.
+  static constexpr std::size_t kMaxCachedUsers = 10'000;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, User, Hash, std::equal_to<>> user_cache_;
 };
 
 }  // namespace chatkeep::store
