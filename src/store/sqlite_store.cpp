@@ -120,10 +120,19 @@ std::string order_by(const Sort& sort) {
 
 // --- writes ----------------------------------------------------------------------------------
 
+using UserHashes = SqliteStore::UserHashes;
+// The hash recorded for a user known to exist whose stored data this connection has not seen.
+constexpr std::size_t kUnknownData = 0;
+
 // Applies the mutations of one batch inside the caller's transaction.
 class Writer {
  public:
-  Writer(Database& db, ApplyResult& result) : db_(db), result_(result) {}
+  // `users` holds what the connection knows is stored of each user (see SqliteStore); the
+  // writer adds to `written`, which the caller merges into it once the batch is committed.
+  Writer(Database& db, ApplyResult& result, const UserHashes& users)
+      : db_(db), result_(result), known_users_(users) {}
+
+  const UserHashes& written_users() const { return written_users_; }
 
   void operator()(const UpsertUsers& m) {
     for (const auto& user : m.users)
@@ -452,8 +461,17 @@ class Writer {
   void upsert_user(const User& user) {
     if (user.id.empty()) throw ChatError(ErrorCode::input, "user id is empty");
     std::string data = model::encode_except(user, {"id"});
-    if (!users_written_.insert(user.id + '\n' + data).second) return;
-    if (data == "{}") {
+    const bool bare = data == "{}";
+    const std::size_t hash = bare ? kUnknownData : std::hash<std::string>()(data);
+    // Skip the statement when the user is known stored as it is (or, for a bare reference, at all).
+    for (const UserHashes* known :
+         std::initializer_list<const UserHashes*>{&written_users_, &known_users_}) {
+      if (auto found = known->find(user.id); found != known->end()) {
+        if (bare || found->second == hash) return;
+      }
+    }
+    written_users_[user.id] = hash;
+    if (bare) {
       db_.query("INSERT INTO users (id, data) VALUES (?1, '{}') ON CONFLICT (id) DO NOTHING")
           .bind(1, user.id)
           .run();
@@ -514,7 +532,8 @@ class Writer {
 
   Database& db_;
   ApplyResult& result_;
-  std::unordered_set<std::string> users_written_;
+  const UserHashes& known_users_;
+  UserHashes written_users_;
   std::unordered_map<std::string, std::int64_t> channel_keys_;  // of this batch
 };
 
@@ -594,6 +613,7 @@ FlushResult SqliteStore::disconnect(bool flush) {
   if (flush) result = flush_locked();
   db_.reset();
   user_cache_.clear();
+  user_hashes_.clear();
 
   user_id_.clear();
   return result;
@@ -606,6 +626,7 @@ FlushResult SqliteStore::flush() {
 
 FlushResult SqliteStore::flush_locked() {
   user_cache_.clear();
+  user_hashes_.clear();
   Database& database = db();
   Transaction transaction(database);
   FlushResult result{.discarded_outbox_entries = database.integer("SELECT COUNT(*) FROM outbox")};
@@ -635,10 +656,13 @@ ApplyResult SqliteStore::apply(const Batch& batch) {
   Database& database = db();
   ApplyResult result;
   Transaction transaction(database);
-  Writer writer(database, result);
+  Writer writer(database, result, user_hashes_);
   for (const auto& mutation : batch)
     std::visit(writer, mutation);
   transaction.commit();
+  if (user_hashes_.size() > kMaxUserHashes) user_hashes_.clear();
+  for (const auto& [id, hash] : writer.written_users())
+    user_hashes_[id] = hash;
   return result;
 }
 

@@ -47,6 +47,9 @@ class SqliteStore final : public ChatPersistenceClient {
   std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) override;
   ApplyResult apply(const Batch& batch) override;
 
+  // User id -> hash of the user's JSON as this connection last wrote it.
+  using UserHashes = std::unordered_map<std::string, std::size_t>;
+
   // Rows inserted, updated or deleted since the store connected (for measurements).
   std::int64_t rows_changed();
 
@@ -84,6 +87,11 @@ class SqliteStore final : public ChatPersistenceClient {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   std::unordered_map<std::string, User, Hash, std::equal_to<>> user_cache_;
+  // What this connection committed of each user, so that the same user in every message of a
+  // stream costs no statement. Another process writing the same database may change a user
+  // behind it; the next different version of that user is written as usual.
+  static constexpr std::size_t kMaxUserHashes = 100'000;
+  UserHashes user_hashes_;
 };
 
 }  // namespace chatkeep::store

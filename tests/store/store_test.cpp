@@ -160,6 +160,19 @@ TEST_F(StoreTest, UsersAreStoredOnceAndBareReferencesDoNotEraseThem) {
   EXPECT_EQ(store_->message("general-m1")->user->name, "Robert");  // joined, not copied
 }
 
+TEST_F(StoreTest, AUserOfARolledBackBatchIsWrittenByTheNextOne) {
+  const Mutation fails = UpsertMessages{{}, {Message{.id = "no-cid", .created_at = at_second(1)}}};
+  EXPECT_THROW(store_->apply({UpsertUsers{{make_user("zed")}}, fails}), ChatError);
+  EXPECT_EQ(count("users WHERE id = 'zed'"), 0);
+  store_->apply({UpsertUsers{{make_user("zed")}}});
+  EXPECT_EQ(count("users WHERE id = 'zed'"), 1);
+  // Known and unchanged: nothing to write, but a change is written.
+  User changed = make_user("zed");
+  changed.name = "Zed Again";
+  store_->apply({UpsertUsers{{make_user("zed")}}, UpsertUsers{{changed}}});
+  EXPECT_EQ(count("users WHERE id = 'zed' AND data LIKE '%Zed Again%'"), 1);
+}
+
 TEST_F(StoreTest, MessagesOfAnUnknownChannelCreateAStub) {
   store_->apply(
       {UpsertMessages{"messaging:new", {Message{.id = "n1", .created_at = at_second(1)}}}});
