@@ -39,11 +39,9 @@ boost::json::value parse_json(std::string_view text, const ParseLimits& limits =
 template <class T>
 T from_json(const boost::json::value& json);
 
-// parse_json then from_json.
+// parse_json then from_json, for the same types.
 template <class T>
-T decode(std::string_view text, const ParseLimits& limits = {}) {
-  return from_json<T>(parse_json(text, limits));
-}
+T decode(std::string_view text, const ParseLimits& limits = {});
 
 boost::json::value to_json(const User& v);
 boost::json::value to_json(const OwnUser& v);

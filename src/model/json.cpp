@@ -2,6 +2,10 @@
 
 #include "chatkeep/json.hpp"
 
+#include <array>
+
+#include <boost/json/monotonic_resource.hpp>
+
 #include "model/tables.hpp"
 
 namespace chatkeep {
@@ -27,6 +31,14 @@ T from_json(const boost::json::value& json) {
 }
 
 template <class T>
+T decode(std::string_view text, const ParseLimits& limits) {
+  // The parsed tree lives only until it is decoded: an arena spares the allocator.
+  thread_local std::array<unsigned char, 16384> buffer;
+  boost::json::monotonic_resource arena(buffer.data(), buffer.size());
+  return from_json<T>(parse_json(text, limits, boost::json::storage_ptr(&arena)));
+}
+
+template <class T>
 std::string encode(const T& value) {
   std::string out;
   model::JsonWriter writer(out);
@@ -34,11 +46,12 @@ std::string encode(const T& value) {
   return out;
 }
 
-#define CHATKEEP_CODEC(Type)                                     \
-  boost::json::value to_json(const Type& v) {                    \
-    return model::write(v);                                      \
-  }                                                              \
-  template Type from_json<Type>(const boost::json::value& json); \
+#define CHATKEEP_CODEC(Type)                                                    \
+  boost::json::value to_json(const Type& v) {                                   \
+    return model::write(v);                                                     \
+  }                                                                             \
+  template Type from_json<Type>(const boost::json::value& json);                \
+  template Type decode<Type>(std::string_view text, const ParseLimits& limits); \
   template std::string encode<Type>(const Type& value);
 
 CHATKEEP_CODEC(User)
