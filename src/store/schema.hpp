@@ -1,8 +1,12 @@
 #pragma once
 
-#include "store/sqlite.hpp"
+#include "sqlite/database.hpp"
 
 namespace chatkeep::store {
+
+using sqlite::Database;
+using sqlite::Query;
+using sqlite::Transaction;
 
 // The schema version this code writes (PRAGMA user_version).
 int schema_version();

@@ -9,9 +9,13 @@
 #include <spdlog/logger.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
-#include "store/sqlite.hpp"
+#include "sqlite/database.hpp"
 
 namespace chatkeep::store {
+
+using sqlite::Database;
+using sqlite::Query;
+using sqlite::Transaction;
 
 // ChatPersistenceClient on one SQLite database per user, on the calling thread. A mutex makes
 // concurrent calls safe by running them one at a time.

@@ -1,7 +1,7 @@
 #pragma once
 
-// A thin layer over sqlite3: one connection, statements prepared once and reused, every failure a
-// ChatError (code storage) that quotes SQLite's message.
+// A thin layer over sqlite3, shared by the store and the server: one connection, statements
+// prepared once and reused, every failure a ChatError (code storage) that quotes SQLite's message.
 
 #include <cstdint>
 #include <filesystem>
@@ -15,7 +15,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace chatkeep::store {
+namespace chatkeep::sqlite {
 
 class Query;
 
@@ -113,4 +113,4 @@ class Transaction {
   bool open_ = true;
 };
 
-}  // namespace chatkeep::store
+}  // namespace chatkeep::sqlite

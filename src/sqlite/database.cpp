@@ -1,4 +1,4 @@
-#include "store/sqlite.hpp"
+#include "sqlite/database.hpp"
 
 #include <sqlite3.h>
 
@@ -6,7 +6,7 @@
 
 #include "chatkeep/error.hpp"
 
-namespace chatkeep::store {
+namespace chatkeep::sqlite {
 
 Database::Database(const std::filesystem::path& path, bool create) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -164,4 +164,4 @@ void Transaction::commit() {
   open_ = false;
 }
 
-}  // namespace chatkeep::store
+}  // namespace chatkeep::sqlite
