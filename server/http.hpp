@@ -1,0 +1,44 @@
+#pragma once
+
+// A request as the routes see it, and their answer.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+namespace chatkeep::server {
+
+namespace http = boost::beast::http;
+
+// Who is calling, once authenticated.
+struct Caller {
+  std::optional<std::string> user_id;  // a user token's user
+  bool server = false;                 // the server-side token
+};
+
+struct Request {
+  http::verb method = http::verb::unknown;
+  std::string path;                          // decoded
+  std::map<std::string, std::string> query;  // decoded; the last of repeated names wins
+  std::vector<std::string> params;           // the {segments} of the route's pattern
+  const http::request<http::string_body>* raw = nullptr;
+  Caller caller;
+
+  std::string header(std::string_view name) const;
+  // The body as a JSON object ({} when empty); ChatError (code 4) when it is not one.
+  boost::json::object json_body() const;
+  // The `payload=` query parameter of GET requests, parsed the same way.
+  boost::json::object json_payload() const;
+};
+
+struct Response {
+  unsigned status = 200;
+  boost::json::object body;  // "duration" is added on the way out
+};
+
+}  // namespace chatkeep::server

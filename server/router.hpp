@@ -1,0 +1,39 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http.hpp"
+
+namespace chatkeep::server {
+
+// Who may call a route.
+enum class Access { user, server, user_or_server };
+
+using Handler = std::function<Response(Request&)>;
+
+// Routes by method and path pattern ("/channels/{type}/{id}/message"); {segments} become
+// Request::params in order.
+class Router {
+ public:
+  void add(http::verb method, std::string pattern, Access access, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;
+    Access access = Access::user;
+    bool path_known = false;  // some route has this path, with another method
+  };
+  Match match(Request& request) const;
+
+ private:
+  struct Route {
+    http::verb method;
+    std::vector<std::string> segments;
+    Access access;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace chatkeep::server

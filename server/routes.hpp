@@ -1,0 +1,11 @@
+#pragma once
+
+#include "router.hpp"
+#include "state.hpp"
+
+namespace chatkeep::server {
+
+// The REST routes of protocol.md, one function per resource.
+void add_user_routes(Router& router, State& state);
+
+}  // namespace chatkeep::server

@@ -1,0 +1,34 @@
+#include <fmt/format.h>
+
+#include "chatkeep/error.hpp"
+#include "chatkeep/json.hpp"
+#include "routes.hpp"
+
+namespace chatkeep::server {
+
+void add_user_routes(Router& router, State& state) {
+  // Upsert users (server-side token): {"users": {"<id>": {"id": "<id>", ...}}}.
+  router.add(http::verb::post, "/users", Access::server, [&state](Request& request) {
+    const boost::json::object body = request.json_body();
+    const boost::json::value* users = body.if_contains("users");
+    if (!users || !users->is_object()) {
+      throw ChatError(ErrorCode::input, "users: expected an object of users by id", 400);
+    }
+    std::vector<User> list;
+    for (const auto& [key, value] : users->as_object()) {
+      User user = from_json<User>(value);
+      if (user.id != key) {
+        throw ChatError(ErrorCode::input,
+                        fmt::format("users.{}: id does not match its key", std::string_view(key)),
+                        400);
+      }
+      list.push_back(std::move(user));
+    }
+    boost::json::object stored;
+    for (const auto& user : state.upsert_users(std::move(list)))
+      stored[user.id] = to_json(user);
+    return Response{.body = {{"users", std::move(stored)}}};
+  });
+}
+
+}  // namespace chatkeep::server
