@@ -69,6 +69,7 @@ class Server::Impl {
         state_(options_.db),
         auth_{options_.api_key, options_.api_secret, options_.allow_dev_tokens} {
     add_user_routes(router_, state_);
+    add_channel_routes(router_, state_);
   }
 
   ~Impl() { stop(); }

@@ -2,13 +2,208 @@
 
 #include <boost/json.hpp>
 
+#include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <initializer_list>
 
 namespace chatkeep::server {
 
+namespace {
+
+// A new channel's config, from its type (every type gets Stream's defaults for now).
+ChannelConfig default_config(const std::string& type) {
+  return ChannelConfig{.name = type,
+                       .typing_events = true,
+                       .read_events = true,
+                       .connect_events = true,
+                       .reactions = true,
+                       .replies = true,
+                       .quotes = true,
+                       .search = true,
+                       .mutes = true,
+                       .uploads = true,
+                       .url_enrichment = false,
+                       .custom_events = true,
+                       .max_message_length = 5000,
+                       .message_retention = "infinite",
+                       .automod = "disabled",
+                       .commands = std::vector<Command>{}};
+}
+
+}  // namespace
+
 State::State(const std::string& db_path) : db_(db_path, true) {
-  db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-  db_.exec("CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL)");
+  db_.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+  db_.exec(R"(
+    CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS channels (cid TEXT PRIMARY KEY NOT NULL, created_by TEXT,
+      data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS members (cid TEXT NOT NULL REFERENCES channels (cid),
+      user_id TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (cid, user_id)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY NOT NULL,
+      cid TEXT NOT NULL REFERENCES channels (cid), created_at INTEGER NOT NULL, user_id TEXT,
+      data TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (cid, created_at);
+  )");
+}
+
+User State::user_or_reference(const std::string& id) {
+  if (auto known = user(id)) return *known;
+  return User{.id = id};
+}
+
+std::optional<Channel> State::channel(const std::string& cid) {
+  auto q = db_.query(R"(SELECT data, created_by,
+      (SELECT COUNT(*) FROM members WHERE cid = ?1),
+      (SELECT COUNT(*) FROM messages WHERE cid = ?1) FROM channels WHERE cid = ?1)");
+  q.bind(1, cid);
+  if (!q.next()) return std::nullopt;
+  Channel channel = decode<Channel>(q.text(0));
+  if (!q.is_null(1)) channel.created_by = user_or_reference(std::string(q.text(1)));
+  channel.member_count = q.integer(2);
+  channel.message_count = q.integer(3);
+  return channel;
+}
+
+Channel State::get_or_create_channel(Channel channel, const std::vector<std::string>& member_ids) {
+  if (auto existing = this->channel(channel.cid)) return *existing;
+  sqlite::Transaction transaction(db_);
+  const Timestamp now = Timestamp::now();
+  channel.created_at = now;
+  channel.updated_at = now;
+  channel.config = default_config(channel.type);
+  channel.frozen = false;
+  channel.disabled = false;
+  std::optional<std::string> creator =
+      channel.created_by ? std::optional(channel.created_by->id) : std::nullopt;
+  Channel stored = channel;
+  stored.created_by.reset();
+  db_.query("INSERT INTO channels (cid, created_by, data) VALUES (?1, ?2, ?3)")
+      .bind(1, channel.cid)
+      .bind(2, creator)
+      .bind(3, encode(stored))
+      .run();
+  for (const auto& id : member_ids) {
+    Member member{.user_id = id,
+                  .channel_role = creator == id ? "channel_moderator" : "channel_member",
+                  .role = creator == id ? "owner" : "member",
+                  .created_at = now,
+                  .updated_at = now,
+                  .banned = false,
+                  .shadow_banned = false,
+                  .notifications_muted = false};
+    db_.query(
+           "INSERT OR IGNORE INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)")
+        .bind(1, channel.cid)
+        .bind(2, id)
+        .bind(3, now.unix_micros())
+        .bind(4, encode(member))
+        .run();
+  }
+  transaction.commit();
+  return *this->channel(channel.cid);
+}
+
+std::vector<Member> State::members(const std::string& cid, std::int64_t limit,
+                                   std::int64_t offset) {
+  auto q = db_.query(R"(SELECT user_id, data FROM members WHERE cid = ?1
+                        ORDER BY created_at, user_id LIMIT ?2 OFFSET ?3)");
+  q.bind(1, cid).bind(2, limit).bind(3, offset);
+  std::vector<Member> members;
+  while (q.next()) {
+    Member member = decode<Member>(q.text(1));
+    member.user = user_or_reference(std::string(q.text(0)));
+    members.push_back(std::move(member));
+  }
+  return members;
+}
+
+bool State::is_member(const std::string& cid, const std::string& user_id) {
+  auto q = db_.query("SELECT 1 FROM members WHERE cid = ?1 AND user_id = ?2");
+  q.bind(1, cid).bind(2, user_id);
+  return q.next();
+}
+
+std::optional<Message> State::message(const std::string& id) {
+  auto q = db_.query("SELECT data, user_id FROM messages WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.next()) return std::nullopt;
+  Message message = decode<Message>(q.text(0));
+  if (!q.is_null(1)) message.user = user_or_reference(std::string(q.text(1)));
+  return message;
+}
+
+Message State::insert_message(Message message) {
+  sqlite::Transaction transaction(db_);
+  if (this->message(message.id)) {
+    throw ChatError(
+        ErrorCode::input,
+        "SendMessage failed with error: \"a message with ID " + message.id + " already exists\"",
+        400);
+  }
+  std::optional<std::string> user_id =
+      message.user ? std::optional(message.user->id) : std::nullopt;
+  Message stored = message;
+  stored.user.reset();
+  db_.query("INSERT INTO messages (id, cid, created_at, user_id, data) VALUES (?1, ?2, ?3, ?4, ?5)")
+      .bind(1, message.id)
+      .bind(2, *message.cid)
+      .bind(3, message.created_at->unix_micros())
+      .bind(4, user_id)
+      .bind(5, encode(stored))
+      .run();
+  db_.query("UPDATE channels SET data = json_set(data, '$.last_message_at', ?2) WHERE cid = ?1")
+      .bind(1, *message.cid)
+      .bind(2, message.created_at->to_string())
+      .run();
+  transaction.commit();
+  if (user_id) message.user = user_or_reference(*user_id);
+  return message;
+}
+
+std::vector<Message> State::messages(const std::string& cid, const MessagePagination& page) {
+  const std::int64_t limit = std::clamp<std::int64_t>(page.limit.value_or(25), 0, 300);
+  // A cursor is the (created_at, rowid) of the message it names.
+  auto bound = [&](const std::optional<std::string>& id)
+      -> std::optional<std::pair<std::int64_t, std::int64_t>> {
+    if (!id) return std::nullopt;
+    auto q = db_.query("SELECT created_at, rowid FROM messages WHERE id = ?1");
+    q.bind(1, *id);
+    if (!q.next()) return std::pair<std::int64_t, std::int64_t>{INT64_MIN, INT64_MIN};
+    return std::pair{q.integer(0), q.integer(1)};
+  };
+  auto below = page.id_lt ? bound(page.id_lt) : bound(page.id_lte);
+  auto above = page.id_gt ? bound(page.id_gt) : bound(page.id_gte);
+  // A cursor that names no message of this server matches nothing.
+  for (const auto& b : {below, above}) {
+    if (b && b->first == INT64_MIN) return {};
+  }
+  const bool ascending = above && !below;
+  std::string sql = "SELECT data, user_id FROM messages WHERE cid = ?1";
+  if (below)
+    sql +=
+        page.id_lt ? " AND (created_at, rowid) < (?2, ?3)" : " AND (created_at, rowid) <= (?2, ?3)";
+  if (above)
+    sql +=
+        page.id_gt ? " AND (created_at, rowid) > (?4, ?5)" : " AND (created_at, rowid) >= (?4, ?5)";
+  sql += ascending ? " ORDER BY created_at, rowid LIMIT ?6"
+                   : " ORDER BY created_at DESC, rowid DESC LIMIT ?6";
+  auto q = db_.query(sql);
+  q.bind(1, cid).bind(6, limit);
+  if (below) q.bind(2, below->first).bind(3, below->second);
+  if (above) q.bind(4, above->first).bind(5, above->second);
+  std::vector<Message> messages;
+  while (q.next()) {
+    Message message = decode<Message>(q.text(0));
+    if (!q.is_null(1)) message.user = user_or_reference(std::string(q.text(1)));
+    messages.push_back(std::move(message));
+  }
+  if (!ascending) std::reverse(messages.begin(), messages.end());
+  return messages;
 }
 
 std::optional<User> State::user(const std::string& id) {

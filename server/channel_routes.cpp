@@ -1,0 +1,174 @@
+#include <fmt/format.h>
+
+#include "chatkeep/channel_state.hpp"
+#include "chatkeep/error.hpp"
+#include "chatkeep/json.hpp"
+#include "chatkeep/uuid.hpp"
+#include "routes.hpp"
+
+namespace chatkeep::server {
+namespace {
+
+namespace json = boost::json;
+
+// In `messaging` channels only members may look or write (protocol.md, chatkeep-server).
+bool members_only(const std::string& type) {
+  return type == "messaging";
+}
+
+void require_member(State& state, const std::string& cid, const std::string& type,
+                    const std::string& user_id) {
+  if (members_only(type) && !state.is_member(cid, user_id)) {
+    throw ChatError(ErrorCode::not_allowed,
+                    fmt::format("user '{}' is not allowed to access channel '{}'", user_id, cid),
+                    403);
+  }
+}
+
+std::vector<std::string> capabilities(bool member) {
+  if (!member) return {"read-events"};
+  return {"send-message",       "send-reaction",     "read-events", "typing-events",
+          "send-reply",         "quote-message",     "pin-message", "upload-file",
+          "delete-own-message", "update-own-message"};
+}
+
+// A member list in a request: ids, or objects with user_id.
+std::vector<std::string> member_ids(const json::value* members) {
+  std::vector<std::string> ids;
+  if (!members) return ids;
+  if (!members->is_array()) throw ChatError(ErrorCode::input, "data.members: expected array", 400);
+  for (const auto& m : members->as_array()) {
+    if (m.is_string()) {
+      ids.emplace_back(m.as_string());
+    } else if (const json::object* o = m.if_object();
+               o && o->contains("user_id") && o->at("user_id").is_string()) {
+      ids.emplace_back(o->at("user_id").as_string());
+    } else {
+      throw ChatError(ErrorCode::input, "data.members: expected user ids", 400);
+    }
+  }
+  return ids;
+}
+
+// Get or create the channel, then answer with its state as the caller may see it.
+Response query_channel(State& state, Request& request) {
+  const std::string& type = request.params[0];
+  const std::string& id = request.params[1];
+  const std::string cid = make_cid(type, id);
+  const std::string me = *request.caller.user_id;
+  const json::object body = request.json_body();
+  if (!state.channel(cid)) {
+    const json::value* data_value = body.if_contains("data");
+    json::object data =
+        data_value && data_value->is_object() ? data_value->as_object() : json::object();
+    const std::vector<std::string> members = member_ids(data.if_contains("members"));
+    // Checked before anything is written: a refused creation leaves nothing behind.
+    if (members_only(type) && std::find(members.begin(), members.end(), me) == members.end()) {
+      throw ChatError(
+          ErrorCode::not_allowed,
+          fmt::format("user '{}' may not create channel '{}' without joining it", me, cid), 403);
+    }
+    data.erase("members");
+    data["id"] = id;
+    data["type"] = type;
+    data["cid"] = cid;
+    Channel channel = from_json<Channel>(data);
+    channel.created_by = state.user(me).value_or(User{.id = me});
+    state.get_or_create_channel(std::move(channel), members);
+  }
+  require_member(state, cid, type, me);
+
+  ChannelState result{.channel = *state.channel(cid)};
+  result.channel.own_capabilities = capabilities(state.is_member(cid, me));
+  MessagePagination page;
+  if (const json::value* messages = body.if_contains("messages")) {
+    page = from_json<MessagePagination>(*messages);
+  }
+  result.messages = state.messages(cid, page);
+  result.pinned_messages = std::vector<Message>{};
+  Pagination member_page;
+  if (const json::value* members = body.if_contains("members")) {
+    member_page = from_json<Pagination>(*members);
+  }
+  result.members =
+      state.members(cid, std::clamp<std::int64_t>(member_page.limit.value_or(100), 0, 100),
+                    std::max<std::int64_t>(member_page.offset.value_or(0), 0));
+  for (const auto& member : *result.members) {
+    if (member.id() == me) result.membership = member;
+  }
+  result.read = std::vector<Read>{};
+  result.watcher_count = 0;
+  return Response{.body = to_json(result).as_object()};
+}
+
+Response send_message(State& state, Request& request) {
+  const std::string& type = request.params[0];
+  const std::string cid = make_cid(type, request.params[1]);
+  const std::string me = *request.caller.user_id;
+  const json::object body = request.json_body();
+  const json::value* message_value = body.if_contains("message");
+  if (!message_value || !message_value->is_object()) {
+    throw ChatError(ErrorCode::input, "message: required", 400);
+  }
+  json::object fields = message_value->as_object();
+  if (!fields.contains("id")) fields["id"] = make_uuid_v4();  // Stream makes one when none is given
+  Message message = from_json<Message>(fields);
+  auto channel = state.channel(cid);
+  if (!channel)
+    throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
+  require_member(state, cid, type, me);
+  const auto max_length = channel->config ? channel->config->max_message_length : std::nullopt;
+  if (max_length && message.text && static_cast<std::int64_t>(message.text->size()) > *max_length) {
+    throw ChatError(ErrorCode::message_too_long,
+                    fmt::format("message is longer than the channel's {} characters", *max_length),
+                    400);
+  }
+  const Timestamp now = Timestamp::now();
+  message.cid = cid;
+  message.user = state.user(me).value_or(User{.id = me});
+  message.type =
+      message.parent_id && !message.show_in_channel.value_or(false) ? "reply" : "regular";
+  message.created_at = now;
+  message.updated_at = now;
+  if (!message.attachments) message.attachments = std::vector<Attachment>{};
+  message.latest_reactions = std::vector<Reaction>{};
+  message.own_reactions = std::vector<Reaction>{};
+  message.reaction_counts = std::map<std::string, std::int64_t>{};
+  message.reaction_scores = std::map<std::string, std::int64_t>{};
+  message.reply_count = 0;
+  if (message.mentioned_users) {
+    for (auto& user : *message.mentioned_users)
+      user = state.user(user.id).value_or(user);
+  } else {
+    message.mentioned_users = std::vector<User>{};
+  }
+  message.silent = message.silent.value_or(false);
+  message.shadowed = false;
+  message.pinned = false;
+  Message stored = state.insert_message(std::move(message));
+  return Response{.body = {{"message", to_json(stored)}}};
+}
+
+Response get_message(State& state, Request& request) {
+  auto message = state.message(request.params[0]);
+  if (!message) {
+    throw ChatError(ErrorCode::not_found,
+                    fmt::format("message with id {} not found", request.params[0]), 404);
+  }
+  const std::string& cid = *message->cid;
+  require_member(state, cid, cid.substr(0, cid.find(':')), *request.caller.user_id);
+  return Response{.body = {{"message", to_json(*message)}}};
+}
+
+}  // namespace
+
+void add_channel_routes(Router& router, State& state) {
+  router.add(http::verb::post, "/channels/{type}/{id}/query", Access::user,
+             [&state](Request& r) { return query_channel(state, r); });
+  router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,
+             [&state](Request& r) { return send_message(state, r); });
+  router.add(http::verb::get, "/messages/{id}", Access::user,
+             [&state](Request& r) { return get_message(state, r); });
+}
+
+}  // namespace chatkeep::server

@@ -1,0 +1,184 @@
+// Channels and messages on chatkeep-server: get-or-create, membership rules, sending with
+// client-generated ids, reading back. Responses are also decoded with the client's model.
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/json.hpp"
+#include "chatkeep/token.hpp"
+#include "chatkeep/uuid.hpp"
+#include "server.hpp"
+#include "support/http_client.hpp"
+
+namespace chatkeep {
+namespace {
+
+using boost::beast::http::verb;
+using testing::HttpClient;
+using testing::HttpResponse;
+
+constexpr const char* kKey = "test-key";
+constexpr const char* kSecret = "test-secret";
+
+class ChannelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = server_.start();
+    HttpClient admin(port_);
+    auto r = admin.send(verb::post, std::string("/users?api_key=") + kKey,
+                        R"({"users":{"alice":{"id":"alice","name":"Alice"},
+                                     "bob":{"id":"bob","name":"Bob"},
+                                     "carol":{"id":"carol","name":"Carol"}}})",
+                        {{"Authorization", make_server_token(kSecret)}});
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+
+  HttpResponse call(const std::string& user, verb method, const std::string& path,
+                    const std::string& body = "") {
+    HttpClient client(port_);
+    return client.send(
+        method, path + "?api_key=" + kKey + "&user_id=" + user, body,
+        {{"Authorization", make_user_token(kSecret, user)}, {"stream-auth-type", "jwt"}});
+  }
+
+  HttpResponse query(const std::string& user, const std::string& cid,
+                     const std::string& body = "{}") {
+    const auto colon = cid.find(':');
+    return call(user, verb::post,
+                "/channels/" + cid.substr(0, colon) + "/" + cid.substr(colon + 1) + "/query", body);
+  }
+
+  HttpResponse send(const std::string& user, const std::string& cid, const std::string& message) {
+    const auto colon = cid.find(':');
+    return call(user, verb::post,
+                "/channels/" + cid.substr(0, colon) + "/" + cid.substr(colon + 1) + "/message",
+                R"({"message":)" + message + "}");
+  }
+
+  static void expect_error(const HttpResponse& r, unsigned status, int code) {
+    EXPECT_EQ(r.status, status) << r.text;
+    ASSERT_TRUE(r.json.is_object()) << r.text;
+    EXPECT_EQ(r.json.at("code"), code) << r.text;
+  }
+
+  server::Server server_{{.api_key = kKey, .api_secret = kSecret}};
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(ChannelTest, CreateAndReadAChannelsState) {
+  auto r =
+      query("alice", "messaging:general",
+            R"({"data":{"name":"General","members":["alice","bob"],"topic":"x"},"state":true})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  ChannelState state = from_json<ChannelState>(r.json);
+  EXPECT_EQ(state.channel.cid, "messaging:general");
+  EXPECT_EQ(state.channel.name, "General");
+  EXPECT_EQ(state.channel.extra.at("topic"), "x");
+  EXPECT_EQ(state.channel.created_by->name, "Alice");
+  EXPECT_EQ(state.channel.member_count, 2);
+  EXPECT_EQ(state.channel.config->max_message_length, 5000);
+  EXPECT_TRUE(std::count(state.channel.own_capabilities->begin(),
+                         state.channel.own_capabilities->end(), "send-message"));
+  ASSERT_EQ(state.members->size(), 2u);
+  EXPECT_EQ((*state.members)[1].user->name, "Bob");
+  ASSERT_TRUE(state.membership);
+  EXPECT_EQ(state.membership->id(), "alice");
+  EXPECT_TRUE(state.messages->empty());
+  // Querying again finds the same channel; its data is not replaced.
+  r = query("bob", "messaging:general", R"({"data":{"name":"Renamed","members":["bob"]}})");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json.at("channel").at("name"), "General");
+}
+
+TEST_F(ChannelTest, MessagingChannelsAreForMembersOnly) {
+  ASSERT_EQ(query("alice", "messaging:private", R"({"data":{"members":["alice","bob"]}})").status,
+            200u);
+  expect_error(query("carol", "messaging:private"), 403, 17);
+  // Creating without joining is refused, and leaves nothing behind.
+  expect_error(query("carol", "messaging:elsewhere", R"({"data":{"members":["alice"]}})"), 403, 17);
+  auto r = query("alice", "messaging:elsewhere", R"({"data":{"members":["alice"]}})");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json.at("channel").at("created_by").at("id"), "alice");
+  // Other types are open.
+  ASSERT_EQ(query("alice", "livestream:stage", R"({"data":{"members":["alice"]}})").status, 200u);
+  EXPECT_EQ(query("carol", "livestream:stage").status, 200u);
+}
+
+TEST_F(ChannelTest, SendWithTheClientsIdOnceOnly) {
+  ASSERT_EQ(query("alice", "messaging:general", R"({"data":{"members":["alice","bob"]}})").status,
+            200u);
+  const std::string id = make_uuid_v4();
+  auto r = send("alice", "messaging:general",
+                R"({"id":")" + id + R"(","text":"hello","mentioned_users":["bob"],"mood":"up"})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  Message sent = from_json<Message>(r.json.at("message"));
+  EXPECT_EQ(sent.id, id);
+  EXPECT_EQ(sent.cid, "messaging:general");
+  EXPECT_EQ(sent.type, "regular");
+  EXPECT_EQ(sent.user->name, "Alice");
+  EXPECT_EQ(sent.mentioned_users->at(0).name, "Bob");
+  EXPECT_EQ(sent.extra.at("mood"), "up");
+  EXPECT_TRUE(sent.created_at);
+
+  // The same id again: Stream's duplicate error, which clients count as delivered.
+  r = send("alice", "messaging:general", R"({"id":")" + id + R"(","text":"hello again"})");
+  expect_error(r, 400, 4);
+  EXPECT_NE(r.json.at("message").as_string().find("a message with ID " + id + " already exists"),
+            std::string::npos);
+
+  r = call("bob", verb::get, "/messages/" + id);
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json.at("message").at("text"), "hello");
+  expect_error(call("carol", verb::get, "/messages/" + id), 403, 17);
+  expect_error(call("bob", verb::get, "/messages/nope"), 404, 16);
+
+  // Without an id the server makes one.
+  r = send("bob", "messaging:general", R"({"text":"no id"})");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.json.at("message").at("id").as_string().size(), 36u);
+}
+
+TEST_F(ChannelTest, SendingIsCheckedBeforeAnythingIsStored) {
+  ASSERT_EQ(query("alice", "messaging:general", R"({"data":{"members":["alice","bob"]}})").status,
+            200u);
+  expect_error(send("carol", "messaging:general", R"({"text":"let me in"})"), 403, 17);
+  expect_error(send("alice", "messaging:nowhere", R"({"text":"?"})"), 404, 16);
+  expect_error(
+      send("alice", "messaging:general", R"({"text":")" + std::string(5001, 'x') + R"("})"), 400,
+      20);
+  auto r = send("alice", "messaging:general", R"({"text":5})");
+  expect_error(r, 400, 4);
+  EXPECT_EQ(r.json.at("message"), "message.text: expected string");
+  expect_error(call("alice", verb::post, "/channels/messaging/general/message", "{}"), 400, 4);
+  r = query("alice", "messaging:general");
+  EXPECT_TRUE(r.json.at("messages").as_array().empty());
+}
+
+TEST_F(ChannelTest, MessagesComeBackInOrderAndPage) {
+  ASSERT_EQ(query("alice", "messaging:general", R"({"data":{"members":["alice","bob"]}})").status,
+            200u);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back(make_uuid_v4());
+    ASSERT_EQ(send(i % 2 ? "bob" : "alice", "messaging:general",
+                   R"({"id":")" + ids.back() + R"(","text":"m)" + std::to_string(i) + R"("})")
+                  .status,
+              200u);
+  }
+  auto r = query("alice", "messaging:general");
+  auto latest = from_json<ChannelState>(r.json);
+  auto page = latest.messages.value();
+  ASSERT_EQ(page.size(), 25u);  // the latest 25, ascending
+  EXPECT_EQ(page.front().text, "m5");
+  EXPECT_EQ(page.back().text, "m29");
+  EXPECT_EQ(latest.channel.last_message_at, page.back().created_at);
+  r = query("alice", "messaging:general",
+            R"({"messages":{"limit":3,"id_lt":")" + ids[10] + R"("}})");
+  page = from_json<ChannelState>(r.json).messages.value();
+  ASSERT_EQ(page.size(), 3u);
+  EXPECT_EQ(page[0].text, "m7");
+  EXPECT_EQ(page[2].text, "m9");
+  EXPECT_EQ(r.json.at("channel").at("message_count"), 30);
+}
+
+}  // namespace
+}  // namespace chatkeep
