@@ -16,15 +16,6 @@ bool members_only(const std::string& type) {
   return type == "messaging";
 }
 
-void require_member(State& state, const std::string& cid, const std::string& type,
-                    const std::string& user_id) {
-  if (members_only(type) && !state.is_member(cid, user_id)) {
-    throw ChatError(ErrorCode::not_allowed,
-                    fmt::format("user '{}' is not allowed to access channel '{}'", user_id, cid),
-                    403);
-  }
-}
-
 std::vector<std::string> capabilities(bool member) {
   if (!member) return {"read-events"};
   return {"send-message",       "send-reaction",     "read-events", "typing-events",
@@ -76,7 +67,7 @@ Response query_channel(State& state, Request& request) {
     channel.created_by = state.user(me).value_or(User{.id = me});
     state.get_or_create_channel(std::move(channel), members);
   }
-  require_member(state, cid, type, me);
+  require_member(state, cid, me);
 
   ChannelState result{.channel = *state.channel(cid)};
   result.channel.own_capabilities = capabilities(state.is_member(cid, me));
@@ -116,7 +107,7 @@ Response send_message(State& state, Request& request) {
   auto channel = state.channel(cid);
   if (!channel)
     throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
-  require_member(state, cid, type, me);
+  require_member(state, cid, me);
   const auto max_length = channel->config ? channel->config->max_message_length : std::nullopt;
   if (max_length && message.text && static_cast<std::int64_t>(message.text->size()) > *max_length) {
     throw ChatError(ErrorCode::message_too_long,
@@ -155,12 +146,20 @@ Response get_message(State& state, Request& request) {
     throw ChatError(ErrorCode::not_found,
                     fmt::format("message with id {} not found", request.params[0]), 404);
   }
-  const std::string& cid = *message->cid;
-  require_member(state, cid, cid.substr(0, cid.find(':')), *request.caller.user_id);
+  require_member(state, *message->cid, *request.caller.user_id);
+  message->own_reactions = state.reactions_of(message->id, *request.caller.user_id);
   return Response{.body = {{"message", to_json(*message)}}};
 }
 
 }  // namespace
+
+void require_member(State& state, const std::string& cid, const std::string& user_id) {
+  if (members_only(cid.substr(0, cid.find(':'))) && !state.is_member(cid, user_id)) {
+    throw ChatError(ErrorCode::not_allowed,
+                    fmt::format("user '{}' is not allowed to access channel '{}'", user_id, cid),
+                    403);
+  }
+}
 
 void add_channel_routes(Router& router, State& state) {
   router.add(http::verb::post, "/channels/{type}/{id}/query", Access::user,

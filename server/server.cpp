@@ -70,6 +70,8 @@ class Server::Impl {
         auth_{options_.api_key, options_.api_secret, options_.allow_dev_tokens} {
     add_user_routes(router_, state_);
     add_channel_routes(router_, state_);
+    add_message_routes(router_, state_);
+    add_sync_routes(router_, state_);
   }
 
   ~Impl() { stop(); }

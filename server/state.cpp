@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <initializer_list>
+#include <map>
 
 namespace chatkeep::server {
 
@@ -48,6 +49,12 @@ State::State(const std::string& db_path) : db_(db_path, true) {
       cid TEXT NOT NULL REFERENCES channels (cid), created_at INTEGER NOT NULL, user_id TEXT,
       data TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (cid, created_at);
+    CREATE TABLE IF NOT EXISTS reactions (message_id TEXT NOT NULL, user_id TEXT NOT NULL,
+      type TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL,
+      PRIMARY KEY (message_id, user_id, type)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL,
+      created_at INTEGER NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS events_by_channel ON events (cid, created_at);
   )");
 }
 
@@ -132,9 +139,40 @@ std::optional<Message> State::message(const std::string& id) {
   auto q = db_.query("SELECT data, user_id FROM messages WHERE id = ?1");
   q.bind(1, id);
   if (!q.next()) return std::nullopt;
-  Message message = decode<Message>(q.text(0));
-  if (!q.is_null(1)) message.user = user_or_reference(std::string(q.text(1)));
+  return read_message(q);
+}
+
+Message State::read_message(const sqlite::Query& row) {
+  Message message = decode<Message>(row.text(0));
+  if (!row.is_null(1)) message.user = user_or_reference(std::string(row.text(1)));
+  summarize(message);
   return message;
+}
+
+void State::summarize(Message& message) {
+  std::map<std::string, std::int64_t> counts, scores;
+  std::map<std::string, ReactionGroup> groups;
+  std::vector<Reaction> latest;
+  auto q = db_.query(R"(SELECT user_id, data FROM reactions WHERE message_id = ?1
+                        ORDER BY created_at DESC, user_id, type)");
+  q.bind(1, message.id);
+  while (q.next()) {
+    Reaction reaction = decode<Reaction>(q.text(1));
+    reaction.user = user_or_reference(std::string(q.text(0)));
+    const std::int64_t score = reaction.score.value_or(1);
+    counts[reaction.type] += 1;
+    scores[reaction.type] += score;
+    ReactionGroup& group = groups[reaction.type];
+    group.count = group.count.value_or(0) + 1;
+    group.sum_scores = group.sum_scores.value_or(0) + score;
+    group.last_reaction_at = group.last_reaction_at.value_or(*reaction.created_at);
+    group.first_reaction_at = reaction.created_at;  // rows come newest first
+    if (latest.size() < 10) latest.push_back(std::move(reaction));
+  }
+  message.latest_reactions = std::move(latest);
+  message.reaction_counts = std::move(counts);
+  message.reaction_scores = std::move(scores);
+  message.reaction_groups = std::move(groups);
 }
 
 Message State::insert_message(Message message) {
@@ -160,8 +198,9 @@ Message State::insert_message(Message message) {
       .bind(1, *message.cid)
       .bind(2, message.created_at->to_string())
       .run();
-  transaction.commit();
   if (user_id) message.user = user_or_reference(*user_id);
+  record(EventType::message_new, *message.cid, user_id.value_or(""), message);
+  transaction.commit();
   return message;
 }
 
@@ -197,11 +236,8 @@ std::vector<Message> State::messages(const std::string& cid, const MessagePagina
   if (below) q.bind(2, below->first).bind(3, below->second);
   if (above) q.bind(4, above->first).bind(5, above->second);
   std::vector<Message> messages;
-  while (q.next()) {
-    Message message = decode<Message>(q.text(0));
-    if (!q.is_null(1)) message.user = user_or_reference(std::string(q.text(1)));
-    messages.push_back(std::move(message));
-  }
+  while (q.next())
+    messages.push_back(read_message(q));
   if (!ascending) std::reverse(messages.begin(), messages.end());
   return messages;
 }
@@ -229,6 +265,174 @@ std::vector<User> State::upsert_users(std::vector<User> users) {
   }
   transaction.commit();
   return users;
+}
+
+}  // namespace chatkeep::server
+
+namespace chatkeep::server {
+
+Message State::update_message(const Message& changes, const std::string& actor) {
+  sqlite::Transaction transaction(db_);
+  auto old = message(changes.id);
+  if (!old) {
+    throw ChatError(ErrorCode::not_found, "message with id " + changes.id + " not found", 404);
+  }
+  Message updated = changes;
+  updated.cid = old->cid;
+  updated.user = old->user;
+  updated.type = old->type;
+  updated.parent_id = old->parent_id;
+  updated.created_at = old->created_at;
+  updated.updated_at = Timestamp::now();
+  updated.message_text_updated_at =
+      updated.text != old->text ? updated.updated_at : old->message_text_updated_at;
+  updated.reply_count = old->reply_count;
+  updated.deleted_at = old->deleted_at;
+  Message stored = updated;
+  stored.user.reset();
+  stored.latest_reactions.reset();
+  stored.own_reactions.reset();
+  db_.query("UPDATE messages SET data = ?2 WHERE id = ?1")
+      .bind(1, updated.id)
+      .bind(2, encode(stored))
+      .run();
+  Message result = *message(updated.id);
+  record(EventType::message_updated, *result.cid, actor, result);
+  transaction.commit();
+  return result;
+}
+
+Message State::delete_message(const std::string& id, bool hard, const std::string& actor) {
+  sqlite::Transaction transaction(db_);
+  auto old = message(id);
+  if (!old) throw ChatError(ErrorCode::not_found, "message with id " + id + " not found", 404);
+  Message deleted = *old;
+  deleted.type = "deleted";
+  deleted.deleted_at = Timestamp::now();
+  if (hard) {
+    db_.query("DELETE FROM reactions WHERE message_id = ?1").bind(1, id).run();
+    db_.query("DELETE FROM messages WHERE id = ?1").bind(1, id).run();
+  } else {
+    Message stored = deleted;
+    stored.user.reset();
+    db_.query("UPDATE messages SET data = ?2 WHERE id = ?1")
+        .bind(1, id)
+        .bind(2, encode(stored))
+        .run();
+  }
+  record(EventType::message_deleted, *deleted.cid, actor, deleted, std::nullopt, hard);
+  transaction.commit();
+  return deleted;
+}
+
+std::pair<Reaction, Message> State::add_reaction(const std::string& message_id,
+                                                 const std::string& user_id, Reaction reaction,
+                                                 bool enforce_unique) {
+  sqlite::Transaction transaction(db_);
+  if (!message(message_id)) {
+    throw ChatError(ErrorCode::not_found, "message with id " + message_id + " not found", 404);
+  }
+  if (enforce_unique) {
+    db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2")
+        .bind(1, message_id)
+        .bind(2, user_id)
+        .run();
+  }
+  const Timestamp now = Timestamp::now();
+  reaction.message_id = message_id;
+  reaction.user_id = user_id;
+  reaction.score = reaction.score.value_or(1);
+  reaction.created_at = now;
+  reaction.updated_at = now;
+  reaction.user.reset();
+  db_.query(R"(INSERT INTO reactions (message_id, user_id, type, created_at, data)
+               VALUES (?1, ?2, ?3, ?4, ?5)
+               ON CONFLICT (message_id, user_id, type) DO UPDATE SET data = excluded.data)")
+      .bind(1, message_id)
+      .bind(2, user_id)
+      .bind(3, reaction.type)
+      .bind(4, now.unix_micros())
+      .bind(5, encode(reaction))
+      .run();
+  reaction.user = user_or_reference(user_id);
+  Message summarized = *message(message_id);
+  record(enforce_unique ? EventType::reaction_updated : EventType::reaction_new, *summarized.cid,
+         user_id, summarized, reaction);
+  transaction.commit();
+  return {reaction, summarized};
+}
+
+std::pair<Reaction, Message> State::remove_reaction(const std::string& message_id,
+                                                    const std::string& user_id,
+                                                    const std::string& type) {
+  sqlite::Transaction transaction(db_);
+  auto q =
+      db_.query("SELECT data FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND type = ?3");
+  q.bind(1, message_id).bind(2, user_id).bind(3, type);
+  if (!q.next()) throw ChatError(ErrorCode::not_found, "reaction not found", 404);
+  Reaction reaction = decode<Reaction>(q.text(0));
+  db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND type = ?3")
+      .bind(1, message_id)
+      .bind(2, user_id)
+      .bind(3, type)
+      .run();
+  reaction.user = user_or_reference(user_id);
+  Message summarized = *message(message_id);
+  record(EventType::reaction_deleted, *summarized.cid, user_id, summarized, reaction);
+  transaction.commit();
+  return {reaction, summarized};
+}
+
+std::vector<Reaction> State::reactions_of(const std::string& message_id,
+                                          const std::string& user_id) {
+  auto q =
+      db_.query("SELECT data FROM reactions WHERE message_id = ?1 AND user_id = ?2 ORDER BY type");
+  q.bind(1, message_id).bind(2, user_id);
+  std::vector<Reaction> reactions;
+  while (q.next()) {
+    reactions.push_back(decode<Reaction>(q.text(0)));
+    reactions.back().user = user_or_reference(user_id);
+  }
+  return reactions;
+}
+
+void State::record(EventType kind, const std::string& cid, const std::string& actor,
+                   std::optional<Message> message, std::optional<Reaction> reaction,
+                   std::optional<bool> hard_delete) {
+  const auto colon = cid.find(':');
+  Event event{.type = std::string(to_string(kind)),
+              .kind = kind,
+              .created_at = Timestamp::now(),
+              .cid = cid,
+              .channel_type = cid.substr(0, colon),
+              .channel_id = cid.substr(colon + 1),
+              .user = user_or_reference(actor),
+              .message = std::move(message),
+              .reaction = std::move(reaction),
+              .hard_delete = hard_delete};
+  // Events are for everyone: own_reactions in them is nobody's (protocol.md, reaction events).
+  if (event.message) event.message->own_reactions = std::vector<Reaction>{};
+  db_.query("INSERT INTO events (cid, created_at, data) VALUES (?1, ?2, ?3)")
+      .bind(1, cid)
+      .bind(2, event.created_at->unix_micros())
+      .bind(3, encode(event))
+      .run();
+}
+
+std::vector<Event> State::events_since(const std::vector<std::string>& cids, Timestamp after,
+                                       std::size_t max) {
+  std::vector<Event> events;
+  for (const auto& cid : cids) {
+    auto q = db_.query(R"(SELECT data FROM events WHERE cid = ?1 AND created_at > ?2
+                          ORDER BY created_at, seq LIMIT ?3)");
+    q.bind(1, cid).bind(2, after.unix_micros()).bind(3, static_cast<std::int64_t>(max + 1));
+    while (q.next())
+      events.push_back(decode<Event>(q.text(0)));
+    if (events.size() > max) break;
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return *a.created_at < *b.created_at; });
+  return events;
 }
 
 }  // namespace chatkeep::server

@@ -2,9 +2,11 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chatkeep/channel.hpp"
+#include "chatkeep/event.hpp"
 #include "chatkeep/member.hpp"
 #include "chatkeep/message.hpp"
 #include "chatkeep/query.hpp"
@@ -31,14 +33,46 @@ class State {
   bool is_member(const std::string& cid, const std::string& user_id);
 
   std::optional<Message> message(const std::string& id);
+  // Every change below also appends its event (message.new, message.updated, ...) to the log,
+  // in the same transaction, with `actor` as the event's user.
+
   // Stores a new message: ChatError code 4 if its id exists ("a message with ID ... already
   // exists"). Bumps the channel's last_message_at.
   Message insert_message(Message message);
   // The channel's messages in ascending order: the latest `limit`, or the page the cursors name.
   std::vector<Message> messages(const std::string& cid, const MessagePagination& page);
 
+  // A message as its owner or anyone else edits it: text and custom fields replaced; the id,
+  // channel, author and creation time kept. ChatError 404 (code 16) if there is none.
+  Message update_message(const Message& changes, const std::string& actor);
+  // Soft: the message stays, type "deleted" with deleted_at. Hard: gone, with its reactions.
+  // Returns the deleted version.
+  Message delete_message(const std::string& id, bool hard, const std::string& actor);
+
+  // One reaction per (message, user, type); with enforce_unique, the user's other reactions to
+  // the message go. Returns the reaction and the message with its new summary.
+  std::pair<Reaction, Message> add_reaction(const std::string& message_id,
+                                            const std::string& user_id, Reaction reaction,
+                                            bool enforce_unique);
+  std::pair<Reaction, Message> remove_reaction(const std::string& message_id,
+                                               const std::string& user_id, const std::string& type);
+  // The user's reactions to a message (own_reactions as that user sees them).
+  std::vector<Reaction> reactions_of(const std::string& message_id, const std::string& user_id);
+
+  // Events of these channels created after `after`, oldest first; at most `max` + 1 (so a
+  // caller can tell "more than max").
+  std::vector<Event> events_since(const std::vector<std::string>& cids, Timestamp after,
+                                  std::size_t max);
+
  private:
   User user_or_reference(const std::string& id);
+  // Fills the message's reaction summary (latest, counts, scores, groups) from its reactions.
+  void summarize(Message& message);
+  Message read_message(const sqlite::Query& row);  // a (data, user_id) row, summarized
+  // An event of this kind in this channel, now, by `actor`, appended to the log.
+  void record(EventType kind, const std::string& cid, const std::string& actor,
+              std::optional<Message> message = {}, std::optional<Reaction> reaction = {},
+              std::optional<bool> hard_delete = {});
 
   sqlite::Database db_;
 };

@@ -1,0 +1,65 @@
+#pragma once
+
+// An in-process chatkeep-server on loopback with alice, bob and carol, and calls as any of them.
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/token.hpp"
+#include "server.hpp"
+#include "support/http_client.hpp"
+
+namespace chatkeep::testing {
+
+using boost::beast::http::verb;
+
+constexpr const char* kKey = "test-key";
+constexpr const char* kSecret = "test-secret";
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = server_.start();
+    HttpClient admin(port_);
+    auto r = admin.send(verb::post, std::string("/users?api_key=") + kKey,
+                        R"({"users":{"alice":{"id":"alice","name":"Alice"},
+                                     "bob":{"id":"bob","name":"Bob"},
+                                     "carol":{"id":"carol","name":"Carol"}}})",
+                        {{"Authorization", make_server_token(kSecret)}});
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+
+  HttpResponse call(const std::string& user, verb method, const std::string& path,
+                    const std::string& body = "") {
+    HttpClient client(port_);
+    return client.send(
+        method,
+        path + (path.find('?') == std::string::npos ? "?" : "&") + "api_key=" + kKey +
+            "&user_id=" + user,
+        body, {{"Authorization", make_user_token(kSecret, user)}, {"stream-auth-type", "jwt"}});
+  }
+
+  HttpResponse query(const std::string& user, const std::string& cid,
+                     const std::string& body = "{}") {
+    const auto colon = cid.find(':');
+    return call(user, verb::post,
+                "/channels/" + cid.substr(0, colon) + "/" + cid.substr(colon + 1) + "/query", body);
+  }
+
+  HttpResponse send(const std::string& user, const std::string& cid, const std::string& message) {
+    const auto colon = cid.find(':');
+    return call(user, verb::post,
+                "/channels/" + cid.substr(0, colon) + "/" + cid.substr(colon + 1) + "/message",
+                R"({"message":)" + message + "}");
+  }
+
+  static void expect_error(const HttpResponse& r, unsigned status, int code) {
+    EXPECT_EQ(r.status, status) << r.text;
+    ASSERT_TRUE(r.json.is_object()) << r.text;
+    EXPECT_EQ(r.json.at("code"), code) << r.text;
+  }
+
+  server::Server server_{{.api_key = kKey, .api_secret = kSecret}};
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace chatkeep::testing
