@@ -10,9 +10,16 @@ void authenticate(Request& request, Access access, const AuthSettings& settings)
   if (api_key == request.query.end() || api_key->second != settings.api_key) {
     throw ChatError(ErrorCode::bad_api_key, "api_key not valid", 401);
   }
-  const std::string token = request.header("Authorization");
+  // Sockets carry the token and auth type as query parameters.
+  auto from_query = [&](const char* name) {
+    auto found = request.query.find(name);
+    return found == request.query.end() ? std::string() : found->second;
+  };
+  std::string token = request.header("Authorization");
+  if (token.empty()) token = from_query("authorization");
   if (token.empty()) throw ChatError(ErrorCode::authentication, "missing authorization token", 401);
-  const std::string auth_type = request.header("stream-auth-type");
+  std::string auth_type = request.header("stream-auth-type");
+  if (auth_type.empty()) auth_type = from_query("stream-auth-type");
   if (!auth_type.empty() && auth_type != "jwt") {
     throw ChatError(ErrorCode::authentication, "unsupported stream-auth-type " + auth_type, 401);
   }

@@ -89,7 +89,12 @@ Response query_channel(State& state, Request& request) {
   }
   result.read = std::vector<Read>{};
   result.watcher_count = 0;
-  return Response{.body = to_json(result).as_object()};
+  Response response{.body = to_json(result).as_object()};
+  if (const json::value* watch = body.if_contains("watch");
+      watch && watch->is_bool() && watch->as_bool()) {
+    response.watch = cid;
+  }
+  return response;
 }
 
 Response send_message(State& state, Request& request) {

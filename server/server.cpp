@@ -1,6 +1,9 @@
 #include "server.hpp"
 
+#include <deque>
+#include <map>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -11,6 +14,7 @@
 #include "auth.hpp"
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
+#include "chatkeep/uuid.hpp"
 #include "log/logger.hpp"
 #include "router.hpp"
 #include "routes.hpp"
@@ -57,6 +61,15 @@ class Connection {
  public:
   virtual ~Connection() = default;
   virtual void close() = 0;
+};
+
+// A client's socket, as the server sees it when events go out.
+class EventSink : public Connection {
+ public:
+  virtual const std::string& user_id() const = 0;
+  virtual void watch(const std::string& cid) = 0;
+  virtual bool watches(const std::string& cid) const = 0;
+  virtual void send(std::string frame) = 0;
 };
 
 }  // namespace
@@ -118,9 +131,12 @@ class Server::Impl {
     Response response;
     try {
       response = route(raw);
+      publish(state_.take_recorded());
     } catch (const ChatError& e) {
+      state_.take_recorded();  // rolled back: nothing happened
       response = error_response(e);
     } catch (const std::exception& e) {
+      state_.take_recorded();
       log_->error("{} {}: {}", std::string_view(raw.method_string()),
                   std::string_view(raw.target()), e.what());
       response = error_response(ChatError(ErrorCode::internal, "internal error", 500));
@@ -134,7 +150,45 @@ class Server::Impl {
   }
 
  private:
-  Response route(const http::request<http::string_body>& raw) {
+ public:
+  // A socket opens: checks the caller as for any call, records the user's details, and returns
+  // the own user of the first frame. ChatError when refused.
+  OwnUser open_socket(const http::request<http::string_body>& raw, const std::string& connection_id,
+                      const std::shared_ptr<EventSink>& sink) {
+    Request request = parse(raw);
+    authenticate(request, Access::user, auth_);
+    const std::string me = *request.caller.user_id;
+    if (auto param = request.query.find("json"); param != request.query.end()) {
+      const boost::json::value connect = parse_json(param->second);
+      const boost::json::value* details =
+          connect.is_object() ? connect.as_object().if_contains("user_details") : nullptr;
+      if (details && details->is_object()) {
+        User user = from_json<User>(*details);
+        if (user.id != me) {
+          throw ChatError(ErrorCode::authentication, "user_details.id is not the token's user",
+                          401);
+        }
+        if (auto known = state_.user(me)) user.created_at = known->created_at;
+        state_.upsert_users({std::move(user)});
+      }
+    }
+    OwnUser own;
+    static_cast<User&>(own) = state_.user(me).value_or(User{.id = me});
+    own.total_unread_count = 0;
+    own.unread_channels = 0;
+    own.unread_count = 0;
+    own.devices = std::vector<Device>{};
+    own.mutes = std::vector<Mute>{};
+    own.channel_mutes = std::vector<ChannelMute>{};
+    sockets_[connection_id] = sink;
+    track(sink);
+    return own;
+  }
+
+  void forget_socket(const std::string& connection_id) { sockets_.erase(connection_id); }
+
+ private:
+  static Request parse(const http::request<http::string_body>& raw) {
     Request request;
     request.method = raw.method();
     request.raw = &raw;
@@ -143,13 +197,38 @@ class Server::Impl {
     request.path = std::string(url->path());
     for (const auto& param : url->params())
       request.query[param.key] = param.value;
+    return request;
+  }
+
+  // Channel events go to the sockets watching the channel.
+  void publish(const std::vector<Event>& events) {
+    for (const auto& event : events) {
+      if (!event.cid) continue;
+      const std::string frame = encode(event);
+      for (const auto& [id, weak] : sockets_) {
+        if (auto sink = weak.lock(); sink && sink->watches(*event.cid)) sink->send(frame);
+      }
+    }
+  }
+
+  Response route(const http::request<http::string_body>& raw) {
+    Request request = parse(raw);
     const Router::Match match = router_.match(request);
     if (!match.handler) {
       if (match.path_known) throw ChatError(ErrorCode::input, "method not allowed", 405);
       throw ChatError(ErrorCode::not_found, "no such route: " + request.path, 404);
     }
     authenticate(request, match.access, auth_);
-    return (*match.handler)(request);
+    Response response = (*match.handler)(request);
+    if (response.watch) {
+      // watch: true binds the channel to the caller's socket, named by connection_id.
+      auto connection = request.query.find("connection_id");
+      auto sink = connection == request.query.end() ? nullptr : sockets_[connection->second].lock();
+      if (sink && request.caller.user_id && sink->user_id() == *request.caller.user_id) {
+        sink->watch(*response.watch);
+      }
+    }
+    return response;
   }
 
   http::response<http::string_body> finish(Response response, unsigned version, bool keep_alive,
@@ -174,11 +253,135 @@ class Server::Impl {
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   std::uint16_t port_ = 0;
-  std::vector<std::weak_ptr<Connection>> connections_;  // touched only on the server's thread
+  std::vector<std::weak_ptr<Connection>> connections_;       // touched only on the server's thread
+  std::map<std::string, std::weak_ptr<EventSink>> sockets_;  // by connection id, likewise
   std::thread thread_;
 };
 
 namespace {
+
+namespace websocket = beast::websocket;
+
+// A client's WebSocket (protocol.md, "WebSocket"): the first frame is health.check with the own
+// user and the connection id, or connection.error followed by a close with code 1000; the client's
+// health checks are answered; events of the channels it watches are pushed, in order.
+class Socket final : public EventSink, public std::enable_shared_from_this<Socket> {
+ public:
+  static void open(beast::tcp_stream stream, http::request<http::string_body> request,
+                   Server::Impl& server) {
+    auto socket = std::make_shared<Socket>(std::move(stream), server);
+    socket->request_ = std::move(request);
+    // No frame from the client for a minute: it is gone (clients check every 25 s).
+    socket->ws_.set_option(
+        websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(60), false});
+    socket->ws_.async_accept(socket->request_,
+                             beast::bind_front_handler(&Socket::on_accept, socket));
+  }
+
+  Socket(beast::tcp_stream stream, Server::Impl& server)
+      : ws_(std::move(stream)), server_(server) {}
+
+  const std::string& user_id() const override { return user_id_; }
+  void watch(const std::string& cid) override { watching_.insert(cid); }
+  bool watches(const std::string& cid) const override { return watching_.count(cid) > 0; }
+
+  void send(std::string frame) override {
+    queue_.push_back(std::move(frame));
+    if (!writing_) write_next();
+  }
+
+  void close() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+ private:
+  void on_accept(beast::error_code ec) {
+    if (ec) return;
+    connection_id_ = make_uuid_v4();
+    try {
+      OwnUser me = server_.open_socket(request_, connection_id_, shared_from_this());
+      user_id_ = me.id;
+      Event hello{.type = "health.check",
+                  .kind = EventType::health_check,
+                  .created_at = Timestamp::now(),
+                  .me = std::move(me),
+                  .connection_id = connection_id_};
+      hello.extra["cid"] = "*";
+      send(encode(hello));
+      read();
+    } catch (const ChatError& e) {
+      boost::json::object frame{{"type", "connection.error"},
+                                {"created_at", Timestamp::now().to_string()},
+                                {"error", to_json(with_status(e))}};
+      closing_ = true;
+      send(boost::json::serialize(frame));
+    }
+  }
+
+  void read() {
+    ws_.async_read(buffer_, beast::bind_front_handler(&Socket::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      server_.forget_socket(connection_id_);
+      return;
+    }
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    try {
+      Event frame = decode<Event>(text);
+      if (frame.kind == EventType::health_check) {
+        Event reply{.type = "health.check",
+                    .kind = EventType::health_check,
+                    .created_at = Timestamp::now(),
+                    .connection_id = connection_id_};
+        reply.extra["cid"] = "*";
+        send(encode(reply));
+      }
+    } catch (const ChatError&) {
+      // A frame that is not an event is ignored; the socket stays open.
+    }
+    read();
+  }
+
+  void write_next() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(queue_.front()),
+                    beast::bind_front_handler(&Socket::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    queue_.pop_front();
+    if (ec) {
+      server_.forget_socket(connection_id_);
+      return;
+    }
+    if (!queue_.empty()) {
+      write_next();
+      return;
+    }
+    writing_ = false;
+    if (closing_) {
+      ws_.async_close(websocket::close_code::normal,
+                      [self = shared_from_this()](beast::error_code) {});
+    }
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  Server::Impl& server_;
+  http::request<http::string_body> request_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  bool writing_ = false;
+  bool closing_ = false;
+  std::string connection_id_;
+  std::string user_id_;
+  std::set<std::string> watching_;
+};
 
 // One connection: requests read one at a time, each with a deadline and a body limit.
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
@@ -212,7 +415,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       reply_and_close(ChatError(ErrorCode::input, "malformed HTTP request: " + ec.message(), 400));
       return;
     }
-    const auto request = parser_->release();
+    auto request = parser_->release();
+    if (websocket::is_upgrade(request) && request.target().starts_with("/connect")) {
+      Socket::open(std::move(stream_), std::move(request), server_);
+      return;  // the socket has the connection now
+    }
     write(server_.handle(request), !request.keep_alive());
   }
 

@@ -5,6 +5,8 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
 
+#include <utility>
+
 #include <algorithm>
 #include <climits>
 #include <initializer_list>
@@ -417,6 +419,11 @@ void State::record(EventType kind, const std::string& cid, const std::string& ac
       .bind(2, event.created_at->unix_micros())
       .bind(3, encode(event))
       .run();
+  recorded_.push_back(std::move(event));
+}
+
+std::vector<Event> State::take_recorded() {
+  return std::exchange(recorded_, {});
 }
 
 std::vector<Event> State::events_since(const std::vector<std::string>& cids, Timestamp after,

@@ -59,6 +59,10 @@ class State {
   // The user's reactions to a message (own_reactions as that user sees them).
   std::vector<Reaction> reactions_of(const std::string& message_id, const std::string& user_id);
 
+  // The events recorded since the last call, for the sockets. The server takes them after a
+  // request succeeded and drops them after one failed (its transaction rolled back).
+  std::vector<Event> take_recorded();
+
   // Events of these channels created after `after`, oldest first; at most `max` + 1 (so a
   // caller can tell "more than max").
   std::vector<Event> events_since(const std::vector<std::string>& cids, Timestamp after,
@@ -75,6 +79,7 @@ class State {
               std::optional<bool> hard_delete = {});
 
   sqlite::Database db_;
+  std::vector<Event> recorded_;
 };
 
 }  // namespace chatkeep::server

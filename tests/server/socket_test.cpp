@@ -1,0 +1,147 @@
+// The WebSocket of chatkeep-server: the first frame, refusals, health checks, and events pushed
+// to the sockets watching a channel.
+
+#include <gtest/gtest.h>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "chatkeep/json.hpp"
+#include "chatkeep/uuid.hpp"
+#include "support/server_fixture.hpp"
+#include "support/ws_client.hpp"
+
+namespace chatkeep {
+namespace {
+
+using testing::verb;
+using testing::WsClient;
+
+class SocketTest : public testing::ServerTest {
+ protected:
+  std::string connect_target(const std::string& user, const std::string& token,
+                             const std::string& details = "") {
+    const std::string json = R"({"user_id":")" + user + R"(","user_details":)" +
+                             (details.empty() ? R"({"id":")" + user + R"("})" : details) +
+                             R"(,"client_request_id":")" + make_uuid_v4() + R"("})";
+    return "/connect?json=" + boost::urls::encode(json, boost::urls::unreserved_chars) +
+           "&api_key=" + testing::kKey + "&authorization=" + token + "&stream-auth-type=jwt";
+  }
+
+  std::unique_ptr<WsClient> open(const std::string& user, std::string* connection_id) {
+    auto ws = std::make_unique<WsClient>(
+        port_, connect_target(user, make_user_token(testing::kSecret, user)));
+    Event hello = from_json<Event>(ws->read());
+    EXPECT_EQ(hello.kind, EventType::health_check);
+    *connection_id = hello.connection_id.value_or("");
+    return ws;
+  }
+
+  // Reads frames up to the answer to a health check, returning what came before it.
+  static std::vector<Event> drain(WsClient& ws) {
+    ws.write(R"({"type":"health.check","client_id":"test"})");
+    std::vector<Event> before;
+    for (;;) {
+      Event frame = from_json<Event>(ws.read());
+      if (frame.kind == EventType::health_check) return before;
+      before.push_back(std::move(frame));
+    }
+  }
+};
+
+TEST_F(SocketTest, FirstFrameCarriesTheOwnUserAndConnectionId) {
+  WsClient ws(port_, connect_target("alice", make_user_token(testing::kSecret, "alice"),
+                                    R"({"id":"alice","name":"Alice A.","pet":"cat"})"));
+  Event hello = from_json<Event>(ws.read());
+  ASSERT_EQ(hello.kind, EventType::health_check);
+  ASSERT_TRUE(hello.me);
+  EXPECT_EQ(hello.me->id, "alice");
+  EXPECT_EQ(hello.me->name, "Alice A.");  // user_details are upserted
+  EXPECT_EQ(hello.me->extra.at("pet"), "cat");
+  EXPECT_EQ(hello.me->total_unread_count, 0);
+  EXPECT_EQ(hello.connection_id->size(), 36u);
+  // A client health check is answered, without `me`.
+  ws.write(R"({"type":"health.check","client_id":"alice--1"})");
+  Event reply = from_json<Event>(ws.read());
+  EXPECT_EQ(reply.kind, EventType::health_check);
+  EXPECT_EQ(reply.connection_id, hello.connection_id);
+  EXPECT_FALSE(reply.me);
+  // Garbage frames are ignored; the socket stays usable.
+  ws.write("not json");
+  ws.write(R"({"type":"health.check"})");
+  EXPECT_EQ(from_json<Event>(ws.read()).kind, EventType::health_check);
+}
+
+TEST_F(SocketTest, RefusalIsConnectionErrorThenClose1000) {
+  WsClient ws(port_, connect_target("alice", make_user_token("wrong-secret", "alice")));
+  auto frame = ws.read();
+  EXPECT_EQ(frame.at("type"), "connection.error");
+  EXPECT_EQ(frame.at("error").at("code"), 43);
+  EXPECT_EQ(frame.at("error").at("StatusCode"), 401);
+  EXPECT_EQ(ws.read_until_closed(), 1000);
+
+  WsClient other(port_, connect_target("alice", make_user_token(testing::kSecret, "bob")));
+  EXPECT_EQ(other.read().at("error").at("code"), 5);  // the token is not alice's
+}
+
+TEST_F(SocketTest, WatchersGetTheChannelsEventsInOrder) {
+  std::string alice_connection, bob_connection;
+  auto alice = open("alice", &alice_connection);
+  auto bob = open("bob", &bob_connection);
+  // Alice watches through her socket; bob only queries.
+  auto r = call("alice", verb::post,
+                "/channels/messaging/general/query?connection_id=" + alice_connection,
+                R"({"data":{"members":["alice","bob"]},"watch":true})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  ASSERT_EQ(query("bob", "messaging:general").status, 200u);
+
+  const std::string id = make_uuid_v4();
+  ASSERT_EQ(send("bob", "messaging:general", R"({"id":")" + id + R"(","text":"hi alice"})").status,
+            200u);
+  ASSERT_EQ(
+      call("bob", verb::post, "/messages/" + id + "/reaction", R"({"reaction":{"type":"like"}})")
+          .status,
+      200u);
+
+  auto events = drain(*alice);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, EventType::message_new);
+  EXPECT_EQ(events[0].message->id, id);
+  EXPECT_EQ(events[0].user->id, "bob");
+  EXPECT_EQ(events[1].kind, EventType::reaction_new);
+  EXPECT_EQ(events[1].message->reaction_counts->at("like"), 1);
+  EXPECT_TRUE(drain(*bob).empty());  // not watching: nothing
+}
+
+TEST_F(SocketTest, AFailedRequestSendsNoEvent) {
+  std::string connection;
+  auto alice = open("alice", &connection);
+  ASSERT_EQ(
+      call("alice", verb::post, "/channels/messaging/general/query?connection_id=" + connection,
+           R"({"data":{"members":["alice","bob"]},"watch":true})")
+          .status,
+      200u);
+  const std::string id = make_uuid_v4();
+  ASSERT_EQ(send("alice", "messaging:general", R"({"id":")" + id + R"(","text":"one"})").status,
+            200u);
+  expect_error(send("alice", "messaging:general", R"({"id":")" + id + R"(","text":"again"})"), 400,
+               4);
+  auto events = drain(*alice);
+  ASSERT_EQ(events.size(), 1u);  // the duplicate made no event
+  EXPECT_EQ(events[0].message->text, "one");
+}
+
+TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
+  std::string alice_connection;
+  auto alice = open("alice", &alice_connection);
+  ASSERT_EQ(
+      call("bob", verb::post, "/channels/messaging/general/query?connection_id=" + alice_connection,
+           R"({"data":{"members":["alice","bob"]},"watch":true})")
+          .status,
+      200u);
+  ASSERT_EQ(send("bob", "messaging:general", R"({"text":"sneaky"})").status, 200u);
+  EXPECT_TRUE(drain(*alice).empty());
+}
+
+}  // namespace
+}  // namespace chatkeep
