@@ -4,6 +4,7 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
 #include "chatkeep/uuid.hpp"
+#include "filter.hpp"
 #include "routes.hpp"
 
 namespace chatkeep::server {
@@ -41,6 +42,84 @@ std::vector<std::string> member_ids(const json::value* members) {
   return ids;
 }
 
+// A channel's state as `me` sees it: the page of messages asked for, members, membership.
+ChannelState state_for(State& state, const std::string& cid, const std::string& me,
+                       const MessagePagination& page, const Pagination& member_page) {
+  ChannelState result{.channel = *state.channel(cid)};
+  result.channel.own_capabilities = capabilities(state.is_member(cid, me));
+  result.messages = state.messages(cid, page);
+  for (auto& message : *result.messages)
+    message.own_reactions = state.reactions_of(message.id, me);
+  result.pinned_messages = std::vector<Message>{};
+  result.members =
+      state.members(cid, std::clamp<std::int64_t>(member_page.limit.value_or(100), 0, 100),
+                    std::max<std::int64_t>(member_page.offset.value_or(0), 0));
+  for (const auto& member : *result.members) {
+    if (member.id() == me) result.membership = member;
+  }
+  result.read = std::vector<Read>{};
+  result.watcher_count = 0;
+  return result;
+}
+
+// The channel as a document for filters and sorts: its JSON, its member ids, its creator's id,
+// and last_updated.
+json::object channel_document(State& state, const Channel& channel) {
+  json::object doc = to_json(channel).as_object();
+  json::array members;
+  for (const auto& id : state.member_ids(channel.cid))
+    members.emplace_back(id);
+  doc["members"] = std::move(members);
+  if (channel.created_by) doc["created_by_id"] = channel.created_by->id;
+  const Timestamp updated = channel.updated_at.value_or(Timestamp());
+  doc["last_updated"] = std::max(updated, channel.last_message_at.value_or(updated)).to_string();
+  return doc;
+}
+
+// POST /channels (or GET with payload=): the caller's channels matching the filter, sorted, paged.
+Response query_channels(State& state, Request& request, bool from_payload) {
+  const std::string me = *request.caller.user_id;
+  const QueryChannelsRequest query =
+      from_json<QueryChannelsRequest>(from_payload ? request.json_payload() : request.json_body());
+  const Sort sort = query.sort && !query.sort->empty()
+                        ? *query.sort
+                        : Sort{{.field = "last_updated", .direction = SortDirection::descending}};
+  struct Candidate {
+    Channel channel;
+    json::object doc;
+  };
+  std::vector<Candidate> found;
+  for (const auto& cid : state.visible_channels(me)) {
+    Channel channel = *state.channel(cid);
+    json::object doc = channel_document(state, channel);
+    if (matches(query.filter_conditions.json(), doc))
+      found.push_back({std::move(channel), std::move(doc)});
+  }
+  std::stable_sort(found.begin(), found.end(), [&](const Candidate& a, const Candidate& b) {
+    for (const auto& option : sort) {
+      const json::value* x = a.doc.if_contains(option.field);
+      const json::value* y = b.doc.if_contains(option.field);
+      const int order = x && y ? compare_values(*x, *y) : (x ? 1 : y ? -1 : 0);
+      if (order != 0) return option.direction == SortDirection::ascending ? order < 0 : order > 0;
+    }
+    return a.channel.cid < b.channel.cid;
+  });
+  const auto offset = static_cast<std::size_t>(std::max<std::int64_t>(query.offset.value_or(0), 0));
+  const auto limit =
+      static_cast<std::size_t>(std::clamp<std::int64_t>(query.limit.value_or(10), 0, 30));
+  MessagePagination page{.limit =
+                             std::clamp<std::int64_t>(query.message_limit.value_or(25), 0, 300)};
+  Pagination member_page{.limit = query.member_limit.value_or(100)};
+  json::array channels;
+  Response response;
+  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
+    channels.push_back(to_json(state_for(state, found[i].channel.cid, me, page, member_page)));
+    if (query.watch.value_or(false)) response.watch.push_back(found[i].channel.cid);
+  }
+  response.body = {{"channels", std::move(channels)}};
+  return response;
+}
+
 // Get or create the channel, then answer with its state as the caller may see it.
 Response query_channel(State& state, Request& request) {
   const std::string& type = request.params[0];
@@ -69,30 +148,19 @@ Response query_channel(State& state, Request& request) {
   }
   require_member(state, cid, me);
 
-  ChannelState result{.channel = *state.channel(cid)};
-  result.channel.own_capabilities = capabilities(state.is_member(cid, me));
   MessagePagination page;
   if (const json::value* messages = body.if_contains("messages")) {
     page = from_json<MessagePagination>(*messages);
   }
-  result.messages = state.messages(cid, page);
-  result.pinned_messages = std::vector<Message>{};
   Pagination member_page;
   if (const json::value* members = body.if_contains("members")) {
     member_page = from_json<Pagination>(*members);
   }
-  result.members =
-      state.members(cid, std::clamp<std::int64_t>(member_page.limit.value_or(100), 0, 100),
-                    std::max<std::int64_t>(member_page.offset.value_or(0), 0));
-  for (const auto& member : *result.members) {
-    if (member.id() == me) result.membership = member;
-  }
-  result.read = std::vector<Read>{};
-  result.watcher_count = 0;
+  ChannelState result = state_for(state, cid, me, page, member_page);
   Response response{.body = to_json(result).as_object()};
   if (const json::value* watch = body.if_contains("watch");
       watch && watch->is_bool() && watch->as_bool()) {
-    response.watch = cid;
+    response.watch = {cid};
   }
   return response;
 }
@@ -167,6 +235,10 @@ void require_member(State& state, const std::string& cid, const std::string& use
 }
 
 void add_channel_routes(Router& router, State& state) {
+  router.add(http::verb::post, "/channels", Access::user,
+             [&state](Request& r) { return query_channels(state, r, false); });
+  router.add(http::verb::get, "/channels", Access::user,
+             [&state](Request& r) { return query_channels(state, r, true); });
   router.add(http::verb::post, "/channels/{type}/{id}/query", Access::user,
              [&state](Request& r) { return query_channel(state, r); });
   router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,

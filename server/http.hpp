@@ -38,9 +38,10 @@ struct Request {
 
 struct Response {
   unsigned status = 200;
-  boost::json::object body;  // "duration" is added on the way out
-  // A channel the caller's socket (the request's connection_id) watches from now on.
-  std::optional<std::string> watch;
+  boost::json::object
+      body;  // "duration" is added on the way out
+             // Channels the caller's socket (the request's connection_id) watches from now on.
+  std::vector<std::string> watch;
 };
 
 }  // namespace chatkeep::server

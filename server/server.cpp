@@ -220,12 +220,13 @@ class Server::Impl {
     }
     authenticate(request, match.access, auth_);
     Response response = (*match.handler)(request);
-    if (response.watch) {
+    if (!response.watch.empty()) {
       // watch: true binds the channel to the caller's socket, named by connection_id.
       auto connection = request.query.find("connection_id");
       auto sink = connection == request.query.end() ? nullptr : sockets_[connection->second].lock();
       if (sink && request.caller.user_id && sink->user_id() == *request.caller.user_id) {
-        sink->watch(*response.watch);
+        for (const auto& cid : response.watch)
+          sink->watch(cid);
       }
     }
     return response;

@@ -137,6 +137,26 @@ bool State::is_member(const std::string& cid, const std::string& user_id) {
   return q.next();
 }
 
+std::vector<std::string> State::member_ids(const std::string& cid) {
+  auto q = db_.query("SELECT user_id FROM members WHERE cid = ?1 ORDER BY created_at, user_id");
+  q.bind(1, cid);
+  std::vector<std::string> ids;
+  while (q.next())
+    ids.emplace_back(q.text(0));
+  return ids;
+}
+
+std::vector<std::string> State::visible_channels(const std::string& user_id) {
+  auto q = db_.query(R"(SELECT cid FROM channels
+                        WHERE cid IN (SELECT cid FROM members WHERE user_id = ?1)
+                           OR cid NOT LIKE 'messaging:%')");
+  q.bind(1, user_id);
+  std::vector<std::string> cids;
+  while (q.next())
+    cids.emplace_back(q.text(0));
+  return cids;
+}
+
 std::optional<Message> State::message(const std::string& id) {
   auto q = db_.query("SELECT data, user_id FROM messages WHERE id = ?1");
   q.bind(1, id);

@@ -31,6 +31,9 @@ class State {
   Channel get_or_create_channel(Channel channel, const std::vector<std::string>& member_ids);
   std::vector<Member> members(const std::string& cid, std::int64_t limit, std::int64_t offset);
   bool is_member(const std::string& cid, const std::string& user_id);
+  std::vector<std::string> member_ids(const std::string& cid);
+  // The channels a user may see: those they are a member of, and all of the open types.
+  std::vector<std::string> visible_channels(const std::string& user_id);
 
   std::optional<Message> message(const std::string& id);
   // Every change below also appends its event (message.new, message.updated, ...) to the log,
