@@ -57,7 +57,7 @@ ChannelState state_for(State& state, const std::string& cid, const std::string& 
   for (const auto& member : *result.members) {
     if (member.id() == me) result.membership = member;
   }
-  result.read = std::vector<Read>{};
+  result.read = state.reads(cid);
   result.watcher_count = 0;
   return result;
 }
@@ -243,6 +243,23 @@ void add_channel_routes(Router& router, State& state) {
              [&state](Request& r) { return query_channel(state, r); });
   router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,
              [&state](Request& r) { return send_message(state, r); });
+  router.add(http::verb::post, "/channels/{type}/{id}/read", Access::user, [&state](Request& r) {
+    const std::string cid = make_cid(r.params[0], r.params[1]);
+    const std::string me = *r.caller.user_id;
+    if (!state.channel(cid)) {
+      throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
+    }
+    require_member(state, cid, me);
+    const json::object body = r.json_body();
+    std::optional<std::string> message_id;
+    if (const json::value* id = body.if_contains("message_id")) {
+      if (!id->is_string()) throw ChatError(ErrorCode::input, "message_id: expected string", 400);
+      message_id = std::string(id->as_string());
+    }
+    Response response;
+    response.body = {{"event", to_json(state.mark_read(cid, me, message_id))}};
+    return response;
+  });
   router.add(http::verb::get, "/messages/{id}", Access::user,
              [&state](Request& r) { return get_message(state, r); });
 }

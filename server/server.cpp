@@ -174,9 +174,10 @@ class Server::Impl {
     }
     OwnUser own;
     static_cast<User&>(own) = state_.user(me).value_or(User{.id = me});
-    own.total_unread_count = 0;
-    own.unread_channels = 0;
-    own.unread_count = 0;
+    const auto [unread_messages, unread_channels] = state_.unread_totals(me);
+    own.total_unread_count = unread_messages;
+    own.unread_channels = unread_channels;
+    own.unread_count = unread_messages;
     own.devices = std::vector<Device>{};
     own.mutes = std::vector<Mute>{};
     own.channel_mutes = std::vector<ChannelMute>{};

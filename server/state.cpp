@@ -54,6 +54,8 @@ State::State(const std::string& db_path) : db_(db_path, true) {
     CREATE TABLE IF NOT EXISTS reactions (message_id TEXT NOT NULL, user_id TEXT NOT NULL,
       type TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL,
       PRIMARY KEY (message_id, user_id, type)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS reads (cid TEXT NOT NULL, user_id TEXT NOT NULL,
+      last_read INTEGER NOT NULL, last_read_message_id TEXT, PRIMARY KEY (cid, user_id)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL,
       created_at INTEGER NOT NULL, data TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS events_by_channel ON events (cid, created_at);
@@ -420,7 +422,8 @@ std::vector<Reaction> State::reactions_of(const std::string& message_id,
 
 void State::record(EventType kind, const std::string& cid, const std::string& actor,
                    std::optional<Message> message, std::optional<Reaction> reaction,
-                   std::optional<bool> hard_delete) {
+                   std::optional<bool> hard_delete,
+                   std::optional<std::string> last_read_message_id) {
   const auto colon = cid.find(':');
   Event event{.type = std::string(to_string(kind)),
               .kind = kind,
@@ -431,7 +434,8 @@ void State::record(EventType kind, const std::string& cid, const std::string& ac
               .user = user_or_reference(actor),
               .message = std::move(message),
               .reaction = std::move(reaction),
-              .hard_delete = hard_delete};
+              .hard_delete = hard_delete,
+              .last_read_message_id = std::move(last_read_message_id)};
   // Events are for everyone: own_reactions in them is nobody's (protocol.md, reaction events).
   if (event.message) event.message->own_reactions = std::vector<Reaction>{};
   db_.query("INSERT INTO events (cid, created_at, data) VALUES (?1, ?2, ?3)")
@@ -460,6 +464,83 @@ std::vector<Event> State::events_since(const std::vector<std::string>& cids, Tim
   std::stable_sort(events.begin(), events.end(),
                    [](const Event& a, const Event& b) { return *a.created_at < *b.created_at; });
   return events;
+}
+
+}  // namespace chatkeep::server
+
+namespace chatkeep::server {
+
+Event State::mark_read(const std::string& cid, const std::string& user_id,
+                       const std::optional<std::string>& message_id) {
+  sqlite::Transaction transaction(db_);
+  const Timestamp now = Timestamp::now();
+  std::optional<std::string> last_id = message_id;
+  if (message_id) {
+    auto m = message(*message_id);
+    if (!m || m->cid != cid) {
+      throw ChatError(ErrorCode::input, "message_id: not a message of channel " + cid, 400);
+    }
+  } else {
+    auto q = db_.query(
+        "SELECT id FROM messages WHERE cid = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 1");
+    q.bind(1, cid);
+    if (q.next()) last_id = std::string(q.text(0));
+  }
+  db_.query(
+         R"(INSERT INTO reads (cid, user_id, last_read, last_read_message_id) VALUES (?1, ?2, ?3, ?4)
+               ON CONFLICT (cid, user_id) DO UPDATE SET last_read = excluded.last_read,
+                 last_read_message_id = excluded.last_read_message_id)")
+      .bind(1, cid)
+      .bind(2, user_id)
+      .bind(3, now.unix_micros())
+      .bind(4, last_id)
+      .run();
+  record(EventType::message_read, cid, user_id, std::nullopt, std::nullopt, std::nullopt, last_id);
+  transaction.commit();
+  return recorded_.back();
+}
+
+std::int64_t State::unread(const std::string& cid, const std::string& user_id) {
+  auto q = db_.query(R"(SELECT COUNT(*) FROM messages m WHERE m.cid = ?1
+      AND (m.user_id IS NULL OR m.user_id != ?2)
+      AND json_extract(m.data, '$.type') NOT IN ('deleted', 'reply')
+      AND m.created_at > COALESCE((SELECT last_read FROM reads WHERE cid = ?1 AND user_id = ?2), 0))");
+  q.bind(1, cid).bind(2, user_id);
+  q.next();
+  return q.integer(0);
+}
+
+std::vector<Read> State::reads(const std::string& cid) {
+  std::vector<Read> reads;
+  for (const auto& id : member_ids(cid)) {
+    Read read{.user = user_or_reference(id), .unread_messages = unread(cid, id)};
+    auto q = db_.query(
+        "SELECT last_read, last_read_message_id FROM reads WHERE cid = ?1 AND user_id = ?2");
+    q.bind(1, cid).bind(2, id);
+    if (q.next()) {
+      read.last_read = Timestamp::from_unix_micros(q.integer(0));
+      if (!q.is_null(1)) read.last_read_message_id = std::string(q.text(1));
+    } else {
+      read.last_read = channel(cid)->created_at;  // never read: since the channel began
+    }
+    reads.push_back(std::move(read));
+  }
+  return reads;
+}
+
+std::pair<std::int64_t, std::int64_t> State::unread_totals(const std::string& user_id) {
+  std::int64_t messages = 0, channels = 0;
+  auto q = db_.query("SELECT cid FROM members WHERE user_id = ?1");
+  q.bind(1, user_id);
+  std::vector<std::string> cids;
+  while (q.next())
+    cids.emplace_back(q.text(0));
+  for (const auto& cid : cids) {
+    const std::int64_t n = unread(cid, user_id);
+    messages += n;
+    channels += n > 0;
+  }
+  return {messages, channels};
 }
 
 }  // namespace chatkeep::server

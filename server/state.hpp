@@ -59,6 +59,17 @@ class State {
                                             bool enforce_unique);
   std::pair<Reaction, Message> remove_reaction(const std::string& message_id,
                                                const std::string& user_id, const std::string& type);
+  // The user has read the channel up to now (up to `message_id` when given, which must be one
+  // of the channel's). Records message.read.
+  Event mark_read(const std::string& cid, const std::string& user_id,
+                  const std::optional<std::string>& message_id);
+  // Each member's read state: last read, and the messages of others since.
+  std::vector<Read> reads(const std::string& cid);
+  // The user's unread messages in one channel, and over all their channels.
+  std::int64_t unread(const std::string& cid, const std::string& user_id);
+  std::pair<std::int64_t, std::int64_t> unread_totals(
+      const std::string& user_id);  // messages, channels
+
   // The user's reactions to a message (own_reactions as that user sees them).
   std::vector<Reaction> reactions_of(const std::string& message_id, const std::string& user_id);
 
@@ -79,7 +90,8 @@ class State {
   // An event of this kind in this channel, now, by `actor`, appended to the log.
   void record(EventType kind, const std::string& cid, const std::string& actor,
               std::optional<Message> message = {}, std::optional<Reaction> reaction = {},
-              std::optional<bool> hard_delete = {});
+              std::optional<bool> hard_delete = {},
+              std::optional<std::string> last_read_message_id = {});
 
   sqlite::Database db_;
   std::vector<Event> recorded_;

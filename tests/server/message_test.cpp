@@ -6,6 +6,7 @@
 #include "chatkeep/json.hpp"
 #include "chatkeep/uuid.hpp"
 #include "support/server_fixture.hpp"
+#include "support/ws_client.hpp"
 
 namespace chatkeep {
 namespace {
@@ -126,6 +127,45 @@ TEST_F(MessageTest, SyncReplaysWhatHappenedInOrder) {
     EXPECT_LE(*events[i - 1].created_at, *events[i].created_at);
   // From a checkpoint in the middle, only what came after it.
   EXPECT_EQ(sync("bob", *events[2].created_at).size(), 2u);
+}
+
+TEST_F(MessageTest, ReadMarksAndUnreadCounts) {
+  auto unread_of = [&](const std::string& user, const std::string& who) {
+    auto state = from_json<ChannelState>(query(user, "messaging:general").json);
+    for (const auto& read : *state.read) {
+      if (read.user.id == who) return read.unread_messages.value_or(-1);
+    }
+    return std::int64_t{-1};
+  };
+  EXPECT_EQ(unread_of("alice", "bob"), 1);    // alice's message
+  EXPECT_EQ(unread_of("alice", "alice"), 0);  // her own do not count
+
+  auto r = call("bob", verb::post, "/channels/messaging/general/read", "{}");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  Event read = from_json<Event>(r.json.at("event"));
+  EXPECT_EQ(read.kind, EventType::message_read);
+  EXPECT_EQ(read.user->id, "bob");
+  EXPECT_EQ(read.last_read_message_id, id_);
+  EXPECT_EQ(unread_of("bob", "bob"), 0);
+
+  ASSERT_EQ(send("alice", "messaging:general", R"({"text":"two"})").status, 200u);
+  ASSERT_EQ(send("alice", "messaging:general", R"({"text":"three"})").status, 200u);
+  EXPECT_EQ(unread_of("bob", "bob"), 2);
+  // The socket's first frame carries the totals.
+  testing::WsClient ws(port_, "/connect?api_key=" + std::string(testing::kKey) +
+                                  "&authorization=" + make_user_token(testing::kSecret, "bob") +
+                                  "&stream-auth-type=jwt");
+  Event hello = from_json<Event>(ws.read());
+  EXPECT_EQ(hello.me->total_unread_count, 2);
+  EXPECT_EQ(hello.me->unread_channels, 1);
+
+  auto events = sync("alice", start_);
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(),
+                          [](const Event& e) { return e.kind == EventType::message_read; }));
+  expect_error(call("carol", verb::post, "/channels/messaging/general/read", "{}"), 403, 17);
+  expect_error(
+      call("bob", verb::post, "/channels/messaging/general/read", R"({"message_id":"nope"})"), 400,
+      4);
 }
 
 TEST_F(MessageTest, SyncRefusesWhatStreamRefuses) {
