@@ -243,6 +243,33 @@ void add_channel_routes(Router& router, State& state) {
              [&state](Request& r) { return query_channel(state, r); });
   router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,
              [&state](Request& r) { return send_message(state, r); });
+  // Update a channel: {"data": {...}}, {"add_members": [...]} or {"remove_members": [...]}.
+  router.add(http::verb::post, "/channels/{type}/{id}", Access::user, [&state](Request& r) {
+    const std::string cid = make_cid(r.params[0], r.params[1]);
+    const std::string me = *r.caller.user_id;
+    if (!state.channel(cid)) {
+      throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
+    }
+    require_member(state, cid, me);
+    const json::object body = r.json_body();
+    const json::value* data = body.if_contains("data");
+    if (data && !data->is_object()) throw ChatError(ErrorCode::input, "data: expected object", 400);
+    // Everything is checked before anything changes.
+    const auto add = member_ids(body.if_contains("add_members"));
+    const auto remove = member_ids(body.if_contains("remove_members"));
+    if (add.empty() && remove.empty() && !data) {
+      throw ChatError(ErrorCode::input, "expected data, add_members or remove_members", 400);
+    }
+    if (data) state.update_channel_data(cid, data->as_object(), me);
+    if (!add.empty()) state.add_members(cid, add, me);
+    if (!remove.empty()) state.remove_members(cid, remove, me);
+    json::array members;
+    for (const auto& m : state.members(cid, 100, 0))
+      members.push_back(to_json(m));
+    Response response;
+    response.body = {{"channel", to_json(*state.channel(cid))}, {"members", std::move(members)}};
+    return response;
+  });
   router.add(http::verb::post, "/channels/{type}/{id}/read", Access::user, [&state](Request& r) {
     const std::string cid = make_cid(r.params[0], r.params[1]);
     const std::string me = *r.caller.user_id;

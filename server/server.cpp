@@ -68,6 +68,7 @@ class EventSink : public Connection {
  public:
   virtual const std::string& user_id() const = 0;
   virtual void watch(const std::string& cid) = 0;
+  virtual void unwatch(const std::string& cid) = 0;
   virtual bool watches(const std::string& cid) const = 0;
   virtual void send(std::string frame) = 0;
 };
@@ -201,13 +202,24 @@ class Server::Impl {
     return request;
   }
 
-  // Channel events go to the sockets watching the channel.
+  // Channel events go to the sockets watching the channel; notifications about a membership to
+  // the sockets of the user concerned, watching or not. A removed member stops watching.
   void publish(const std::vector<Event>& events) {
     for (const auto& event : events) {
       if (!event.cid) continue;
+      const bool notification = event.kind == EventType::notification_added_to_channel ||
+                                event.kind == EventType::notification_removed_from_channel;
+      const std::string concerned = event.member ? event.member->id() : std::string();
       const std::string frame = encode(event);
       for (const auto& [id, weak] : sockets_) {
-        if (auto sink = weak.lock(); sink && sink->watches(*event.cid)) sink->send(frame);
+        auto sink = weak.lock();
+        if (!sink) continue;
+        if (notification ? sink->user_id() == concerned : sink->watches(*event.cid)) {
+          sink->send(frame);
+        }
+        if (event.kind == EventType::member_removed && sink->user_id() == concerned) {
+          sink->unwatch(*event.cid);
+        }
       }
     }
   }
@@ -285,6 +297,7 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
 
   const std::string& user_id() const override { return user_id_; }
   void watch(const std::string& cid) override { watching_.insert(cid); }
+  void unwatch(const std::string& cid) override { watching_.erase(cid); }
   bool watches(const std::string& cid) const override { return watching_.count(cid) > 0; }
 
   void send(std::string frame) override {

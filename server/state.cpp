@@ -420,22 +420,31 @@ std::vector<Reaction> State::reactions_of(const std::string& message_id,
   return reactions;
 }
 
+Event State::event(EventType kind, const std::string& cid, const std::string& actor) {
+  const auto colon = cid.find(':');
+  return Event{.type = std::string(to_string(kind)),
+               .kind = kind,
+               .created_at = Timestamp::now(),
+               .cid = cid,
+               .channel_type = cid.substr(0, colon),
+               .channel_id = cid.substr(colon + 1),
+               .user = user_or_reference(actor)};
+}
+
 void State::record(EventType kind, const std::string& cid, const std::string& actor,
                    std::optional<Message> message, std::optional<Reaction> reaction,
                    std::optional<bool> hard_delete,
                    std::optional<std::string> last_read_message_id) {
-  const auto colon = cid.find(':');
-  Event event{.type = std::string(to_string(kind)),
-              .kind = kind,
-              .created_at = Timestamp::now(),
-              .cid = cid,
-              .channel_type = cid.substr(0, colon),
-              .channel_id = cid.substr(colon + 1),
-              .user = user_or_reference(actor),
-              .message = std::move(message),
-              .reaction = std::move(reaction),
-              .hard_delete = hard_delete,
-              .last_read_message_id = std::move(last_read_message_id)};
+  Event e = event(kind, cid, actor);
+  e.message = std::move(message);
+  e.reaction = std::move(reaction);
+  e.hard_delete = hard_delete;
+  e.last_read_message_id = std::move(last_read_message_id);
+  append(std::move(e));
+}
+
+void State::append(Event event) {
+  const std::string cid = event.cid.value_or("");
   // Events are for everyone: own_reactions in them is nobody's (protocol.md, reaction events).
   if (event.message) event.message->own_reactions = std::vector<Reaction>{};
   db_.query("INSERT INTO events (cid, created_at, data) VALUES (?1, ?2, ?3)")
@@ -541,6 +550,93 @@ std::pair<std::int64_t, std::int64_t> State::unread_totals(const std::string& us
     channels += n > 0;
   }
   return {messages, channels};
+}
+
+}  // namespace chatkeep::server
+
+namespace chatkeep::server {
+
+void State::add_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                        const std::string& actor) {
+  sqlite::Transaction transaction(db_);
+  const Timestamp now = Timestamp::now();
+  for (const auto& id : user_ids) {
+    if (is_member(cid, id)) continue;
+    Member member{.user_id = id,
+                  .channel_role = "channel_member",
+                  .role = "member",
+                  .created_at = now,
+                  .updated_at = now,
+                  .banned = false,
+                  .shadow_banned = false,
+                  .notifications_muted = false};
+    db_.query("INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)")
+        .bind(1, cid)
+        .bind(2, id)
+        .bind(3, now.unix_micros())
+        .bind(4, encode(member))
+        .run();
+    member.user = user_or_reference(id);
+    Event added = event(EventType::member_added, cid, actor);
+    added.member = member;
+    append(std::move(added));
+    Event notification = event(EventType::notification_added_to_channel, cid, actor);
+    notification.channel = channel(cid);
+    notification.member = std::move(member);
+    append(std::move(notification));
+  }
+  transaction.commit();
+}
+
+void State::remove_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                           const std::string& actor) {
+  sqlite::Transaction transaction(db_);
+  for (const auto& id : user_ids) {
+    if (!is_member(cid, id)) continue;
+    db_.query("DELETE FROM members WHERE cid = ?1 AND user_id = ?2").bind(1, cid).bind(2, id).run();
+    const Member member{.user_id = id, .user = user_or_reference(id)};
+    Event removed = event(EventType::member_removed, cid, actor);
+    removed.member = member;
+    append(std::move(removed));
+    Event notification = event(EventType::notification_removed_from_channel, cid, actor);
+    notification.channel = channel(cid);
+    notification.member = member;
+    append(std::move(notification));
+  }
+  transaction.commit();
+}
+
+Channel State::update_channel_data(const std::string& cid, const boost::json::object& data,
+                                   const std::string& actor) {
+  sqlite::Transaction transaction(db_);
+  Channel old = *channel(cid);
+  // The channel's own fields stay; what the caller gives replaces the rest.
+  boost::json::object fields = data;
+  for (const char* system :
+       {"id", "type", "cid", "created_by", "created_at", "updated_at", "last_message_at",
+        "member_count", "message_count", "config", "own_capabilities", "members"}) {
+    fields.erase(system);
+  }
+  fields["id"] = old.id;
+  fields["type"] = old.type;
+  fields["cid"] = old.cid;
+  Channel updated = from_json<Channel>(fields);
+  updated.created_at = old.created_at;
+  updated.updated_at = Timestamp::now();
+  updated.last_message_at = old.last_message_at;
+  updated.config = old.config;
+  updated.frozen = updated.frozen.value_or(old.frozen.value_or(false));
+  updated.disabled = updated.disabled.value_or(old.disabled.value_or(false));
+  db_.query("UPDATE channels SET data = ?2 WHERE cid = ?1")
+      .bind(1, cid)
+      .bind(2, encode(updated))
+      .run();
+  Channel result = *channel(cid);
+  Event changed = event(EventType::channel_updated, cid, actor);
+  changed.channel = result;
+  append(std::move(changed));
+  transaction.commit();
+  return result;
 }
 
 }  // namespace chatkeep::server

@@ -31,6 +31,15 @@ class State {
   Channel get_or_create_channel(Channel channel, const std::vector<std::string>& member_ids);
   std::vector<Member> members(const std::string& cid, std::int64_t limit, std::int64_t offset);
   bool is_member(const std::string& cid, const std::string& user_id);
+  // Membership changes, with member.added / member.removed for the channel's watchers and
+  // notification.added_to_channel / removed_from_channel for the user concerned.
+  void add_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                   const std::string& actor);
+  void remove_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                      const std::string& actor);
+  // Replaces the channel's own data (name, image, custom fields); records channel.updated.
+  Channel update_channel_data(const std::string& cid, const boost::json::object& data,
+                              const std::string& actor);
   std::vector<std::string> member_ids(const std::string& cid);
   // The channels a user may see: those they are a member of, and all of the open types.
   std::vector<std::string> visible_channels(const std::string& user_id);
@@ -87,7 +96,10 @@ class State {
   // Fills the message's reaction summary (latest, counts, scores, groups) from its reactions.
   void summarize(Message& message);
   Message read_message(const sqlite::Query& row);  // a (data, user_id) row, summarized
-  // An event of this kind in this channel, now, by `actor`, appended to the log.
+                                                   // An event of this kind in this channel, now, by
+                                                   // `actor`; append() logs it.
+  Event event(EventType kind, const std::string& cid, const std::string& actor);
+  void append(Event event);
   void record(EventType kind, const std::string& cid, const std::string& actor,
               std::optional<Message> message = {}, std::optional<Reaction> reaction = {},
               std::optional<bool> hard_delete = {},

@@ -131,6 +131,63 @@ TEST_F(SocketTest, AFailedRequestSendsNoEvent) {
   EXPECT_EQ(events[0].message->text, "one");
 }
 
+TEST_F(SocketTest, MembershipChangesReachWatchersAndTheUserConcerned) {
+  std::string alice_connection, carol_connection, bob_connection;
+  auto alice = open("alice", &alice_connection);
+  auto carol = open("carol", &carol_connection);
+  auto bob = open("bob", &bob_connection);
+  ASSERT_EQ(call("alice", verb::post,
+                 "/channels/messaging/general/query?connection_id=" + alice_connection,
+                 R"({"data":{"members":["alice","bob"]},"watch":true})")
+                .status,
+            200u);
+  auto r = call("alice", verb::post, "/channels/messaging/general", R"({"add_members":["carol"]})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("members").as_array().size(), 3u);
+  auto seen = drain(*alice);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, EventType::member_added);
+  EXPECT_EQ(seen[0].member->id(), "carol");
+  seen = drain(*carol);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, EventType::notification_added_to_channel);
+  EXPECT_EQ(seen[0].channel->cid, "messaging:general");
+  EXPECT_TRUE(drain(*bob).empty());
+  EXPECT_EQ(query("carol", "messaging:general").status, 200u);
+
+  r = call("alice", verb::post, "/channels/messaging/general",
+           R"({"data":{"name":"New name","topic":"y"}})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  Channel renamed = from_json<Channel>(r.json.at("channel"));
+  EXPECT_EQ(renamed.name, "New name");
+  EXPECT_EQ(renamed.extra.at("topic"), "y");
+  EXPECT_EQ(renamed.created_by->id, "alice");  // the channel's own fields stay
+  EXPECT_EQ(renamed.config->max_message_length, 5000);
+  seen = drain(*alice);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, EventType::channel_updated);
+  EXPECT_EQ(seen[0].channel->name, "New name");
+
+  ASSERT_EQ(
+      call("alice", verb::post, "/channels/messaging/general", R"({"remove_members":["carol"]})")
+          .status,
+      200u);
+  EXPECT_EQ(drain(*alice).at(0).kind, EventType::member_removed);
+  EXPECT_EQ(drain(*carol).at(0).kind, EventType::notification_removed_from_channel);
+  expect_error(query("carol", "messaging:general"), 403, 17);
+
+  expect_error(
+      call("alice", verb::post, "/channels/messaging/general", R"({"add_members":"carol"})"), 400,
+      4);
+  expect_error(call("alice", verb::post, "/channels/messaging/general", "{}"), 400, 4);
+  expect_error(
+      call("carol", verb::post, "/channels/messaging/general", R"({"add_members":["carol"]})"), 403,
+      17);
+  expect_error(
+      call("alice", verb::post, "/channels/messaging/nowhere", R"({"add_members":["bob"]})"), 404,
+      16);
+}
+
 TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   std::string alice_connection;
   auto alice = open("alice", &alice_connection);
