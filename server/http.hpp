@@ -2,7 +2,9 @@
 
 // A request as the routes see it, and their answer.
 
+#include <functional>
 #include <map>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +44,8 @@ struct Response {
       body;  // "duration" is added on the way out
              // Channels the caller's socket (the request's connection_id) watches from now on.
   std::vector<std::string> watch;
+  // Run once the response has been written (fault injection that cuts connections).
+  std::function<void()> then;
 };
 
 }  // namespace chatkeep::server

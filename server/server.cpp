@@ -91,13 +91,9 @@ class Server::Impl {
   ~Impl() { stop(); }
 
   std::uint16_t start() {
-    const tcp::endpoint endpoint(asio::ip::make_address(options_.host), options_.port);
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    accept();
+    port_ = options_.port;
+    listen();
+    port_ = acceptor_.local_endpoint().port();  // the one chosen, when asked for any
     thread_ = std::thread([this] { io_.run(); });
     log_->info("listening on {}:{}", options_.host, port_);
     return port_;
@@ -108,14 +104,21 @@ class Server::Impl {
   void stop() {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
-      beast::error_code ignored;
-      acceptor_.close(ignored);
-      for (auto& weak : connections_) {
-        if (auto connection = weak.lock()) connection->close();
-      }
-      connections_.clear();
+      stopping_ = true;
+      reopen_.cancel();
+      disconnect_all();
     });
     thread_.join();
+  }
+
+  // Fault injection (protocol.md, "chatkeep-server extensions").
+  std::chrono::milliseconds latency() const { return chaos_.latency; }
+  // Frames held back by reordering go out before the socket answers a health check.
+  void flush_held(const std::string& connection_id) {
+    auto held = held_.find(connection_id);
+    if (held == held_.end()) return;
+    if (auto sink = sockets_[connection_id].lock()) sink->send(std::move(held->second));
+    held_.erase(held);
   }
 
   void track(const std::shared_ptr<Connection>& connection) {
@@ -127,7 +130,8 @@ class Server::Impl {
   const ServerOptions& options() const { return options_; }
 
   // One request in, one response out; never throws.
-  http::response<http::string_body> handle(const http::request<http::string_body>& raw) {
+  http::response<http::string_body> handle(const http::request<http::string_body>& raw,
+                                           std::function<void()>& then) {
     const auto start = Clock::now();
     Response response;
     try {
@@ -142,6 +146,7 @@ class Server::Impl {
                   std::string_view(raw.target()), e.what());
       response = error_response(ChatError(ErrorCode::internal, "internal error", 500));
     }
+    then = std::move(response.then);
     return finish(std::move(response), raw.version(), raw.keep_alive(), start);
   }
 
@@ -215,7 +220,7 @@ class Server::Impl {
         auto sink = weak.lock();
         if (!sink) continue;
         if (notification ? sink->user_id() == concerned : sink->watches(*event.cid)) {
-          sink->send(frame);
+          deliver(id, *sink, frame);
         }
         if (event.kind == EventType::member_removed && sink->user_id() == concerned) {
           sink->unwatch(*event.cid);
@@ -226,6 +231,15 @@ class Server::Impl {
 
   Response route(const http::request<http::string_body>& raw) {
     Request request = parse(raw);
+    if (request.path == "/_chaos") return chaos(request);
+    if (chaos_.fail_remaining > 0) {
+      --chaos_.fail_remaining;
+      const auto status = static_cast<int>(chaos_.fail_status);
+      const ErrorCode code = status == 429   ? ErrorCode::rate_limited
+                             : status >= 500 ? ErrorCode::internal
+                                             : ErrorCode::input;
+      throw ChatError(code, "injected failure (/_chaos)", status);
+    }
     const Router::Match match = router_.match(request);
     if (!match.handler) {
       if (match.path_known) throw ChatError(ErrorCode::input, "method not allowed", 405);
@@ -257,6 +271,116 @@ class Server::Impl {
     return out;
   }
 
+  // One frame to one socket, as fault injection wants it: twice, or swapped with the next one.
+  void deliver(const std::string& connection_id, EventSink& sink, const std::string& frame) {
+    const int copies = chaos_.duplicate ? 2 : 1;
+    for (int i = 0; i < copies; ++i) {
+      if (!chaos_.reorder) {
+        sink.send(frame);
+      } else if (auto held = held_.find(connection_id); held == held_.end()) {
+        held_[connection_id] = frame;
+      } else {
+        sink.send(frame);
+        sink.send(std::move(held->second));
+        held_.erase(held);
+      }
+    }
+  }
+
+  void disconnect_all() {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    for (auto& weak : connections_) {
+      if (auto connection = weak.lock()) connection->close();
+    }
+    connections_.clear();
+    sockets_.clear();
+    held_.clear();
+  }
+
+  void listen() {
+    const tcp::endpoint endpoint(asio::ip::make_address(options_.host), port_);
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen();
+    accept();
+  }
+
+  // GET shows, POST sets, DELETE clears the faults; the server-side token only.
+  Response chaos(Request& request) {
+    if (!options_.chaos) throw ChatError(ErrorCode::not_found, "fault injection is disabled", 404);
+    authenticate(request, Access::server, auth_);
+    Response response;
+    if (request.method == http::verb::delete_) {
+      for (auto& [id, frame] : held_) {
+        if (auto sink = sockets_[id].lock()) sink->send(std::move(frame));
+      }
+      held_.clear();
+      chaos_ = Chaos{};
+    } else if (request.method == http::verb::post) {
+      const boost::json::object body = request.json_body();
+      auto integer = [&](const char* name) -> std::optional<std::int64_t> {
+        const boost::json::value* v = body.if_contains(name);
+        if (!v) return std::nullopt;
+        if (!v->is_int64() || v->as_int64() < 0) {
+          throw ChatError(ErrorCode::input, std::string(name) + ": expected a count", 400);
+        }
+        return v->as_int64();
+      };
+      auto flag = [&](const char* name, bool& out) {
+        if (const boost::json::value* v = body.if_contains(name)) {
+          if (!v->is_bool())
+            throw ChatError(ErrorCode::input, std::string(name) + ": expected boolean", 400);
+          out = v->as_bool();
+        }
+      };
+      if (auto n = integer("fail_next")) chaos_.fail_remaining = static_cast<int>(*n);
+      if (auto s = integer("fail_status")) chaos_.fail_status = static_cast<unsigned>(*s);
+      if (auto ms = integer("latency_ms")) chaos_.latency = std::chrono::milliseconds(*ms);
+      flag("duplicate_events", chaos_.duplicate);
+      flag("reorder_events", chaos_.reorder);
+      bool drop = false;
+      flag("drop_sockets", drop);
+      const auto offline = integer("offline_ms");
+      if (drop || offline) {
+        // After this answer is written: drop every connection, and stay away for offline_ms.
+        response.then = [this, offline] {
+          std::vector<std::shared_ptr<Connection>> open;
+          for (auto& weak : connections_) {
+            if (auto connection = weak.lock()) open.push_back(connection);
+          }
+          for (auto& connection : open)
+            connection->close();
+          if (offline && *offline > 0) {
+            beast::error_code ignored;
+            acceptor_.close(ignored);
+            reopen_.expires_after(std::chrono::milliseconds(*offline));
+            reopen_.async_wait([this](beast::error_code ec) {
+              if (!ec && !stopping_) listen();
+            });
+          }
+        };
+      }
+    } else if (request.method != http::verb::get) {
+      throw ChatError(ErrorCode::input, "method not allowed", 405);
+    }
+    response.body = {{"fail_next", chaos_.fail_remaining},
+                     {"fail_status", chaos_.fail_status},
+                     {"latency_ms", chaos_.latency.count()},
+                     {"duplicate_events", chaos_.duplicate},
+                     {"reorder_events", chaos_.reorder}};
+    return response;
+  }
+
+  struct Chaos {
+    int fail_remaining = 0;
+    unsigned fail_status = 500;
+    std::chrono::milliseconds latency{0};
+    bool duplicate = false;
+    bool reorder = false;
+  };
+
   void accept();
 
   ServerOptions options_;
@@ -269,6 +393,10 @@ class Server::Impl {
   std::uint16_t port_ = 0;
   std::vector<std::weak_ptr<Connection>> connections_;       // touched only on the server's thread
   std::map<std::string, std::weak_ptr<EventSink>> sockets_;  // by connection id, likewise
+  Chaos chaos_;
+  std::map<std::string, std::string> held_;  // by connection id: a frame held back by reordering
+  asio::steady_timer reopen_{io_};
+  bool stopping_ = false;
   std::thread thread_;
 };
 
@@ -349,6 +477,7 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
     try {
       Event frame = decode<Event>(text);
       if (frame.kind == EventType::health_check) {
+        server_.flush_held(connection_id_);
         Event reply{.type = "health.check",
                     .kind = EventType::health_check,
                     .created_at = Timestamp::now(),
@@ -435,23 +564,37 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       Socket::open(std::move(stream_), std::move(request), server_);
       return;  // the socket has the connection now
     }
-    write(server_.handle(request), !request.keep_alive());
+    std::function<void()> then;
+    auto response = server_.handle(request, then);
+    const bool close_after = !request.keep_alive();
+    if (server_.latency().count() > 0) {
+      // Injected latency: the answer waits before it goes out.
+      timer_.expires_after(server_.latency());
+      timer_.async_wait([self = shared_from_this(), response = std::move(response), close_after,
+                         then = std::move(then)](beast::error_code) mutable {
+        self->write(std::move(response), close_after, std::move(then));
+      });
+      return;
+    }
+    write(std::move(response), close_after, std::move(then));
   }
 
   void reply_and_close(const ChatError& error) { write(server_.handle_error(error), true); }
 
-  void write(http::response<http::string_body> response, bool then_close) {
+  void write(http::response<http::string_body> response, bool then_close,
+             std::function<void()> then = {}) {
     auto held = std::make_shared<http::response<http::string_body>>(std::move(response));
     stream_.expires_after(server_.options().request_timeout);
-    http::async_write(
-        stream_, *held,
-        [self = shared_from_this(), held, then_close](beast::error_code ec, std::size_t) {
-          if (ec || then_close) {
-            self->close();
-          } else {
-            self->read();
-          }
-        });
+    http::async_write(stream_, *held,
+                      [self = shared_from_this(), held, then_close, then = std::move(then)](
+                          beast::error_code ec, std::size_t) {
+                        if (then) then();
+                        if (ec || then_close) {
+                          self->close();
+                        } else {
+                          self->read();
+                        }
+                      });
   }
 
   void close() override {
@@ -461,6 +604,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer timer_{stream_.get_executor()};
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Server::Impl& server_;
