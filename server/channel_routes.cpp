@@ -24,6 +24,16 @@ std::vector<std::string> capabilities(bool member) {
           "delete-own-message", "update-own-message"};
 }
 
+// The channel, if it exists (404, code 16) and the user may use it (403, code 17).
+Channel usable_channel(State& state, const std::string& cid, const std::string& user_id) {
+  auto channel = state.channel(cid);
+  if (!channel) {
+    throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
+  }
+  require_member(state, cid, user_id);
+  return *channel;
+}
+
 // A member list in a request: ids, or objects with user_id.
 std::vector<std::string> member_ids(const json::value* members) {
   std::vector<std::string> ids;
@@ -177,11 +187,8 @@ Response send_message(State& state, Request& request) {
   json::object fields = message_value->as_object();
   if (!fields.contains("id")) fields["id"] = make_uuid_v4();  // Stream makes one when none is given
   Message message = from_json<Message>(fields);
-  auto channel = state.channel(cid);
-  if (!channel)
-    throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
-  require_member(state, cid, me);
-  const auto max_length = channel->config ? channel->config->max_message_length : std::nullopt;
+  const Channel channel = usable_channel(state, cid, me);
+  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
   if (max_length && message.text && static_cast<std::int64_t>(message.text->size()) > *max_length) {
     throw ChatError(ErrorCode::message_too_long,
                     fmt::format("message is longer than the channel's {} characters", *max_length),
@@ -247,10 +254,7 @@ void add_channel_routes(Router& router, State& state) {
   router.add(http::verb::post, "/channels/{type}/{id}", Access::user, [&state](Request& r) {
     const std::string cid = make_cid(r.params[0], r.params[1]);
     const std::string me = *r.caller.user_id;
-    if (!state.channel(cid)) {
-      throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
-    }
-    require_member(state, cid, me);
+    (void)usable_channel(state, cid, me);
     const json::object body = r.json_body();
     const json::value* data = body.if_contains("data");
     if (data && !data->is_object()) throw ChatError(ErrorCode::input, "data: expected object", 400);
@@ -273,10 +277,7 @@ void add_channel_routes(Router& router, State& state) {
   router.add(http::verb::post, "/channels/{type}/{id}/read", Access::user, [&state](Request& r) {
     const std::string cid = make_cid(r.params[0], r.params[1]);
     const std::string me = *r.caller.user_id;
-    if (!state.channel(cid)) {
-      throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
-    }
-    require_member(state, cid, me);
+    (void)usable_channel(state, cid, me);
     const json::object body = r.json_body();
     std::optional<std::string> message_id;
     if (const json::value* id = body.if_contains("message_id")) {

@@ -36,6 +36,18 @@ ChannelConfig default_config(const std::string& type) {
                        .commands = std::vector<Command>{}};
 }
 
+// A user joining a channel; the creator moderates it.
+Member new_member(const std::string& user_id, bool creator, Timestamp now) {
+  return Member{.user_id = user_id,
+                .channel_role = creator ? "channel_moderator" : "channel_member",
+                .role = creator ? "owner" : "member",
+                .created_at = now,
+                .updated_at = now,
+                .banned = false,
+                .shadow_banned = false,
+                .notifications_muted = false};
+}
+
 }  // namespace
 
 State::State(const std::string& db_path) : db_(db_path, true) {
@@ -99,14 +111,7 @@ Channel State::get_or_create_channel(Channel channel, const std::vector<std::str
       .bind(3, encode(stored))
       .run();
   for (const auto& id : member_ids) {
-    Member member{.user_id = id,
-                  .channel_role = creator == id ? "channel_moderator" : "channel_member",
-                  .role = creator == id ? "owner" : "member",
-                  .created_at = now,
-                  .updated_at = now,
-                  .banned = false,
-                  .shadow_banned = false,
-                  .notifications_muted = false};
+    const Member member = new_member(id, creator == id, now);
     db_.query(
            "INSERT OR IGNORE INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)")
         .bind(1, channel.cid)
@@ -562,14 +567,7 @@ void State::add_members(const std::string& cid, const std::vector<std::string>& 
   const Timestamp now = Timestamp::now();
   for (const auto& id : user_ids) {
     if (is_member(cid, id)) continue;
-    Member member{.user_id = id,
-                  .channel_role = "channel_member",
-                  .role = "member",
-                  .created_at = now,
-                  .updated_at = now,
-                  .banned = false,
-                  .shadow_banned = false,
-                  .notifications_muted = false};
+    Member member = new_member(id, false, now);
     db_.query("INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)")
         .bind(1, cid)
         .bind(2, id)
