@@ -274,6 +274,43 @@ void add_channel_routes(Router& router, State& state) {
     response.body = {{"channel", to_json(*state.channel(cid))}, {"members", std::move(members)}};
     return response;
   });
+  // Typing (protocol.md): pushed to the channel's watchers, never stored.
+  router.add(http::verb::post, "/channels/{type}/{id}/event", Access::user, [&state](Request& r) {
+    const std::string cid = make_cid(r.params[0], r.params[1]);
+    const std::string me = *r.caller.user_id;
+    (void)usable_channel(state, cid, me);
+    const json::object body = r.json_body();
+    const json::value* given = body.if_contains("event");
+    if (!given || !given->is_object()) throw ChatError(ErrorCode::input, "event: required", 400);
+    const json::value* type = given->as_object().if_contains("type");
+    if (!type || !type->is_string() ||
+        (type->as_string() != "typing.start" && type->as_string() != "typing.stop")) {
+      throw ChatError(ErrorCode::event_not_supported, "event type not supported", 400);
+    }
+    Event event{.type = std::string(type->as_string()),
+                .kind = parse_event_type(type->as_string()),
+                .created_at = Timestamp::now(),
+                .cid = cid,
+                .channel_type = r.params[0],
+                .channel_id = r.params[1],
+                .user = state.user(me).value_or(User{.id = me})};
+    if (const json::value* parent = given->as_object().if_contains("parent_id");
+        parent && parent->is_string()) {
+      event.parent_id = std::string(parent->as_string());
+    }
+    Response response;
+    response.transient.push_back(to_json(event).as_object());
+    response.body = {{"event", response.transient.back()}};
+    return response;
+  });
+  router.add(http::verb::post, "/channels/{type}/{id}/stop-watching", Access::user,
+             [&state](Request& r) {
+               const std::string cid = make_cid(r.params[0], r.params[1]);
+               (void)usable_channel(state, cid, *r.caller.user_id);
+               Response response;
+               response.unwatch.push_back(cid);
+               return response;
+             });
   router.add(http::verb::post, "/channels/{type}/{id}/read", Access::user, [&state](Request& r) {
     const std::string cid = make_cid(r.params[0], r.params[1]);
     const std::string me = *r.caller.user_id;

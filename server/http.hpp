@@ -44,6 +44,10 @@ struct Response {
       body;  // "duration" is added on the way out
              // Channels the caller's socket (the request's connection_id) watches from now on.
   std::vector<std::string> watch;
+  // Channels the caller's socket stops watching.
+  std::vector<std::string> unwatch;
+  // Events pushed to the sockets but never logged (typing).
+  std::vector<boost::json::object> transient;
   // Run once the response has been written (fault injection that cuts connections).
   std::function<void()> then;
 };

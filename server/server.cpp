@@ -247,6 +247,20 @@ class Server::Impl {
     }
     authenticate(request, match.access, auth_);
     Response response = (*match.handler)(request);
+    if (!response.unwatch.empty()) {
+      auto connection = request.query.find("connection_id");
+      auto sink = connection == request.query.end() ? nullptr : sockets_[connection->second].lock();
+      if (sink && request.caller.user_id && sink->user_id() == *request.caller.user_id) {
+        for (const auto& cid : response.unwatch)
+          sink->unwatch(cid);
+      }
+    }
+    if (!response.transient.empty()) {
+      std::vector<Event> events;
+      for (const auto& event : response.transient)
+        events.push_back(from_json<Event>(event));
+      publish(events);
+    }
     if (!response.watch.empty()) {
       // watch: true binds the channel to the caller's socket, named by connection_id.
       auto connection = request.query.find("connection_id");

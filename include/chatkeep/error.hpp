@@ -16,6 +16,7 @@ enum class ErrorCode : int {
   rate_limited = 9,
   not_found = 16,
   not_allowed = 17,
+  event_not_supported = 18,
   message_too_long = 20,
   payload_too_big = 22,
   request_timeout = 23,

@@ -188,6 +188,39 @@ TEST_F(SocketTest, MembershipChangesReachWatchersAndTheUserConcerned) {
       16);
 }
 
+TEST_F(SocketTest, TypingIsPushedButNeverStoredAndStopWatchingStops) {
+  const Timestamp start = Timestamp::now();
+  std::string connection;
+  auto alice = open("alice", &connection);
+  ASSERT_EQ(
+      call("alice", verb::post, "/channels/messaging/general/query?connection_id=" + connection,
+           R"({"data":{"members":["alice","bob"]},"watch":true})")
+          .status,
+      200u);
+  auto r = call("bob", verb::post, "/channels/messaging/general/event",
+                R"({"event":{"type":"typing.start","parent_id":"p1"}})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  auto seen = drain(*alice);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, EventType::typing_start);
+  EXPECT_EQ(seen[0].user->id, "bob");
+  EXPECT_EQ(seen[0].parent_id, "p1");
+  auto synced = call(
+      "alice", verb::post, "/sync",
+      R"({"channel_cids":["messaging:general"],"last_sync_at":")" + start.to_string() + R"("})");
+  EXPECT_TRUE(synced.json.at("events").as_array().empty());  // transient
+  expect_error(call("bob", verb::post, "/channels/messaging/general/event",
+                    R"({"event":{"type":"message.new"}})"),
+               400, 18);
+
+  ASSERT_EQ(call("alice", verb::post,
+                 "/channels/messaging/general/stop-watching?connection_id=" + connection, "{}")
+                .status,
+            200u);
+  ASSERT_EQ(send("bob", "messaging:general", R"({"text":"unseen"})").status, 200u);
+  EXPECT_TRUE(drain(*alice).empty());
+}
+
 TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   std::string alice_connection;
   auto alice = open("alice", &alice_connection);
