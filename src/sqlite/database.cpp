@@ -140,11 +140,6 @@ std::int64_t Query::integer(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }
 
-std::optional<std::int64_t> Query::optional_integer(int column) const {
-  if (is_null(column)) return std::nullopt;
-  return integer(column);
-}
-
 std::string_view Query::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   if (!data) return {};

@@ -86,7 +86,6 @@ class Query {
 
   bool is_null(int column) const;
   std::int64_t integer(int column) const;
-  std::optional<std::int64_t> optional_integer(int column) const;
   // Valid until the next step or the end of the Query.
   std::string_view text(int column) const;
 

@@ -31,11 +31,7 @@ class ChaosTest : public testing::ServerTest {
         port_, "/connect?api_key=" + std::string(testing::kKey) + "&authorization=" +
                    make_user_token(testing::kSecret, "alice") + "&stream-auth-type=jwt");
     const std::string connection(from_json<Event>(ws->read()).connection_id.value());
-    EXPECT_EQ(
-        call("alice", verb::post, "/channels/messaging/general/query?connection_id=" + connection,
-             R"({"data":{"members":["alice","bob"]},"watch":true})")
-            .status,
-        200u);
+    watch_general("alice", connection);
     return ws;
   }
 

@@ -116,11 +116,7 @@ TEST_F(SocketTest, WatchersGetTheChannelsEventsInOrder) {
 TEST_F(SocketTest, AFailedRequestSendsNoEvent) {
   std::string connection;
   auto alice = open("alice", &connection);
-  ASSERT_EQ(
-      call("alice", verb::post, "/channels/messaging/general/query?connection_id=" + connection,
-           R"({"data":{"members":["alice","bob"]},"watch":true})")
-          .status,
-      200u);
+  watch_general("alice", connection);
   const std::string id = make_uuid_v4();
   ASSERT_EQ(send("alice", "messaging:general", R"({"id":")" + id + R"(","text":"one"})").status,
             200u);
@@ -136,11 +132,7 @@ TEST_F(SocketTest, MembershipChangesReachWatchersAndTheUserConcerned) {
   auto alice = open("alice", &alice_connection);
   auto carol = open("carol", &carol_connection);
   auto bob = open("bob", &bob_connection);
-  ASSERT_EQ(call("alice", verb::post,
-                 "/channels/messaging/general/query?connection_id=" + alice_connection,
-                 R"({"data":{"members":["alice","bob"]},"watch":true})")
-                .status,
-            200u);
+  watch_general("alice", alice_connection);
   auto r = call("alice", verb::post, "/channels/messaging/general", R"({"add_members":["carol"]})");
   ASSERT_EQ(r.status, 200u) << r.text;
   EXPECT_EQ(r.json.at("members").as_array().size(), 3u);
@@ -192,11 +184,7 @@ TEST_F(SocketTest, TypingIsPushedButNeverStoredAndStopWatchingStops) {
   const Timestamp start = Timestamp::now();
   std::string connection;
   auto alice = open("alice", &connection);
-  ASSERT_EQ(
-      call("alice", verb::post, "/channels/messaging/general/query?connection_id=" + connection,
-           R"({"data":{"members":["alice","bob"]},"watch":true})")
-          .status,
-      200u);
+  watch_general("alice", connection);
   auto r = call("bob", verb::post, "/channels/messaging/general/event",
                 R"({"event":{"type":"typing.start","parent_id":"p1"}})");
   ASSERT_EQ(r.status, 200u) << r.text;
@@ -224,11 +212,7 @@ TEST_F(SocketTest, TypingIsPushedButNeverStoredAndStopWatchingStops) {
 TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   std::string alice_connection;
   auto alice = open("alice", &alice_connection);
-  ASSERT_EQ(
-      call("bob", verb::post, "/channels/messaging/general/query?connection_id=" + alice_connection,
-           R"({"data":{"members":["alice","bob"]},"watch":true})")
-          .status,
-      200u);
+  watch_general("bob", alice_connection);
   ASSERT_EQ(send("bob", "messaging:general", R"({"text":"sneaky"})").status, 200u);
   EXPECT_TRUE(drain(*alice).empty());
 }

@@ -52,6 +52,15 @@ class ServerTest : public ::testing::Test {
                 R"({"message":)" + message + "}");
   }
 
+  // `user` creates messaging:general with alice and bob, watching it through the socket
+  // `connection_id`.
+  void watch_general(const std::string& user, const std::string& connection_id) {
+    auto r =
+        call(user, verb::post, "/channels/messaging/general/query?connection_id=" + connection_id,
+             R"({"data":{"members":["alice","bob"]},"watch":true})");
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+
   static void expect_error(const HttpResponse& r, unsigned status, int code) {
     EXPECT_EQ(r.status, status) << r.text;
     ASSERT_TRUE(r.json.is_object()) << r.text;
