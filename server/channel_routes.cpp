@@ -3,7 +3,7 @@
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
-#include "chatkeep/uuid.hpp"
+#include "crypto/sha256.hpp"
 #include "filter.hpp"
 #include "routes.hpp"
 
@@ -17,28 +17,38 @@ bool members_only(const std::string& type) {
   return type == "messaging";
 }
 
-std::vector<std::string> capabilities(bool member) {
-  if (!member) return {"read-events"};
-  return {"send-message",       "send-reaction",     "read-events", "typing-events",
-          "send-reply",         "quote-message",     "pin-message", "upload-file",
-          "delete-own-message", "update-own-message"};
+bool is_creator(const Channel& channel, const std::string& user_id) {
+  return channel.created_by && channel.created_by->id == user_id;
 }
 
-// The channel, if it exists (404, code 16) and the user may use it (403, code 17).
-Channel usable_channel(State& state, const std::string& cid, const std::string& user_id) {
-  auto channel = state.channel(cid);
-  if (!channel) {
-    throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
+std::vector<std::string> capabilities(const Channel& channel, bool member,
+                                      const std::string& user_id) {
+  if (!member) return {"read-events"};
+  std::vector<std::string> granted{
+      "send-message",  "send-reaction", "read-events", "typing-events",      "send-reply",
+      "quote-message", "pin-message",   "upload-file", "delete-own-message", "update-own-message"};
+  if (is_creator(channel, user_id)) {
+    granted.insert(granted.end(), {"update-channel", "update-channel-members", "delete-channel",
+                                   "truncate-channel"});
   }
-  require_member(state, cid, user_id);
-  return *channel;
+  return granted;
+}
+
+// Only the channel's creator deletes or truncates it.
+void require_creator(const Channel& channel, const std::string& user_id, std::string_view what) {
+  if (!is_creator(channel, user_id)) {
+    throw ChatError(ErrorCode::not_allowed,
+                    fmt::format("user '{}' may not {} channel '{}'", user_id, what, channel.cid),
+                    403);
+  }
 }
 
 // A member list in a request: ids, or objects with user_id.
-std::vector<std::string> member_ids(const json::value* members) {
+std::vector<std::string> member_ids(const json::value* members, std::string_view name) {
   std::vector<std::string> ids;
   if (!members) return ids;
-  if (!members->is_array()) throw ChatError(ErrorCode::input, "data.members: expected array", 400);
+  if (!members->is_array())
+    throw ChatError(ErrorCode::input, fmt::format("{}: expected array", name), 400);
   for (const auto& m : members->as_array()) {
     if (m.is_string()) {
       ids.emplace_back(m.as_string());
@@ -46,26 +56,29 @@ std::vector<std::string> member_ids(const json::value* members) {
                o && o->contains("user_id") && o->at("user_id").is_string()) {
       ids.emplace_back(o->at("user_id").as_string());
     } else {
-      throw ChatError(ErrorCode::input, "data.members: expected user ids", 400);
+      throw ChatError(ErrorCode::input, fmt::format("{}: expected user ids", name), 400);
     }
   }
   return ids;
 }
 
-// A channel's state as `me` sees it: the page of messages asked for, members, membership.
+// A channel's state as `me` sees it: the page of messages asked for (none from before they
+// cleared the history), pinned messages, members, membership, reads.
 ChannelState state_for(State& state, const std::string& cid, const std::string& me,
                        const MessagePagination& page, const Pagination& member_page) {
   ChannelState result{.channel = *state.channel(cid)};
-  result.channel.own_capabilities = capabilities(state.is_member(cid, me));
-  result.messages = state.messages(cid, page);
+  const bool member = state.is_member(cid, me);
+  result.channel.own_capabilities = capabilities(result.channel, member, me);
+  if (member) result.channel.hidden = state.hidden(cid, me);
+  result.messages = state.messages(cid, page, std::nullopt, state.cleared_at(cid, me));
   for (auto& message : *result.messages)
     message.own_reactions = state.reactions_of(message.id, me);
-  result.pinned_messages = std::vector<Message>{};
+  result.pinned_messages = state.pinned_messages(cid, 25);
   result.members =
       state.members(cid, std::clamp<std::int64_t>(member_page.limit.value_or(100), 0, 100),
                     std::max<std::int64_t>(member_page.offset.value_or(0), 0));
-  for (const auto& member : *result.members) {
-    if (member.id() == me) result.membership = member;
+  for (const auto& member_row : *result.members) {
+    if (member_row.id() == me) result.membership = member_row;
   }
   result.read = state.reads(cid);
   result.watcher_count = 0;
@@ -73,8 +86,8 @@ ChannelState state_for(State& state, const std::string& cid, const std::string& 
 }
 
 // The channel as a document for filters and sorts: its JSON, its member ids, its creator's id,
-// and last_updated.
-json::object channel_document(State& state, const Channel& channel) {
+// last_updated, and whether `me` hid it.
+json::object channel_document(State& state, const Channel& channel, const std::string& me) {
   json::object doc = to_json(channel).as_object();
   json::array members;
   for (const auto& id : state.member_ids(channel.cid))
@@ -83,10 +96,12 @@ json::object channel_document(State& state, const Channel& channel) {
   if (channel.created_by) doc["created_by_id"] = channel.created_by->id;
   const Timestamp updated = channel.updated_at.value_or(Timestamp());
   doc["last_updated"] = std::max(updated, channel.last_message_at.value_or(updated)).to_string();
+  doc["hidden"] = state.hidden(channel.cid, me);
   return doc;
 }
 
 // POST /channels (or GET with payload=): the caller's channels matching the filter, sorted, paged.
+// Channels the caller hid are left out unless the filter asks about `hidden`.
 Response query_channels(State& state, Request& request, bool from_payload) {
   const std::string me = *request.caller.user_id;
   const QueryChannelsRequest query =
@@ -94,26 +109,14 @@ Response query_channels(State& state, Request& request, bool from_payload) {
   const Sort sort = query.sort && !query.sort->empty()
                         ? *query.sort
                         : Sort{{.field = "last_updated", .direction = SortDirection::descending}};
-  struct Candidate {
-    Channel channel;
-    json::object doc;
-  };
-  std::vector<Candidate> found;
-  for (const auto& cid : state.visible_channels(me)) {
-    Channel channel = *state.channel(cid);
-    json::object doc = channel_document(state, channel);
-    if (matches(query.filter_conditions.json(), doc))
-      found.push_back({std::move(channel), std::move(doc)});
+  Filter filter = query.filter_conditions;
+  if (!filter.json().contains("hidden")) {
+    filter = Filter::all_of({std::move(filter), Filter::eq("hidden", false)});
   }
-  std::stable_sort(found.begin(), found.end(), [&](const Candidate& a, const Candidate& b) {
-    for (const auto& option : sort) {
-      const json::value* x = a.doc.if_contains(option.field);
-      const json::value* y = b.doc.if_contains(option.field);
-      const int order = x && y ? compare_values(*x, *y) : (x ? 1 : y ? -1 : 0);
-      if (order != 0) return option.direction == SortDirection::ascending ? order < 0 : order > 0;
-    }
-    return a.channel.cid < b.channel.cid;
-  });
+  std::vector<std::string> cids = state.visible_channels(me);
+  std::vector<json::object> docs;
+  for (const auto& cid : cids)
+    docs.push_back(channel_document(state, *state.channel(cid), me));
   const auto offset = static_cast<std::size_t>(std::max<std::int64_t>(query.offset.value_or(0), 0));
   const auto limit =
       static_cast<std::size_t>(std::clamp<std::int64_t>(query.limit.value_or(10), 0, 30));
@@ -122,9 +125,9 @@ Response query_channels(State& state, Request& request, bool from_payload) {
   Pagination member_page{.limit = query.member_limit.value_or(100)};
   json::array channels;
   Response response;
-  for (std::size_t i = offset; i < found.size() && i < offset + limit; ++i) {
-    channels.push_back(to_json(state_for(state, found[i].channel.cid, me, page, member_page)));
-    if (query.watch.value_or(false)) response.watch.push_back(found[i].channel.cid);
+  for (std::size_t i : select(docs, filter, sort, offset, limit)) {
+    channels.push_back(to_json(state_for(state, cids[i], me, page, member_page)));
+    if (query.watch.value_or(false)) response.watch.push_back(cids[i]);
   }
   response.body = {{"channels", std::move(channels)}};
   return response;
@@ -141,7 +144,8 @@ Response query_channel(State& state, Request& request) {
     const json::value* data_value = body.if_contains("data");
     json::object data =
         data_value && data_value->is_object() ? data_value->as_object() : json::object();
-    const std::vector<std::string> members = member_ids(data.if_contains("members"));
+    const std::vector<std::string> members =
+        member_ids(data.if_contains("members"), "data.members");
     // Checked before anything is written: a refused creation leaves nothing behind.
     if (members_only(type) && std::find(members.begin(), members.end(), me) == members.end()) {
       throw ChatError(
@@ -175,60 +179,149 @@ Response query_channel(State& state, Request& request) {
   return response;
 }
 
-Response send_message(State& state, Request& request) {
-  const std::string& type = request.params[0];
-  const std::string cid = make_cid(type, request.params[1]);
-  const std::string me = *request.caller.user_id;
+// POST /channels/{type}/query: the one channel of exactly these members (Stream's distinct
+// channels), its id derived from the sorted member ids.
+Response query_distinct_channel(State& state, Request& request) {
   const json::object body = request.json_body();
-  const json::value* message_value = body.if_contains("message");
-  if (!message_value || !message_value->is_object()) {
-    throw ChatError(ErrorCode::input, "message: required", 400);
+  const json::value* data = body.if_contains("data");
+  std::vector<std::string> members =
+      member_ids(data && data->is_object() ? data->as_object().if_contains("members") : nullptr,
+                 "data.members");
+  if (members.empty()) {
+    throw ChatError(ErrorCode::input, "data.members: required for a channel without an id", 400);
   }
-  json::object fields = message_value->as_object();
-  if (!fields.contains("id")) fields["id"] = make_uuid_v4();  // Stream makes one when none is given
-  Message message = from_json<Message>(fields);
-  const Channel channel = usable_channel(state, cid, me);
-  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
-  if (max_length && message.text && static_cast<std::int64_t>(message.text->size()) > *max_length) {
-    throw ChatError(ErrorCode::message_too_long,
-                    fmt::format("message is longer than the channel's {} characters", *max_length),
-                    400);
-  }
-  const Timestamp now = Timestamp::now();
-  message.cid = cid;
-  message.user = state.user(me).value_or(User{.id = me});
-  message.type =
-      message.parent_id && !message.show_in_channel.value_or(false) ? "reply" : "regular";
-  message.created_at = now;
-  message.updated_at = now;
-  if (!message.attachments) message.attachments = std::vector<Attachment>{};
-  message.latest_reactions = std::vector<Reaction>{};
-  message.own_reactions = std::vector<Reaction>{};
-  message.reaction_counts = std::map<std::string, std::int64_t>{};
-  message.reaction_scores = std::map<std::string, std::int64_t>{};
-  message.reply_count = 0;
-  if (message.mentioned_users) {
-    for (auto& user : *message.mentioned_users)
-      user = state.user(user.id).value_or(user);
-  } else {
-    message.mentioned_users = std::vector<User>{};
-  }
-  message.silent = message.silent.value_or(false);
-  message.shadowed = false;
-  message.pinned = false;
-  Message stored = state.insert_message(std::move(message));
-  return Response{.body = {{"message", to_json(stored)}}};
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  std::string joined;
+  for (const auto& id : members)
+    joined += id + ',';
+  request.params = {request.params[0], "!members-" + crypto::sha256_hex(joined).substr(0, 40)};
+  return query_channel(state, request);
 }
 
-Response get_message(State& state, Request& request) {
-  auto message = state.message(request.params[0]);
-  if (!message) {
-    throw ChatError(ErrorCode::not_found,
-                    fmt::format("message with id {} not found", request.params[0]), 404);
+json::object channel_and_members(State& state, const std::string& cid) {
+  json::array members;
+  for (const auto& m : state.members(cid, 100, 0))
+    members.push_back(to_json(m));
+  return {{"channel", to_json(*state.channel(cid))}, {"members", std::move(members)}};
+}
+
+// POST /channels/{type}/{id}: {"data": {...}}, {"add_members": [...]} or {"remove_members": [...]}.
+Response update_channel(State& state, Request& request) {
+  const std::string cid = make_cid(request.params[0], request.params[1]);
+  const std::string me = *request.caller.user_id;
+  (void)usable_channel(state, cid, me);
+  const json::object body = request.json_body();
+  const json::value* data = body.if_contains("data");
+  if (data && !data->is_object()) throw ChatError(ErrorCode::input, "data: expected object", 400);
+  const auto add = member_ids(body.if_contains("add_members"), "add_members");
+  const auto remove = member_ids(body.if_contains("remove_members"), "remove_members");
+  if (add.empty() && remove.empty() && !data) {
+    throw ChatError(ErrorCode::input, "expected data, add_members or remove_members", 400);
   }
-  require_member(state, *message->cid, *request.caller.user_id);
-  message->own_reactions = state.reactions_of(message->id, *request.caller.user_id);
-  return Response{.body = {{"message", to_json(*message)}}};
+  if (data) state.update_channel_data(cid, data->as_object(), me);
+  if (!add.empty()) state.add_members(cid, add, me);
+  if (!remove.empty()) state.remove_members(cid, remove, me);
+  return Response{.body = channel_and_members(state, cid)};
+}
+
+// PATCH /channels/{type}/{id}: {"set": {...}, "unset": [...]} on the channel's own data.
+Response patch_channel(State& state, Request& request) {
+  const std::string cid = make_cid(request.params[0], request.params[1]);
+  const std::string me = *request.caller.user_id;
+  const Channel channel = usable_channel(state, cid, me);
+  const json::object body = request.json_body();
+  const json::value* set = body.if_contains("set");
+  const json::value* unset = body.if_contains("unset");
+  if (set && !set->is_object()) throw ChatError(ErrorCode::input, "set: expected object", 400);
+  if (unset && !unset->is_array()) throw ChatError(ErrorCode::input, "unset: expected array", 400);
+  if (!set && !unset) throw ChatError(ErrorCode::input, "expected set or unset", 400);
+  json::object data = to_json(channel).as_object();
+  if (unset) {
+    for (const auto& field : unset->as_array()) {
+      if (!field.is_string()) throw ChatError(ErrorCode::input, "unset: expected field names", 400);
+      data.erase(field.as_string());
+    }
+  }
+  if (set) {
+    for (const auto& [field, value] : set->as_object())
+      data[field] = value;
+  }
+  state.update_channel_data(cid, data, me);
+  return Response{.body = channel_and_members(state, cid)};
+}
+
+void add_channel_admin_routes(Router& router, State& state) {
+  router.add(http::verb::delete_, "/channels/{type}/{id}", Access::user, [&state](Request& r) {
+    const std::string cid = make_cid(r.params[0], r.params[1]);
+    const std::string me = *r.caller.user_id;
+    require_creator(usable_channel(state, cid, me), me, "delete");
+    return Response{.body = {{"channel", to_json(state.delete_channel(cid, me))}}};
+  });
+  router.add(http::verb::post, "/channels/{type}/{id}/truncate", Access::user,
+             [&state](Request& r) {
+               const std::string cid = make_cid(r.params[0], r.params[1]);
+               const std::string me = *r.caller.user_id;
+               require_creator(usable_channel(state, cid, me), me, "truncate");
+               return Response{.body = {{"channel", to_json(state.truncate_channel(cid, me))}}};
+             });
+  // Hiding is a member's own view of the channel.
+  router.add(http::verb::post, "/channels/{type}/{id}/hide", Access::user, [&state](Request& r) {
+    const std::string cid = make_cid(r.params[0], r.params[1]);
+    const std::string me = *r.caller.user_id;
+    (void)usable_channel(state, cid, me);
+    if (!state.is_member(cid, me)) {
+      throw ChatError(ErrorCode::not_allowed, "only members may hide a channel", 403);
+    }
+    const json::object body = r.json_body();
+    bool clear_history = false;
+    if (const json::value* clear = body.if_contains("clear_history")) {
+      if (!clear->is_bool())
+        throw ChatError(ErrorCode::input, "clear_history: expected boolean", 400);
+      clear_history = clear->as_bool();
+    }
+    state.hide_channel(cid, me, clear_history);
+    return Response{};
+  });
+  router.add(http::verb::post, "/channels/{type}/{id}/show", Access::user, [&state](Request& r) {
+    const std::string cid = make_cid(r.params[0], r.params[1]);
+    const std::string me = *r.caller.user_id;
+    (void)usable_channel(state, cid, me);
+    if (!state.is_member(cid, me)) {
+      throw ChatError(ErrorCode::not_allowed, "only members may show a channel", 403);
+    }
+    state.show_channel(cid, me);
+    return Response{};
+  });
+}
+
+// GET /members?payload={type, id, filter_conditions, sort, limit, offset}: a channel's members
+// as documents of their member fields over their user's, with `id` the user's id.
+Response query_members(State& state, Request& request) {
+  const json::object payload = request.json_payload();
+  const json::value* type = payload.if_contains("type");
+  const json::value* id = payload.if_contains("id");
+  if (!type || !type->is_string() || !id || !id->is_string()) {
+    throw ChatError(ErrorCode::input, "type and id: required strings", 400);
+  }
+  const std::string cid = make_cid(type->as_string(), id->as_string());
+  (void)usable_channel(state, cid, *request.caller.user_id);
+  const DocumentQuery query = read_document_query(
+      payload, Sort{{.field = "created_at", .direction = SortDirection::ascending}}, 100, 300);
+  const std::vector<Member> members = state.members(cid, INT64_MAX, 0);
+  std::vector<json::object> docs;
+  for (const auto& member : members) {
+    json::object doc = member.user ? to_json(*member.user).as_object() : json::object();
+    const json::value fields = to_json(member);
+    for (const auto& [field, value] : fields.as_object())
+      doc[field] = value;
+    doc["id"] = member.id();
+    docs.push_back(std::move(doc));
+  }
+  json::array out;
+  for (std::size_t i : select(docs, query.filter, query.sort, query.offset, query.limit))
+    out.push_back(to_json(members[i]));
+  return Response{.body = {{"members", std::move(out)}}};
 }
 
 }  // namespace
@@ -241,68 +334,29 @@ void require_member(State& state, const std::string& cid, const std::string& use
   }
 }
 
+Channel usable_channel(State& state, const std::string& cid, const std::string& user_id) {
+  auto channel = state.channel(cid);
+  if (!channel) {
+    throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", cid), 404);
+  }
+  require_member(state, cid, user_id);
+  return *channel;
+}
+
 void add_channel_routes(Router& router, State& state) {
   router.add(http::verb::post, "/channels", Access::user,
              [&state](Request& r) { return query_channels(state, r, false); });
   router.add(http::verb::get, "/channels", Access::user,
              [&state](Request& r) { return query_channels(state, r, true); });
+  router.add(http::verb::post, "/channels/{type}/query", Access::user,
+             [&state](Request& r) { return query_distinct_channel(state, r); });
   router.add(http::verb::post, "/channels/{type}/{id}/query", Access::user,
              [&state](Request& r) { return query_channel(state, r); });
-  router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,
-             [&state](Request& r) { return send_message(state, r); });
-  // Update a channel: {"data": {...}}, {"add_members": [...]} or {"remove_members": [...]}.
-  router.add(http::verb::post, "/channels/{type}/{id}", Access::user, [&state](Request& r) {
-    const std::string cid = make_cid(r.params[0], r.params[1]);
-    const std::string me = *r.caller.user_id;
-    (void)usable_channel(state, cid, me);
-    const json::object body = r.json_body();
-    const json::value* data = body.if_contains("data");
-    if (data && !data->is_object()) throw ChatError(ErrorCode::input, "data: expected object", 400);
-    // Everything is checked before anything changes.
-    const auto add = member_ids(body.if_contains("add_members"));
-    const auto remove = member_ids(body.if_contains("remove_members"));
-    if (add.empty() && remove.empty() && !data) {
-      throw ChatError(ErrorCode::input, "expected data, add_members or remove_members", 400);
-    }
-    if (data) state.update_channel_data(cid, data->as_object(), me);
-    if (!add.empty()) state.add_members(cid, add, me);
-    if (!remove.empty()) state.remove_members(cid, remove, me);
-    json::array members;
-    for (const auto& m : state.members(cid, 100, 0))
-      members.push_back(to_json(m));
-    Response response;
-    response.body = {{"channel", to_json(*state.channel(cid))}, {"members", std::move(members)}};
-    return response;
-  });
-  // Typing (protocol.md): pushed to the channel's watchers, never stored.
-  router.add(http::verb::post, "/channels/{type}/{id}/event", Access::user, [&state](Request& r) {
-    const std::string cid = make_cid(r.params[0], r.params[1]);
-    const std::string me = *r.caller.user_id;
-    (void)usable_channel(state, cid, me);
-    const json::object body = r.json_body();
-    const json::value* given = body.if_contains("event");
-    if (!given || !given->is_object()) throw ChatError(ErrorCode::input, "event: required", 400);
-    const json::value* type = given->as_object().if_contains("type");
-    if (!type || !type->is_string() ||
-        (type->as_string() != "typing.start" && type->as_string() != "typing.stop")) {
-      throw ChatError(ErrorCode::event_not_supported, "event type not supported", 400);
-    }
-    Event event{.type = std::string(type->as_string()),
-                .kind = parse_event_type(type->as_string()),
-                .created_at = Timestamp::now(),
-                .cid = cid,
-                .channel_type = r.params[0],
-                .channel_id = r.params[1],
-                .user = state.user(me).value_or(User{.id = me})};
-    if (const json::value* parent = given->as_object().if_contains("parent_id");
-        parent && parent->is_string()) {
-      event.parent_id = std::string(parent->as_string());
-    }
-    Response response;
-    response.transient.push_back(to_json(event).as_object());
-    response.body = {{"event", response.transient.back()}};
-    return response;
-  });
+  router.add(http::verb::post, "/channels/{type}/{id}", Access::user,
+             [&state](Request& r) { return update_channel(state, r); });
+  router.add(http::verb::patch, "/channels/{type}/{id}", Access::user,
+             [&state](Request& r) { return patch_channel(state, r); });
+  add_channel_admin_routes(router, state);
   router.add(http::verb::post, "/channels/{type}/{id}/stop-watching", Access::user,
              [&state](Request& r) {
                const std::string cid = make_cid(r.params[0], r.params[1]);
@@ -311,22 +365,8 @@ void add_channel_routes(Router& router, State& state) {
                response.unwatch.push_back(cid);
                return response;
              });
-  router.add(http::verb::post, "/channels/{type}/{id}/read", Access::user, [&state](Request& r) {
-    const std::string cid = make_cid(r.params[0], r.params[1]);
-    const std::string me = *r.caller.user_id;
-    (void)usable_channel(state, cid, me);
-    const json::object body = r.json_body();
-    std::optional<std::string> message_id;
-    if (const json::value* id = body.if_contains("message_id")) {
-      if (!id->is_string()) throw ChatError(ErrorCode::input, "message_id: expected string", 400);
-      message_id = std::string(id->as_string());
-    }
-    Response response;
-    response.body = {{"event", to_json(state.mark_read(cid, me, message_id))}};
-    return response;
-  });
-  router.add(http::verb::get, "/messages/{id}", Access::user,
-             [&state](Request& r) { return get_message(state, r); });
+  router.add(http::verb::get, "/members", Access::user,
+             [&state](Request& r) { return query_members(state, r); });
 }
 
 }  // namespace chatkeep::server

@@ -1,8 +1,11 @@
 #include "filter.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
+#include "chatkeep/error.hpp"
+#include "chatkeep/json.hpp"
 #include "chatkeep/timestamp.hpp"
 
 namespace chatkeep::server {
@@ -93,6 +96,52 @@ bool matches(const json::object& filter, const json::object& document) {
     if (!ok) return false;
   }
   return true;
+}
+
+}  // namespace chatkeep::server
+
+namespace chatkeep::server {
+
+DocumentQuery read_document_query(const boost::json::object& payload, Sort default_sort,
+                                  std::size_t default_limit, std::size_t max_limit) {
+  DocumentQuery query{.sort = std::move(default_sort), .limit = default_limit};
+  if (const json::value* filter = payload.if_contains("filter_conditions")) {
+    query.filter = Filter::from_json(*filter);
+  }
+  if (const json::value* sort = payload.if_contains("sort")) {
+    if (!sort->is_array()) throw ChatError(ErrorCode::input, "sort: expected an array", 400);
+    if (!sort->as_array().empty()) query.sort.clear();
+    for (const auto& option : sort->as_array())
+      query.sort.push_back(from_json<SortOption>(option));
+  }
+  const Pagination page = from_json<Pagination>(payload);
+  query.offset = static_cast<std::size_t>(std::max<std::int64_t>(page.offset.value_or(0), 0));
+  if (page.limit) {
+    query.limit = static_cast<std::size_t>(
+        std::clamp<std::int64_t>(*page.limit, 0, static_cast<std::int64_t>(max_limit)));
+  }
+  return query;
+}
+
+std::vector<std::size_t> select(const std::vector<json::object>& documents, const Filter& filter,
+                                const Sort& sort, std::size_t offset, std::size_t limit) {
+  std::vector<std::size_t> found;
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    if (matches(filter.json(), documents[i])) found.push_back(i);
+  }
+  std::stable_sort(found.begin(), found.end(), [&](std::size_t a, std::size_t b) {
+    for (const auto& option : sort) {
+      const json::value* x = documents[a].if_contains(option.field);
+      const json::value* y = documents[b].if_contains(option.field);
+      const int order = x && y ? compare_values(*x, *y) : (x ? 1 : y ? -1 : 0);
+      if (order != 0) return option.direction == SortDirection::ascending ? order < 0 : order > 0;
+    }
+    return false;
+  });
+  if (offset >= found.size()) return {};
+  found.erase(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(offset));
+  if (found.size() > limit) found.resize(limit);
+  return found;
 }
 
 }  // namespace chatkeep::server

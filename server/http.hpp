@@ -13,6 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "addressed_event.hpp"
+
 namespace chatkeep::server {
 
 namespace http = boost::beast::http;
@@ -46,8 +48,8 @@ struct Response {
   std::vector<std::string> watch;
   // Channels the caller's socket stops watching.
   std::vector<std::string> unwatch;
-  // Events pushed to the sockets but never logged (typing).
-  std::vector<boost::json::object> transient;
+  // Events pushed to the sockets but never logged (typing, notification.mark_read).
+  std::vector<AddressedEvent> transient;
   // Run once the response has been written (fault injection that cuts connections).
   std::function<void()> then;
 };

@@ -1,7 +1,10 @@
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
+#include "chatkeep/uuid.hpp"
 #include "routes.hpp"
 
 namespace chatkeep::server {
@@ -11,8 +14,17 @@ namespace json = boost::json;
 
 Message existing(State& state, const std::string& id) {
   auto message = state.message(id);
-  if (!message) throw ChatError(ErrorCode::not_found, "message with id " + id + " not found", 404);
+  if (!message) {
+    throw ChatError(ErrorCode::not_found, fmt::format("message with id {} not found", id), 404);
+  }
   return *message;
+}
+
+// The message, if it exists and the user may see its channel.
+Message visible_message(State& state, const std::string& id, const std::string& user_id) {
+  Message message = existing(state, id);
+  require_member(state, *message.cid, user_id);
+  return message;
 }
 
 // Only its author edits or deletes a message.
@@ -30,30 +42,129 @@ json::object answer(State& state, Message message, const std::string& me) {
   return json::object{{"message", to_json(message)}};
 }
 
+json::object object_member(const json::object& body, std::string_view name) {
+  const json::value* value = body.if_contains(name);
+  if (!value || !value->is_object()) {
+    throw ChatError(ErrorCode::input, fmt::format("{}: required object", name), 400);
+  }
+  return value->as_object();
+}
+
+Response send_message(State& state, Request& request) {
+  const std::string cid = make_cid(request.params[0], request.params[1]);
+  const std::string me = *request.caller.user_id;
+  json::object fields = object_member(request.json_body(), "message");
+  if (!fields.contains("id")) fields["id"] = make_uuid_v4();  // Stream makes one when none is given
+  Message message = from_json<Message>(fields);
+  const Channel channel = usable_channel(state, cid, me);
+  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
+  if (max_length && message.text && static_cast<std::int64_t>(message.text->size()) > *max_length) {
+    throw ChatError(ErrorCode::message_too_long,
+                    fmt::format("message is longer than the channel's {} characters", *max_length),
+                    400);
+  }
+  const Timestamp now = Timestamp::now();
+  message.cid = cid;
+  message.user = state.user(me).value_or(User{.id = me});
+  message.type =
+      message.parent_id && !message.show_in_channel.value_or(false) ? "reply" : "regular";
+  message.created_at = now;
+  message.updated_at = now;
+  if (!message.attachments) message.attachments = std::vector<Attachment>{};
+  message.latest_reactions = std::vector<Reaction>{};
+  message.own_reactions = std::vector<Reaction>{};
+  message.reaction_counts = std::map<std::string, std::int64_t>{};
+  message.reaction_scores = std::map<std::string, std::int64_t>{};
+  message.reply_count = 0;
+  if (message.mentioned_users) {
+    for (auto& user : *message.mentioned_users)
+      user = state.user(user.id).value_or(user);
+  } else {
+    message.mentioned_users = std::vector<User>{};
+  }
+  message.silent = message.silent.value_or(false);
+  message.shadowed = false;
+  message.pinned = false;
+  Message stored = state.insert_message(std::move(message));
+  return Response{.body = {{"message", to_json(stored)}}};
+}
+
+// POST /messages/{id}: the message as the author now wants it.
 Response update_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
-  const json::object body = request.json_body();
-  const json::value* fields = body.if_contains("message");
-  if (!fields || !fields->is_object()) throw ChatError(ErrorCode::input, "message: required", 400);
-  json::object changes = fields->as_object();
+  json::object changes = object_member(request.json_body(), "message");
   if (const json::value* given = changes.if_contains("id");
       given && (!given->is_string() || given->as_string() != id)) {
     throw ChatError(ErrorCode::input, "message.id: does not match the message updated", 400);
   }
   changes["id"] = id;
   Message update = from_json<Message>(changes);
-  const Message old = existing(state, id);
-  require_member(state, *old.cid, me);
+  const Message old = visible_message(state, id, me);
   require_author(old, me);
+  // Pinning is its own change (PUT set.pinned); a full update keeps the pin as it is.
+  update.pinned = old.pinned;
+  update.pin_expires = old.pin_expires;
   return Response{.body = answer(state, state.update_message(update, me), me)};
+}
+
+// PUT /messages/{id}: {"set": {...}, "unset": [...]}. Any member may pin or unpin; everything
+// else is the author's.
+Response partial_update_message(State& state, Request& request) {
+  const std::string& id = request.params[0];
+  const std::string me = *request.caller.user_id;
+  const json::object body = request.json_body();
+  const json::value* set = body.if_contains("set");
+  const json::value* unset = body.if_contains("unset");
+  if (set && !set->is_object()) throw ChatError(ErrorCode::input, "set: expected object", 400);
+  if (unset && !unset->is_array()) throw ChatError(ErrorCode::input, "unset: expected array", 400);
+  if (!set && !unset) throw ChatError(ErrorCode::input, "expected set or unset", 400);
+  const Message old = visible_message(state, id, me);
+  json::object fields = to_json(old).as_object();
+  bool pin_only = true;
+  auto touch = [&](std::string_view field) {
+    static constexpr std::string_view kFixed[] = {"id",
+                                                  "cid",
+                                                  "user",
+                                                  "type",
+                                                  "parent_id",
+                                                  "created_at",
+                                                  "updated_at",
+                                                  "deleted_at",
+                                                  "reply_count",
+                                                  "latest_reactions",
+                                                  "own_reactions",
+                                                  "reaction_counts",
+                                                  "reaction_scores",
+                                                  "reaction_groups",
+                                                  "pinned_at",
+                                                  "pinned_by"};
+    if (std::find(std::begin(kFixed), std::end(kFixed), field) != std::end(kFixed)) {
+      throw ChatError(ErrorCode::input, fmt::format("{}: may not be changed", field), 400);
+    }
+    pin_only = pin_only && (field == "pinned" || field == "pin_expires");
+  };
+  if (unset) {
+    for (const auto& field : unset->as_array()) {
+      if (!field.is_string()) throw ChatError(ErrorCode::input, "unset: expected field names", 400);
+      touch(field.as_string());
+      fields.erase(field.as_string());
+    }
+  }
+  if (set) {
+    for (const auto& [field, value] : set->as_object()) {
+      touch(field);
+      fields[field] = value;
+    }
+  }
+  if (!pin_only) require_author(old, me);
+  return Response{.body = answer(state, state.update_message(from_json<Message>(fields), me), me)};
 }
 
 Response delete_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
-  const Message old = existing(state, id);
-  require_member(state, *old.cid, me);
+  const Message old = visible_message(state, id, me);
   require_author(old, me);
   auto hard = request.query.find("hard");
   const bool is_hard =
@@ -61,20 +172,45 @@ Response delete_message(State& state, Request& request) {
   return Response{.body = answer(state, state.delete_message(id, is_hard, me), me)};
 }
 
+// GET /messages/{id}/replies?limit=&id_lt=..: the thread, ascending.
+Response replies(State& state, Request& request) {
+  const std::string me = *request.caller.user_id;
+  const Message parent = visible_message(state, request.params[0], me);
+  json::object cursors;
+  for (const char* name : {"id_lt", "id_lte", "id_gt", "id_gte"}) {
+    if (auto given = request.query.find(name); given != request.query.end())
+      cursors[name] = given->second;
+  }
+  if (auto limit = request.query.find("limit"); limit != request.query.end()) {
+    std::int64_t n = 0;
+    const auto [end, ec] =
+        std::from_chars(limit->second.data(), limit->second.data() + limit->second.size(), n);
+    if (ec != std::errc() || end != limit->second.data() + limit->second.size()) {
+      throw ChatError(ErrorCode::input, "limit: expected a number", 400);
+    }
+    cursors["limit"] = n;
+  }
+  json::array out;
+  for (auto& reply : state.messages(*parent.cid, from_json<MessagePagination>(cursors), parent.id,
+                                    state.cleared_at(*parent.cid, me))) {
+    reply.own_reactions = state.reactions_of(reply.id, me);
+    out.push_back(to_json(reply));
+  }
+  return Response{.body = {{"messages", std::move(out)}}};
+}
+
 Response send_reaction(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
   const json::object body = request.json_body();
-  const json::value* fields = body.if_contains("reaction");
-  if (!fields || !fields->is_object()) throw ChatError(ErrorCode::input, "reaction: required", 400);
-  Reaction reaction = from_json<Reaction>(*fields);
+  Reaction reaction = from_json<Reaction>(object_member(body, "reaction"));
   bool enforce_unique = false;
   if (const json::value* unique = body.if_contains("enforce_unique")) {
     if (!unique->is_bool())
       throw ChatError(ErrorCode::input, "enforce_unique: expected boolean", 400);
     enforce_unique = unique->as_bool();
   }
-  require_member(state, *existing(state, id).cid, me);
+  (void)visible_message(state, id, me);
   auto [stored, message] = state.add_reaction(id, me, std::move(reaction), enforce_unique);
   json::object out = answer(state, std::move(message), me);
   out["reaction"] = to_json(stored);
@@ -83,7 +219,7 @@ Response send_reaction(State& state, Request& request) {
 
 Response delete_reaction(State& state, Request& request) {
   const std::string me = *request.caller.user_id;
-  require_member(state, *existing(state, request.params[0]).cid, me);
+  (void)visible_message(state, request.params[0], me);
   auto [removed, message] = state.remove_reaction(request.params[0], me, request.params[1]);
   json::object out = answer(state, std::move(message), me);
   out["reaction"] = to_json(removed);
@@ -93,10 +229,20 @@ Response delete_reaction(State& state, Request& request) {
 }  // namespace
 
 void add_message_routes(Router& router, State& state) {
+  router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,
+             [&state](Request& r) { return send_message(state, r); });
+  router.add(http::verb::get, "/messages/{id}", Access::user, [&state](Request& r) {
+    const std::string me = *r.caller.user_id;
+    return Response{.body = answer(state, visible_message(state, r.params[0], me), me)};
+  });
   router.add(http::verb::post, "/messages/{id}", Access::user,
              [&state](Request& r) { return update_message(state, r); });
+  router.add(http::verb::put, "/messages/{id}", Access::user,
+             [&state](Request& r) { return partial_update_message(state, r); });
   router.add(http::verb::delete_, "/messages/{id}", Access::user,
              [&state](Request& r) { return delete_message(state, r); });
+  router.add(http::verb::get, "/messages/{id}/replies", Access::user,
+             [&state](Request& r) { return replies(state, r); });
   router.add(http::verb::post, "/messages/{id}/reaction", Access::user,
              [&state](Request& r) { return send_reaction(state, r); });
   router.add(http::verb::delete_, "/messages/{id}/reaction/{type}", Access::user,

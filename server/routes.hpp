@@ -1,21 +1,28 @@
 #pragma once
 
+#include <string>
+
 #include "router.hpp"
 #include "state.hpp"
 
 namespace chatkeep::server {
 
 // The REST routes of protocol.md, one function per resource.
+// Users: upsert (server-side), query.
 void add_user_routes(Router& router, State& state);
-// Channels and their messages.
+// Channels: query, get-or-create, update, delete, truncate, hide and show, members.
 void add_channel_routes(Router& router, State& state);
-// Editing and deleting messages, reactions.
+// Messages: send, get, edit, delete, thread replies, reactions.
 void add_message_routes(Router& router, State& state);
+// What users do besides content: marking read, typing.
+void add_activity_routes(Router& router, State& state);
 // POST /sync: the events a client missed.
 void add_sync_routes(Router& router, State& state);
 
 // Throws ChatError 403 (code 17) unless the user may use the channel: in messaging channels,
 // only members may.
 void require_member(State& state, const std::string& cid, const std::string& user_id);
+// The channel, if it exists (else 404, code 16) and the user may use it (else 403, code 17).
+Channel usable_channel(State& state, const std::string& cid, const std::string& user_id);
 
 }  // namespace chatkeep::server

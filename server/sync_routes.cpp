@@ -43,7 +43,7 @@ Response sync(State& state, Request& request) {
     cids.emplace_back(cid.as_string());
     require_member(state, cids.back(), me);
   }
-  std::vector<Event> events = state.events_since(cids, *since, kMaxEvents);
+  std::vector<Event> events = state.events_since(cids, me, *since, kMaxEvents);
   if (events.size() > kMaxEvents) {
     throw ChatError(ErrorCode::input,
                     "Too many events to sync, please use a more recent last_sync_at parameter",

@@ -2,6 +2,7 @@
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
+#include "filter.hpp"
 #include "routes.hpp"
 
 namespace chatkeep::server {
@@ -28,6 +29,21 @@ void add_user_routes(Router& router, State& state) {
     for (const auto& user : state.upsert_users(std::move(list)))
       stored[user.id] = to_json(user);
     return Response{.body = {{"users", std::move(stored)}}};
+  });
+  // Query users: GET /users?payload={filter_conditions, sort, limit, offset}; by id unless sorted.
+  router.add(http::verb::get, "/users", Access::user_or_server, [&state](Request& request) {
+    const DocumentQuery query =
+        read_document_query(request.json_payload(),
+                            Sort{{.field = "id", .direction = SortDirection::ascending}}, 30, 100);
+    const std::vector<User> users = state.all_users();
+    std::vector<boost::json::object> docs;
+    docs.reserve(users.size());
+    for (const auto& user : users)
+      docs.push_back(to_json(user).as_object());
+    boost::json::array out;
+    for (std::size_t i : select(docs, query.filter, query.sort, query.offset, query.limit))
+      out.push_back(std::move(docs[i]));
+    return Response{.body = {{"users", std::move(out)}}};
   });
 }
 

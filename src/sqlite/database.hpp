@@ -98,7 +98,8 @@ class Query {
   bool* in_use_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed.
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless committed. Inside another transaction it is a
+// savepoint of that one, so a unit of work can be part of a larger one and still undo itself.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -109,6 +110,7 @@ class Transaction {
 
  private:
   Database& db_;
+  bool nested_;
   bool open_ = true;
 };
 

@@ -3,28 +3,12 @@
 #include <cstdlib>
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "chatkeep/error.hpp"
+#include "crypto/sha256.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace chatkeep {
-namespace {
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-    throw ChatError(ErrorCode::internal, "SHA-256 failed");
-  }
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i)
-    hex += fmt::format("{:02x}", digest[i]);
-  return hex;
-}
-
-}  // namespace
-
 std::filesystem::path SqlitePersistenceClient::database_path(const std::filesystem::path& directory,
                                                              std::string_view user_id) {
   if (user_id.empty()) throw ChatError(ErrorCode::input, "the user id is empty");
@@ -42,7 +26,7 @@ std::filesystem::path SqlitePersistenceClient::database_path(const std::filesyst
   // Long ids would exceed file name limits: they are named by their hash instead. '~' never
   // appears in an escaped id, so the two forms cannot meet.
   constexpr std::size_t kMaxEscaped = 128;
-  if (escaped.size() > kMaxEscaped) escaped = "~" + sha256_hex(user_id);
+  if (escaped.size() > kMaxEscaped) escaped = "~" + crypto::sha256_hex(user_id);
   return directory / ("db_" + escaped + ".sqlite");
 }
 

@@ -110,7 +110,13 @@ TEST_F(SocketTest, WatchersGetTheChannelsEventsInOrder) {
   EXPECT_EQ(events[0].user->id, "bob");
   EXPECT_EQ(events[1].kind, EventType::reaction_new);
   EXPECT_EQ(events[1].message->reaction_counts->at("like"), 1);
-  EXPECT_TRUE(drain(*bob).empty());  // not watching: nothing
+  // Bob is a member but not watching: only notification.message_new, with his unread totals.
+  events = drain(*bob);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, EventType::notification_message_new);
+  EXPECT_EQ(events[0].channel->cid, "messaging:general");
+  EXPECT_EQ(events[0].message->id, id);
+  EXPECT_EQ(events[0].total_unread_count, 0);  // his own message
 }
 
 TEST_F(SocketTest, AFailedRequestSendsNoEvent) {
@@ -206,7 +212,10 @@ TEST_F(SocketTest, TypingIsPushedButNeverStoredAndStopWatchingStops) {
                 .status,
             200u);
   ASSERT_EQ(send("bob", "messaging:general", R"({"text":"unseen"})").status, 200u);
-  EXPECT_TRUE(drain(*alice).empty());
+  seen = drain(*alice);
+  ASSERT_EQ(seen.size(), 1u);  // a member no longer watching: the notification only
+  EXPECT_EQ(seen[0].kind, EventType::notification_message_new);
+  EXPECT_EQ(seen[0].total_unread_count, 1);
 }
 
 TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
@@ -214,7 +223,9 @@ TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   auto alice = open("alice", &alice_connection);
   watch_general("bob", alice_connection);
   ASSERT_EQ(send("bob", "messaging:general", R"({"text":"sneaky"})").status, 200u);
-  EXPECT_TRUE(drain(*alice).empty());
+  auto seen = drain(*alice);
+  ASSERT_EQ(seen.size(), 1u);  // her socket watches nothing: she is only notified
+  EXPECT_EQ(seen[0].kind, EventType::notification_message_new);
 }
 
 }  // namespace

@@ -1,0 +1,98 @@
+// Fault injection (protocol.md, "chatkeep-server extensions"): the parts of the server that
+// misbehave on purpose, so that clients can be tested against drops, outages, failures,
+// latency, duplicates and reordering.
+
+#include "server_impl.hpp"
+
+namespace chatkeep::server {
+
+// GET shows, POST sets, DELETE clears the faults; the server-side token only.
+Response Server::Impl::chaos(Request& request) {
+  if (!options_.chaos) throw ChatError(ErrorCode::not_found, "fault injection is disabled", 404);
+  authenticate(request, Access::server, auth_);
+  Response response;
+  if (request.method == http::verb::delete_) {
+    for (auto& [id, frame] : held_) {
+      if (auto sink = sockets_[id].lock()) sink->send(std::move(frame));
+    }
+    held_.clear();
+    chaos_ = Chaos{};
+  } else if (request.method == http::verb::post) {
+    const boost::json::object body = request.json_body();
+    auto integer = [&](const char* name) -> std::optional<std::int64_t> {
+      const boost::json::value* v = body.if_contains(name);
+      if (!v) return std::nullopt;
+      if (!v->is_int64() || v->as_int64() < 0) {
+        throw ChatError(ErrorCode::input, std::string(name) + ": expected a count", 400);
+      }
+      return v->as_int64();
+    };
+    auto flag = [&](const char* name, bool& out) {
+      if (const boost::json::value* v = body.if_contains(name)) {
+        if (!v->is_bool())
+          throw ChatError(ErrorCode::input, std::string(name) + ": expected boolean", 400);
+        out = v->as_bool();
+      }
+    };
+    if (auto n = integer("fail_next")) chaos_.fail_remaining = static_cast<int>(*n);
+    if (auto s = integer("fail_status")) chaos_.fail_status = static_cast<unsigned>(*s);
+    if (auto ms = integer("latency_ms")) chaos_.latency = std::chrono::milliseconds(*ms);
+    flag("duplicate_events", chaos_.duplicate);
+    flag("reorder_events", chaos_.reorder);
+    bool drop = false;
+    flag("drop_sockets", drop);
+    const auto offline = integer("offline_ms");
+    if (drop || offline) {
+      // After this answer is written: drop every connection, and stay away for offline_ms.
+      response.then = [this, offline] {
+        std::vector<std::shared_ptr<Connection>> open;
+        for (auto& weak : connections_) {
+          if (auto connection = weak.lock()) open.push_back(connection);
+        }
+        for (auto& connection : open)
+          connection->close();
+        if (offline && *offline > 0) {
+          beast::error_code ignored;
+          acceptor_.close(ignored);
+          reopen_.expires_after(std::chrono::milliseconds(*offline));
+          reopen_.async_wait([this](beast::error_code ec) {
+            if (!ec && !stopping_) listen();
+          });
+        }
+      };
+    }
+  } else if (request.method != http::verb::get) {
+    throw ChatError(ErrorCode::input, "method not allowed", 405);
+  }
+  response.body = {{"fail_next", chaos_.fail_remaining},
+                   {"fail_status", chaos_.fail_status},
+                   {"latency_ms", chaos_.latency.count()},
+                   {"duplicate_events", chaos_.duplicate},
+                   {"reorder_events", chaos_.reorder}};
+  return response;
+}
+
+void Server::Impl::deliver(const std::string& connection_id, EventSink& sink,
+                           const std::string& frame) {
+  const int copies = chaos_.duplicate ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    if (!chaos_.reorder) {
+      sink.send(frame);
+    } else if (auto held = held_.find(connection_id); held == held_.end()) {
+      held_[connection_id] = frame;
+    } else {
+      sink.send(frame);
+      sink.send(std::move(held->second));
+      held_.erase(held);
+    }
+  }
+}
+
+void Server::Impl::flush_held(const std::string& connection_id) {
+  auto held = held_.find(connection_id);
+  if (held == held_.end()) return;
+  if (auto sink = sockets_[connection_id].lock()) sink->send(std::move(held->second));
+  held_.erase(held);
+}
+
+}  // namespace chatkeep::server
