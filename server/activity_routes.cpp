@@ -44,6 +44,7 @@ Response mark_read(State& state, Request& request) {
 // POST /channels/read: every channel of the caller read.
 Response mark_all_read(State& state, Request& request) {
   const std::string me = *request.caller.user_id;
+  (void)request.json_body();  // {} or nothing; anything else is refused
   for (const auto& cid : state.channels_of(me)) {
     if (state.unread(cid, me) > 0) state.mark_read(cid, me, std::nullopt);
   }

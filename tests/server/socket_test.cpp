@@ -3,9 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
-
 #include "chatkeep/json.hpp"
 #include "chatkeep/uuid.hpp"
 #include "support/server_fixture.hpp"
@@ -17,37 +14,7 @@ namespace {
 using testing::verb;
 using testing::WsClient;
 
-class SocketTest : public testing::ServerTest {
- protected:
-  std::string connect_target(const std::string& user, const std::string& token,
-                             const std::string& details = "") {
-    const std::string json = R"({"user_id":")" + user + R"(","user_details":)" +
-                             (details.empty() ? R"({"id":")" + user + R"("})" : details) +
-                             R"(,"client_request_id":")" + make_uuid_v4() + R"("})";
-    return "/connect?json=" + boost::urls::encode(json, boost::urls::unreserved_chars) +
-           "&api_key=" + testing::kKey + "&authorization=" + token + "&stream-auth-type=jwt";
-  }
-
-  std::unique_ptr<WsClient> open(const std::string& user, std::string* connection_id) {
-    auto ws = std::make_unique<WsClient>(
-        port_, connect_target(user, make_user_token(testing::kSecret, user)));
-    Event hello = from_json<Event>(ws->read());
-    EXPECT_EQ(hello.kind, EventType::health_check);
-    *connection_id = hello.connection_id.value_or("");
-    return ws;
-  }
-
-  // Reads frames up to the answer to a health check, returning what came before it.
-  static std::vector<Event> drain(WsClient& ws) {
-    ws.write(R"({"type":"health.check","client_id":"test"})");
-    std::vector<Event> before;
-    for (;;) {
-      Event frame = from_json<Event>(ws.read());
-      if (frame.kind == EventType::health_check) return before;
-      before.push_back(std::move(frame));
-    }
-  }
-};
+using SocketTest = testing::ServerTest;
 
 TEST_F(SocketTest, FirstFrameCarriesTheOwnUserAndConnectionId) {
   WsClient ws(port_, connect_target("alice", make_user_token(testing::kSecret, "alice"),

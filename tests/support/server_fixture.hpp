@@ -4,9 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "chatkeep/json.hpp"
 #include "chatkeep/token.hpp"
+#include "chatkeep/uuid.hpp"
 #include "server.hpp"
 #include "support/http_client.hpp"
+#include "support/ws_client.hpp"
 
 namespace chatkeep::testing {
 
@@ -59,6 +65,39 @@ class ServerTest : public ::testing::Test {
         call(user, verb::post, "/channels/messaging/general/query?connection_id=" + connection_id,
              R"({"data":{"members":["alice","bob"]},"watch":true})");
     ASSERT_EQ(r.status, 200u) << r.text;
+  }
+
+  // The /connect target of protocol.md for this user and token.
+  std::string connect_target(const std::string& user, const std::string& token,
+                             const std::string& details = "") {
+    const std::string json = R"({"user_id":")" + user + R"(","user_details":)" +
+                             (details.empty() ? R"({"id":")" + user + R"("})" : details) +
+                             R"(,"client_request_id":")" + make_uuid_v4() + R"("})";
+    return "/connect?json=" + boost::urls::encode(json, boost::urls::unreserved_chars) +
+           "&api_key=" + kKey + "&authorization=" + token + "&stream-auth-type=jwt";
+  }
+
+  // The user's event socket, open; its first frame read.
+  std::unique_ptr<WsClient> open(const std::string& user, std::string* connection_id,
+                                 Event* hello = nullptr) {
+    auto ws =
+        std::make_unique<WsClient>(port_, connect_target(user, make_user_token(kSecret, user)));
+    Event first = from_json<Event>(ws->read());
+    EXPECT_EQ(first.kind, EventType::health_check);
+    *connection_id = first.connection_id.value_or("");
+    if (hello) *hello = std::move(first);
+    return ws;
+  }
+
+  // Reads frames up to the answer to a health check, returning what came before it.
+  static std::vector<Event> drain(WsClient& ws) {
+    ws.write(R"({"type":"health.check","client_id":"test"})");
+    std::vector<Event> before;
+    for (;;) {
+      Event frame = from_json<Event>(ws.read());
+      if (frame.kind == EventType::health_check) return before;
+      before.push_back(std::move(frame));
+    }
   }
 
   static void expect_error(const HttpResponse& r, unsigned status, int code) {
