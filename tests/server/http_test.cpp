@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "chatkeep/error.hpp"
 #include "chatkeep/token.hpp"
+#include "sqlite/database.hpp"
 #include "server.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
@@ -180,18 +182,49 @@ TEST(ServerHttp, GarbageIsA400) {
 TEST(ServerHttp, ARestartKeepsTheData) {
   testing::TempDir dir;
   const std::string db = (dir.path() / "server.sqlite").string();
+  const auto as_a = auth(make_user_token(kSecret, "a"));
+  const std::string since = Timestamp::now().to_string();
   std::string created;
   {
     server::Server server(options(db));
     HttpClient client(server.start());
     auto r = post_users(client, make_server_token(kSecret), R"({"users":{"a":{"id":"a"}}})");
     created = std::string(r.json.at("users").at("a").at("created_at").as_string());
+    r = client.send(verb::post, std::string("/channels/messaging/c/query?api_key=") + kKey,
+                    R"({"data":{"members":["a"]}})", as_a);
+    ASSERT_EQ(r.status, 200u) << r.text;
+    r = client.send(verb::post, std::string("/channels/messaging/c/message?api_key=") + kKey,
+                    R"({"message":{"id":"m1","text":"kept"}})", as_a);
+    ASSERT_EQ(r.status, 200u) << r.text;
   }
   server::Server server(options(db));
   HttpClient client(server.start());
   auto r =
       post_users(client, make_server_token(kSecret), R"({"users":{"a":{"id":"a","name":"A"}}})");
   EXPECT_EQ(r.json.at("users").at("a").at("created_at").as_string(), created);  // known from before
+  r = client.send(verb::get, std::string("/messages/m1?api_key=") + kKey, "", as_a);
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("message").at("text"), "kept");
+  r = client.send(verb::post, std::string("/sync?api_key=") + kKey,
+                  R"({"channel_cids":["messaging:c"],"last_sync_at":")" + since + R"("})", as_a);
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("events").as_array().size(), 1u);  // the log too
+}
+
+TEST(ServerHttp, ADatabaseOfANewerSchemaIsRefused) {
+  testing::TempDir dir;
+  const std::string db = (dir.path() / "server.sqlite").string();
+  {
+    sqlite::Database file(db, true);
+    file.exec("PRAGMA user_version = 99");
+  }
+  try {
+    server::Server server(options(db));
+    FAIL() << "opened a database of schema 99";
+  } catch (const ChatError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::storage);
+    EXPECT_NE(e.message().find("newer"), std::string::npos) << e.message();
+  }
 }
 
 TEST(ServerHttp, StopsCleanlyWithConnectionsOpen) {
