@@ -1,0 +1,208 @@
+// Stream's official JavaScript client against chatkeep-server on loopback: every assertion is
+// on what the `stream-chat` package returns and emits. CHATKEEP_SERVER names the server binary.
+
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const readline = require('node:readline');
+const { StreamChat } = (() => {
+  try {
+    return require('stream-chat');
+  } catch (e) {
+    throw new Error(`stream-chat is not installed: run \`npm ci\` in tests/compat (scripts/test does): ${e.message}`);
+  }
+})();
+
+const KEY = 'compat-key';
+const SECRET = 'compat-secret';
+const server = { process: null, url: null };
+const admin = new StreamChat(KEY, SECRET);  // server side: createToken only, no requests
+const clients = [];
+
+before(async () => {
+  const binary = process.env.CHATKEEP_SERVER;
+  assert.ok(binary, 'CHATKEEP_SERVER must name the chatkeep-server binary');
+  server.process = spawn(binary, ['--port', '0', '--api-key', KEY, '--api-secret', SECRET], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: server.process.stdout });
+  const first = await new Promise((resolve, reject) => {
+    lines.once('line', resolve);
+    server.process.once('exit', (code) => reject(new Error(`chatkeep-server exited with ${code}`)));
+  });
+  const match = /listening on (127\.0\.0\.1:\d+)/.exec(first);
+  assert.ok(match, `unexpected first line: ${first}`);
+  server.url = `http://${match[1]}`;
+});
+
+after(async () => {
+  await Promise.all(clients.map((c) => c.disconnectUser().catch(() => {})));
+  if (server.process) {
+    const exited = new Promise((resolve) => server.process.once('exit', resolve));
+    server.process.kill('SIGTERM');
+    assert.equal(await exited, 0, 'chatkeep-server stops cleanly on SIGTERM');
+  }
+});
+
+async function connect(id, name) {
+  const client = new StreamChat(KEY, { allowServerSideConnect: true, timeout: 5000 });
+  client.setBaseURL(server.url);
+  clients.push(client);
+  const connected = await client.connectUser({ id, name }, admin.createToken(id));
+  return { client, connected };
+}
+
+// The next event of this type the emitter (client or channel) emits, or a rejection after 5 s.
+function next(emitter, type, accept = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      reject(new Error(`no ${type} within 5 s`));
+    }, 5000);
+    const subscription = emitter.on(type, (event) => {
+      if (!accept(event)) return;
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      resolve(event);
+    });
+  });
+}
+
+const unique = (prefix) => `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+
+test('connectUser, watch, send, edit, react, read, delete between two users', async () => {
+  const { client: alice, connected } = await connect('alice', 'Alice');
+  assert.equal(connected.me.id, 'alice');
+  assert.equal(connected.me.name, 'Alice');
+  assert.equal(connected.me.total_unread_count, 0);
+  assert.ok(alice.wsConnection, 'a socket is open');
+  const { client: bob } = await connect('bob', 'Bob');
+
+  const id = unique('general');
+  const aliceChannel = alice.channel('messaging', id, { members: ['alice', 'bob'], topic: 'compat' });
+  const state = await aliceChannel.watch();
+  assert.equal(state.channel.cid, `messaging:${id}`);
+  assert.equal(state.channel.topic, 'compat');
+  assert.deepEqual(state.members.map((m) => m.user_id).sort(), ['alice', 'bob']);
+  assert.equal(aliceChannel.state.members.bob.user.id, 'bob');
+
+  const [found] = await bob.queryChannels({ members: { $in: ['bob'] }, id }, [{ last_message_at: -1 }]);
+  assert.equal(found.cid, `messaging:${id}`);
+  const bobChannel = bob.channel('messaging', id);
+  await bobChannel.watch();
+
+  // A message from alice reaches bob over his socket.
+  const arrived = next(bobChannel, 'message.new');
+  const sent = await aliceChannel.sendMessage({ text: 'hello bob', mood: 'cheerful' });
+  assert.equal(sent.message.text, 'hello bob');
+  assert.equal(sent.message.mood, 'cheerful');
+  const event = await arrived;
+  assert.equal(event.message.id, sent.message.id);
+  assert.equal(event.user.id, 'alice');
+  assert.equal(event.total_unread_count, 1);
+  assert.equal(bobChannel.state.messages.at(-1).text, 'hello bob');
+  assert.equal(bobChannel.countUnread(), 1);
+
+  // Alice edits; bob sees the update.
+  const updated = next(bobChannel, 'message.updated');
+  const edit = await alice.updateMessage({ id: sent.message.id, text: 'hello again, bob' });
+  assert.equal(edit.message.text, 'hello again, bob');
+  assert.equal((await updated).message.text, 'hello again, bob');
+  assert.equal(bobChannel.state.messages.at(-1).text, 'hello again, bob');
+
+  // Bob reacts and takes it back; alice sees both, with counts kept right.
+  const reacted = next(aliceChannel, 'reaction.new');
+  const reaction = await bobChannel.sendReaction(sent.message.id, { type: 'love' });
+  assert.equal(reaction.reaction.type, 'love');
+  assert.equal(reaction.message.reaction_counts.love, 1);
+  assert.equal(reaction.message.own_reactions[0].user.id, 'bob');
+  const newReaction = await reacted;
+  assert.equal(newReaction.reaction.user.id, 'bob');
+  assert.equal(aliceChannel.state.messages.at(-1).reaction_groups.love.count, 1);
+  const unreacted = next(aliceChannel, 'reaction.deleted');
+  const removal = await bobChannel.deleteReaction(sent.message.id, 'love');
+  assert.equal(removal.message.reaction_counts.love, undefined);
+  assert.equal((await unreacted).reaction.type, 'love');
+  assert.equal(aliceChannel.state.messages.at(-1).reaction_groups.love, undefined);
+
+  // Bob reads; alice sees message.read and his read state.
+  const read = next(aliceChannel, 'message.read', (e) => e.user.id === 'bob');
+  const marked = await bobChannel.markRead();
+  assert.equal(marked.event.type, 'message.read');
+  assert.equal((await read).last_read_message_id, sent.message.id);
+  assert.equal(aliceChannel.state.read.bob.unread_messages, 0);
+  assert.equal(bobChannel.countUnread(), 0);
+
+  // Alice deletes; bob sees the soft delete.
+  const deleted = next(bobChannel, 'message.deleted');
+  const gone = await alice.deleteMessage(sent.message.id);
+  assert.equal(gone.message.type, 'deleted');
+  assert.ok(gone.message.deleted_at);
+  assert.equal((await deleted).message.id, sent.message.id);
+  assert.equal(bobChannel.state.messages.at(-1).type, 'deleted');
+
+  // Nobody else edits or deletes alice's messages.
+  const second = await aliceChannel.sendMessage({ text: 'mine' });
+  await assert.rejects(bob.updateMessage({ id: second.message.id, text: 'stolen' }), (e) => {
+    assert.equal(e.code, 17);
+    assert.equal(e.status, 403);
+    return true;
+  });
+  await assert.rejects(bob.deleteMessage(second.message.id), (e) => e.code === 17);
+  const hard = await alice.deleteMessage(second.message.id, true);
+  assert.equal(hard.message.id, second.message.id);
+  await assert.rejects(alice.getMessage(second.message.id), (e) => e.code === 16);
+});
+
+test('client.sync returns what happened while a user was away', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  let { client: bob } = await connect('bob', 'Bob');
+  const id = unique('sync');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await channel.watch();
+  await bob.channel('messaging', id).watch();
+  await bob.disconnectUser();
+  assert.equal(bob.userID, undefined);
+  assert.notEqual(bob.wsConnection?.isHealthy, true);
+  const since = new Date();
+
+  const first = await channel.sendMessage({ text: 'while you were out' });
+  const second = await channel.sendMessage({ text: 'and again' });
+  await channel.sendReaction(first.message.id, { type: 'like' });
+
+  ({ client: bob } = await connect('bob', 'Bob'));
+  const synced = await bob.sync([`messaging:${id}`], since.toISOString());
+  const types = synced.events.map((e) => e.type);
+  assert.deepEqual(types, ['message.new', 'message.new', 'reaction.new']);
+  assert.deepEqual(
+    synced.events.filter((e) => e.type === 'message.new').map((e) => e.message.id),
+    [first.message.id, second.message.id],
+  );
+  const [again] = await bob.queryChannels({ id });
+  assert.equal(again.state.unreadCount, 2);
+
+  await assert.rejects(bob.sync([`messaging:${id}`], '2000-01-01T00:00:00Z'), (e) => {
+    assert.equal(e.code, 4);
+    assert.match(e.message, /Too old last_sync_at/);
+    return true;
+  });
+});
+
+test('refused credentials and disconnectUser', async () => {
+  const client = new StreamChat(KEY, { allowServerSideConnect: true, timeout: 5000 });
+  client.setBaseURL(server.url);
+  const forged = new StreamChat(KEY, 'another-secret').createToken('mallory');
+  await assert.rejects(client.connectUser({ id: 'mallory' }, forged));
+  await client.disconnectUser();
+
+  const { client: carol } = await connect('carol', 'Carol');
+  const id = unique('private');
+  const { client: alice } = await connect('alice', 'Alice');
+  await alice.channel('messaging', id, { members: ['alice'] }).watch();
+  await assert.rejects(carol.channel('messaging', id).watch(), (e) => e.code === 17 && e.status === 403);
+  await carol.disconnectUser();
+  assert.equal(carol.userID, undefined);
+  assert.notEqual(carol.wsConnection?.isHealthy, true);
+});
