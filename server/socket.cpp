@@ -19,7 +19,10 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
       : ws_(std::move(stream)), server_(server), request_(std::move(request)) {}
 
   void start() {
-    // No frame from the client for a minute: it is gone (clients check every 25 s).
+    // The HTTP session's request deadline still runs on the TCP stream; from here on the
+    // WebSocket's own timeouts govern. No frame from the client for a minute: it is gone
+    // (clients check every 25 s).
+    beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(
         websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(60), false});
     ws_.async_accept(request_, beast::bind_front_handler(&Socket::on_accept, shared_from_this()));

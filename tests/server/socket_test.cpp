@@ -1,6 +1,8 @@
 // The WebSocket of chatkeep-server: the first frame, refusals, health checks, and events pushed
 // to the sockets watching a channel.
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "chatkeep/json.hpp"
@@ -193,6 +195,27 @@ TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   auto seen = drain(*alice);
   ASSERT_EQ(seen.size(), 1u);  // her socket watches nothing: she is only notified
   EXPECT_EQ(seen[0].kind, EventType::notification_message_new);
+}
+
+}  // namespace
+}  // namespace chatkeep
+
+namespace chatkeep {
+namespace {
+
+// The HTTP request deadline ends with the upgrade: a socket outlives it, quiet or not.
+TEST(SocketLifetime, ASocketOutlivesTheRequestTimeout) {
+  server::Server server({.api_key = testing::kKey,
+                         .api_secret = testing::kSecret,
+                         .request_timeout = std::chrono::milliseconds(100)});
+  const std::uint16_t port = server.start();
+  testing::WsClient ws(port, std::string("/connect?api_key=") + testing::kKey +
+                                 "&authorization=" + make_user_token(testing::kSecret, "alice") +
+                                 "&stream-auth-type=jwt");
+  EXPECT_EQ(from_json<Event>(ws.read()).kind, EventType::health_check);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ws.write(R"({"type":"health.check","client_id":"alice--1"})");
+  EXPECT_EQ(from_json<Event>(ws.read()).kind, EventType::health_check);
 }
 
 }  // namespace
