@@ -88,6 +88,7 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
         tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_),
         [self = shared_from_this()](beast::error_code ec) {
           if (ec) return self->fail();
+          beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true), ec);
           beast::get_lowest_layer(self->ws_).expires_never();
           const std::string target = std::string("/connect?api_key=") + kKey + "&authorization=" +
                                      chatkeep::make_user_token(kSecret, self->user_) +
@@ -164,6 +165,7 @@ class Sender : public std::enable_shared_from_this<Sender> {
                               self->tally_.senders_done++;
                               return;
                             }
+                            self->stream_.socket().set_option(tcp::no_delay(true), ec);
                             self->send_next();
                           });
   }

@@ -14,6 +14,7 @@ namespace chatkeep::server {
 struct AddressedEvent {
   Event event;
   std::optional<std::string> only_for;
+  std::string frame;  // the event encoded, when already known (events from the log)
 };
 
 }  // namespace chatkeep::server

@@ -198,8 +198,8 @@ std::string Server::Impl::with_unread_totals(const std::string& frame, const std
 
 void Server::Impl::publish(const std::vector<AddressedEvent>& events) {
   std::map<std::string, std::string> suffixes;  // unread totals by user, as they are now
-  for (const auto& [event, only_for] : events) {
-    const std::string frame = encode(event);
+  for (const auto& [event, only_for, known_frame] : events) {
+    const std::string frame = known_frame.empty() ? encode(event) : known_frame;
     const bool totals = event.kind == EventType::message_new || is_notification(event.kind);
     if (only_for) {
       const std::string out = totals ? with_unread_totals(frame, *only_for, suffixes) : frame;
@@ -210,18 +210,24 @@ void Server::Impl::publish(const std::vector<AddressedEvent>& events) {
     }
     if (!event.cid) continue;
     const std::string& cid = *event.cid;
-    // A new message reaches members who are not watching as notification.message_new.
+    // A new message reaches members who are not watching as notification.message_new, made
+    // when the first such member is found.
     std::set<std::string> members;
     std::string notification;
     if (event.kind == EventType::message_new && in_channel(*event.message)) {
       for (auto& id : state_.member_ids(cid))
         members.insert(std::move(id));
-      Event notify = event;
-      notify.kind = EventType::notification_message_new;
-      notify.type = std::string(to_string(notify.kind));
-      notify.channel = state_.channel(cid);
-      notification = encode(notify);
     }
+    auto notification_frame = [&]() -> const std::string& {
+      if (notification.empty()) {
+        Event notify = event;
+        notify.kind = EventType::notification_message_new;
+        notify.type = std::string(to_string(notify.kind));
+        notify.channel = state_.channel(cid);
+        notification = encode(notify);
+      }
+      return notification;
+    };
     const std::string concerned = event.member ? event.member->id() : std::string();
     for (const auto& [id, weak] : sockets_) {
       auto sink = weak.lock();
@@ -229,7 +235,7 @@ void Server::Impl::publish(const std::vector<AddressedEvent>& events) {
       if (sink->watches(cid)) {
         deliver(id, *sink, totals ? with_unread_totals(frame, sink->user_id(), suffixes) : frame);
       } else if (members.contains(sink->user_id())) {
-        deliver(id, *sink, with_unread_totals(notification, sink->user_id(), suffixes));
+        deliver(id, *sink, with_unread_totals(notification_frame(), sink->user_id(), suffixes));
       }
       if ((event.kind == EventType::member_removed && sink->user_id() == concerned) ||
           event.kind == EventType::channel_deleted) {

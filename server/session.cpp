@@ -95,6 +95,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 }  // namespace
 
 void serve_http(tcp::socket socket, Server::Impl& server) {
+  // Answers and events are small and should leave at once, not wait for more to send (Nagle).
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
   auto session = std::make_shared<Session>(std::move(socket), server);
   server.track(session);
   session->read();

@@ -79,7 +79,9 @@ void State::summarize(Message& message) {
 
 Message State::insert_message(Message message) {
   sqlite::Transaction transaction(db_);
-  if (this->message(message.id)) {
+  auto exists = db_.query("SELECT 1 FROM messages WHERE id = ?1");
+  exists.bind(1, message.id);
+  if (exists.next()) {
     throw ChatError(
         ErrorCode::input,
         "SendMessage failed with error: \"a message with ID " + message.id + " already exists\"",
