@@ -70,7 +70,7 @@ ChannelState state_for(State& state, const std::string& cid, const std::string& 
   const bool member = state.is_member(cid, me);
   result.channel.own_capabilities = capabilities(result.channel, member, me);
   if (member) result.channel.hidden = state.hidden(cid, me);
-  result.messages = state.messages(cid, page, std::nullopt, state.cleared_at(cid, me));
+  result.messages = state.messages(cid, page, me, std::nullopt, state.cleared_at(cid, me));
   for (auto& message : *result.messages)
     message.own_reactions = state.reactions_of(message.id, me);
   result.pinned_messages = state.pinned_messages(cid, 25);

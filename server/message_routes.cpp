@@ -165,11 +165,18 @@ Response delete_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
   const Message old = visible_message(state, id, me);
+  auto flag = [&](const char* name) {
+    auto found = request.query.find(name);
+    return found != request.query.end() && (found->second == "true" || found->second == "1");
+  };
+  if (flag("delete_for_me")) {
+    if (flag("hard")) {
+      throw ChatError(ErrorCode::input, "hard and delete_for_me cannot be combined", 400);
+    }
+    return Response{.body = answer(state, state.delete_message_for(id, me), me)};
+  }
   require_author(old, me);
-  auto hard = request.query.find("hard");
-  const bool is_hard =
-      hard != request.query.end() && (hard->second == "true" || hard->second == "1");
-  return Response{.body = answer(state, state.delete_message(id, is_hard, me), me)};
+  return Response{.body = answer(state, state.delete_message(id, flag("hard"), me), me)};
 }
 
 // GET /messages/{id}/replies?limit=&id_lt=..: the thread, ascending.
@@ -191,8 +198,8 @@ Response replies(State& state, Request& request) {
     cursors["limit"] = n;
   }
   json::array out;
-  for (auto& reply : state.messages(*parent.cid, from_json<MessagePagination>(cursors), parent.id,
-                                    state.cleared_at(*parent.cid, me))) {
+  for (auto& reply : state.messages(*parent.cid, from_json<MessagePagination>(cursors), me,
+                                    parent.id, state.cleared_at(*parent.cid, me))) {
     reply.own_reactions = state.reactions_of(reply.id, me);
     out.push_back(to_json(reply));
   }

@@ -34,6 +34,9 @@ constexpr const char* kSchema = R"(
   CREATE TABLE reactions (message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     user_id TEXT NOT NULL, type TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (message_id, user_id, type)) WITHOUT ROWID;
+  -- Messages a user deleted for themselves only (DELETE /messages/{id}?delete_for_me=true).
+  CREATE TABLE deleted_for (message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL, PRIMARY KEY (message_id, user_id)) WITHOUT ROWID;
   -- One row per member from the day they join: unread_messages is kept by every send and read,
   -- so totals are a sum, not a count over messages.
   CREATE TABLE reads (cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,

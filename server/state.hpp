@@ -76,7 +76,9 @@ class State {
   // Messages in ascending order: the latest `limit`, or the page the cursors name. Of the
   // channel (those shown in it), or of one thread when `parent_id` is given; none created at or
   // before `after`.
+  // Messages the reader deleted for themselves are left out.
   std::vector<Message> messages(const std::string& cid, const MessagePagination& page,
+                                const std::string& reader,
                                 const std::optional<std::string>& parent_id = {},
                                 Timestamp after = Timestamp());
   // The channel's pinned messages, most recently pinned first.
@@ -87,6 +89,9 @@ class State {
   // Soft: the message stays, type "deleted" with deleted_at. Hard: gone, with its reactions.
   // Returns the deleted version.
   Message delete_message(const std::string& id, bool hard, const std::string& actor);
+  // Gone for this user only: left out of what they read from now on; message.deleted with
+  // deleted_for_me goes to their own connections. Returns the message as they now see it.
+  Message delete_message_for(const std::string& id, const std::string& user_id);
 
   // Reactions: one per (message, user, type); with enforce_unique, the user's other reactions to
   // the message go. Returns the reaction and the message with its new summary.

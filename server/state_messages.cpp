@@ -139,6 +139,7 @@ Message State::insert_message(Message message) {
 }
 
 std::vector<Message> State::messages(const std::string& cid, const MessagePagination& page,
+                                     const std::string& reader,
                                      const std::optional<std::string>& parent_id, Timestamp after) {
   const std::int64_t limit = std::clamp<std::int64_t>(page.limit.value_or(25), 0, 300);
   // A cursor is the (created_at, rowid) of the message it names.
@@ -161,6 +162,7 @@ std::vector<Message> State::messages(const std::string& cid, const MessagePagina
                         ? "SELECT data, user_id FROM messages WHERE parent_id = ?7"
                         : "SELECT data, user_id FROM messages WHERE cid = ?1 AND in_channel = 1";
   sql += " AND created_at > ?8";
+  sql += " AND id NOT IN (SELECT message_id FROM deleted_for WHERE user_id = ?9)";
   if (below)
     sql +=
         page.id_lt ? " AND (created_at, rowid) < (?2, ?3)" : " AND (created_at, rowid) <= (?2, ?3)";
@@ -170,7 +172,7 @@ std::vector<Message> State::messages(const std::string& cid, const MessagePagina
   sql += ascending ? " ORDER BY created_at, rowid LIMIT ?6"
                    : " ORDER BY created_at DESC, rowid DESC LIMIT ?6";
   auto q = db_.query(sql);
-  q.bind(6, limit).bind(8, after == Timestamp() ? INT64_MIN : after.unix_micros());
+  q.bind(6, limit).bind(8, after == Timestamp() ? INT64_MIN : after.unix_micros()).bind(9, reader);
   if (parent_id) {
     q.bind(7, *parent_id);
   } else {
@@ -250,6 +252,27 @@ Message State::delete_message(const std::string& id, bool hard, const std::strin
   gone.message = deleted;
   gone.hard_delete = hard;
   append(std::move(gone));
+  transaction.commit();
+  return deleted;
+}
+
+Message State::delete_message_for(const std::string& id, const std::string& user_id) {
+  sqlite::Transaction transaction(db_);
+  auto old = message(id);
+  if (!old) throw no_message(id);
+  db_.query("INSERT OR IGNORE INTO deleted_for (message_id, user_id) VALUES (?1, ?2)")
+      .bind(1, id)
+      .bind(2, user_id)
+      .run();
+  Message deleted = *old;
+  deleted.type = "deleted";
+  deleted.deleted_at = Timestamp::now();
+  deleted.extra["deleted_for_me"] = true;
+  Event gone = event(EventType::message_deleted, *deleted.cid, user_id);
+  gone.message = deleted;
+  gone.hard_delete = false;
+  gone.extra["deleted_for_me"] = true;
+  append(std::move(gone), user_id);
   transaction.commit();
   return deleted;
 }

@@ -7,8 +7,8 @@
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/token.hpp"
-#include "sqlite/database.hpp"
 #include "server.hpp"
+#include "sqlite/database.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 

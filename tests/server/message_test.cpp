@@ -193,3 +193,50 @@ TEST_F(MessageTest, SyncRefusesWhatStreamRefuses) {
 
 }  // namespace
 }  // namespace chatkeep
+
+namespace chatkeep {
+namespace {
+
+using DeleteForMeTest = testing::ServerTest;
+
+TEST_F(DeleteForMeTest, HidesAMessageFromOneUserOnly) {
+  std::string alice_connection, bob_connection;
+  auto alice = open("alice", &alice_connection);
+  auto bob = open("bob", &bob_connection);
+  watch_general("alice", alice_connection);
+  watch_general("bob", bob_connection);
+  ASSERT_EQ(send("alice", "messaging:general", R"({"id":"m1","text":"for everyone"})").status,
+            200u);
+  drain(*alice);
+  drain(*bob);
+  const Timestamp since = Timestamp::now();
+
+  expect_error(call("bob", verb::delete_, "/messages/m1?delete_for_me=true&hard=true"), 400, 4);
+  auto r =
+      call("bob", verb::delete_, "/messages/m1?delete_for_me=true");  // not his, still his view
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("message").at("type"), "deleted");
+  EXPECT_EQ(r.json.at("message").at("deleted_for_me"), true);
+
+  auto ids = [&](const std::string& user) {
+    std::vector<std::string> out;
+    for (const auto& m : query(user, "messaging:general").json.at("messages").as_array())
+      out.emplace_back(m.at("id").as_string());
+    return out;
+  };
+  EXPECT_TRUE(ids("bob").empty());
+  EXPECT_EQ(ids("alice"), std::vector<std::string>{"m1"});
+  auto seen = drain(*bob);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].kind, EventType::message_deleted);
+  EXPECT_EQ(seen[0].extra.at("deleted_for_me"), true);
+  EXPECT_TRUE(drain(*alice).empty());
+  const std::string sync_body =
+      R"({"channel_cids":["messaging:general"],"last_sync_at":")" + since.to_string() + R"("})";
+  EXPECT_TRUE(call("alice", verb::post, "/sync", sync_body).json.at("events").as_array().empty());
+  EXPECT_EQ(call("bob", verb::post, "/sync", sync_body).json.at("events").as_array().size(), 1u);
+  expect_error(call("carol", verb::delete_, "/messages/m1?delete_for_me=true"), 403, 17);
+}
+
+}  // namespace
+}  // namespace chatkeep
