@@ -220,7 +220,8 @@ TEST_F(DeleteForMeTest, HidesAMessageFromOneUserOnly) {
 
   auto ids = [&](const std::string& user) {
     std::vector<std::string> out;
-    for (const auto& m : query(user, "messaging:general").json.at("messages").as_array())
+    const auto state = query(user, "messaging:general");
+    for (const auto& m : state.json.at("messages").as_array())
       out.emplace_back(m.at("id").as_string());
     return out;
   };
