@@ -230,23 +230,9 @@ Response patch_channel(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
   const Channel channel = usable_channel(state, cid, me);
-  const json::object body = request.json_body();
-  const json::value* set = body.if_contains("set");
-  const json::value* unset = body.if_contains("unset");
-  if (set && !set->is_object()) throw ChatError(ErrorCode::input, "set: expected object", 400);
-  if (unset && !unset->is_array()) throw ChatError(ErrorCode::input, "unset: expected array", 400);
-  if (!set && !unset) throw ChatError(ErrorCode::input, "expected set or unset", 400);
   json::object data = to_json(channel).as_object();
-  if (unset) {
-    for (const auto& field : unset->as_array()) {
-      if (!field.is_string()) throw ChatError(ErrorCode::input, "unset: expected field names", 400);
-      data.erase(field.as_string());
-    }
-  }
-  if (set) {
-    for (const auto& [field, value] : set->as_object())
-      data[field] = value;
-  }
+  // Fields the server keeps are dropped by update_channel_data whatever the caller says.
+  apply_partial_update(request.json_body(), data, [](std::string_view) {});
   state.update_channel_data(cid, data, me);
   return Response{.body = channel_and_members(state, cid)};
 }

@@ -113,12 +113,6 @@ Response update_message(State& state, Request& request) {
 Response partial_update_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
-  const json::object body = request.json_body();
-  const json::value* set = body.if_contains("set");
-  const json::value* unset = body.if_contains("unset");
-  if (set && !set->is_object()) throw ChatError(ErrorCode::input, "set: expected object", 400);
-  if (unset && !unset->is_array()) throw ChatError(ErrorCode::input, "unset: expected array", 400);
-  if (!set && !unset) throw ChatError(ErrorCode::input, "expected set or unset", 400);
   const Message old = visible_message(state, id, me);
   json::object fields = to_json(old).as_object();
   bool pin_only = true;
@@ -144,19 +138,7 @@ Response partial_update_message(State& state, Request& request) {
     }
     pin_only = pin_only && (field == "pinned" || field == "pin_expires");
   };
-  if (unset) {
-    for (const auto& field : unset->as_array()) {
-      if (!field.is_string()) throw ChatError(ErrorCode::input, "unset: expected field names", 400);
-      touch(field.as_string());
-      fields.erase(field.as_string());
-    }
-  }
-  if (set) {
-    for (const auto& [field, value] : set->as_object()) {
-      touch(field);
-      fields[field] = value;
-    }
-  }
+  apply_partial_update(request.json_body(), fields, touch);
   if (!pin_only) require_author(old, me);
   return Response{.body = answer(state, state.update_message(from_json<Message>(fields), me), me)};
 }

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
 
 #include "router.hpp"
 #include "state.hpp"
@@ -22,6 +26,11 @@ void add_sync_routes(Router& router, State& state);
 // Throws ChatError 403 (code 17) unless the user may use the channel: in messaging channels,
 // only members may.
 void require_member(State& state, const std::string& cid, const std::string& user_id);
+// Applies a partial update, {"set": {...}, "unset": [...]}, to an object's fields; `check` sees
+// each field named first and throws to refuse it. ChatError code 4 when the body is malformed or
+// names nothing.
+void apply_partial_update(const boost::json::object& body, boost::json::object& fields,
+                          const std::function<void(std::string_view)>& check);
 // The channel, if it exists (else 404, code 16) and the user may use it (else 403, code 17).
 Channel usable_channel(State& state, const std::string& cid, const std::string& user_id);
 
