@@ -15,7 +15,7 @@
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
 #include "corpus.hpp"
-#include "event_writes.hpp"
+#include "sync/writes.hpp"
 #include "measure.hpp"
 #include "raw_sqlite.hpp"
 #include "store/schema.hpp"
@@ -102,7 +102,7 @@ void apply_events(ChatPersistenceClient& store, std::vector<Event> events,
     const std::size_t end = std::min(events.size(), i + kBatchEvents);
     const Timestamp last = *events[end - 1].created_at;
     for (std::size_t j = i; j < end; ++j)
-      add_writes(std::move(events[j]), Corpus::kMe, batch);
+      sync::add_event_writes(std::move(events[j]), Corpus::kMe, batch);
     if (checkpoint) batch.push_back(SetLastSyncAt{last});
     store.apply(batch);
   }
@@ -162,7 +162,7 @@ CachedDatabases cached_databases(const Settings& s) {
       const json::object& message = event["message"].as_object();
       raw.insert_message(message.at("id").as_string(), message.at("cid").as_string(),
                          corpus.created_at(i).unix_micros(), json::serialize(message));
-      add_writes(from_json<Event>(event), Corpus::kMe, batch);
+      sync::add_event_writes(from_json<Event>(event), Corpus::kMe, batch);
     }
     raw.commit();
     store->apply(batch);
@@ -222,7 +222,7 @@ IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
     for (std::size_t i = 0; i < frames->size(); i += kBatchEvents) {
       Batch batch;
       for (std::size_t j = i; j < std::min(frames->size(), i + kBatchEvents); ++j) {
-        add_writes(decode<Event>((*frames)[j]), Corpus::kMe, batch);
+        sync::add_event_writes(decode<Event>((*frames)[j]), Corpus::kMe, batch);
       }
       store->apply(batch);
     }
@@ -453,7 +453,7 @@ std::vector<Row> background(const Settings& s) {
     std::vector<Batch> out;
     for (auto& event : message_new_events(corpus, first, n)) {
       Batch batch;
-      add_writes(event, Corpus::kMe, batch);
+      sync::add_event_writes(event, Corpus::kMe, batch);
       out.push_back(std::move(batch));
     }
     return out;
@@ -600,7 +600,7 @@ std::vector<Row> write_amplification(const Settings& s) {
         rewriter->on(event);
       } else {
         Batch batch;
-        add_writes(event, Corpus::kMe, batch);
+        sync::add_event_writes(event, Corpus::kMe, batch);
         store.apply(batch);
       }
     }

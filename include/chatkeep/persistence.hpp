@@ -74,14 +74,21 @@ struct ConnectionInfo {
 struct UpsertUsers {
   std::vector<User> users;
 };
+// `partial`: channels as events carry them, without what only a query says of a channel as the
+// user sees it (own_capabilities, config, hidden, member_count): those keep their stored values.
 struct UpsertChannels {
   std::vector<Channel> channels;
+  bool partial = false;
 };
 // Messages need created_at, and a cid unless `cid` names their channel. A channel that is not
 // stored yet is created as a stub from its cid. Upserting a message leaves its reactions alone.
+// `arrived`: new messages as they happen (message.new). The first time each is stored, and only
+// then, the channel's last_message_at moves up to it and, if it shows in the channel and is not
+// silent, every other user's read of the channel counts one more unread message.
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;
+  bool arrived = false;
 };
 struct UpsertMembers {
   std::string cid;
@@ -94,6 +101,17 @@ struct DeleteMembers {
 struct UpsertReads {
   std::string cid;
   std::vector<Read> reads;
+};
+// The user has read every channel they have a read in, at `at` (notification.mark_read without
+// a cid).
+struct MarkAllRead {
+  std::string user_id;
+  Timestamp at;
+};
+// The connected user hid the channel or showed it again (channel.hidden / channel.visible).
+struct SetChannelHidden {
+  std::string cid;
+  bool hidden = false;
 };
 // Reactions need message_id and user_id (or user); those of messages not stored are skipped.
 struct UpsertReactions {
@@ -181,10 +199,10 @@ struct RemoveOutboxEntry {
 
 using Mutation =
     std::variant<UpsertUsers, UpsertChannels, UpsertMessages, UpsertMembers, DeleteMembers,
-                 UpsertReads, UpsertReactions, DeleteReaction, ReplaceReactions, UpsertDrafts,
-                 DeleteDraft, DeleteMessages, TruncateChannel, DeleteChannels, SaveChannelQuery,
-                 SetConnectionInfo, SetUnreadCounts, SetLastSyncAt, AddOutboxEntry,
-                 UpdateOutboxEntry, RemoveOutboxEntry>;
+                 UpsertReads, MarkAllRead, SetChannelHidden, UpsertReactions, DeleteReaction,
+                 ReplaceReactions, UpsertDrafts, DeleteDraft, DeleteMessages, TruncateChannel,
+                 DeleteChannels, SaveChannelQuery, SetConnectionInfo, SetUnreadCounts,
+                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry>;
 using Batch = std::vector<Mutation>;
 
 struct ApplyResult {

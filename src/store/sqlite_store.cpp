@@ -140,8 +140,9 @@ class Writer {
   }
 
   void operator()(const UpsertChannels& m) {
-    for (const auto& channel : m.channels) {
-      split_cid(channel.cid);
+    for (const auto& given : m.channels) {
+      split_cid(given.cid);
+      const Channel& channel = m.partial ? keep_local_fields(given) : given;
       if (channel.created_by) upsert_user(*channel.created_by);
       db_.query(R"(INSERT INTO channels (cid, type, id, created_by_id, created_at, updated_at,
                      last_message_at, member_count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -164,6 +165,13 @@ class Writer {
 
   void operator()(const UpsertMessages& m) {
     for (const auto& message : m.messages) {
+      // Whether this is the first time the message is stored, when that matters.
+      bool first_time = false;
+      if (m.arrived) {
+        auto known = db_.query("SELECT 1 FROM messages WHERE id = ?1");
+        known.bind(1, message.id);
+        first_time = !known.next();
+      }
       const std::string& cid = message.cid ? *message.cid : m.cid.value_or(std::string());
       if (cid.empty()) {
         throw ChatError(ErrorCode::input, fmt::format("message {}: cid required", message.id));
@@ -193,7 +201,28 @@ class Writer {
           .bind(7, std::int64_t{message.pinned.value_or(false)})
           .bind(8, model::encode_except(message, {"id", "cid", "user", "own_reactions"}))
           .run();
+      if (first_time) count_arrival(channel, cid, message);
     }
+  }
+
+  // A message just arrived: the channel's last message time, and unread counts of the others.
+  void count_arrival(std::int64_t channel, const std::string& cid, const Message& message) {
+    const std::int64_t at = message.created_at->unix_micros();
+    db_.query(R"(UPDATE channels SET last_message_at = ?2, data = json_set(data,
+                   '$.last_message_at', ?3)
+                 WHERE key = ?1 AND (last_message_at IS NULL OR last_message_at < ?2))")
+        .bind(1, channel)
+        .bind(2, at)
+        .bind(3, message.created_at->to_string())
+        .run();
+    const bool shown = !message.parent_id || message.show_in_channel.value_or(false);
+    if (!shown || message.silent.value_or(false)) return;
+    db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
+                   COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
+                 WHERE cid = ?1 AND user_id IS NOT ?2)")
+        .bind(1, cid)
+        .bind(2, message.user ? std::optional(message.user->id) : std::nullopt)
+        .run();
   }
 
   void operator()(const UpsertMembers& m) {
@@ -231,6 +260,22 @@ class Writer {
           .bind(3, model::encode_except(read, {"user"}))
           .run();
     }
+  }
+
+  void operator()(const MarkAllRead& m) {
+    db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages', 0,
+                   '$.last_read', ?2) WHERE user_id = ?1)")
+        .bind(1, m.user_id)
+        .bind(2, m.at.to_string())
+        .run();
+  }
+
+  void operator()(const SetChannelHidden& m) {
+    ensure_channel(m.cid);
+    db_.query("UPDATE channels SET data = json_set(data, '$.hidden', json(?2)) WHERE cid = ?1")
+        .bind(1, m.cid)
+        .bind(2, m.hidden ? "true" : "false")
+        .run();
   }
 
   void operator()(const UpsertReactions& m) {
@@ -487,6 +532,27 @@ class Writer {
 
   // Rows that name a channel need the channel's row; a stub stands in until the channel arrives.
   // Returns the channel's key.
+  // The channel with what only queries tell (see UpsertChannels::partial) taken from the stored
+  // one where it lacks them. The result lives until the next call.
+  const Channel& keep_local_fields(const Channel& given) {
+    merged_ = given;
+    auto q = db_.query(R"(SELECT json_extract(data, '$.own_capabilities'),
+                            json_extract(data, '$.config'), json_extract(data, '$.hidden'),
+                            member_count FROM channels WHERE cid = ?1)");
+    q.bind(1, given.cid);
+    if (!q.next()) return merged_;
+    if (!merged_.own_capabilities && !q.is_null(0)) {
+      merged_.own_capabilities.emplace();
+      const json::value stored = parse_json(q.text(0));
+      for (const auto& capability : stored.as_array())
+        merged_.own_capabilities->emplace_back(capability.as_string());
+    }
+    if (!merged_.config && !q.is_null(1)) merged_.config = decode<ChannelConfig>(q.text(1));
+    if (!merged_.hidden && !q.is_null(2)) merged_.hidden = q.integer(2) != 0;
+    if (!merged_.member_count && !q.is_null(3)) merged_.member_count = q.integer(3);
+    return merged_;
+  }
+
   std::int64_t ensure_channel(const std::string& cid) {
     if (auto known = channel_keys_.find(cid); known != channel_keys_.end()) return known->second;
     auto [type, id] = split_cid(cid);
@@ -535,6 +601,7 @@ class Writer {
   const UserHashes& known_users_;
   UserHashes written_users_;
   std::unordered_map<std::string, std::int64_t> channel_keys_;  // of this batch
+  Channel merged_;                                              // keep_local_fields' result
 };
 
 // The database file exists and is mode 0600, whoever made it; SQLite then gives its WAL and

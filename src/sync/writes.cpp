@@ -1,0 +1,177 @@
+#include "sync/writes.hpp"
+
+#include <utility>
+
+namespace chatkeep::sync {
+namespace {
+
+// A one-element vector that takes its element by move (a braced list would copy it).
+template <class T>
+std::vector<T> one(T&& value) {
+  std::vector<T> out;
+  out.push_back(std::forward<T>(value));
+  return out;
+}
+
+void add_unread_totals(const Event& event, Batch& batch) {
+  if (event.total_unread_count || event.unread_channels || event.unread_count) {
+    batch.push_back(
+        SetUnreadCounts{event.total_unread_count, event.unread_channels, event.unread_count});
+  }
+}
+
+// The reaction's owner: its user_id, else its user's id.
+std::string owner(const Reaction& reaction) {
+  if (reaction.user_id) return *reaction.user_id;
+  return reaction.user ? reaction.user->id : std::string();
+}
+
+void add_channel(Event& event, Batch& batch) {
+  if (event.channel) batch.push_back(UpsertChannels{one(std::move(*event.channel)), true});
+}
+
+}  // namespace
+
+void add_event_writes(Event event, const std::string& me, Batch& batch) {
+  add_unread_totals(event, batch);
+  switch (event.kind) {
+    case EventType::message_new:
+      batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message)), true});
+      break;
+    case EventType::notification_message_new: {
+      std::optional<std::string> cid =
+          event.channel ? std::optional(event.channel->cid) : event.cid;
+      add_channel(event, batch);
+      batch.push_back(UpsertMessages{std::move(cid), one(std::move(*event.message)), true});
+      break;
+    }
+    case EventType::message_updated:
+      batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message))});
+      break;
+    case EventType::message_deleted: {
+      const bool for_me_only = event.extra.contains("deleted_for_me");
+      if (event.hard_delete.value_or(false) || for_me_only) {
+        batch.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{event.message->id}}});
+      } else {
+        batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message))});
+      }
+      break;
+    }
+    case EventType::message_read: {
+      if (!event.cid) break;
+      Read read{.user = std::move(*event.user),
+                .last_read = event.created_at,
+                .unread_messages = 0,
+                .last_read_message_id = std::move(event.last_read_message_id)};
+      batch.push_back(UpsertReads{*event.cid, one(std::move(read))});
+      break;
+    }
+    case EventType::notification_mark_read:
+      if (event.cid) {
+        Read read{.user = event.user ? std::move(*event.user) : User{.id = me},
+                  .last_read = event.created_at,
+                  .unread_messages = 0,
+                  .last_read_message_id = std::move(event.last_read_message_id)};
+        batch.push_back(UpsertReads{*event.cid, one(std::move(read))});
+      } else {
+        batch.push_back(MarkAllRead{me, *event.created_at});
+      }
+      break;
+    case EventType::reaction_new:
+    case EventType::reaction_updated:
+    case EventType::reaction_deleted: {
+      // The message carries the new summary; its own_reactions are nobody's in particular, and
+      // the store keeps own reactions apart, so only `me`'s reaction changes them.
+      const std::string message_id = event.message->id;
+      batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message))});
+      if (owner(*event.reaction) != me) break;
+      if (event.kind == EventType::reaction_deleted) {
+        batch.push_back(DeleteReaction{message_id, me, event.reaction->type});
+      } else if (event.kind == EventType::reaction_updated) {
+        batch.push_back(ReplaceReactions{message_id, me, one(std::move(*event.reaction))});
+      } else {
+        batch.push_back(UpsertReactions{one(std::move(*event.reaction))});
+      }
+      break;
+    }
+    case EventType::channel_updated:
+    case EventType::notification_added_to_channel:
+      add_channel(event, batch);
+      if (event.member && event.cid) {
+        batch.push_back(UpsertMembers{*event.cid, one(std::move(*event.member))});
+      }
+      break;
+    case EventType::channel_deleted:
+    case EventType::notification_removed_from_channel:
+      batch.push_back(
+          DeleteChannels{{event.channel ? event.channel->cid : event.cid.value_or("")}});
+      break;
+    case EventType::channel_truncated: {
+      const std::string cid = event.channel->cid;
+      const std::optional<Timestamp> before = event.channel->truncated_at;
+      add_channel(event, batch);
+      batch.push_back(TruncateChannel{cid, before});
+      break;
+    }
+    case EventType::channel_hidden:
+    case EventType::channel_visible:
+      batch.push_back(SetChannelHidden{*event.cid, event.kind == EventType::channel_hidden});
+      if (event.clear_history.value_or(false)) {
+        batch.push_back(TruncateChannel{*event.cid, event.created_at});
+      }
+      break;
+    case EventType::member_added:
+    case EventType::member_updated:
+      batch.push_back(UpsertMembers{*event.cid, one(std::move(*event.member))});
+      break;
+    case EventType::member_removed:
+      batch.push_back(DeleteMembers{*event.cid, {event.member->id()}});
+      break;
+    case EventType::user_updated:
+    case EventType::user_presence_changed:
+      batch.push_back(UpsertUsers{one(std::move(*event.user))});
+      break;
+    case EventType::user_messages_deleted: {
+      const bool hard = event.hard_delete.value_or(false);
+      batch.push_back(DeleteMessages{.which = DeleteMessages::ByUser{event.user->id, event.cid},
+                                     .hard = hard,
+                                     .deleted_at = event.created_at.value_or(Timestamp::now())});
+      break;
+    }
+    case EventType::health_check:
+      if (event.me) {
+        add_unread_totals(Event{.total_unread_count = event.me->total_unread_count,
+                                .unread_channels = event.me->unread_channels,
+                                .unread_count = event.me->unread_count},
+                          batch);
+        batch.push_back(SetConnectionInfo{ConnectionInfo{std::move(*event.me)}});
+      }
+      break;
+    default:  // typing, connection events and unknown types change nothing stored
+      break;
+  }
+}
+
+void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch) {
+  const std::string cid = state.channel.cid;
+  batch.push_back(UpsertChannels{one(std::move(state.channel))});
+  for (auto* messages : {&state.messages, &state.pinned_messages}) {
+    if (!*messages || (*messages)->empty()) continue;
+    // A query's own_reactions are the truth about `me`'s reactions to what it returned; they
+    // follow the messages, as reactions to messages not stored are skipped.
+    std::vector<ReplaceReactions> own;
+    for (auto& message : **messages) {
+      own.push_back(
+          {message.id, me, std::move(message.own_reactions).value_or(std::vector<Reaction>{})});
+    }
+    batch.push_back(UpsertMessages{cid, std::move(**messages)});
+    for (auto& reactions : own)
+      batch.push_back(std::move(reactions));
+  }
+  if (state.members && !state.members->empty()) {
+    batch.push_back(UpsertMembers{cid, std::move(*state.members)});
+  }
+  if (state.read && !state.read->empty()) batch.push_back(UpsertReads{cid, std::move(*state.read)});
+}
+
+}  // namespace chatkeep::sync

@@ -1,0 +1,25 @@
+#pragma once
+
+// What the store must do for what the server says: the writes an event implies (protocol.md,
+// "Events", the table) and the writes a channel state from a query implies. Live events and
+// catch-up go through the same functions, so they cannot disagree. Pure: no store reads; what
+// depends on stored state (a message seen before, local-only channel fields) is left to the
+// mutations' own semantics.
+
+#include <string>
+
+#include "chatkeep/channel_state.hpp"
+#include "chatkeep/event.hpp"
+#include "chatkeep/persistence.hpp"
+
+namespace chatkeep::sync {
+
+// Appends the event's writes for the connected user `me`; nothing for events that change nothing
+// stored (typing, unknown types, a health check without `me`). The event is moved from.
+void add_event_writes(Event event, const std::string& me, Batch& batch);
+
+// Appends the writes of a channel as a query returned it to `me`: the channel, its messages
+// and pinned messages, `me`'s own reactions to them, members and reads.
+void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch);
+
+}  // namespace chatkeep::sync

@@ -1,0 +1,255 @@
+// The event applier (sync/writes) against a real SQLite store: each row of protocol.md's event
+// table, duplicates, and the writes of a queried channel state.
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "chatkeep/json.hpp"
+#include "chatkeep/sqlite_persistence.hpp"
+#include "support/builders.hpp"
+#include "support/temp_dir.hpp"
+#include "sync/writes.hpp"
+
+namespace chatkeep {
+namespace {
+
+using testing::at_second;
+using testing::make_member;
+using testing::make_message;
+using testing::make_reaction;
+
+constexpr const char* kCid = "messaging:general";
+
+class WritesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_.connect("alice");
+    ChannelState state{.channel = testing::make_channel("general", 1),
+                       .messages = std::vector<Message>{make_message("m1", kCid, 1)},
+                       .members = std::vector<Member>{make_member("alice"), make_member("bob")},
+                       .read = std::vector<Read>{Read{.user = testing::make_user("alice"),
+                                                      .last_read = at_second(1),
+                                                      .unread_messages = 0},
+                                                 Read{.user = testing::make_user("bob"),
+                                                      .last_read = at_second(1),
+                                                      .unread_messages = 0}}};
+    state.channel.own_capabilities = std::vector<std::string>{"send-message"};
+    state.messages->at(0).own_reactions =
+        std::vector<Reaction>{make_reaction("m1", "alice", "like")};
+    Batch batch;
+    sync::add_channel_state_writes(std::move(state), "alice", batch);
+    store_.apply(batch);
+  }
+
+  // Applies one event as it comes off the wire; returns how many mutations it made.
+  std::size_t apply(const std::string& json) {
+    Batch batch;
+    sync::add_event_writes(decode<Event>(json), "alice", batch);
+    if (!batch.empty()) store_.apply(batch);
+    return batch.size();
+  }
+
+  static std::string message_json(const std::string& id, std::int64_t second,
+                                  const std::string& user = "bob", const std::string& more = "") {
+    return fmt::format(R"({{"id":"{}","cid":"{}","text":"t","type":"regular","user":{{"id":"{}"}},)"
+                       R"("created_at":"{}"{}}})",
+                       id, kCid, user, at_second(second).to_string(), more);
+  }
+
+  std::string event(const std::string& type, std::int64_t second, const std::string& body) {
+    return fmt::format(R"({{"type":"{}","created_at":"{}","cid":"{}",{}}})", type,
+                       at_second(second).to_string(), kCid, body);
+  }
+
+  std::int64_t unread_of(const std::string& user) {
+    for (const auto& read : store_.reads(kCid)) {
+      if (read.user.id == user) return read.unread_messages.value_or(-1);
+    }
+    return -1;
+  }
+
+  std::vector<std::string> ids() {
+    std::vector<std::string> out;
+    for (const auto& m : store_.messages(kCid, MessagePagination{.limit = 100}))
+      out.push_back(m.id);
+    return out;
+  }
+
+  testing::TempDir dir_;
+  SqlitePersistenceClient store_{SqlitePersistenceOptions{.directory = dir_.path()}};
+};
+
+TEST_F(WritesTest, ANewMessageIsStoredOnceAndCountedOnce) {
+  const std::string frame = event(
+      "message.new", 5,
+      R"("message":)" + message_json("m2", 5) + R"(,"total_unread_count":7,"unread_channels":2)");
+  apply(frame);
+  apply(frame);  // delivered twice
+  EXPECT_EQ(ids(), (std::vector<std::string>{"m1", "m2"}));
+  EXPECT_EQ(unread_of("alice"), 1);
+  EXPECT_EQ(unread_of("bob"), 0);  // his own
+  EXPECT_EQ(store_.channel(kCid)->last_message_at, at_second(5));
+  // Totals replace the cached ones (there is no own user yet: SetConnectionInfo comes first).
+  apply(
+      R"({"type":"health.check","connection_id":"c","me":{"id":"alice","total_unread_count":0}})");
+  apply(frame);
+  EXPECT_EQ(store_.connection_info()->own_user.total_unread_count, 7);
+  EXPECT_EQ(store_.connection_info()->own_user.unread_channels, 2);
+
+  // Thread-only replies and silent messages are not unread; an older message leaves
+  // last_message_at alone.
+  apply(event("message.new", 6,
+              R"("message":)" + message_json("r1", 6, "bob", R"(,"parent_id":"m2")")));
+  apply(
+      event("message.new", 7, R"("message":)" + message_json("s1", 7, "bob", R"(,"silent":true)")));
+  apply(event("message.new", 8, R"("message":)" + message_json("old", 3)));
+  EXPECT_EQ(unread_of("alice"), 2);  // m2 and old
+  EXPECT_EQ(store_.channel(kCid)->last_message_at, at_second(7));
+  EXPECT_EQ(store_.replies("m2", MessagePagination{}).size(), 1u);
+  EXPECT_EQ(ids(), (std::vector<std::string>{"m1", "old", "m2", "s1"}));
+}
+
+TEST_F(WritesTest, EditsAndDeletesKeepOwnReactionsAndRemoveWhatIsGone) {
+  apply(event("message.updated", 5,
+              R"("message":)" + message_json("m1", 1, "bob", R"(,"text":"edited")")));
+  auto m1 = store_.message("m1");
+  EXPECT_EQ(m1->text, "edited");
+  ASSERT_EQ(m1->own_reactions->size(), 1u);  // kept through the edit
+
+  apply(event("message.deleted", 6,
+              R"("message":)" + message_json("m1", 1, "bob",
+                                             R"(,"type":"deleted","deleted_at":")" +
+                                                 at_second(6).to_string() + R"(")")));
+  EXPECT_EQ(store_.message("m1")->type, "deleted");
+  apply(event("message.deleted", 7, R"("hard_delete":true,"message":)" + message_json("m1", 1)));
+  EXPECT_FALSE(store_.message("m1"));
+
+  apply(event("message.new", 8, R"("message":)" + message_json("m3", 8)));
+  apply(event("message.deleted", 9, R"("deleted_for_me":true,"message":)" + message_json("m3", 8)));
+  EXPECT_FALSE(store_.message("m3"));
+}
+
+TEST_F(WritesTest, OnlyTheUsersOwnReactionsChangeOwnReactions) {
+  const std::string summary = R"(,"reaction_counts":{"like":2},"latest_reactions":[])";
+  apply(event("reaction.new", 5,
+              R"("message":)" + message_json("m1", 1, "bob", summary) +
+                  R"(,"reaction":{"type":"like","user_id":"bob","message_id":"m1"})"));
+  auto m1 = store_.message("m1");
+  EXPECT_EQ(m1->reaction_counts->at("like"), 2);
+  ASSERT_EQ(m1->own_reactions->size(), 1u);  // bob's is not alice's
+
+  apply(event("reaction.new", 6,
+              R"("message":)" + message_json("m1", 1) +
+                  R"(,"reaction":{"type":"love","user_id":"alice","message_id":"m1"})"));
+  EXPECT_EQ(store_.message("m1")->own_reactions->size(), 2u);
+  apply(event("reaction.updated", 7,
+              R"("message":)" + message_json("m1", 1) +
+                  R"(,"reaction":{"type":"wow","user_id":"alice","message_id":"m1"})"));
+  m1 = store_.message("m1");
+  ASSERT_EQ(m1->own_reactions->size(), 1u);  // enforce_unique: wow alone
+  EXPECT_EQ(m1->own_reactions->at(0).type, "wow");
+  apply(event("reaction.deleted", 8,
+              R"("message":)" + message_json("m1", 1) +
+                  R"(,"reaction":{"type":"wow","user":{"id":"alice"},"message_id":"m1"})"));
+  EXPECT_TRUE(store_.message("m1")->own_reactions->empty());
+}
+
+TEST_F(WritesTest, ReadsOfOneChannelAndOfAll) {
+  apply(event("message.new", 5, R"("message":)" + message_json("m2", 5)));
+  apply(event("message.new", 6, R"("message":)" + message_json("m3", 6, "alice")));
+  EXPECT_EQ(unread_of("bob"), 1);
+  apply(event("message.read", 7, R"("user":{"id":"bob"},"last_read_message_id":"m3")"));
+  EXPECT_EQ(unread_of("bob"), 0);
+  for (const auto& read : store_.reads(kCid)) {
+    if (read.user.id == "bob") {
+      EXPECT_EQ(read.last_read_message_id, "m3");
+    }
+  }
+  EXPECT_EQ(unread_of("alice"), 1);
+  apply(R"({"type":"notification.mark_read","created_at":")" + at_second(8).to_string() +
+        R"(","total_unread_count":0})");
+  EXPECT_EQ(unread_of("alice"), 0);
+  EXPECT_EQ(unread_of("bob"), 0);
+}
+
+TEST_F(WritesTest, ChannelEventsKeepWhatOnlyQueriesTell) {
+  apply(event("channel.updated", 5,
+              R"("channel":{"id":"general","type":"messaging","cid":"messaging:general",)"
+              R"("name":"Renamed"})"));
+  auto channel = store_.channel(kCid);
+  EXPECT_EQ(channel->name, "Renamed");
+  EXPECT_EQ(channel->own_capabilities, std::vector<std::string>{"send-message"});
+  EXPECT_EQ(channel->config->max_message_length, 5000);
+  EXPECT_FALSE(channel->extra.contains("topic"));  // what the server dropped goes
+
+  apply(event("message.new", 5, R"("message":)" + message_json("m5", 5)));
+  apply(event("channel.truncated", 6,
+              R"("channel":{"id":"general","type":"messaging","cid":"messaging:general",)"
+              R"("truncated_at":")" +
+                  at_second(4).to_string() + R"("})"));
+  EXPECT_EQ(ids(), std::vector<std::string>{"m5"});
+
+  apply(event("channel.hidden", 7, R"("clear_history":true)"));
+  EXPECT_TRUE(store_.channel(kCid)->hidden.value_or(false));
+  EXPECT_TRUE(ids().empty());
+  apply(event("channel.visible", 8, R"("user":{"id":"alice"})"));
+  EXPECT_FALSE(store_.channel(kCid)->hidden.value_or(true));
+
+  apply(event("member.added", 9, R"("member":{"user_id":"carol","user":{"id":"carol"}})"));
+  EXPECT_EQ(store_.members(kCid).size(), 3u);
+  apply(event("member.removed", 10, R"("member":{"user_id":"bob"})"));
+  EXPECT_EQ(store_.members(kCid).size(), 2u);
+
+  apply(event("channel.deleted", 11,
+              R"("channel":{"id":"general","type":"messaging","cid":"messaging:general"})"));
+  EXPECT_FALSE(store_.channel(kCid));
+}
+
+TEST_F(WritesTest, NotificationsAddAndRemoveChannels) {
+  const std::string other = R"({"id":"other","type":"messaging","cid":"messaging:other"})";
+  apply(R"({"type":"notification.added_to_channel","created_at":")" + at_second(5).to_string() +
+        R"(","cid":"messaging:other","channel":)" + other +
+        R"(,"member":{"user_id":"alice"},"unread_channels":1})");
+  EXPECT_TRUE(store_.channel("messaging:other"));
+  EXPECT_EQ(store_.members("messaging:other").size(), 1u);
+  apply(R"({"type":"notification.message_new","created_at":")" + at_second(6).to_string() +
+        R"(","cid":"messaging:other","channel":)" + other +
+        R"(,"message":{"id":"n1",)"
+        R"("cid":"messaging:other","user":{"id":"bob"},"created_at":")" +
+        at_second(6).to_string() + R"("}})");
+  EXPECT_EQ(store_.messages("messaging:other", {}).size(), 1u);
+  apply(R"({"type":"notification.removed_from_channel","created_at":")" + at_second(7).to_string() +
+        R"(","cid":"messaging:other","channel":)" + other + "}");
+  EXPECT_FALSE(store_.channel("messaging:other"));
+}
+
+TEST_F(WritesTest, UsersAndTheirMessages) {
+  apply(R"({"type":"user.updated","created_at":")" + at_second(5).to_string() +
+        R"(","user":{"id":"bob","name":"Robert"}})");
+  EXPECT_EQ(store_.message("m1")->user->name, "Robert");
+  apply(R"({"type":"user.messages.deleted","created_at":")" + at_second(6).to_string() +
+        R"(","user":{"id":"bob"}})");
+  EXPECT_EQ(store_.message("m1")->type, "deleted");
+}
+
+TEST_F(WritesTest, TransientAndUnknownEventsWriteNothing) {
+  EXPECT_EQ(apply(event("typing.start", 5, R"("user":{"id":"bob"})")), 0u);
+  EXPECT_EQ(apply(R"({"type":"health.check","connection_id":"c"})"), 0u);
+  EXPECT_EQ(apply(R"({"type":"poll.vote_casted","poll":{"id":"p"}})"), 0u);
+  EXPECT_EQ(apply(R"({"type":"connection.changed","online":false})"), 0u);
+}
+
+TEST_F(WritesTest, AQueryIsTheTruthAboutOwnReactions) {
+  ChannelState again{.channel = testing::make_channel("general", 1),
+                     .messages = std::vector<Message>{make_message("m1", kCid, 1)}};
+  again.messages->at(0).own_reactions = std::vector<Reaction>{};
+  Batch batch;
+  sync::add_channel_state_writes(std::move(again), "alice", batch);
+  store_.apply(batch);
+  EXPECT_TRUE(store_.message("m1")->own_reactions->empty());
+  EXPECT_EQ(store_.channel(kCid)->own_capabilities, std::nullopt);  // a query replaces
+}
+
+}  // namespace
+}  // namespace chatkeep
