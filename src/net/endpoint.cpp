@@ -1,0 +1,61 @@
+#include "net/endpoint.hpp"
+
+#include <charconv>
+
+#include <boost/url/parse.hpp>
+
+#include "chatkeep/error.hpp"
+
+namespace chatkeep::net {
+
+Endpoint Endpoint::parse(std::string_view base_url) {
+  auto url = boost::urls::parse_absolute_uri(base_url);
+  auto bad = [&](std::string_view why) {
+    return ChatError(ErrorCode::input,
+                     "base URL '" + std::string(base_url) + "': " + std::string(why));
+  };
+  if (!url) throw bad("not an absolute URL");
+  Endpoint endpoint;
+  const std::string scheme(url->scheme());
+  if (scheme == "https" || scheme == "wss") {
+    endpoint.tls = true;
+  } else if (scheme != "http" && scheme != "ws") {
+    throw bad("the scheme must be http or https");
+  }
+  endpoint.host = std::string(url->host_address());
+  if (endpoint.host.empty()) throw bad("no host");
+  endpoint.port = endpoint.tls ? 443 : 80;
+  if (url->has_port()) {
+    const std::string_view port = url->port();
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      throw bad("bad port");
+    }
+    endpoint.port = static_cast<std::uint16_t>(value);
+  }
+  endpoint.base_path = std::string(url->encoded_path());
+  while (!endpoint.base_path.empty() && endpoint.base_path.back() == '/')
+    endpoint.base_path.pop_back();
+  return endpoint;
+}
+
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& extra_ca_file) {
+  namespace ssl = boost::asio::ssl;
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  context->set_default_verify_paths();
+  if (!extra_ca_file.empty()) {
+    boost::system::error_code ec;
+    context->load_verify_file(extra_ca_file, ec);
+    if (ec) {
+      throw ChatError(ErrorCode::input,
+                      "cannot load the CA file '" + extra_ca_file + "': " + ec.message());
+    }
+  }
+  context->set_verify_mode(ssl::verify_peer);
+  return context;
+}
+
+}  // namespace chatkeep::net

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/ssl/context.hpp>
+
+namespace chatkeep::net {
+
+// Where a base URL points: http or https (ws or wss for sockets), host and port.
+struct Endpoint {
+  bool tls = false;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string base_path;  // without a trailing '/'
+
+  // "https://chat.example.com", "http://127.0.0.1:3030/api"; ChatError (code 4) otherwise.
+  static Endpoint parse(std::string_view base_url);
+};
+
+// A TLS client context that verifies the peer's certificate chain against the system's trust
+// store, and also against `extra_ca_file` (PEM) when given.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const std::string& extra_ca_file = "");
+
+}  // namespace chatkeep::net
