@@ -1,0 +1,128 @@
+#include "api/api.hpp"
+
+#include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "chatkeep/json.hpp"
+
+namespace chatkeep::api {
+
+namespace json = boost::json;
+using boost::beast::http::verb;
+
+namespace {
+
+std::string encoded(std::string_view value) {
+  return boost::urls::encode(value, boost::urls::unreserved_chars);
+}
+
+// Decodes a typed answer, turning a malformed one into a ChatError rather than an exception on
+// the network thread.
+template <class T, class Decode>
+Callback<json::object> typed(Callback<T> done, Decode decode) {
+  return [done = std::move(done), decode = std::move(decode)](Result<json::object> r) {
+    if (!r) return done(Result<T>{.error = std::move(r.error)});
+    try {
+      done(Result<T>{.value = decode(*r.value)});
+    } catch (const ChatError& e) {
+      done(Result<T>{.error = ChatError(e.code(), "malformed answer: " + e.message(), 0, false)});
+    } catch (const std::exception& e) {
+      done(Result<T>{.error = ChatError(ErrorCode::input,
+                                        std::string("malformed answer: ") + e.what(), 0, false)});
+    }
+  };
+}
+
+const json::array& array_member(const json::object& body, std::string_view name) {
+  const json::value* value = body.if_contains(name);
+  if (!value || !value->is_array()) {
+    throw ChatError(ErrorCode::input, std::string(name) + ": expected an array");
+  }
+  return value->as_array();
+}
+
+}  // namespace
+
+Api::Api(net::HttpClient& http, std::string api_key, std::string client_name)
+    : http_(http), api_key_(std::move(api_key)), client_name_(std::move(client_name)) {}
+
+void Api::set_user(std::string user_id, std::string token) {
+  user_id_ = std::move(user_id);
+  token_ = std::move(token);
+}
+
+void Api::set_connection_id(std::optional<std::string> connection_id) {
+  connection_id_ = std::move(connection_id);
+}
+
+void Api::call(verb method, const std::string& path, json::object body, Callback<json::object> done,
+               const std::string& query) {
+  std::string target = path + "?api_key=" + encoded(api_key_);
+  if (!user_id_.empty()) target += "&user_id=" + encoded(user_id_);
+  if (connection_id_) target += "&connection_id=" + encoded(*connection_id_);
+  if (!query.empty()) target += "&" + query;
+  net::Headers headers{
+      {"Authorization", token_}, {"stream-auth-type", "jwt"}, {"X-Stream-Client", client_name_}};
+  std::string text = method == verb::get || method == verb::delete_ ? "" : json::serialize(body);
+  http_.send(method, std::move(target), std::move(headers), std::move(text),
+             [done = std::move(done)](net::HttpResult r) {
+               if (r.error) {
+                 return done({.error = ChatError(ErrorCode::network,
+                                                 "no answer from the server: " + r.error.message(),
+                                                 0, true)});
+               }
+               json::value answer;
+               try {
+                 answer = parse_json(r.body);
+               } catch (const ChatError&) {
+                 // No JSON at all (a proxy's page, say): worth another try, as protocol.md says.
+                 return done({.error = ChatError(ErrorCode::network,
+                                                 "an answer without a JSON body (HTTP " +
+                                                     std::to_string(r.status) + ")",
+                                                 static_cast<int>(r.status), true)});
+               }
+               if (r.status >= 200 && r.status < 300 && answer.is_object()) {
+                 return done({.value = std::move(answer.as_object())});
+               }
+               done({.error = error_from_json(answer, static_cast<int>(r.status))});
+             });
+}
+
+void Api::query_channels(const QueryChannelsRequest& request,
+                         Callback<std::vector<ChannelState>> done) {
+  call(verb::post, "/channels", to_json(request).as_object(),
+       typed<std::vector<ChannelState>>(std::move(done), [](const json::object& body) {
+         std::vector<ChannelState> channels;
+         for (const auto& state : array_member(body, "channels"))
+           channels.push_back(from_json<ChannelState>(state));
+         return channels;
+       }));
+}
+
+void Api::query_channel(const std::string& cid, json::object body, Callback<ChannelState> done) {
+  const auto colon = cid.find(':');
+  call(verb::post,
+       "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1)) +
+           "/query",
+       std::move(body), typed<ChannelState>(std::move(done), [](const json::object& answer) {
+         return from_json<ChannelState>(answer);
+       }));
+}
+
+void Api::sync(const std::vector<std::string>& cids, Timestamp since,
+               Callback<std::vector<Event>> done) {
+  json::array list;
+  for (const auto& cid : cids)
+    list.emplace_back(cid);
+  call(verb::post, "/sync",
+       {{"channel_cids", std::move(list)}, {"last_sync_at", since.to_string()}},
+       typed<std::vector<Event>>(std::move(done), [](const json::object& body) {
+         std::vector<Event> events;
+         for (const auto& event : array_member(body, "events"))
+           events.push_back(from_json<Event>(event));
+         return events;
+       }));
+}
+
+}  // namespace chatkeep::api

@@ -1,0 +1,65 @@
+#pragma once
+
+// One function per REST call of protocol.md that the client makes, typed in and out, with
+// Stream's error bodies turned into ChatErrors. Knows the protocol's conventions (api_key,
+// user_id and connection_id in the query, the JWT headers) and nothing of the store.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "chatkeep/channel_state.hpp"
+#include "chatkeep/error.hpp"
+#include "chatkeep/event.hpp"
+#include "chatkeep/query.hpp"
+#include "net/http_client.hpp"
+
+namespace chatkeep::api {
+
+// A call's outcome: a value or the error, never both.
+template <class T>
+struct Result {
+  std::optional<T> value;
+  std::optional<ChatError> error;
+  explicit operator bool() const { return value.has_value(); }
+};
+
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+
+class Api {
+ public:
+  // `http` must outlive the Api; callbacks run on its executor.
+  Api(net::HttpClient& http, std::string api_key, std::string client_name);
+
+  // Who calls, and through which socket (once it is open). Set on the executor's thread.
+  void set_user(std::string user_id, std::string token);
+  void set_connection_id(std::optional<std::string> connection_id);
+
+  // Any call: the answer's JSON object, or a ChatError (the server's own, or code network when
+  // there was no answer or no error body, retriable).
+  void call(boost::beast::http::verb method, const std::string& path, boost::json::object body,
+            Callback<boost::json::object> done, const std::string& query = "");
+
+  // POST /channels. `watch` binds the channels to the socket, which needs a connection id.
+  void query_channels(const QueryChannelsRequest& request,
+                      Callback<std::vector<ChannelState>> done);
+  // POST /channels/{type}/{id}/query: get or create, with the body's data, paging and watch.
+  void query_channel(const std::string& cid, boost::json::object body, Callback<ChannelState> done);
+  // POST /sync.
+  void sync(const std::vector<std::string>& cids, Timestamp since,
+            Callback<std::vector<Event>> done);
+
+ private:
+  net::HttpClient& http_;
+  std::string api_key_;
+  std::string client_name_;
+  std::string user_id_;
+  std::string token_;
+  std::optional<std::string> connection_id_;
+};
+
+}  // namespace chatkeep::api
