@@ -16,8 +16,14 @@ RawSqlite::RawSqlite(const std::filesystem::path& path) {
           CREATE TABLE IF NOT EXISTS members (cid TEXT NOT NULL, user_id TEXT NOT NULL,
             json TEXT NOT NULL, PRIMARY KEY (cid, user_id));
           CREATE TABLE IF NOT EXISTS reads (cid TEXT NOT NULL, user_id TEXT NOT NULL,
-            json TEXT NOT NULL, PRIMARY KEY (cid, user_id));)");
+            json TEXT NOT NULL, unread INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (cid, user_id));
+          CREATE TABLE IF NOT EXISTS chans (cid TEXT PRIMARY KEY NOT NULL,
+            last_message_at INTEGER) WITHOUT ROWID;)");
   insert_message_ = prepare("INSERT INTO msgs (id, cid, created_at, json) VALUES (?, ?, ?, ?)");
+  touch_channel_ = prepare(R"(INSERT INTO chans (cid, last_message_at) VALUES (?1, ?2)
+                              ON CONFLICT (cid) DO UPDATE SET last_message_at = excluded.last_message_at
+                              WHERE last_message_at IS NULL OR last_message_at < excluded.last_message_at)");
+  count_unread_ = prepare("UPDATE reads SET unread = unread + 1 WHERE cid = ?1 AND user_id != ?2");
   insert_member_ = prepare("INSERT OR REPLACE INTO members (cid, user_id, json) VALUES (?, ?, ?)");
   insert_read_ = prepare("INSERT OR REPLACE INTO reads (cid, user_id, json) VALUES (?, ?, ?)");
   latest_ = prepare("SELECT json FROM msgs WHERE cid = ? ORDER BY created_at DESC LIMIT ?");
@@ -29,8 +35,8 @@ RawSqlite::RawSqlite(const std::filesystem::path& path) {
 }
 
 RawSqlite::~RawSqlite() {
-  for (auto* stmt :
-       {insert_message_, insert_member_, insert_read_, latest_, before_, members_, reads_}) {
+  for (auto* stmt : {insert_message_, touch_channel_, count_unread_, insert_member_, insert_read_,
+                     latest_, before_, members_, reads_}) {
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db_);
@@ -72,12 +78,18 @@ void run(sqlite3* db, sqlite3_stmt* stmt) {
 }  // namespace
 
 void RawSqlite::insert_message(std::string_view id, std::string_view cid, std::int64_t created_at,
-                               std::string_view json) {
+                               std::string_view json, std::string_view user_id) {
   bind_text(insert_message_, 1, id);
   bind_text(insert_message_, 2, cid);
   sqlite3_bind_int64(insert_message_, 3, created_at);
   bind_text(insert_message_, 4, json);
   run(db_, insert_message_);
+  bind_text(touch_channel_, 1, cid);
+  sqlite3_bind_int64(touch_channel_, 2, created_at);
+  run(db_, touch_channel_);
+  bind_text(count_unread_, 1, cid);
+  bind_text(count_unread_, 2, user_id);
+  run(db_, count_unread_);
 }
 
 void RawSqlite::insert_member(std::string_view cid, std::string_view user_id,

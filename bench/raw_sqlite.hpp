@@ -24,8 +24,10 @@ class RawSqlite {
 
   void begin();
   void commit();
+  // Inserts a message and keeps what a chat app keeps with it, as chatkeep's applier does for a
+  // new message: its channel's last message time, and one more unread for every other reader.
   void insert_message(std::string_view id, std::string_view cid, std::int64_t created_at,
-                      std::string_view json);
+                      std::string_view json, std::string_view user_id = "");
   void insert_member(std::string_view cid, std::string_view user_id, std::string_view json);
   void insert_read(std::string_view cid, std::string_view user_id, std::string_view json);
 
@@ -43,6 +45,8 @@ class RawSqlite {
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_message_ = nullptr;
+  sqlite3_stmt* touch_channel_ = nullptr;
+  sqlite3_stmt* count_unread_ = nullptr;
   sqlite3_stmt* insert_member_ = nullptr;
   sqlite3_stmt* insert_read_ = nullptr;
   sqlite3_stmt* latest_ = nullptr;
