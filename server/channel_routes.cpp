@@ -64,9 +64,10 @@ std::vector<std::string> member_ids(const json::value* members, std::string_view
 
 // A channel's state as `me` sees it: the page of messages asked for (none from before they
 // cleared the history), pinned messages, members, membership, reads.
-ChannelState state_for(State& state, const std::string& cid, const std::string& me,
+ChannelState state_for(State& state, Channel channel, const std::string& me,
                        const MessagePagination& page, const Pagination& member_page) {
-  ChannelState result{.channel = *state.channel(cid)};
+  const std::string cid = channel.cid;
+  ChannelState result{.channel = std::move(channel)};
   const bool member = state.is_member(cid, me);
   result.channel.own_capabilities = capabilities(result.channel, member, me);
   if (member) result.channel.hidden = state.hidden(cid, me);
@@ -113,10 +114,12 @@ Response query_channels(State& state, Request& request, bool from_payload) {
   if (!filter.json().contains("hidden")) {
     filter = Filter::all_of({std::move(filter), Filter::eq("hidden", false)});
   }
-  std::vector<std::string> cids = state.visible_channels(me);
+  std::vector<Channel> visible;
   std::vector<json::object> docs;
-  for (const auto& cid : cids)
-    docs.push_back(channel_document(state, *state.channel(cid), me));
+  for (const auto& cid : state.visible_channels(me)) {
+    visible.push_back(*state.channel(cid));
+    docs.push_back(channel_document(state, visible.back(), me));
+  }
   const auto offset = static_cast<std::size_t>(std::max<std::int64_t>(query.offset.value_or(0), 0));
   const auto limit =
       static_cast<std::size_t>(std::clamp<std::int64_t>(query.limit.value_or(10), 0, 30));
@@ -126,8 +129,8 @@ Response query_channels(State& state, Request& request, bool from_payload) {
   json::array channels;
   Response response;
   for (std::size_t i : select(docs, filter, sort, offset, limit)) {
-    channels.push_back(to_json(state_for(state, cids[i], me, page, member_page)));
-    if (query.watch.value_or(false)) response.watch.push_back(cids[i]);
+    if (query.watch.value_or(false)) response.watch.push_back(visible[i].cid);
+    channels.push_back(to_json(state_for(state, std::move(visible[i]), me, page, member_page)));
   }
   response.body = {{"channels", std::move(channels)}};
   return response;
@@ -140,7 +143,8 @@ Response query_channel(State& state, Request& request) {
   const std::string cid = make_cid(type, id);
   const std::string me = *request.caller.user_id;
   const json::object body = request.json_body();
-  if (!state.channel(cid)) {
+  std::optional<Channel> channel = state.channel(cid);
+  if (!channel) {
     const json::value* data_value = body.if_contains("data");
     json::object data =
         data_value && data_value->is_object() ? data_value->as_object() : json::object();
@@ -156,9 +160,9 @@ Response query_channel(State& state, Request& request) {
     data["id"] = id;
     data["type"] = type;
     data["cid"] = cid;
-    Channel channel = from_json<Channel>(data);
-    channel.created_by = state.user(me).value_or(User{.id = me});
-    state.get_or_create_channel(std::move(channel), members);
+    Channel created = from_json<Channel>(data);
+    created.created_by = state.user(me).value_or(User{.id = me});
+    channel = state.get_or_create_channel(std::move(created), members);
   }
   require_member(state, cid, me);
 
@@ -170,7 +174,7 @@ Response query_channel(State& state, Request& request) {
   if (const json::value* members = body.if_contains("members")) {
     member_page = from_json<Pagination>(*members);
   }
-  ChannelState result = state_for(state, cid, me, page, member_page);
+  ChannelState result = state_for(state, std::move(*channel), me, page, member_page);
   Response response{.body = to_json(result).as_object()};
   if (const json::value* watch = body.if_contains("watch");
       watch && watch->is_bool() && watch->as_bool()) {

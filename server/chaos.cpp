@@ -13,7 +13,7 @@ Response Server::Impl::chaos(Request& request) {
   Response response;
   if (request.method == http::verb::delete_) {
     for (auto& [id, frame] : held_) {
-      if (auto sink = sockets_[id].lock()) sink->send(std::move(frame));
+      if (auto sink = socket(id)) sink->send(std::move(frame));
     }
     held_.clear();
     chaos_ = Chaos{};
@@ -91,7 +91,7 @@ void Server::Impl::deliver(const std::string& connection_id, EventSink& sink,
 void Server::Impl::flush_held(const std::string& connection_id) {
   auto held = held_.find(connection_id);
   if (held == held_.end()) return;
-  if (auto sink = sockets_[connection_id].lock()) sink->send(std::move(held->second));
+  if (auto sink = socket(connection_id)) sink->send(std::move(held->second));
   held_.erase(held);
 }
 

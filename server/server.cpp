@@ -173,8 +173,7 @@ void Server::Impl::bind_socket(const Request& request, const Response& response)
   if (response.watch.empty() && response.unwatch.empty()) return;
   auto connection = request.query.find("connection_id");
   if (connection == request.query.end() || !request.caller.user_id) return;
-  auto found = sockets_.find(connection->second);
-  auto sink = found == sockets_.end() ? nullptr : found->second.lock();
+  auto sink = socket(connection->second);
   if (!sink || sink->user_id() != *request.caller.user_id) return;
   for (const auto& cid : response.unwatch)
     sink->unwatch(cid);
@@ -276,6 +275,11 @@ OwnUser Server::Impl::open_socket(const http::request<http::string_body>& raw,
   sockets_[connection_id] = sink;
   track(sink);
   return own;
+}
+
+std::shared_ptr<EventSink> Server::Impl::socket(const std::string& connection_id) const {
+  auto found = sockets_.find(connection_id);
+  return found == sockets_.end() ? nullptr : found->second.lock();
 }
 
 void Server::Impl::forget_socket(const std::string& connection_id) {

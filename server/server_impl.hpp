@@ -73,6 +73,8 @@ class Server::Impl {
   OwnUser open_socket(const http::request<http::string_body>& raw, const std::string& connection_id,
                       const std::shared_ptr<EventSink>& sink);
   void forget_socket(const std::string& connection_id);
+  // The open socket with this connection id, if any.
+  std::shared_ptr<EventSink> socket(const std::string& connection_id) const;
 
   // Fault injection (chaos.cpp; protocol.md, "chatkeep-server extensions").
   std::chrono::milliseconds latency() const { return chaos_.latency; }
