@@ -139,13 +139,8 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       break;
     }
     case EventType::health_check:
-      if (event.me) {
-        add_unread_totals(Event{.total_unread_count = event.me->total_unread_count,
-                                .unread_channels = event.me->unread_channels,
-                                .unread_count = event.me->unread_count},
-                          batch);
-        batch.push_back(SetConnectionInfo{ConnectionInfo{std::move(*event.me)}});
-      }
+      // The own user carries the unread totals; SetConnectionInfo stores them with it.
+      if (event.me) batch.push_back(SetConnectionInfo{ConnectionInfo{std::move(*event.me)}});
       break;
     default:  // typing, connection events and unknown types change nothing stored
       break;
