@@ -66,8 +66,7 @@ Response send_message(State& state, Request& request) {
   const Timestamp now = Timestamp::now();
   message.cid = cid;
   message.user = state.user(me).value_or(User{.id = me});
-  message.type =
-      message.parent_id && !message.show_in_channel.value_or(false) ? "reply" : "regular";
+  message.type = shown_in_channel(message) ? "regular" : "reply";
   message.created_at = now;
   message.updated_at = now;
   if (!message.attachments) message.attachments = std::vector<Attachment>{};

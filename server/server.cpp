@@ -47,11 +47,6 @@ bool is_notification(EventType kind) {
   return to_string(kind).starts_with("notification.");
 }
 
-// Shown in the channel, so it counts as unread and notifies members elsewhere.
-bool in_channel(const Message& message) {
-  return !message.parent_id || message.show_in_channel.value_or(false);
-}
-
 }  // namespace
 
 ChatError with_status(const ChatError& e) {
@@ -213,7 +208,7 @@ void Server::Impl::publish(const std::vector<AddressedEvent>& events) {
     // when the first such member is found.
     std::set<std::string> members;
     std::string notification;
-    if (event.kind == EventType::message_new && in_channel(*event.message)) {
+    if (event.kind == EventType::message_new && shown_in_channel(*event.message)) {
       for (auto& id : state_.member_ids(cid))
         members.insert(std::move(id));
     }

@@ -16,11 +16,6 @@ ChatError no_message(const std::string& id) {
   return ChatError(ErrorCode::not_found, "message with id " + id + " not found", 404);
 }
 
-// Shown in the channel: everything but a reply that only lives in its thread.
-bool in_channel(const Message& message) {
-  return !message.parent_id || message.show_in_channel.value_or(false);
-}
-
 }  // namespace
 
 std::optional<Message> State::message(const std::string& id) {
@@ -104,7 +99,7 @@ Message State::insert_message(Message message) {
       message.user ? std::optional(message.user->id) : std::nullopt;
   Message stored = message;
   stored.user.reset();
-  const bool shown = in_channel(message);
+  const bool shown = shown_in_channel(message);
   db_.query(R"(INSERT INTO messages (id, cid, created_at, user_id, parent_id, in_channel, data)
                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))")
       .bind(1, message.id)

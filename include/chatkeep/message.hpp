@@ -86,4 +86,10 @@ struct Message {
   boost::json::object extra;
 };
 
+// Whether the message shows in its channel: every message but a reply that lives only in its
+// thread. Only those count as unread and move the channel's last message time.
+inline bool shown_in_channel(const Message& message) {
+  return !message.parent_id || message.show_in_channel.value_or(false);
+}
+
 }  // namespace chatkeep

@@ -215,8 +215,7 @@ class Writer {
         .bind(2, at)
         .bind(3, message.created_at->to_string())
         .run();
-    const bool shown = !message.parent_id || message.show_in_channel.value_or(false);
-    if (!shown || message.silent.value_or(false)) return;
+    if (!shown_in_channel(message) || message.silent.value_or(false)) return;
     db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
                    COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
                  WHERE cid = ?1 AND user_id IS NOT ?2)")
