@@ -90,10 +90,13 @@ struct UpsertMessages {
   std::vector<Message> messages;
   bool arrived = false;
 };
+// A member new to the channel also gets a read (last_read = joined, nothing unread), as the server
+// keeps one per member.
 struct UpsertMembers {
   std::string cid;
   std::vector<Member> members;
 };
+// Their reads of the channel go with them: a read belongs to a member.
 struct DeleteMembers {
   std::string cid;
   std::vector<std::string> user_ids;

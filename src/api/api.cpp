@@ -34,6 +34,12 @@ Callback<json::object> typed(Callback<T> done, Decode decode) {
   };
 }
 
+// "/channels/{type}/{id}" of a cid.
+std::string channel_path(const std::string& cid) {
+  const auto colon = cid.find(':');
+  return "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1));
+}
+
 const json::array& array_member(const json::object& body, std::string_view name) {
   const json::value* value = body.if_contains(name);
   if (!value || !value->is_array()) {
@@ -101,13 +107,63 @@ void Api::query_channels(const QueryChannelsRequest& request,
 }
 
 void Api::query_channel(const std::string& cid, json::object body, Callback<ChannelState> done) {
-  const auto colon = cid.find(':');
-  call(verb::post,
-       "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1)) +
-           "/query",
-       std::move(body), typed<ChannelState>(std::move(done), [](const json::object& answer) {
+  call(verb::post, channel_path(cid) + "/query", std::move(body),
+       typed<ChannelState>(std::move(done), [](const json::object& answer) {
          return from_json<ChannelState>(answer);
        }));
+}
+
+void Api::replies(const std::string& parent_id, const MessagePagination& page,
+                  Callback<std::vector<Message>> done) {
+  std::string query;
+  auto add = [&](const char* name, const std::string& value) {
+    query += (query.empty() ? "" : "&") + std::string(name) + "=" + encoded(value);
+  };
+  if (page.limit) add("limit", std::to_string(*page.limit));
+  if (page.id_lt) add("id_lt", *page.id_lt);
+  if (page.id_lte) add("id_lte", *page.id_lte);
+  if (page.id_gt) add("id_gt", *page.id_gt);
+  if (page.id_gte) add("id_gte", *page.id_gte);
+  if (page.id_around) add("id_around", *page.id_around);
+  call(verb::get, "/messages/" + encoded(parent_id) + "/replies", {},
+       typed<std::vector<Message>>(std::move(done),
+                                   [](const json::object& body) {
+                                     std::vector<Message> messages;
+                                     for (const auto& m : array_member(body, "messages"))
+                                       messages.push_back(from_json<Message>(m));
+                                     return messages;
+                                   }),
+       query);
+}
+
+void Api::message(const std::string& id, Callback<Message> done) {
+  call(verb::get, "/messages/" + encoded(id), {},
+       typed<Message>(std::move(done), [](const json::object& body) {
+         const json::value* message = body.if_contains("message");
+         if (!message) throw ChatError(ErrorCode::input, "message: required");
+         return from_json<Message>(*message);
+       }));
+}
+
+void Api::members(const std::string& cid, std::int64_t limit, Callback<std::vector<Member>> done) {
+  const auto colon = cid.find(':');
+  const json::object payload{{"type", cid.substr(0, colon)},
+                             {"id", cid.substr(colon + 1)},
+                             {"filter_conditions", json::object{}},
+                             {"limit", limit}};
+  call(verb::get, "/members", {},
+       typed<std::vector<Member>>(std::move(done),
+                                  [](const json::object& body) {
+                                    std::vector<Member> members;
+                                    for (const auto& m : array_member(body, "members"))
+                                      members.push_back(from_json<Member>(m));
+                                    return members;
+                                  }),
+       "payload=" + encoded(json::serialize(payload)));
+}
+
+void Api::stop_watching(const std::string& cid, Callback<json::object> done) {
+  call(verb::post, channel_path(cid) + "/stop-watching", {}, std::move(done));
 }
 
 void Api::sync(const std::vector<std::string>& cids, Timestamp since,

@@ -15,20 +15,13 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/event.hpp"
 #include "chatkeep/query.hpp"
+#include "chatkeep/result.hpp"
 #include "net/http_client.hpp"
 
 namespace chatkeep::api {
 
-// A call's outcome: a value or the error, never both.
-template <class T>
-struct Result {
-  std::optional<T> value;
-  std::optional<ChatError> error;
-  explicit operator bool() const { return value.has_value(); }
-};
-
-template <class T>
-using Callback = std::function<void(Result<T>)>;
+using chatkeep::Callback;
+using chatkeep::Result;
 
 class Api {
  public:
@@ -49,6 +42,15 @@ class Api {
                       Callback<std::vector<ChannelState>> done);
   // POST /channels/{type}/{id}/query: get or create, with the body's data, paging and watch.
   void query_channel(const std::string& cid, boost::json::object body, Callback<ChannelState> done);
+  // GET /messages/{parent_id}/replies: a page of a thread, ascending.
+  void replies(const std::string& parent_id, const MessagePagination& page,
+               Callback<std::vector<Message>> done);
+  // GET /messages/{id}.
+  void message(const std::string& id, Callback<Message> done);
+  // GET /members: the channel's first `limit` members.
+  void members(const std::string& cid, std::int64_t limit, Callback<std::vector<Member>> done);
+  // POST /channels/{type}/{id}/stop-watching.
+  void stop_watching(const std::string& cid, Callback<boost::json::object> done);
   // POST /sync.
   void sync(const std::vector<std::string>& cids, Timestamp since,
             Callback<std::vector<Event>> done);

@@ -236,12 +236,25 @@ class Writer {
           .bind(3, micros(member.created_at))
           .bind(4, model::encode_except(member, {"user_id", "user"}))
           .run();
+      // A member has a read from the day they join, with nothing unread yet.
+      const Read read{
+          .user = User{.id = member.id()}, .last_read = member.created_at, .unread_messages = 0};
+      db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
+                   ON CONFLICT (cid, user_id) DO NOTHING)")
+          .bind(1, m.cid)
+          .bind(2, member.id())
+          .bind(3, model::encode_except(read, {"user"}))
+          .run();
     }
   }
 
   void operator()(const DeleteMembers& m) {
     for (const auto& user_id : m.user_ids) {
       db_.query("DELETE FROM members WHERE cid = ?1 AND user_id = ?2")
+          .bind(1, m.cid)
+          .bind(2, user_id)
+          .run();
+      db_.query("DELETE FROM reads WHERE cid = ?1 AND user_id = ?2")
           .bind(1, m.cid)
           .bind(2, user_id)
           .run();

@@ -147,21 +147,26 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
   }
 }
 
+void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Message> messages,
+                                 const std::string& me, Batch& batch) {
+  if (messages.empty()) return;
+  // A query's own_reactions are the truth about `me`'s reactions to what it returned; they
+  // follow the messages, as reactions to messages not stored are skipped.
+  std::vector<ReplaceReactions> own;
+  for (auto& message : messages) {
+    own.push_back(
+        {message.id, me, std::move(message.own_reactions).value_or(std::vector<Reaction>{})});
+  }
+  batch.push_back(UpsertMessages{std::move(cid), std::move(messages)});
+  for (auto& reactions : own)
+    batch.push_back(std::move(reactions));
+}
+
 void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch) {
   const std::string cid = state.channel.cid;
   batch.push_back(UpsertChannels{one(std::move(state.channel))});
   for (auto* messages : {&state.messages, &state.pinned_messages}) {
-    if (!*messages || (*messages)->empty()) continue;
-    // A query's own_reactions are the truth about `me`'s reactions to what it returned; they
-    // follow the messages, as reactions to messages not stored are skipped.
-    std::vector<ReplaceReactions> own;
-    for (auto& message : **messages) {
-      own.push_back(
-          {message.id, me, std::move(message.own_reactions).value_or(std::vector<Reaction>{})});
-    }
-    batch.push_back(UpsertMessages{cid, std::move(**messages)});
-    for (auto& reactions : own)
-      batch.push_back(std::move(reactions));
+    if (*messages) add_queried_messages_writes(cid, std::move(**messages), me, batch);
   }
   if (state.members && !state.members->empty()) {
     batch.push_back(UpsertMembers{cid, std::move(*state.members)});

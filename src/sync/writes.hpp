@@ -6,7 +6,9 @@
 // depends on stored state (a message seen before, local-only channel fields) is left to the
 // mutations' own semantics.
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/event.hpp"
@@ -17,6 +19,11 @@ namespace chatkeep::sync {
 // Appends the event's writes for the connected user `me`; nothing for events that change nothing
 // stored (typing, unknown types, a health check without `me`). The event is moved from.
 void add_event_writes(Event event, const std::string& me, Batch& batch);
+
+// Appends the writes of messages a query returned to `me` (a page of replies, one message):
+// the messages, with `me`'s own reactions to them. `cid` names their channel, or each has its own.
+void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Message> messages,
+                                 const std::string& me, Batch& batch);
 
 // Appends the writes of a channel as a query returned it to `me`: the channel, its messages
 // and pinned messages, `me`'s own reactions to them, members and reads.

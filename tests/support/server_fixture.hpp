@@ -22,7 +22,7 @@ constexpr const char* kKey = "test-key";
 constexpr const char* kSecret = "test-secret";
 
 class ServerTest : public ::testing::Test {
- protected:
+ public:
   void SetUp() override {
     port_ = server_.start();
     HttpClient admin(port_);

@@ -1,0 +1,141 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chatkeep/channel_state.hpp"
+#include "chatkeep/chat_channel.hpp"
+#include "chatkeep/event.hpp"
+#include "chatkeep/log.hpp"
+#include "chatkeep/own_user.hpp"
+#include "chatkeep/persistence.hpp"
+#include "chatkeep/query.hpp"
+#include "chatkeep/result.hpp"
+#include "chatkeep/user.hpp"
+
+namespace chatkeep {
+
+// Fetches a token for the user: when connecting, and again whenever the server says the token
+// has expired (code 40). It must call `done` exactly once, from any thread, with a token or an
+// error (the attempt then fails with that error). Called on the client's network thread; it must
+// not block there (start a request and return).
+using TokenProvider = std::function<void(Callback<std::string> done)>;
+
+// Runs a callback where the app wants its callbacks to run (a UI loop, say).
+using Executor = std::function<void(std::function<void()>)>;
+
+struct ClientOptions {
+  std::string base_url = "https://chat.stream-io-api.com";  // http(s); the socket uses ws(s)
+  LogOptions log;
+  // The store. None: a SqlitePersistenceClient in `data_directory` (its default when empty).
+  std::unique_ptr<ChatPersistenceClient> persistence;
+  std::filesystem::path data_directory;
+  // background: every store call runs on a store thread of its own (an app's own persistence
+  // client is wrapped in a BackgroundPersistenceClient).
+  ConnectionMode connection_mode = ConnectionMode::regular;
+  // Where callbacks and listeners run; none: on the client's network thread, which they must
+  // then not block for long.
+  Executor executor;
+  // A PEM file of certificates to trust besides the system's (a self-hosted server's CA).
+  std::string extra_ca_file;
+  std::chrono::milliseconds request_timeout{15'000};
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds ping_interval{25'000};  // protocol.md: a health check every 25 s
+  std::chrono::milliseconds dead_after{35'000};     // and a socket silent for 35 s is dead
+  // How far catch-up has got after a reconnect: events applied of those /sync returned.
+  std::function<void(std::size_t applied, std::size_t total)> catch_up_progress;
+};
+
+// Unsubscribes a listener when destroyed (or reset). Movable, not copyable.
+class Subscription {
+ public:
+  Subscription() = default;
+  Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+  ~Subscription() { reset(); }
+  Subscription(Subscription&& other) noexcept : cancel_(std::move(other.cancel_)) {
+    other.cancel_ = nullptr;
+  }
+  Subscription& operator=(Subscription&& other) noexcept {
+    if (this != &other) {
+      reset();
+      cancel_ = std::move(other.cancel_);
+      other.cancel_ = nullptr;
+    }
+    return *this;
+  }
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+  void reset() {
+    if (cancel_) std::exchange(cancel_, nullptr)();
+  }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+struct QueryChannelsOptions {
+  Filter filter;
+  Sort sort;  // none: the server's default (last_updated)
+  std::int64_t limit = 10;
+  std::int64_t offset = 0;
+  std::int64_t message_limit = 25;
+  std::int64_t member_limit = 100;
+  bool watch = true;  // receive the channels' events (and re-watch them after a reconnect)
+};
+
+// An offline-first Stream Chat client: everything it learns goes into the local store, queries
+// answer from the store at once and then from the server, and after being offline it catches up
+// (DESIGN.md). One user at a time.
+//
+// Threads: the client runs its network work, event handling and (in regular mode) store calls on
+// a network thread of its own. Methods may be called from any thread. Callbacks and listeners run
+// on the options' executor, or on that thread; they are never called from inside the method that
+// was given them.
+class ChatClient {
+ public:
+  ChatClient(std::string api_key, ClientOptions options = {});
+  // Disconnects (without flushing the store) and stops the client's thread. Callbacks not yet
+  // delivered are dropped.
+  ~ChatClient();
+  ChatClient(const ChatClient&) = delete;
+  ChatClient& operator=(const ChatClient&) = delete;
+
+  // Opens `user`'s store, then the socket. `done` gets the own user once the server greets the
+  // socket. When the server cannot be reached and the store knows the user from an earlier
+  // connection, `done` gets that cached user instead and the client keeps connecting in the
+  // background. Bad credentials fail for good (no retry). Connecting while connected fails.
+  void connect_user(User user, std::string token, Callback<OwnUser> done);
+  void connect_user(User user, TokenProvider token_provider, Callback<OwnUser> done);
+  // Closes the socket and the store; `flush` first deletes everything stored for the user (on
+  // logout). Waits until that is done (it must not be called from a callback of this client).
+  FlushResult disconnect_user(bool flush = false);
+
+  // Answers twice: from the cache at once (source cache; only if the query was saved before),
+  // then from the server (source server), whose answer is saved as the cache of this filter and
+  // sort. When the server cannot be reached the second answer carries the error.
+  void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
+
+  // One channel, by type and id; cheap, nothing happens until it is used.
+  ChatChannel channel(const std::string& type, const std::string& id);
+
+  // Listeners for events as they arrive, after their writes are in the store (typing and other
+  // events that store nothing included), and for the local connection.changed (online true or
+  // false) and connection.recovered (after a reconnect, once caught up).
+  Subscription on(EventType type, std::function<void(const Event&)> listener);
+  Subscription on_any(std::function<void(const Event&)> listener);
+
+  // The store, for reading what is cached.
+  ChatPersistenceClient& persistence();
+
+ private:
+  std::shared_ptr<ClientCore> core_;
+};
+
+}  // namespace chatkeep

@@ -1,0 +1,208 @@
+// Catch-up after every connect (DESIGN.md, "Catch-up after being offline"): /sync from the
+// checkpoint for the cached channels, applied in created_at order with the checkpoint in the same
+// transaction; on "too old" or "too many", a checkpoint reset and a re-query of the channels
+// instead. Then the watched channels are watched again, and connection.recovered goes out. Live
+// events wait meanwhile, so that nothing older is applied over them. The outbox is not touched.
+
+#include <algorithm>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "client/client_core.hpp"
+#include "sync/writes.hpp"
+
+namespace chatkeep {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxChannels = 1000;    // cached channels caught up, newest first
+constexpr std::size_t kSyncChunk = 100;       // cids per /sync (the server allows 255)
+constexpr std::size_t kQueryChunk = 30;       // channels per query (the server's limit)
+constexpr std::size_t kEventsPerBatch = 100;  // events per transaction with their checkpoint
+
+// {"cid": {"$in": [...]}} for cids [first, last).
+Filter cids_filter(const std::vector<std::string>& cids, std::size_t first, std::size_t last) {
+  json::array list;
+  for (auto i = first; i < last; ++i)
+    list.emplace_back(cids[i]);
+  return Filter::in("cid", std::move(list));
+}
+
+// What tells one event from another when the same one comes from /sync and live.
+std::string identity(const Event& e) {
+  std::string key = e.type;
+  for (const std::string* part :
+       {e.cid ? &*e.cid : nullptr, e.message ? &e.message->id : nullptr,
+        e.user ? &e.user->id : nullptr, e.reaction ? &e.reaction->type : nullptr}) {
+    key += '|';
+    if (part) key += *part;
+  }
+  return key + '|' + (e.created_at ? e.created_at->to_string() : "");
+}
+
+}  // namespace
+
+struct ClientCore::CatchUp {
+  std::uint64_t socket = 0;
+  Timestamp since;
+  std::vector<std::string> cids;
+  std::size_t next = 0;
+  std::vector<Event> events;
+  std::set<std::string> requeried;  // cids the re-query returned
+};
+
+void ClientCore::start_catch_up() {
+  auto job = std::make_shared<CatchUp>();
+  job->socket = socket_serial_;
+  job->since = *checkpoint_;
+  try {
+    job->cids = store_->channel_cids(kMaxChannels);
+  } catch (const ChatError& e) {
+    log_->error("reading the cached channels failed: {}", e.what());
+  }
+  catching_up_ = true;
+  fetch_sync_chunk(std::move(job));
+}
+
+void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
+  if (!current(job->socket)) return;
+  if (job->next >= job->cids.size()) return apply_sync_events(std::move(job));
+  const auto first = job->next;
+  job->next = std::min(first + kSyncChunk, job->cids.size());
+  std::vector<std::string> chunk(job->cids.begin() + static_cast<std::ptrdiff_t>(first),
+                                 job->cids.begin() + static_cast<std::ptrdiff_t>(job->next));
+  authorized<std::vector<Event>>(
+      [this, chunk = std::move(chunk), since = job->since](Callback<std::vector<Event>> done) {
+        api_->sync(chunk, since, std::move(done));
+      },
+      [this, job](Result<std::vector<Event>> r) {
+        if (!current(job->socket)) return;
+        if (!r) {
+          if (r.error->code() == ErrorCode::input) {
+            // Too old a checkpoint, or too many events: protocol.md's answer is to start over
+            // from the channels themselves.
+            log_->info("/sync refused ({}); re-querying the channels", r.error->message());
+            return requery_channels(job, 0);
+          }
+          return on_lost("catch-up failed: " + r.error->message());
+        }
+        std::move(r.value->begin(), r.value->end(), std::back_inserter(job->events));
+        fetch_sync_chunk(job);
+      });
+}
+
+void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
+  auto& events = job->events;
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.created_at < b.created_at; });
+  const std::size_t total = events.size();
+  auto progress = [this, total](std::size_t applied) {
+    if (auto f = options_.catch_up_progress) deliver([f, applied, total] { f(applied, total); });
+  };
+  progress(0);
+  std::set<std::string> synced;
+  for (std::size_t first = 0; first < total; first += kEventsPerBatch) {
+    const std::size_t last = std::min(first + kEventsPerBatch, total);
+    Batch batch;
+    for (auto i = first; i < last; ++i) {
+      synced.insert(identity(events[i]));
+      sync::add_event_writes(events[i], session_->user.id, batch);
+      if (events[i].created_at && *events[i].created_at > *checkpoint_) {
+        checkpoint_ = events[i].created_at;
+      }
+    }
+    batch.push_back(SetLastSyncAt{*checkpoint_});
+    write(std::move(batch));
+    for (auto i = first; i < last; ++i)
+      emit(events[i]);
+    progress(last);
+  }
+  // What arrived live meanwhile, less what /sync already gave.
+  catching_up_ = false;
+  for (auto& event : std::exchange(held_, {})) {
+    if (!synced.contains(identity(event))) apply_live(std::move(event));
+  }
+  finish_catch_up(std::move(job));
+}
+
+void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from) {
+  if (!current(job->socket)) return;
+  const auto& cids = job->cids;
+  if (from >= cids.size()) {
+    // The channels the server no longer gives this user are gone for them.
+    std::vector<std::string> gone;
+    for (const auto& cid : cids) {
+      if (!job->requeried.contains(cid)) gone.push_back(cid);
+    }
+    Batch batch;
+    if (!gone.empty()) batch.push_back(DeleteChannels{std::move(gone)});
+    // Everything up to the server's time of this connection is in the answers.
+    checkpoint_ = greeted_at_;
+    batch.push_back(SetLastSyncAt{*checkpoint_});
+    write(std::move(batch));
+    catching_up_ = false;
+    for (auto& event : std::exchange(held_, {}))
+      apply_live(std::move(event));
+    return finish_catch_up(std::move(job));
+  }
+  const auto last = std::min(from + kQueryChunk, cids.size());
+  QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
+                               .state = true,
+                               .watch = false,
+                               .limit = static_cast<std::int64_t>(kQueryChunk),
+                               .message_limit = 25,
+                               .member_limit = 100};
+  authorized<std::vector<ChannelState>>(
+      [this, request](Callback<std::vector<ChannelState>> done) {
+        api_->query_channels(request, std::move(done));
+      },
+      [this, job, last](Result<std::vector<ChannelState>> r) {
+        if (!current(job->socket)) return;
+        if (!r) return on_lost("re-querying the channels failed: " + r.error->message());
+        Batch batch;
+        for (auto& state : *r.value) {
+          job->requeried.insert(state.channel.cid);
+          sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
+        }
+        write(std::move(batch));
+        requery_channels(job, last);
+      });
+}
+
+void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
+  rewatch(std::vector<std::string>(watched_.begin(), watched_.end()), 0, job->socket);
+}
+
+void ClientCore::rewatch(std::vector<std::string> cids, std::size_t from, std::uint64_t socket) {
+  if (!current(socket)) return;
+  if (from >= cids.size()) {
+    Event recovered{.type = "connection.recovered", .kind = EventType::connection_recovered};
+    recovered.created_at = Timestamp::now();
+    return emit(recovered);
+  }
+  const auto last = std::min(from + kQueryChunk, cids.size());
+  QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
+                               .state = true,
+                               .watch = true,
+                               .limit = static_cast<std::int64_t>(kQueryChunk),
+                               .message_limit = 25,
+                               .member_limit = 100};
+  authorized<std::vector<ChannelState>>(
+      [this, request](Callback<std::vector<ChannelState>> done) {
+        api_->query_channels(request, std::move(done));
+      },
+      [this, cids = std::move(cids), last, socket](Result<std::vector<ChannelState>> r) mutable {
+        if (!current(socket)) return;
+        if (!r) return on_lost("watching the channels again failed: " + r.error->message());
+        Batch batch;
+        for (auto& state : *r.value)
+          sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
+        write(std::move(batch));
+        rewatch(std::move(cids), last, socket);
+      });
+}
+
+}  // namespace chatkeep

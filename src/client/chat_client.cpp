@@ -1,0 +1,136 @@
+// The public facade: each call goes to the network thread, where ClientCore does the work.
+
+#include "chatkeep/client.hpp"
+
+#include "client/client_core.hpp"
+
+namespace chatkeep {
+
+namespace {
+
+ChatError shut_down() {
+  return ChatError(ErrorCode::invalid_state, "the client has shut down");
+}
+
+template <class T>
+void refuse(const Callback<T>& done) {
+  done(Result<T>{.error = shut_down()});
+}
+
+template <class T>
+void refuse(const AnswerCallback<T>& done) {
+  done(Answer<T>{.source = Source::server, .error = shut_down()});
+}
+
+}  // namespace
+
+ChatClient::ChatClient(std::string api_key, ClientOptions options)
+    : core_(std::make_shared<ClientCore>(std::move(api_key), std::move(options))) {}
+
+ChatClient::~ChatClient() {
+  core_->shutdown();
+}
+
+void ChatClient::connect_user(User user, std::string token, Callback<OwnUser> done) {
+  if (!core_->post(
+          [core = core_.get(), user = std::move(user), token = std::move(token), done]() mutable {
+            core->connect_user(std::move(user), std::move(token), nullptr, std::move(done));
+          })) {
+    refuse(done);
+  }
+}
+
+void ChatClient::connect_user(User user, TokenProvider token_provider, Callback<OwnUser> done) {
+  if (!core_->post([core = core_.get(), user = std::move(user),
+                    provider = std::move(token_provider), done]() mutable {
+        core->connect_user(std::move(user), "", std::move(provider), std::move(done));
+      })) {
+    refuse(done);
+  }
+}
+
+FlushResult ChatClient::disconnect_user(bool flush) {
+  return core_->run([core = core_.get(), flush] { return core->disconnect_user(flush); });
+}
+
+void ChatClient::query_channels(QueryChannelsOptions options,
+                                AnswerCallback<std::vector<ChannelState>> done) {
+  if (!core_->post([core = core_.get(), options = std::move(options), done]() mutable {
+        core->query_channels(std::move(options), std::move(done));
+      })) {
+    refuse(done);
+  }
+}
+
+ChatChannel ChatClient::channel(const std::string& type, const std::string& id) {
+  return ChatChannel(core_, type + ":" + id);
+}
+
+Subscription ChatClient::on(EventType type, std::function<void(const Event&)> listener) {
+  return core_->listeners().add(type, std::move(listener));
+}
+
+Subscription ChatClient::on_any(std::function<void(const Event&)> listener) {
+  return core_->listeners().add(std::nullopt, std::move(listener));
+}
+
+ChatPersistenceClient& ChatClient::persistence() {
+  return core_->store();
+}
+
+ChatChannel::ChatChannel(std::weak_ptr<ClientCore> client, std::string cid)
+    : client_(std::move(client)), cid_(std::move(cid)) {}
+
+namespace {
+
+// Runs `call` on the client's thread, or refuses `done` if the client is gone.
+template <class Done, class Call>
+void on_client(const std::weak_ptr<ClientCore>& weak, const Done& done, Call call) {
+  auto core = weak.lock();
+  if (!core ||
+      !core->post([core = core.get(), call = std::move(call)]() mutable { call(*core); })) {
+    refuse(done);
+  }
+}
+
+}  // namespace
+
+void ChatChannel::watch(ChannelQuery query, AnswerCallback<ChannelState> done) {
+  on_client(client_, done, [cid = cid_, query = std::move(query), done](ClientCore& c) mutable {
+    c.query_channel(cid, std::move(query), true, std::move(done));
+  });
+}
+
+void ChatChannel::query(ChannelQuery query, AnswerCallback<ChannelState> done) {
+  on_client(client_, done, [cid = cid_, query = std::move(query), done](ClientCore& c) mutable {
+    c.query_channel(cid, std::move(query), false, std::move(done));
+  });
+}
+
+void ChatChannel::stop_watching(Callback<bool> done) {
+  on_client(client_, done,
+            [cid = cid_, done](ClientCore& c) mutable { c.stop_watching(cid, std::move(done)); });
+}
+
+void ChatChannel::replies(const std::string& parent_id, MessagePagination page,
+                          AnswerCallback<std::vector<Message>> done) {
+  on_client(client_, done, [parent_id, page = std::move(page), done](ClientCore& c) mutable {
+    c.replies(parent_id, std::move(page), std::move(done));
+  });
+}
+
+void ChatChannel::members(AnswerCallback<std::vector<Member>> done) {
+  on_client(client_, done,
+            [cid = cid_, done](ClientCore& c) mutable { c.members(cid, std::move(done)); });
+}
+
+void ChatChannel::reads(AnswerCallback<std::vector<Read>> done) {
+  on_client(client_, done,
+            [cid = cid_, done](ClientCore& c) mutable { c.reads(cid, std::move(done)); });
+}
+
+void ChatChannel::message(const std::string& id, AnswerCallback<Message> done) {
+  on_client(client_, done, [id, done](ClientCore& c) mutable { c.message(id, std::move(done)); });
+}
+
+}  // namespace chatkeep

@@ -1,0 +1,241 @@
+#include "client/client_core.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include "chatkeep/json.hpp"
+#include "chatkeep/sqlite_persistence.hpp"
+#include "log/logger.hpp"
+#include "sync/writes.hpp"
+
+namespace chatkeep {
+
+namespace json = boost::json;
+
+namespace {
+
+std::unique_ptr<ChatPersistenceClient> make_store(ClientOptions& options) {
+  if (!options.persistence) {
+    return std::make_unique<SqlitePersistenceClient>(SqlitePersistenceOptions{
+        .directory = options.data_directory, .mode = options.connection_mode, .log = options.log});
+  }
+  if (options.connection_mode == ConnectionMode::background) {
+    return std::make_unique<BackgroundPersistenceClient>(std::move(options.persistence));
+  }
+  return std::move(options.persistence);
+}
+
+std::string client_name() {
+  return "chatkeep-cpp-0.1.0";
+}
+
+}  // namespace
+
+ClientCore::ClientCore(std::string api_key, ClientOptions options)
+    : api_key_(std::move(api_key)),
+      options_(std::move(options)),
+      log_(log::make_logger("client", options_.log)),
+      store_(make_store(options_)),
+      work_(boost::asio::make_work_guard(io_)),
+      endpoint_(net::Endpoint::parse(options_.base_url)),
+      tls_(endpoint_.tls ? net::make_tls_context(options_.extra_ca_file) : nullptr),
+      http_(std::make_unique<net::HttpClient>(io_.get_executor(), endpoint_, tls_,
+                                              options_.request_timeout)),
+      api_(std::make_unique<api::Api>(*http_, api_key_, client_name())),
+      thread_([this] { io_.run(); }) {}
+
+ClientCore::~ClientCore() {
+  shutdown();
+}
+
+void ClientCore::shutdown() {
+  if (stopped_.exchange(true)) return;
+  std::promise<void> ended;
+  boost::asio::post(io_, [&] {
+    try {
+      if (session_) disconnect_user(false);
+    } catch (const std::exception& e) {
+      log_->error("closing the session failed: {}", e.what());
+    }
+    socket_.reset();
+    http_->close();
+    reconnect_timer_.cancel();
+    ended.set_value();
+  });
+  ended.get_future().wait();
+  work_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+bool ClientCore::post(std::function<void()> f) {
+  if (stopped_) return false;
+  boost::asio::post(io_, std::move(f));
+  return true;
+}
+
+void ClientCore::deliver(std::function<void()> f) {
+  if (options_.executor) return options_.executor(std::move(f));
+  boost::asio::post(io_, std::move(f));
+}
+
+void ClientCore::query_channels(QueryChannelsOptions options,
+                                AnswerCallback<std::vector<ChannelState>> done) {
+  auto shared = std::make_shared<QueryChannelsOptions>(std::move(options));
+  answer_twice<std::vector<ChannelState>>(
+      std::move(done),
+      [this, shared] {
+        return store_->query_channels(shared->filter, shared->sort,
+                                      static_cast<std::size_t>(shared->offset),
+                                      static_cast<std::size_t>(shared->limit),
+                                      static_cast<std::size_t>(shared->message_limit));
+      },
+      [this, shared, serial = session_serial_](Callback<std::vector<ChannelState>> fetched) {
+        QueryChannelsRequest request{.filter_conditions = shared->filter,
+                                     .state = true,
+                                     .watch = shared->watch && connection_id_.has_value(),
+                                     .limit = shared->limit,
+                                     .offset = shared->offset,
+                                     .message_limit = shared->message_limit,
+                                     .member_limit = shared->member_limit};
+        if (!shared->sort.empty()) request.sort = shared->sort;
+        api_->query_channels(request, [this, shared, serial, fetched = std::move(fetched)](
+                                          api::Result<std::vector<ChannelState>> r) {
+          if (r && serial == session_serial_) {
+            Batch batch;
+            std::vector<std::string> cids;
+            for (const auto& state : *r.value) {
+              cids.push_back(state.channel.cid);
+              sync::add_channel_state_writes(state, session_->user.id, batch);
+            }
+            if (shared->watch) watched_.insert(cids.begin(), cids.end());
+            batch.push_back(
+                SaveChannelQuery{shared->filter, shared->sort, cids, shared->offset > 0});
+            write(std::move(batch));
+          }
+          fetched(std::move(r));
+        });
+      });
+}
+
+void ClientCore::query_channel(const std::string& cid, ChannelQuery query, bool watch,
+                               AnswerCallback<ChannelState> done) {
+  if (watch && session_) watched_.insert(cid);
+  auto shared = std::make_shared<ChannelQuery>(std::move(query));
+  answer_twice<ChannelState>(
+      std::move(done), [this, cid, shared] { return store_->channel_state(cid, shared->messages); },
+      [this, cid, shared, watch, serial = session_serial_](Callback<ChannelState> fetched) {
+        json::object body{{"state", true},
+                          {"watch", watch && connection_id_.has_value()},
+                          {"messages", to_json(shared->messages)}};
+        if (shared->members) body["members"] = to_json(*shared->members);
+        if (!shared->data.empty()) body["data"] = shared->data;
+        api_->query_channel(cid, std::move(body),
+                            [this, serial, fetched = std::move(fetched)](Result<ChannelState> r) {
+                              if (r && serial == session_serial_) {
+                                Batch batch;
+                                sync::add_channel_state_writes(*r.value, session_->user.id, batch);
+                                write(std::move(batch));
+                              }
+                              fetched(std::move(r));
+                            });
+      });
+}
+
+void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {
+  watched_.erase(cid);
+  if (!session_) {
+    return deliver(
+        [done] { done({.error = ChatError(ErrorCode::invalid_state, "no user is connected")}); });
+  }
+  authorized<json::object>(
+      [this, cid](Callback<json::object> attempt) { api_->stop_watching(cid, std::move(attempt)); },
+      [this, done](Result<json::object> r) {
+        deliver([done, r = std::move(r)] {
+          done(r ? Result<bool>{.value = true} : Result<bool>{.error = r.error});
+        });
+      });
+}
+
+void ClientCore::replies(const std::string& parent_id, MessagePagination page,
+                         AnswerCallback<std::vector<Message>> done) {
+  answer_twice<std::vector<Message>>(
+      std::move(done),
+      [this, parent_id, page]() -> std::optional<std::vector<Message>> {
+        if (!store_->message(parent_id)) return std::nullopt;
+        return store_->replies(parent_id, page);
+      },
+      [this, parent_id, page, serial = session_serial_](Callback<std::vector<Message>> fetched) {
+        api_->replies(parent_id, page,
+                      [this, serial, fetched = std::move(fetched)](Result<std::vector<Message>> r) {
+                        if (r && serial == session_serial_) {
+                          Batch batch;
+                          sync::add_queried_messages_writes(std::nullopt, *r.value,
+                                                            session_->user.id, batch);
+                          write(std::move(batch));
+                        }
+                        fetched(std::move(r));
+                      });
+      });
+}
+
+void ClientCore::members(const std::string& cid, AnswerCallback<std::vector<Member>> done) {
+  answer_twice<std::vector<Member>>(
+      std::move(done),
+      [this, cid]() -> std::optional<std::vector<Member>> {
+        if (!store_->channel(cid)) return std::nullopt;
+        return store_->members(cid);
+      },
+      [this, cid, serial = session_serial_](Callback<std::vector<Member>> fetched) {
+        api_->members(
+            cid, 100,
+            [this, cid, serial, fetched = std::move(fetched)](Result<std::vector<Member>> r) {
+              if (r && serial == session_serial_ && !r.value->empty()) {
+                write({UpsertMembers{cid, *r.value}});
+              }
+              fetched(std::move(r));
+            });
+      });
+}
+
+void ClientCore::reads(const std::string& cid, AnswerCallback<std::vector<Read>> done) {
+  answer_twice<std::vector<Read>>(
+      std::move(done),
+      [this, cid]() -> std::optional<std::vector<Read>> {
+        if (!store_->channel(cid)) return std::nullopt;
+        return store_->reads(cid);
+      },
+      [this, cid, serial = session_serial_](Callback<std::vector<Read>> fetched) {
+        // Reads come with the channel's state; no message is needed with them.
+        json::object body{{"state", true}, {"messages", json::object{{"limit", 0}}}};
+        api_->query_channel(cid, std::move(body),
+                            [this, serial, fetched = std::move(fetched)](Result<ChannelState> r) {
+                              if (!r) return fetched({.error = std::move(r.error)});
+                              std::vector<Read> reads = r.value->read.value_or(std::vector<Read>{});
+                              if (serial == session_serial_) {
+                                Batch batch;
+                                sync::add_channel_state_writes(std::move(*r.value),
+                                                               session_->user.id, batch);
+                                write(std::move(batch));
+                              }
+                              fetched({.value = std::move(reads)});
+                            });
+      });
+}
+
+void ClientCore::message(const std::string& id, AnswerCallback<Message> done) {
+  answer_twice<Message>(
+      std::move(done), [this, id] { return store_->message(id); },
+      [this, id, serial = session_serial_](Callback<Message> fetched) {
+        api_->message(id, [this, serial, fetched = std::move(fetched)](Result<Message> r) {
+          if (r && serial == session_serial_) {
+            Batch batch;
+            sync::add_queried_messages_writes(std::nullopt, {*r.value}, session_->user.id, batch);
+            write(std::move(batch));
+          }
+          fetched(std::move(r));
+        });
+      });
+}
+
+}  // namespace chatkeep

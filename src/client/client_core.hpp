@@ -1,0 +1,192 @@
+#pragma once
+
+// The internals of ChatClient and ChatChannel. Everything below is owned by the client's network
+// thread: public calls post there, and network callbacks run there, so no member needs a lock
+// (the listeners excepted, which subscriptions reach from any thread).
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "api/api.hpp"
+#include "chatkeep/chat_channel.hpp"
+#include "chatkeep/client.hpp"
+#include "client/listeners.hpp"
+#include "net/http_client.hpp"
+#include "net/websocket.hpp"
+
+namespace chatkeep {
+
+class ClientCore : public std::enable_shared_from_this<ClientCore> {
+ public:
+  ClientCore(std::string api_key, ClientOptions options);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  // Ends the session and stops the network thread; later posts are refused.
+  void shutdown();
+  // Queues `f` on the network thread; false (and `f` dropped) once shut down.
+  bool post(std::function<void()> f);
+  // Runs `f` on the network thread and waits for it.
+  template <class F>
+  auto run(F f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    if (!post([&task] { task(); })) {
+      throw ChatError(ErrorCode::invalid_state, "the client has shut down");
+    }
+    return result.get();
+  }
+  // Hands a callback to the app: on its executor, else later on the network thread.
+  void deliver(std::function<void()> f);
+
+  ChatPersistenceClient& store() { return *store_; }
+  client::Listeners& listeners() { return *listeners_; }
+
+  // The public calls, on the network thread.
+  void connect_user(User user, std::string token, TokenProvider provider, Callback<OwnUser> done);
+  FlushResult disconnect_user(bool flush);
+  void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
+  void query_channel(const std::string& cid, ChannelQuery query, bool watch,
+                     AnswerCallback<ChannelState> done);
+  void stop_watching(const std::string& cid, Callback<bool> done);
+  void replies(const std::string& parent_id, MessagePagination page,
+               AnswerCallback<std::vector<Message>> done);
+  void members(const std::string& cid, AnswerCallback<std::vector<Member>> done);
+  void reads(const std::string& cid, AnswerCallback<std::vector<Read>> done);
+  void message(const std::string& id, AnswerCallback<Message> done);
+
+ private:
+  struct Session {
+    User user;
+    std::string token;
+    TokenProvider provider;
+    Callback<OwnUser> connected;  // until connect_user has answered
+  };
+  struct CatchUp;
+
+  // connection.cpp: the socket's life.
+  void open_socket();
+  std::string connect_target() const;
+  void on_frame(std::string text);
+  void on_hello(const boost::json::value& frame);
+  void on_refused(ChatError error);
+  void on_lost(const std::string& why);
+  void schedule_reconnect();
+  void refresh_token(std::function<void(std::optional<ChatError>)> then);
+  void end_session();
+  void emit_connection_changed(bool online);
+
+  // events.cpp: what arrives, into the store and to the listeners.
+  void apply_live(Event event);
+  void write(Batch batch);
+  void settle_writes(bool wait);
+  void emit(const Event& event);
+
+  // catch_up.cpp: DESIGN.md's catch-up, after every (re)connect.
+  void start_catch_up();
+  void fetch_sync_chunk(std::shared_ptr<CatchUp> job);
+  void apply_sync_events(std::shared_ptr<CatchUp> job);
+  void requery_channels(std::shared_ptr<CatchUp> job, std::size_t from);
+  void finish_catch_up(std::shared_ptr<CatchUp> job);
+  void rewatch(std::vector<std::string> cids, std::size_t from, std::uint64_t socket);
+  bool current(std::uint64_t socket) const { return socket == socket_serial_ && link_ == Link::up; }
+
+  // A call that, on code 40 with a token provider, fetches a new token and tries once more.
+  template <class T>
+  void authorized(std::function<void(Callback<T>)> attempt, Callback<T> done);
+  // The offline-first pattern: the cache's answer (if any) at once, then the server's.
+  template <class T>
+  void answer_twice(AnswerCallback<T> done, std::function<std::optional<T>()> cached,
+                    std::function<void(Callback<T>)> fetch);
+  template <class T>
+  void answer(const AnswerCallback<T>& done, Answer<T> answer);
+
+  const std::string api_key_;
+  ClientOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<ChatPersistenceClient> store_;
+  std::shared_ptr<client::Listeners> listeners_ = std::make_shared<client::Listeners>();
+
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  net::Endpoint endpoint_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<net::HttpClient> http_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<net::WebSocket> socket_;
+  boost::asio::steady_timer reconnect_timer_{io_};
+  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+
+  enum class Link { down, connecting, up };
+  std::optional<Session> session_;
+  std::uint64_t session_serial_ = 0;  // a new one per connect_user: stale callbacks see the change
+  std::uint64_t socket_serial_ = 0;   // likewise per socket
+  Link link_ = Link::down;
+  bool awaiting_hello_ = false;
+  int failures_ = 0;  // consecutive failed connects, for the backoff
+  std::mt19937 random_{std::random_device{}()};
+  std::optional<std::string> connection_id_;
+  std::optional<Timestamp> checkpoint_;  // last_sync_at as stored; only moves forward live
+  std::optional<Timestamp> greeted_at_;  // the server's time when it greeted this socket
+
+  std::set<std::string> watched_;  // channels to watch again after a reconnect
+  bool catching_up_ = false;       // live events wait in held_ meanwhile
+  std::vector<Event> held_;
+  std::vector<std::future<ApplyResult>> writes_;  // applied asynchronously, not yet checked
+};
+
+template <class T>
+void ClientCore::authorized(std::function<void(Callback<T>)> attempt, Callback<T> done) {
+  attempt([this, attempt, done = std::move(done), serial = session_serial_](Result<T> r) mutable {
+    if (r.error && r.error->code() == ErrorCode::token_expired && session_ &&
+        serial == session_serial_ && session_->provider) {
+      refresh_token([attempt = std::move(attempt),
+                     done = std::move(done)](std::optional<ChatError> error) mutable {
+        if (error) return done(Result<T>{.error = std::move(error)});
+        attempt(std::move(done));
+      });
+      return;
+    }
+    done(std::move(r));
+  });
+}
+
+template <class T>
+void ClientCore::answer(const AnswerCallback<T>& done, Answer<T> answer) {
+  deliver([done, answer = std::move(answer)]() mutable { done(std::move(answer)); });
+}
+
+template <class T>
+void ClientCore::answer_twice(AnswerCallback<T> done, std::function<std::optional<T>()> cached,
+                              std::function<void(Callback<T>)> fetch) {
+  if (!session_) {
+    return answer(done,
+                  Answer<T>{.source = Source::server,
+                            .error = ChatError(ErrorCode::invalid_state, "no user is connected")});
+  }
+  try {
+    if (auto value = cached()) answer(done, Answer<T>{.source = Source::cache, .value = value});
+  } catch (const ChatError& e) {
+    log_->error("reading the cache failed: {}", e.what());
+  }
+  authorized<T>(std::move(fetch), [this, done](Result<T> r) {
+    answer(done,
+           Answer<T>{.source = Source::server, .value = std::move(r.value), .error = r.error});
+  });
+}
+
+}  // namespace chatkeep

@@ -1,0 +1,52 @@
+// What arrives on the socket: into the store (sync/'s writes), then to the app's listeners.
+
+#include "client/client_core.hpp"
+#include "sync/writes.hpp"
+
+namespace chatkeep {
+
+void ClientCore::apply_live(Event event) {
+  if (event.kind != EventType::health_check) {
+    Batch batch;
+    sync::add_event_writes(event, session_->user.id, batch);
+    // The checkpoint is the newest event stored; it only moves forward, so an event delivered
+    // late (out of order) never moves it back.
+    if (!batch.empty() && event.created_at && (!checkpoint_ || *event.created_at > *checkpoint_)) {
+      checkpoint_ = event.created_at;
+      batch.push_back(SetLastSyncAt{*checkpoint_});
+    }
+    if (!batch.empty()) write(std::move(batch));
+  }
+  emit(event);
+}
+
+void ClientCore::write(Batch batch) {
+  settle_writes(false);
+  try {
+    writes_.push_back(store_->apply_async(std::move(batch)));
+  } catch (const ChatError& e) {
+    log_->error("storing failed: {}", e.what());
+  }
+}
+
+// Logs the writes that failed. In background mode they complete on the store thread; nothing
+// waits for them except a disconnect (`wait`), which must see them all done.
+void ClientCore::settle_writes(bool wait) {
+  std::erase_if(writes_, [&](std::future<ApplyResult>& write) {
+    if (!wait && write.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return false;
+    }
+    try {
+      write.get();
+    } catch (const std::exception& e) {
+      log_->error("storing failed, the change is lost: {}", e.what());
+    }
+    return true;
+  });
+}
+
+void ClientCore::emit(const Event& event) {
+  listeners_->emit(event, [this](std::function<void()> f) { deliver(std::move(f)); });
+}
+
+}  // namespace chatkeep

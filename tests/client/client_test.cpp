@@ -1,0 +1,571 @@
+// ChatClient against a real chatkeep-server on loopback: connecting, live events into the store,
+// offline-first queries, and catch-up after being offline, judged by convergence with the server.
+
+#include "chatkeep/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "support/convergence.hpp"
+#include "support/io_thread.hpp"
+#include "support/server_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+namespace chatkeep::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Polls `condition` until it holds (10 s at most).
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// The events a client's listeners saw, for waiting on them.
+class Recorder {
+ public:
+  explicit Recorder(ChatClient& client)
+      : subscription_(client.on_any([this](const Event& e) {
+          std::lock_guard lock(mutex_);
+          events_.push_back(e);
+        })) {}
+  std::size_t count(EventType kind) {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(),
+                                                  [&](const Event& e) { return e.kind == kind; }));
+  }
+  bool wait(EventType kind, std::size_t at_least = 1) {
+    return eventually([&] { return count(kind) >= at_least; });
+  }
+  std::vector<Event> all() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Event> events_;
+  Subscription subscription_;
+};
+
+// Both answers of an offline-first call.
+template <class T>
+class Answers {
+ public:
+  AnswerCallback<T> callback() {
+    return [this](Answer<T> a) {
+      std::lock_guard lock(mutex_);
+      (a.source == Source::cache ? cache_ : server_) = std::move(a);
+    };
+  }
+  // The server's answer (waiting for it), and the cache's if there was one.
+  Answer<T> server() {
+    EXPECT_TRUE(eventually([&] {
+      std::lock_guard lock(mutex_);
+      return server_.has_value();
+    }));
+    std::lock_guard lock(mutex_);
+    return server_.value_or(Answer<T>{});
+  }
+  std::optional<Answer<T>> cache() {
+    server();
+    std::lock_guard lock(mutex_);
+    return cache_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::optional<Answer<T>> cache_;
+  std::optional<Answer<T>> server_;
+};
+
+class ClientTest : public ServerTest {
+ public:
+  std::unique_ptr<ChatClient> make_client(std::uint16_t port = 0) {
+    ClientOptions options;
+    options.base_url = "http://127.0.0.1:" + std::to_string(port ? port : port_);
+    options.data_directory = data_.path();
+    options.request_timeout = 3s;
+    options.connect_timeout = 3s;
+    return std::make_unique<ChatClient>(kKey, std::move(options));
+  }
+
+  static Result<OwnUser> connect(ChatClient& client, const std::string& user,
+                                 std::string token = "") {
+    Eventually<Result<OwnUser>> done;
+    client.connect_user(User{.id = user}, token.empty() ? make_user_token(kSecret, user) : token,
+                        done.setter());
+    return done.get();
+  }
+
+  static std::vector<ChannelState> query_all(ChatClient& client, const std::string& user) {
+    Answers<std::vector<ChannelState>> answers;
+    client.query_channels({.filter = Filter::in("members", {boost::json::value(user)}),
+                           .sort = {{"created_at", SortDirection::ascending}},
+                           .limit = 30},
+                          answers.callback());
+    auto a = answers.server();
+    EXPECT_TRUE(a.value) << (a.error ? a.error->what() : "");
+    return a.value.value_or(std::vector<ChannelState>{});
+  }
+
+  // Creates channel `id` by bob with alice (and `others`), returning its cid.
+  std::string create(const std::string& id, const std::string& members = R"("alice","bob")") {
+    auto r = query("bob", "messaging:" + id,
+                   R"({"data":{"name":")" + id + R"(","members":[)" + members + "]}}");
+    EXPECT_EQ(r.status, 200u) << r.text;
+    return "messaging:" + id;
+  }
+
+  std::string send_text(const std::string& user, const std::string& cid, const std::string& id,
+                        const std::string& text) {
+    auto r = send(user, cid, R"({"id":")" + id + R"(","text":")" + text + R"("})");
+    EXPECT_EQ(r.status, 200u) << r.text;
+    return id;
+  }
+
+  // Waits until alice's store and the server agree, then checks that they do.
+  void expect_converged(ChatClient& client, const std::string& user) {
+    Views v;
+    eventually([&] {
+      v = views(*this, client.persistence(), user);
+      return v.store == v.server;
+    });
+    EXPECT_EQ(v.store, v.server);
+    EXPECT_FALSE(v.server.empty());
+  }
+
+  void chaos(const std::string& body) {
+    HttpClient admin(port_);
+    auto r = admin.send(verb::post, std::string("/_chaos?api_key=") + kKey, body,
+                        {{"Authorization", make_server_token(kSecret)}});
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+
+  TempDir data_;
+};
+
+TEST_F(ClientTest, ConnectsStoresTheOwnUserAndReportsOnline) {
+  auto client = make_client();
+  Recorder events(*client);
+  auto me = connect(*client, "alice");
+  ASSERT_TRUE(me) << me.error->what();
+  EXPECT_EQ(me.value->id, "alice");
+  ASSERT_TRUE(events.wait(EventType::connection_changed));
+  EXPECT_TRUE(events.all().front().online.value_or(false));
+  auto info = client->persistence().connection_info();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->own_user.id, "alice");
+  EXPECT_TRUE(client->persistence().last_sync_at());
+  // A second connect_user while connected is refused.
+  EXPECT_EQ(connect(*client, "bob").error->code(), ErrorCode::invalid_state);
+}
+
+TEST_F(ClientTest, BadCredentialsFailForGood) {
+  auto client = make_client();
+  auto r = connect(*client, "alice", make_user_token("wrong secret", "alice"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error->code(), ErrorCode::token_signature_invalid);
+  EXPECT_FALSE(r.error->retriable());
+  // The session ended: connecting again with a good token works.
+  EXPECT_TRUE(connect(*client, "alice"));
+}
+
+TEST_F(ClientTest, LiveEventsGoIntoTheStoreBeforeListenersHearOfThem) {
+  const std::string cid = create("live");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 1u);
+  std::atomic<bool> stored_first{false};
+  auto subscription = client->on(EventType::message_new, [&](const Event& e) {
+    stored_first = client->persistence().message(e.message->id).has_value();
+  });
+  Recorder events(*client);
+  send_text("bob", cid, "m1", "hello");
+  ASSERT_TRUE(events.wait(EventType::message_new));
+  EXPECT_TRUE(eventually([&] { return stored_first.load(); }));
+  EXPECT_EQ(client->persistence().reads(cid).size(), 2u);
+  expect_converged(*client, "alice");
+
+  // A subscription reset hears nothing more.
+  subscription.reset();
+  stored_first = false;
+  send_text("bob", cid, "m2", "again");
+  ASSERT_TRUE(events.wait(EventType::message_new, 2));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(stored_first.load());
+}
+
+TEST_F(ClientTest, QueryChannelsAnswersFromTheCacheThenTheServer) {
+  const std::string cid = create("cached");
+  send_text("bob", cid, "m1", "one");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  QueryChannelsOptions q{.filter = Filter::in("members", {boost::json::value("alice")})};
+  Answers<std::vector<ChannelState>> first;
+  client->query_channels(q, first.callback());
+  EXPECT_FALSE(first.cache()) << "nothing was cached yet";
+  ASSERT_TRUE(first.server().value);
+  ASSERT_EQ(first.server().value->size(), 1u);
+
+  Answers<std::vector<ChannelState>> second;
+  client->query_channels(q, second.callback());
+  auto cached = second.cache();
+  ASSERT_TRUE(cached);
+  ASSERT_EQ(cached->value->size(), 1u);
+  EXPECT_EQ(cached->value->front().channel.cid, cid);
+  ASSERT_EQ(cached->value->front().messages->size(), 1u);
+  EXPECT_EQ(cached->value->front().messages->front().text, "one");
+
+  // Offline: the cache still answers; the server's answer is the error.
+  server_.stop();
+  Answers<std::vector<ChannelState>> offline;
+  client->query_channels(q, offline.callback());
+  ASSERT_TRUE(offline.cache());
+  EXPECT_EQ(offline.cache()->value->size(), 1u);
+  ASSERT_TRUE(offline.server().error);
+  EXPECT_EQ(offline.server().error->code(), ErrorCode::network);
+  EXPECT_TRUE(offline.server().error->retriable());
+}
+
+TEST_F(ClientTest, StartedWhileTheServerIsDownItShowsTheCache) {
+  const std::string cid = create("cold");
+  send_text("bob", cid, "m1", "from before");
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    query_all(*client, "alice");
+    client->disconnect_user();
+  }
+  server_.stop();
+  auto client = make_client();
+  auto me = connect(*client, "alice");
+  ASSERT_TRUE(me) << me.error->what();
+  EXPECT_EQ(me.value->id, "alice");
+  Answers<std::vector<ChannelState>> answers;
+  client->query_channels({.filter = Filter::in("members", {boost::json::value("alice")}),
+                          .sort = {{"created_at", SortDirection::ascending}},
+                          .limit = 30},
+                         answers.callback());
+  auto cached = answers.cache();
+  ASSERT_TRUE(cached);
+  ASSERT_EQ(cached->value->size(), 1u);
+  EXPECT_EQ(cached->value->front().messages->front().text, "from before");
+  EXPECT_EQ(answers.server().error->code(), ErrorCode::network);
+
+  Answers<ChannelState> channel;
+  client->channel("messaging", "cold").query({}, channel.callback());
+  ASSERT_TRUE(channel.cache());
+  EXPECT_EQ(channel.cache()->value->messages->size(), 1u);
+}
+
+TEST_F(ClientTest, NoCacheAndNoServerIsAnError) {
+  server_.stop();
+  auto client = make_client();
+  auto r = connect(*client, "alice");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error->code(), ErrorCode::network);
+}
+
+// Bob acts in several channels while alice is away; when she is back her store is the server's.
+void act_while_away(ClientTest& t, const std::vector<std::string>& cids) {
+  t.send_text("bob", cids[0], "a1", "first");
+  t.send_text("bob", cids[0], "a2", "second");
+  t.send_text("bob", cids[1], "b1", "other channel");
+  ASSERT_EQ(t.call("bob", verb::post, "/messages/a1", R"({"message":{"id":"a1","text":"edited"}})")
+                .status,
+            200u);
+  ASSERT_EQ(t.call("bob", verb::delete_, "/messages/a2").status, 200u);
+  ASSERT_EQ(
+      t.call("bob", verb::post, "/messages/a1/reaction", R"({"reaction":{"type":"like"}})").status,
+      200u);
+  ASSERT_EQ(t.call("bob", verb::post, "/channels/messaging/" + cids[1].substr(10),
+                   R"({"add_members":["carol"]})")
+                .status,
+            200u);
+  ASSERT_EQ(t.call("bob", verb::post, "/channels/messaging/" + cids[2].substr(10),
+                   R"({"remove_members":["carol"]})")
+                .status,
+            200u);
+  ASSERT_EQ(t.call("bob", verb::post, "/channels/messaging/" + cids[1].substr(10),
+                   R"({"data":{"name":"renamed"}})")
+                .status,
+            200u);
+}
+
+TEST_F(ClientTest, AfterBeingDisconnectedItCatchesUpToTheServersState) {
+  const std::vector<std::string> cids = {create("one"), create("two"),
+                                         create("three", R"("alice","bob","carol")")};
+  send_text("alice", cids[0], "own", "mine");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 3u);
+  ASSERT_EQ(
+      call("alice", verb::post, "/messages/own/reaction", R"({"reaction":{"type":"wow"}})").status,
+      200u);
+  expect_converged(*client, "alice");
+  client->disconnect_user();
+
+  act_while_away(*this, cids);
+  ASSERT_EQ(call("alice", verb::delete_, "/messages/own/reaction/wow").status, 200u);
+
+  std::vector<std::pair<std::size_t, std::size_t>> progress;
+  std::mutex progress_mutex;
+  {
+    ClientOptions options;
+    options.base_url = "http://127.0.0.1:" + std::to_string(port_);
+    options.data_directory = data_.path();
+    options.catch_up_progress = [&](std::size_t applied, std::size_t total) {
+      std::lock_guard lock(progress_mutex);
+      progress.emplace_back(applied, total);
+    };
+    ChatClient again(kKey, std::move(options));
+    Recorder events(again);
+    ASSERT_TRUE(connect(again, "alice"));
+    ASSERT_TRUE(events.wait(EventType::connection_recovered));
+    expect_converged(again, "alice");
+    EXPECT_EQ(again.persistence().message("a1")->text, "edited");
+    EXPECT_EQ(again.persistence().message("a2")->type, "deleted");
+  }
+  std::lock_guard lock(progress_mutex);
+  ASSERT_FALSE(progress.empty());
+  EXPECT_EQ(progress.front().first, 0u);
+  EXPECT_GE(progress.back().second, 9u);
+  EXPECT_EQ(progress.back().first, progress.back().second);
+}
+
+TEST_F(ClientTest, AfterTheServerDroppedItItCatchesUp) {
+  const std::vector<std::string> cids = {create("one"), create("two"),
+                                         create("three", R"("alice","bob","carol")")};
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 3u);
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  chaos(R"({"drop_sockets":true})");
+  act_while_away(*this, cids);
+  ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
+  expect_converged(*client, "alice");
+}
+
+TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
+  const std::vector<std::string> cids = {create("one"), create("two")};
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 2u);
+  client->disconnect_user();
+  {
+    SqlitePersistenceClient store({.directory = data_.path()});
+    store.connect("alice");
+    store.set_last_sync_at(Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
+                                                       std::int64_t{40} * 24 * 3600 * 1'000'000));
+    store.disconnect(false);
+  }
+  send_text("bob", cids[0], "late", "while away");
+  ASSERT_EQ(call("bob", verb::delete_, "/channels/messaging/two").status, 200u);
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  expect_converged(*client, "alice");
+  EXPECT_FALSE(client->persistence().channel(cids[1]));
+  EXPECT_GT(client->persistence().last_sync_at()->unix_micros(),
+            Timestamp::now().unix_micros() - std::int64_t{3600} * 1'000'000);
+}
+
+TEST_F(ClientTest, AnExpiredTokenIsReplacedByTheProvider) {
+  create("tokens");
+  std::atomic<int> calls{0};
+  auto client = make_client();
+  Recorder events(*client);
+  // The first token expires in a second; later ones are good for an hour.
+  TokenProvider provider = [&](Callback<std::string> done) {
+    const int n = ++calls;
+    const auto expires = Timestamp::from_unix_micros(Timestamp::now().unix_micros() +
+                                                     (n == 1 ? 1 : 3600) * std::int64_t{1'000'000});
+    done(Result<std::string>{.value = make_user_token(kSecret, "alice", expires)});
+  };
+  Eventually<Result<OwnUser>> connected;
+  client->connect_user(User{.id = "alice"}, provider, connected.setter());
+  ASSERT_TRUE(connected.get());
+  EXPECT_EQ(calls, 1);
+  std::this_thread::sleep_for(2100ms);
+  // A REST call with the expired token gets code 40, then succeeds with a new one.
+  EXPECT_EQ(query_all(*client, "alice").size(), 1u);
+  EXPECT_EQ(calls, 2);
+  // So does the socket after a drop, with the token it now has.
+  chaos(R"({"drop_sockets":true})");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(ClientTest, AnExpiredTokenOnReconnectIsReplaced) {
+  std::atomic<int> calls{0};
+  auto client = make_client();
+  Recorder events(*client);
+  TokenProvider provider = [&](Callback<std::string> done) {
+    const int n = ++calls;
+    const auto expires = Timestamp::from_unix_micros(Timestamp::now().unix_micros() +
+                                                     (n == 1 ? 1 : 3600) * std::int64_t{1'000'000});
+    done(Result<std::string>{.value = make_user_token(kSecret, "alice", expires)});
+  };
+  Eventually<Result<OwnUser>> connected;
+  client->connect_user(User{.id = "alice"}, provider, connected.setter());
+  ASSERT_TRUE(connected.get());
+  std::this_thread::sleep_for(2100ms);
+  chaos(R"({"drop_sockets":true})");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(ClientTest, ItSurvivesAServerRestart) {
+  TempDir server_data;
+  const std::string db = (server_data.path() / "server.sqlite").string();
+  auto server = std::make_unique<server::Server>(
+      server::ServerOptions{.api_key = kKey, .api_secret = kSecret, .db = db});
+  const std::uint16_t port = server->start();
+  {
+    HttpClient admin(port);
+    ASSERT_EQ(admin
+                  .send(verb::post, std::string("/users?api_key=") + kKey,
+                        R"({"users":{"alice":{"id":"alice"},"bob":{"id":"bob"}}})",
+                        {{"Authorization", make_server_token(kSecret)}})
+                  .status,
+              200u);
+  }
+  const std::uint16_t fixture_port = port_;
+  port_ = port;  // the fixture's calls go to this server now
+  const std::string cid = create("restart");
+  auto client = make_client(port);
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 1u);
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+
+  server.reset();
+  server = std::make_unique<server::Server>(
+      server::ServerOptions{.port = port, .api_key = kKey, .api_secret = kSecret, .db = db});
+  server->start();
+  send_text("bob", cid, "after", "after the restart");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
+  expect_converged(*client, "alice");
+  EXPECT_TRUE(client->persistence().message("after"));
+  port_ = fixture_port;
+}
+
+TEST_F(ClientTest, DuplicatedAndReorderedEventsNeitherDuplicateNorLoseAnything) {
+  const std::string cid = create("chaos");
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  query_all(*client, "alice");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  chaos(R"({"duplicate_events":true,"reorder_events":true})");
+  for (int i = 0; i < 20; ++i)
+    send_text("bob", cid, "m" + std::to_string(i), "number " + std::to_string(i));
+  ASSERT_EQ(
+      call("bob", verb::post, "/messages/m3/reaction", R"({"reaction":{"type":"like"}})").status,
+      200u);
+  ASSERT_EQ(
+      call("alice", verb::post, "/messages/m5/reaction", R"({"reaction":{"type":"love"}})").status,
+      200u);
+  HttpClient admin(port_);
+  ASSERT_EQ(admin
+                .send(verb::delete_, std::string("/_chaos?api_key=") + kKey, "",
+                      {{"Authorization", make_server_token(kSecret)}})
+                .status,
+            200u);
+  ASSERT_TRUE(events.wait(EventType::reaction_new, 2));
+  expect_converged(*client, "alice");
+  EXPECT_EQ(client->persistence().messages(cid, {.limit = 100}).size(), 20u);
+  EXPECT_GE(events.count(EventType::message_new), 20u);
+}
+
+TEST_F(ClientTest, AChannelAnswersFromTheCacheThenTheServer) {
+  const std::string cid = create("handle", R"("alice","bob","carol")");
+  send_text("bob", cid, "p", "parent");
+  ASSERT_EQ(send("carol", cid, R"({"id":"r1","text":"reply","parent_id":"p"})").status, 200u);
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChatChannel channel = client->channel("messaging", "handle");
+  EXPECT_EQ(channel.cid(), cid);
+
+  Answers<ChannelState> watched;
+  channel.watch({}, watched.callback());
+  EXPECT_FALSE(watched.cache());
+  ASSERT_TRUE(watched.server().value);
+  EXPECT_EQ(watched.server().value->messages->size(), 1u);
+
+  Answers<ChannelState> again;
+  channel.query({}, again.callback());
+  ASSERT_TRUE(again.cache());
+  EXPECT_EQ(again.cache()->value->messages->front().id, "p");
+
+  Answers<std::vector<Message>> replies;
+  channel.replies("p", {}, replies.callback());
+  ASSERT_TRUE(replies.server().value);
+  ASSERT_EQ(replies.server().value->size(), 1u);
+  Answers<std::vector<Message>> cached_replies;
+  channel.replies("p", {}, cached_replies.callback());
+  ASSERT_TRUE(cached_replies.cache());
+  EXPECT_EQ(cached_replies.cache()->value->front().id, "r1");
+
+  Answers<std::vector<Member>> members;
+  channel.members(members.callback());
+  ASSERT_TRUE(members.cache());
+  EXPECT_EQ(members.cache()->value->size(), 3u);
+  EXPECT_EQ(members.server().value->size(), 3u);
+
+  Answers<std::vector<Read>> reads;
+  channel.reads(reads.callback());
+  EXPECT_EQ(reads.server().value->size(), 3u);
+
+  Answers<Message> missing;
+  channel.message("nope", missing.callback());
+  EXPECT_FALSE(missing.cache());
+  EXPECT_EQ(missing.server().error->code(), ErrorCode::not_found);
+
+  // Watching: bob's next message arrives live.
+  Recorder events(*client);
+  send_text("bob", cid, "live", "live one");
+  ASSERT_TRUE(events.wait(EventType::message_new));
+  EXPECT_TRUE(client->persistence().message("live"));
+  Eventually<Result<bool>> stopped;
+  channel.stop_watching(stopped.setter());
+  EXPECT_TRUE(stopped.get());
+}
+
+TEST_F(ClientTest, AChannelOfAClientThatIsGoneRefuses) {
+  std::optional<ChatChannel> channel;
+  {
+    auto client = make_client();
+    channel = client->channel("messaging", "x");
+  }
+  Answers<ChannelState> answers;
+  channel->query({}, answers.callback());
+  EXPECT_EQ(answers.server().error->code(), ErrorCode::invalid_state);
+}
+
+TEST_F(ClientTest, AFlushOnLogoutLeavesNothingBehind) {
+  create("flush");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  query_all(*client, "alice");
+  client->disconnect_user(true);
+  SqlitePersistenceClient store({.directory = data_.path()});
+  store.connect("alice");
+  EXPECT_TRUE(store.channel_cids(10).empty());
+  EXPECT_FALSE(store.connection_info());
+}
+
+}  // namespace
+}  // namespace chatkeep::testing
