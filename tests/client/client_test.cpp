@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -565,6 +567,65 @@ TEST_F(ClientTest, AFlushOnLogoutLeavesNothingBehind) {
   store.connect("alice");
   EXPECT_TRUE(store.channel_cids(10).empty());
   EXPECT_FALSE(store.connection_info());
+}
+
+TEST_F(ClientTest, InBackgroundModeItConvergesAndCallbacksRunOnTheExecutor) {
+  const std::string cid = create("background");
+  std::atomic<int> delivered{0};
+  ClientOptions options;
+  options.base_url = "http://127.0.0.1:" + std::to_string(port_);
+  options.data_directory = data_.path();
+  options.connection_mode = ConnectionMode::background;
+  // An executor of the app's: here a thread of the test's own, fed through a queue.
+  std::mutex queue_mutex;
+  std::condition_variable queue_ready;
+  std::deque<std::function<void()>> queue;
+  bool stopping = false;
+  std::thread app_thread([&] {
+    std::unique_lock lock(queue_mutex);
+    for (;;) {
+      queue_ready.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;
+      auto f = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      f();
+      lock.lock();
+    }
+  });
+  const auto app_thread_id = app_thread.get_id();
+  options.executor = [&](std::function<void()> f) {
+    {
+      std::lock_guard lock(queue_mutex);
+      queue.push_back([&delivered, f = std::move(f)] {
+        ++delivered;
+        f();
+      });
+    }
+    queue_ready.notify_one();
+  };
+  {
+    ChatClient client(kKey, std::move(options));
+    std::atomic<bool> on_app_thread{true};
+    auto check = client.on_any([&](const Event&) {
+      on_app_thread = on_app_thread && std::this_thread::get_id() == app_thread_id;
+    });
+    Recorder events(client);
+    ASSERT_TRUE(connect(client, "alice"));
+    ASSERT_EQ(query_all(client, "alice").size(), 1u);
+    send_text("bob", cid, "m1", "one");
+    send_text("bob", cid, "m2", "two");
+    ASSERT_TRUE(events.wait(EventType::message_new, 2));
+    expect_converged(client, "alice");
+    EXPECT_TRUE(on_app_thread);
+    EXPECT_GT(delivered, 0);
+  }
+  {
+    std::lock_guard lock(queue_mutex);
+    stopping = true;
+  }
+  queue_ready.notify_one();
+  app_thread.join();
 }
 
 }  // namespace
