@@ -360,6 +360,33 @@ TEST_F(ClientTest, AfterTheServerDroppedItItCatchesUp) {
   expect_converged(*client, "alice");
 }
 
+TEST_F(ClientTest, AfterTheServerWasOfflineItCatchesUp) {
+  const std::vector<std::string> cids = {create("one"), create("two"),
+                                         create("three", R"("alice","bob","carol")")};
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 3u);
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  chaos(R"({"offline_ms":1000})");
+  // Bob acts as soon as the server is back; alice's client is still waiting out its backoff,
+  // or already back: either way her store must end as the server's.
+  ASSERT_TRUE(eventually([&] {
+    try {
+      return call("bob", verb::get, "/messages/none").status == 404;
+    } catch (const std::exception&) {
+      return false;  // refused: still offline
+    }
+  }));
+  act_while_away(*this, cids);
+  ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
+  expect_converged(*client, "alice");
+  const auto changes = events.all();
+  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(), [](const Event& e) {
+    return e.kind == EventType::connection_changed && e.online == false;
+  }));
+}
+
 TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
   const std::vector<std::string> cids = {create("one"), create("two")};
   auto client = make_client();
