@@ -97,7 +97,8 @@ struct QueryChannelsOptions {
 // Threads: the client runs its network work, event handling and (in regular mode) store calls on
 // a network thread of its own. Methods may be called from any thread. Callbacks and listeners run
 // on the options' executor, or on that thread; they are never called from inside the method that
-// was given them.
+// was given them. The client must not be destroyed from one of its callbacks run on its own
+// thread (the destructor waits for that thread).
 class ChatClient {
  public:
   ChatClient(std::string api_key, ClientOptions options = {});
