@@ -1,0 +1,196 @@
+#include "outbox/rules.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace chatkeep::outbox {
+
+namespace json = boost::json;
+
+namespace {
+
+// Not yet tried: the server cannot have seen it, so it may still be rewritten or cancelled. (A
+// queued entry that failed before may have reached the server, a timeout say.)
+bool untried(const OutboxEntry& e) {
+  return e.state == OutboxState::queued && e.attempts == 0;
+}
+
+const OutboxEntry* find_send(const std::vector<OutboxEntry>& pending,
+                             const std::string& message_id) {
+  for (const auto& e : pending) {
+    if (e.kind == OutboxKind::send_message && e.message_id == message_id) return &e;
+  }
+  return nullptr;
+}
+
+// The "message" object of a payload, empty if none.
+json::object message_of(const json::object& payload) {
+  const json::value* m = payload.if_contains("message");
+  return m && m->is_object() ? m->as_object() : json::object{};
+}
+
+std::string reaction_type(const OutboxEntry& e) {
+  if (const json::value* r = e.payload.if_contains("reaction"); r && r->is_object()) {
+    if (const json::value* t = r->as_object().if_contains("type"); t && t->is_string()) {
+      return std::string(t->as_string());
+    }
+  }
+  if (const json::value* t = e.payload.if_contains("type"); t && t->is_string()) {
+    return std::string(t->as_string());
+  }
+  return {};
+}
+
+}  // namespace
+
+Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry& action) {
+  Enqueue plan;
+  const OutboxEntry* send =
+      action.message_id.empty() ? nullptr : find_send(pending, action.message_id);
+  switch (action.kind) {
+    case OutboxKind::update_message:
+      if (send && untried(*send)) {
+        // The edit becomes part of the send: the server only ever sees the final message.
+        json::object message = message_of(send->payload);
+        for (const auto& [key, value] : message_of(action.payload))
+          message[key] = value;
+        plan.payload = send->payload;
+        plan.payload["message"] = std::move(message);
+        plan.rewrite = send->id;
+        plan.add = false;
+      } else {
+        // A later edit replaces an earlier one that has not been tried.
+        for (const auto& e : pending) {
+          if (e.kind == OutboxKind::update_message && e.message_id == action.message_id &&
+              untried(e)) {
+            plan.remove.push_back(e.id);
+          }
+        }
+      }
+      break;
+    case OutboxKind::delete_message:
+      if (send && untried(*send)) {
+        // Never sent, now deleted: nothing of the message reaches the server.
+        for (const auto& e : pending) {
+          if (e.message_id == action.message_id) plan.remove.push_back(e.id);
+        }
+        plan.add = false;
+      } else {
+        // Edits not yet tried of a message about to go are pointless.
+        for (const auto& e : pending) {
+          if (e.kind == OutboxKind::update_message && e.message_id == action.message_id &&
+              untried(e)) {
+            plan.remove.push_back(e.id);
+          }
+        }
+      }
+      break;
+    case OutboxKind::delete_reaction: {
+      const std::string type = reaction_type(action);
+      for (const auto& e : pending) {
+        if (e.kind == OutboxKind::send_reaction && e.message_id == action.message_id &&
+            untried(e) && reaction_type(e) == type) {
+          // Added and removed before the server saw it: neither goes.
+          plan.remove.push_back(e.id);
+          plan.add = false;
+        }
+      }
+      break;
+    }
+    case OutboxKind::mark_read:
+      // Read marks of a channel collapse into the last; marking again is harmless, so even one
+      // tried before may go.
+      for (const auto& e : pending) {
+        if (e.kind == OutboxKind::mark_read && e.cid == action.cid &&
+            e.state == OutboxState::queued) {
+          plan.remove.push_back(e.id);
+        }
+      }
+      break;
+    case OutboxKind::send_message:
+    case OutboxKind::send_reaction:
+      break;
+  }
+  return plan;
+}
+
+std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now) {
+  std::set<std::string> failed_sends;
+  for (const auto& e : pending) {
+    if (e.kind == OutboxKind::send_message && e.state == OutboxState::failed) {
+      failed_sends.insert(e.message_id);
+    }
+  }
+  std::set<std::string> held;  // channels whose next entry is decided
+  std::vector<std::int64_t> due;
+  for (const auto& e : pending) {
+    if (held.contains(e.cid) || e.state == OutboxState::failed) continue;
+    if (e.kind != OutboxKind::send_message && !e.message_id.empty() &&
+        failed_sends.contains(e.message_id)) {
+      continue;
+    }
+    held.insert(e.cid);
+    if (e.state == OutboxState::queued && (!e.next_attempt_at || *e.next_attempt_at <= now)) {
+      due.push_back(e.id);
+    }
+  }
+  return due;
+}
+
+std::optional<Timestamp> next_due(const std::vector<OutboxEntry>& pending) {
+  std::optional<Timestamp> next;
+  for (const auto& e : pending) {
+    if (e.state != OutboxState::queued) continue;
+    const Timestamp at = e.next_attempt_at.value_or(e.created_at);
+    if (!next || at < *next) next = at;
+  }
+  return next;
+}
+
+Verdict judge(OutboxKind kind, const ChatError& error) {
+  if (kind == OutboxKind::send_message && error.code() == ErrorCode::input &&
+      error.message().find("already exists") != std::string::npos) {
+    return Verdict::delivered;
+  }
+  // Deleting what is gone already, or a reaction that is not there, leaves the server as wanted.
+  if ((kind == OutboxKind::delete_message || kind == OutboxKind::delete_reaction) &&
+      error.code() == ErrorCode::not_found) {
+    return Verdict::delivered;
+  }
+  return error.retriable() ? Verdict::retry : Verdict::failed;
+}
+
+std::chrono::milliseconds retry_delay(std::int64_t failures, const RetryPolicy& policy,
+                                      std::mt19937& random) {
+  auto delay = policy.first_delay;
+  for (std::int64_t i = 1; i < failures && delay < policy.max_delay; ++i)
+    delay *= 2;
+  delay = std::min(delay, policy.max_delay);
+  std::uniform_int_distribution<std::int64_t> jitter(delay.count() / 2, delay.count());
+  return std::chrono::milliseconds(jitter(random));
+}
+
+std::vector<std::int64_t> expired_entries(const std::vector<OutboxEntry>& pending, Timestamp now,
+                                          const RetryPolicy& policy) {
+  const auto max_age_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(policy.max_age).count();
+  std::vector<std::int64_t> expired;
+  for (const auto& e : pending) {
+    if (e.state == OutboxState::queued &&
+        now.unix_micros() - e.created_at.unix_micros() > max_age_micros) {
+      expired.push_back(e.id);
+    }
+  }
+  return expired;
+}
+
+std::vector<std::int64_t> interrupted_entries(const std::vector<OutboxEntry>& pending) {
+  std::vector<std::int64_t> interrupted;
+  for (const auto& e : pending) {
+    if (e.state == OutboxState::sending) interrupted.push_back(e.id);
+  }
+  return interrupted;
+}
+
+}  // namespace chatkeep::outbox

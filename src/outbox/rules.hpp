@@ -1,0 +1,68 @@
+#pragma once
+
+// The outbox's rules (DESIGN.md, "The outbox"), pure functions over entries as the store holds
+// them: what a new action does to what is already queued, which entries are due, how long a
+// failed one waits, what an error means, and what start-up and old age do. The client turns their
+// answers into store mutations; nothing here reads a clock or the store, so the rules are tested
+// with made-up times.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "chatkeep/error.hpp"
+#include "chatkeep/persistence.hpp"
+#include "chatkeep/timestamp.hpp"
+
+namespace chatkeep::outbox {
+
+struct RetryPolicy {
+  std::chrono::milliseconds first_delay{400};  // after the first failure; doubling from there
+  std::chrono::milliseconds max_delay{30'000};
+  std::chrono::seconds max_age{24 * 3600};  // entries older than this fail rather than go late
+};
+
+// What a new action does to the entries already there. `pending` is the outbox in id order.
+struct Enqueue {
+  bool add = true;                      // the action becomes an entry of its own
+  std::vector<std::int64_t> remove;     // entries it cancels
+  std::optional<std::int64_t> rewrite;  // a queued send whose payload becomes `payload`
+  boost::json::object payload;          // for `rewrite`
+};
+Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry& action);
+
+// The entries to attempt now, in id order: in each channel the oldest entry still to deliver, if
+// it is queued and due. An entry in flight holds back the rest of its channel; a failed entry
+// does not, but the entries about a message whose send failed wait for that send (its retry or
+// discard decides for them).
+std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now);
+
+// The earliest time a queued entry becomes due, if any is waiting; for the client's timer.
+std::optional<Timestamp> next_due(const std::vector<OutboxEntry>& pending);
+
+// What an attempt that failed with `error` means.
+enum class Verdict {
+  delivered,  // the server has it already (a send retried after it arrived)
+  retry,      // transient: try again after retry_delay
+  failed      // permanent: the entry is failed with the server's reason
+};
+Verdict judge(OutboxKind kind, const ChatError& error);
+
+// The wait after the `failures`-th consecutive failure (1 for the first): first_delay doubling
+// up to max_delay, with jitter (uniform in the upper half), so that clients do not retry in step.
+std::chrono::milliseconds retry_delay(std::int64_t failures, const RetryPolicy& policy,
+                                      std::mt19937& random);
+
+// Entries still queued though made longer than max_age before `now`.
+std::vector<std::int64_t> expired_entries(const std::vector<OutboxEntry>& pending, Timestamp now,
+                                          const RetryPolicy& policy);
+
+// Entries a crash left `sending`: at start-up nothing is in flight, so they go back to queued.
+std::vector<std::int64_t> interrupted_entries(const std::vector<OutboxEntry>& pending);
+
+}  // namespace chatkeep::outbox

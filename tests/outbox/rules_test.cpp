@@ -1,0 +1,200 @@
+// The outbox's rules with made-up entries and times: coalescing, per-channel order, dependencies,
+// classification of errors, the backoff sequence, expiry and rescue at start-up.
+
+#include "outbox/rules.hpp"
+
+#include <gtest/gtest.h>
+
+namespace chatkeep::outbox {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+Timestamp at(std::int64_t seconds) {
+  return Timestamp::from_unix_micros(seconds * 1'000'000);
+}
+
+OutboxEntry entry(std::int64_t id, OutboxKind kind, std::string cid, std::string message_id,
+                  json::object payload = {}) {
+  OutboxEntry e;
+  e.id = id;
+  e.kind = kind;
+  e.cid = std::move(cid);
+  e.message_id = std::move(message_id);
+  e.payload = std::move(payload);
+  e.created_at = at(100 + id);
+  return e;
+}
+
+OutboxEntry send(std::int64_t id, std::string cid, std::string message_id, std::string text) {
+  return entry(id, OutboxKind::send_message, std::move(cid), message_id,
+               {{"message", {{"id", message_id}, {"text", std::move(text)}}}});
+}
+
+OutboxEntry reaction(std::int64_t id, OutboxKind kind, std::string message_id, std::string type) {
+  return entry(id, kind, "messaging:a", std::move(message_id),
+               {{"reaction", {{"type", std::move(type)}}}});
+}
+
+TEST(OutboxRules, AnEditOfAnUntriedSendRewritesIt) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "m1", "draft")};
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::update_message, "messaging:a", "m1",
+                                          {{"message", {{"id", "m1"}, {"text", "final"}}}}));
+  EXPECT_FALSE(plan.add);
+  ASSERT_EQ(plan.rewrite, 1);
+  EXPECT_EQ(plan.payload.at("message").at("text"), "final");
+  EXPECT_EQ(plan.payload.at("message").at("id"), "m1");
+}
+
+TEST(OutboxRules, AnEditOfASendTriedOrInFlightWaitsBehindIt) {
+  for (auto state : {OutboxState::sending, OutboxState::queued}) {
+    std::vector<OutboxEntry> pending{send(1, "messaging:a", "m1", "draft")};
+    pending[0].state = state;
+    pending[0].attempts = 1;  // it may have reached the server
+    auto plan = plan_enqueue(pending, entry(0, OutboxKind::update_message, "messaging:a", "m1"));
+    EXPECT_TRUE(plan.add);
+    EXPECT_FALSE(plan.rewrite);
+    EXPECT_TRUE(plan.remove.empty());
+  }
+}
+
+TEST(OutboxRules, ALaterEditReplacesAnUntriedOne) {
+  std::vector<OutboxEntry> pending{entry(4, OutboxKind::update_message, "messaging:a", "m1")};
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::update_message, "messaging:a", "m1"));
+  EXPECT_TRUE(plan.add);
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{4});
+}
+
+TEST(OutboxRules, ADeleteOfAnUntriedSendCancelsEverythingAboutTheMessage) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "m1", "oops"),
+                                   reaction(2, OutboxKind::send_reaction, "m1", "like"),
+                                   send(3, "messaging:a", "m2", "keep")};
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::delete_message, "messaging:a", "m1"));
+  EXPECT_FALSE(plan.add);
+  EXPECT_EQ(plan.remove, (std::vector<std::int64_t>{1, 2}));
+}
+
+TEST(OutboxRules, ADeleteOfASentMessageGoesAndDropsUntriedEdits) {
+  std::vector<OutboxEntry> pending{entry(5, OutboxKind::update_message, "messaging:a", "m1")};
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::delete_message, "messaging:a", "m1"));
+  EXPECT_TRUE(plan.add);
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{5});
+}
+
+TEST(OutboxRules, AReactionAddedThenRemovedBeforeTryingGoesNowhere) {
+  std::vector<OutboxEntry> pending{reaction(1, OutboxKind::send_reaction, "m1", "like"),
+                                   reaction(2, OutboxKind::send_reaction, "m1", "love")};
+  auto plan = plan_enqueue(pending, reaction(0, OutboxKind::delete_reaction, "m1", "like"));
+  EXPECT_FALSE(plan.add);
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{1});
+
+  // Once tried, the removal must go too, to undo what may have arrived.
+  pending[0].attempts = 1;
+  plan = plan_enqueue(pending, reaction(0, OutboxKind::delete_reaction, "m1", "like"));
+  EXPECT_TRUE(plan.add);
+  EXPECT_TRUE(plan.remove.empty());
+}
+
+TEST(OutboxRules, ReadMarksOfAChannelCollapseIntoTheLast) {
+  std::vector<OutboxEntry> pending{entry(1, OutboxKind::mark_read, "messaging:a", ""),
+                                   entry(2, OutboxKind::mark_read, "messaging:b", ""),
+                                   entry(3, OutboxKind::mark_read, "messaging:a", "")};
+  pending[2].attempts = 2;
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::mark_read, "messaging:a", ""));
+  EXPECT_TRUE(plan.add);
+  EXPECT_EQ(plan.remove, (std::vector<std::int64_t>{1, 3}));
+}
+
+TEST(OutboxRules, EachChannelDeliversInOrderAndChannelsProceedIndependently) {
+  std::vector<OutboxEntry> pending{
+      send(1, "messaging:a", "a1", "x"), send(2, "messaging:b", "b1", "x"),
+      send(3, "messaging:a", "a2", "x"), send(4, "messaging:c", "c1", "x")};
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{1, 2, 4}));
+  pending[0].state = OutboxState::sending;  // in flight: a2 waits for it
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{2, 4}));
+  pending[1].next_attempt_at = at(2000);  // backing off: not due, and b holds
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{4}));
+  EXPECT_EQ(due_entries(pending, at(2000)), (std::vector<std::int64_t>{2, 4}));
+}
+
+TEST(OutboxRules, AFailedSendHoldsBackOnlyWhatDependsOnIt) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "m1", "x"),
+                                   entry(2, OutboxKind::update_message, "messaging:a", "m1"),
+                                   send(3, "messaging:a", "m2", "y")};
+  pending[0].state = OutboxState::failed;
+  EXPECT_EQ(due_entries(pending, at(1000)), std::vector<std::int64_t>{3});
+}
+
+TEST(OutboxRules, NextDueIsTheEarliestWait) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "a1", "x"),
+                                   send(2, "messaging:b", "b1", "x")};
+  pending[0].next_attempt_at = at(500);
+  pending[1].next_attempt_at = at(300);
+  EXPECT_EQ(next_due(pending), at(300));
+  pending[1].state = OutboxState::failed;
+  EXPECT_EQ(next_due(pending), at(500));
+  EXPECT_FALSE(next_due({}));
+}
+
+TEST(OutboxRules, ErrorsAreJudgedByCodeAndKind) {
+  const ChatError duplicate(ErrorCode::input, "a message with ID m1 already exists", 400);
+  EXPECT_EQ(judge(OutboxKind::send_message, duplicate), Verdict::delivered);
+  EXPECT_EQ(judge(OutboxKind::update_message, duplicate), Verdict::failed);
+  const ChatError gone(ErrorCode::not_found, "no such message", 404);
+  EXPECT_EQ(judge(OutboxKind::delete_message, gone), Verdict::delivered);
+  EXPECT_EQ(judge(OutboxKind::delete_reaction, gone), Verdict::delivered);
+  EXPECT_EQ(judge(OutboxKind::update_message, gone), Verdict::failed);
+  for (const auto& transient :
+       {ChatError(ErrorCode::network, "refused", 0, true), ChatError(ErrorCode::internal, "", 500),
+        ChatError(ErrorCode::rate_limited, "", 429), ChatError(ErrorCode::request_timeout, "", 408),
+        ChatError(static_cast<ErrorCode>(99), "bad gateway", 502)}) {
+    EXPECT_EQ(judge(OutboxKind::send_message, transient), Verdict::retry) << transient.what();
+  }
+  for (const auto& permanent : {ChatError(ErrorCode::input, "text too long", 400),
+                                ChatError(ErrorCode::not_allowed, "not a member", 403),
+                                ChatError(ErrorCode::authentication, "bad token", 401)}) {
+    EXPECT_EQ(judge(OutboxKind::send_message, permanent), Verdict::failed) << permanent.what();
+  }
+}
+
+TEST(OutboxRules, RetryDelaysDoubleToTheCapWithJitterInTheUpperHalf) {
+  const RetryPolicy policy;
+  std::mt19937 random(42);
+  const std::int64_t ceilings[] = {400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000};
+  for (std::int64_t n = 1; n <= 9; ++n) {
+    const auto ceiling = ceilings[n - 1];
+    for (int draw = 0; draw < 50; ++draw) {
+      const auto d = retry_delay(n, policy, random).count();
+      EXPECT_GE(d, ceiling / 2) << "failure " << n;
+      EXPECT_LE(d, ceiling) << "failure " << n;
+    }
+  }
+  EXPECT_LE(retry_delay(1000, policy, random).count(), 30000);
+  const RetryPolicy fast{.first_delay = 10ms, .max_delay = 40ms};
+  EXPECT_LE(retry_delay(5, fast, random).count(), 40);
+}
+
+TEST(OutboxRules, OldQueuedEntriesExpire) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "a1", "x"),
+                                   send(2, "messaging:a", "a2", "x")};
+  pending[0].created_at = at(0);
+  pending[1].created_at = at(20 * 3600);
+  const RetryPolicy policy;
+  EXPECT_EQ(expired_entries(pending, at(24 * 3600 + 1), policy), std::vector<std::int64_t>{1});
+  EXPECT_TRUE(expired_entries(pending, at(24 * 3600), policy).empty());
+  pending[0].state = OutboxState::failed;
+  EXPECT_TRUE(expired_entries(pending, at(24 * 3600 + 1), policy).empty());
+}
+
+TEST(OutboxRules, EntriesACrashLeftSendingAreFound) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "a1", "x"),
+                                   send(2, "messaging:b", "b1", "x"),
+                                   send(3, "messaging:c", "c1", "x")};
+  pending[1].state = OutboxState::sending;
+  pending[2].state = OutboxState::failed;
+  EXPECT_EQ(interrupted_entries(pending), std::vector<std::int64_t>{2});
+}
+
+}  // namespace
+}  // namespace chatkeep::outbox
