@@ -46,6 +46,21 @@ class ChatChannel {
   void reads(AnswerCallback<std::vector<Read>> done);
   void message(const std::string& id, AnswerCallback<Message> done);
 
+  // The user's writes. Each works offline: its effect is in the store when the call returns (in
+  // every read: channel state, query cache), and the action waits in the outbox until the server
+  // has it, exactly once, across restarts. They throw ChatError (invalid_state when no user is
+  // connected, not_found for a message not stored).
+
+  // Returns the local echo: the message with its id (a new UUID v4 unless given), cid, user and
+  // local created_at.
+  Message send_message(Message message);
+  // Edits text, attachments, mentions and custom fields of a stored message.
+  void update_message(Message message);
+  void delete_message(const std::string& id, bool hard = false);
+  void send_reaction(const std::string& message_id, Reaction reaction);
+  void delete_reaction(const std::string& message_id, const std::string& type);
+  void mark_read();
+
  private:
   friend class ChatClient;
   ChatChannel(std::weak_ptr<ClientCore> client, std::string cid);

@@ -31,6 +31,13 @@ using TokenProvider = std::function<void(Callback<std::string> done)>;
 // Runs a callback where the app wants its callbacks to run (a UI loop, say).
 using Executor = std::function<void(std::function<void()>)>;
 
+// How the outbox retries (DESIGN.md, "The outbox").
+struct OutboxOptions {
+  std::chrono::milliseconds first_retry_delay{400};  // doubling after each transient failure
+  std::chrono::milliseconds max_retry_delay{30'000};
+  std::chrono::seconds max_age{24 * 3600};  // older entries fail rather than arrive late
+};
+
 struct ClientOptions {
   std::string base_url = "https://chat.stream-io-api.com";  // http(s); the socket uses ws(s)
   LogOptions log;
@@ -51,6 +58,7 @@ struct ClientOptions {
   std::chrono::milliseconds dead_after{35'000};     // and a socket silent for 35 s is dead
   // How far catch-up has got after a reconnect: events applied of those /sync returned.
   std::function<void(std::size_t applied, std::size_t total)> catch_up_progress;
+  OutboxOptions outbox;
 };
 
 // Unsubscribes a listener when destroyed (or reset). Movable, not copyable.
@@ -134,6 +142,15 @@ class ChatClient {
 
   // The store, for reading what is cached.
   ChatPersistenceClient& persistence();
+
+  // The actions waiting for the server, oldest first, with their states (queued, sending, or
+  // failed with the server's reason). outbox.delivered and outbox.failed events tell of changes.
+  std::vector<OutboxEntry> outbox();
+  // Queues a failed entry again, as if just made.
+  void retry(std::int64_t entry_id);
+  // Drops an entry that is not in flight; a discarded send takes its message and everything
+  // queued about it along.
+  void discard(std::int64_t entry_id);
 
  private:
   std::shared_ptr<ClientCore> core_;

@@ -46,6 +46,8 @@ enum class EventType {
   connection_error,
   connection_changed,    // local: emitted by the client, never by a server
   connection_recovered,  // local
+  outbox_delivered,      // local: the server has an outbox entry's action
+  outbox_failed,         // local: an entry failed for good (it waits for retry or discard)
   unknown,
 };
 

@@ -85,10 +85,14 @@ struct UpsertChannels {
 // `arrived`: new messages as they happen (message.new). The first time each is stored, and only
 // then, the channel's last_message_at moves up to it and, if it shows in the channel and is not
 // silent, every other user's read of the channel counts one more unread message.
+// `echo`: the user's own new messages, stored before the server has them (the outbox's local
+// echo). The channel's last_message_at moves up, but unread counts wait for the server's copy to
+// arrive, which counts as the first time even though the echo is stored.
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;
   bool arrived = false;
+  bool echo = false;
 };
 // A member new to the channel also gets a read (last_read = joined, nothing unread), as the server
 // keeps one per member.
@@ -195,6 +199,7 @@ struct UpdateOutboxEntry {
   std::optional<std::string> error;
   std::optional<Timestamp> next_attempt_at;
   std::optional<boost::json::object> payload;  // rewrites what will be sent, when set
+  std::optional<Timestamp> created_at;         // restarts the entry's age, when set (a retry)
 };
 struct RemoveOutboxEntry {
   std::int64_t id = 0;

@@ -1,8 +1,9 @@
 // Catch-up after every connect (DESIGN.md, "Catch-up after being offline"): /sync from the
 // checkpoint for the cached channels, applied in created_at order with the checkpoint in the same
 // transaction; on "too old" or "too many", a checkpoint reset and a re-query of the channels
-// instead. Then the watched channels are watched again, and connection.recovered goes out. Live
-// events wait meanwhile, so that nothing older is applied over them. The outbox is not touched.
+// instead. Then the watched channels are watched again, the outbox is woken, and
+// connection.recovered goes out. Live events wait meanwhile, so that nothing older is applied
+// over them. Nothing here removes an outbox entry.
 
 #include <algorithm>
 #include <set>
@@ -179,6 +180,8 @@ void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
 void ClientCore::rewatch(std::vector<std::string> cids, std::size_t from, std::uint64_t socket) {
   if (!current(socket)) return;
   if (from >= cids.size()) {
+    // DESIGN.md: re-watch, then flush the outbox, then say recovered.
+    wake_outbox();
     Event recovered{.type = "connection.recovered", .kind = EventType::connection_recovered};
     recovered.created_at = Timestamp::now();
     return emit(recovered);

@@ -78,6 +78,18 @@ ChatPersistenceClient& ChatClient::persistence() {
   return core_->store();
 }
 
+std::vector<OutboxEntry> ChatClient::outbox() {
+  return core_->run([core = core_.get()] { return core->outbox_entries(); });
+}
+
+void ChatClient::retry(std::int64_t entry_id) {
+  core_->run([core = core_.get(), entry_id] { core->retry(entry_id); });
+}
+
+void ChatClient::discard(std::int64_t entry_id) {
+  core_->run([core = core_.get(), entry_id] { core->discard(entry_id); });
+}
+
 ChatChannel::ChatChannel(std::weak_ptr<ClientCore> client, std::string cid)
     : client_(std::move(client)), cid_(std::move(cid)) {}
 
@@ -131,6 +143,42 @@ void ChatChannel::reads(AnswerCallback<std::vector<Read>> done) {
 
 void ChatChannel::message(const std::string& id, AnswerCallback<Message> done) {
   on_client(client_, done, [id, done](ClientCore& c) mutable { c.message(id, std::move(done)); });
+}
+
+namespace {
+
+// Runs `call` on the client's thread and waits for it; invalid_state if the client is gone.
+template <class Call>
+auto on_client_now(const std::weak_ptr<ClientCore>& weak, Call call) {
+  auto core = weak.lock();
+  if (!core) throw shut_down();
+  return core->run([core = core.get(), call = std::move(call)]() mutable { return call(*core); });
+}
+
+}  // namespace
+
+Message ChatChannel::send_message(Message message) {
+  return on_client_now(client_, [&](ClientCore& c) { return c.send_message(cid_, message); });
+}
+
+void ChatChannel::update_message(Message message) {
+  on_client_now(client_, [&](ClientCore& c) { c.update_message(message); });
+}
+
+void ChatChannel::delete_message(const std::string& id, bool hard) {
+  on_client_now(client_, [&](ClientCore& c) { c.delete_message(id, hard); });
+}
+
+void ChatChannel::send_reaction(const std::string& message_id, Reaction reaction) {
+  on_client_now(client_, [&](ClientCore& c) { c.send_reaction(message_id, reaction); });
+}
+
+void ChatChannel::delete_reaction(const std::string& message_id, const std::string& type) {
+  on_client_now(client_, [&](ClientCore& c) { c.delete_reaction(message_id, type); });
+}
+
+void ChatChannel::mark_read() {
+  on_client_now(client_, [&](ClientCore& c) { c.mark_read(cid_); });
 }
 
 }  // namespace chatkeep

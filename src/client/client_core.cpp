@@ -42,6 +42,9 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
       http_(std::make_unique<net::HttpClient>(io_.get_executor(), endpoint_, tls_,
                                               options_.request_timeout)),
       api_(std::make_unique<api::Api>(*http_, api_key_, client_name())),
+      retry_policy_{.first_delay = options_.outbox.first_retry_delay,
+                    .max_delay = options_.outbox.max_retry_delay,
+                    .max_age = options_.outbox.max_age},
       thread_([this] { io_.run(); }) {}
 
 ClientCore::~ClientCore() {
@@ -60,6 +63,7 @@ void ClientCore::shutdown() {
     socket_.reset();
     http_->close();
     reconnect_timer_.cancel();
+    outbox_timer_.cancel();
     ended.set_value();
   });
   ended.get_future().wait();

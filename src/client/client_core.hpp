@@ -25,6 +25,7 @@
 #include "client/listeners.hpp"
 #include "net/http_client.hpp"
 #include "net/websocket.hpp"
+#include "outbox/rules.hpp"
 
 namespace chatkeep {
 
@@ -68,6 +69,18 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void reads(const std::string& cid, AnswerCallback<std::vector<Read>> done);
   void message(const std::string& id, AnswerCallback<Message> done);
 
+  // outbox_actions.cpp: the user's writes, each with its local echo in one transaction. They
+  // throw ChatError.
+  Message send_message(const std::string& cid, Message message);
+  void update_message(Message message);
+  void delete_message(const std::string& id, bool hard);
+  void send_reaction(const std::string& message_id, Reaction reaction);
+  void delete_reaction(const std::string& message_id, const std::string& type);
+  void mark_read(const std::string& cid);
+  std::vector<OutboxEntry> outbox_entries();
+  void retry(std::int64_t id);
+  void discard(std::int64_t id);
+
  private:
   struct Session {
     User user;
@@ -88,6 +101,22 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void refresh_token(std::function<void(std::optional<ChatError>)> then);
   void end_session();
   void emit_connection_changed(bool online);
+
+  // outbox_actions.cpp
+  void require_session() const;
+  Message stored_message(const std::string& id);
+  Batch reaction_echo(const Message& stored, const std::string& type, std::int64_t score,
+                      int delta);
+  void enqueue(OutboxEntry action, Batch echo,
+               const std::function<void(const outbox::Enqueue&, Batch&)>& adjust = nullptr);
+
+  // outbox_delivery.cpp
+  void rescue_outbox();
+  void wake_outbox();  // the socket is back: backed-off entries go now
+  void pump_outbox();
+  void attempt(const OutboxEntry& entry);
+  void settle_attempt(const OutboxEntry& entry, Result<boost::json::object> r);
+  void finish_delivery(const OutboxEntry& entry, std::optional<Message> message);
 
   // events.cpp: what arrives, into the store and to the listeners.
   void apply_live(Event event);
@@ -128,6 +157,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<net::WebSocket> socket_;
   boost::asio::steady_timer reconnect_timer_{io_};
+  boost::asio::steady_timer outbox_timer_{io_};
+  outbox::RetryPolicy retry_policy_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};
 

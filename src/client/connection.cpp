@@ -34,6 +34,7 @@ void ClientCore::connect_user(User user, std::string token, TokenProvider provid
   try {
     store_->connect(user.id);
     checkpoint_ = store_->last_sync_at();
+    rescue_outbox();
   } catch (const ChatError& e) {
     return fail(e);
   }
@@ -255,6 +256,7 @@ void ClientCore::end_session() {
   ++socket_serial_;
   socket_.reset();
   reconnect_timer_.cancel();
+  outbox_timer_.cancel();
   link_ = Link::down;
   awaiting_hello_ = false;
   connection_id_.reset();

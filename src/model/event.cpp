@@ -57,6 +57,8 @@ constexpr KnownType kKnownTypes[] = {
     {EventType::connection_error, "connection.error", kError},
     {EventType::connection_changed, "connection.changed", kOnline},
     {EventType::connection_recovered, "connection.recovered", 0},
+    {EventType::outbox_delivered, "outbox.delivered", 0},
+    {EventType::outbox_failed, "outbox.failed", 0},
 };
 
 const KnownType* find_known(EventType type) {

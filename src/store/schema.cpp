@@ -21,7 +21,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -123,6 +123,10 @@ CREATE TABLE outbox (
   next_attempt_at INTEGER
 );
 CREATE INDEX outbox_by_channel ON outbox (cid, id);
+)sql",
+    // 2: local echoes of the user's own sends, whose arrival at the server is yet to be counted.
+    R"sql(
+ALTER TABLE messages ADD COLUMN echo INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

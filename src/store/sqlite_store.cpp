@@ -165,12 +165,15 @@ class Writer {
 
   void operator()(const UpsertMessages& m) {
     for (const auto& message : m.messages) {
-      // Whether this is the first time the message is stored, when that matters.
+      // Whether the message is stored for the first time, or stored only as a local echo, when
+      // that matters.
       bool first_time = false;
-      if (m.arrived) {
-        auto known = db_.query("SELECT 1 FROM messages WHERE id = ?1");
+      bool stored_as_echo = false;
+      if (m.arrived || m.echo) {
+        auto known = db_.query("SELECT echo FROM messages WHERE id = ?1");
         known.bind(1, message.id);
         first_time = !known.next();
+        stored_as_echo = !first_time && known.integer(0) != 0;
       }
       const std::string& cid = message.cid ? *message.cid : m.cid.value_or(std::string());
       if (cid.empty()) {
@@ -187,11 +190,13 @@ class Writer {
       const std::int64_t channel = ensure_channel(cid);
       if (message.user) upsert_user(*message.user);
       db_.query(R"(INSERT INTO messages (id, channel, created_at, user_id, parent_id,
-                     show_in_channel, pinned, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     show_in_channel, pinned, data, echo)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                    ON CONFLICT (id) DO UPDATE SET channel = excluded.channel,
                      created_at = excluded.created_at, user_id = excluded.user_id,
                      parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
-                     pinned = excluded.pinned, data = excluded.data)")
+                     pinned = excluded.pinned, data = excluded.data,
+                     echo = CASE WHEN ?10 THEN 0 ELSE echo END)")
           .bind(1, message.id)
           .bind(2, channel)
           .bind(3, message.created_at->unix_micros())
@@ -200,13 +205,21 @@ class Writer {
           .bind(6, std::int64_t{message.show_in_channel.value_or(false)})
           .bind(7, std::int64_t{message.pinned.value_or(false)})
           .bind(8, model::encode_except(message, {"id", "cid", "user", "own_reactions"}))
+          .bind(9, std::int64_t{m.echo})
+          .bind(10, std::int64_t{m.arrived})
           .run();
-      if (first_time) count_arrival(channel, cid, message);
+      if (m.arrived && (first_time || stored_as_echo)) {
+        count_arrival(channel, cid, message, true);
+      } else if (m.echo && first_time) {
+        count_arrival(channel, cid, message, false);
+      }
     }
   }
 
-  // A message just arrived: the channel's last message time, and unread counts of the others.
-  void count_arrival(std::int64_t channel, const std::string& cid, const Message& message) {
+  // A message just arrived: the channel's last message time, and (`unread`) unread counts of
+  // the others.
+  void count_arrival(std::int64_t channel, const std::string& cid, const Message& message,
+                     bool unread) {
     const std::int64_t at = message.created_at->unix_micros();
     db_.query(R"(UPDATE channels SET last_message_at = ?2, data = json_set(data,
                    '$.last_message_at', ?3)
@@ -215,7 +228,7 @@ class Writer {
         .bind(2, at)
         .bind(3, message.created_at->to_string())
         .run();
-    if (!shown_in_channel(message) || message.silent.value_or(false)) return;
+    if (!unread || !shown_in_channel(message) || message.silent.value_or(false)) return;
     db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
                    COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
                  WHERE cid = ?1 AND user_id IS NOT ?2)")
@@ -498,13 +511,15 @@ class Writer {
   void operator()(const UpdateOutboxEntry& m) {
     // An entry already removed (discarded while in flight) is no error.
     db_.query(R"(UPDATE outbox SET state = ?2, attempts = ?3, error = ?4, next_attempt_at = ?5,
-                   payload = COALESCE(?6, payload) WHERE id = ?1)")
+                   payload = COALESCE(?6, payload), created_at = COALESCE(?7, created_at)
+                 WHERE id = ?1)")
         .bind(1, m.id)
         .bind(2, to_string(m.state))
         .bind(3, m.attempts)
         .bind(4, m.error)
         .bind(5, micros(m.next_attempt_at))
         .bind(6, m.payload ? std::optional(json::serialize(*m.payload)) : std::nullopt)
+        .bind(7, micros(m.created_at))
         .run();
   }
 

@@ -1,0 +1,224 @@
+// Delivering the outbox: the due entries (outbox/rules.hpp) go to the server one per channel at a
+// time while the socket is up; the answer and the entry's removal commit together; transient
+// failures back off, permanent ones mark the entry failed with the server's reason.
+
+#include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "chatkeep/json.hpp"
+#include "client/client_core.hpp"
+#include "outbox/rules.hpp"
+
+namespace chatkeep {
+
+namespace json = boost::json;
+using boost::beast::http::verb;
+
+namespace {
+
+constexpr std::size_t kWholeOutbox = 1'000'000;
+
+std::string encoded(std::string_view value) {
+  return boost::urls::encode(value, boost::urls::unreserved_chars);
+}
+
+std::string channel_path(const std::string& cid) {
+  const auto colon = cid.find(':');
+  return "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1));
+}
+
+struct Request {
+  verb method;
+  std::string path;
+  json::object body;
+  std::string query;
+};
+
+Request request_for(const OutboxEntry& e) {
+  const std::string message_path = "/messages/" + encoded(e.message_id);
+  switch (e.kind) {
+    case OutboxKind::send_message:
+      return {verb::post, channel_path(e.cid) + "/message", e.payload, ""};
+    case OutboxKind::update_message:
+      return {verb::post, message_path, e.payload, ""};
+    case OutboxKind::delete_message: {
+      const json::value* hard = e.payload.if_contains("hard");
+      return {verb::delete_,
+              message_path,
+              {},
+              hard && hard->is_bool() && hard->as_bool() ? "hard=true" : ""};
+    }
+    case OutboxKind::send_reaction:
+      return {verb::post, message_path + "/reaction", e.payload, ""};
+    case OutboxKind::delete_reaction: {
+      const json::value* type = e.payload.if_contains("type");
+      const std::string name = type && type->is_string() ? std::string(type->as_string()) : "";
+      return {verb::delete_, message_path + "/reaction/" + encoded(name), {}, ""};
+    }
+    case OutboxKind::mark_read:
+      return {verb::post, channel_path(e.cid) + "/read", e.payload, ""};
+  }
+  return {verb::post, "/", {}, ""};
+}
+
+Event outbox_event(EventType kind, const OutboxEntry& e, const std::optional<ChatError>& error) {
+  Event event{.type = std::string(to_string(kind)), .kind = kind};
+  event.created_at = Timestamp::now();
+  event.cid = e.cid;
+  json::object entry{
+      {"id", e.id}, {"kind", to_string(e.kind)}, {"cid", e.cid}, {"message_id", e.message_id}};
+  if (error) entry["error"] = error->message();
+  event.extra["outbox_entry"] = std::move(entry);
+  return event;
+}
+
+}  // namespace
+
+void ClientCore::rescue_outbox() {
+  Batch batch;
+  for (const auto& e : store_->outbox(0, kWholeOutbox)) {
+    if (e.state != OutboxState::sending) continue;
+    // In flight when the process ended: whether it arrived is unknown, and message ids make a
+    // second send harmless, so it is queued again.
+    batch.push_back(UpdateOutboxEntry{
+        .id = e.id, .state = OutboxState::queued, .attempts = e.attempts, .error = e.error});
+  }
+  if (!batch.empty()) {
+    log_->info("{} outbox entries interrupted by the last exit are queued again", batch.size());
+    store_->apply(batch);
+  }
+}
+
+void ClientCore::wake_outbox() {
+  Batch batch;
+  for (const auto& e : store_->outbox(0, kWholeOutbox)) {
+    if (e.state == OutboxState::queued && e.next_attempt_at) {
+      batch.push_back(UpdateOutboxEntry{
+          .id = e.id, .state = e.state, .attempts = e.attempts, .error = e.error});
+    }
+  }
+  if (!batch.empty()) store_->apply(batch);
+  pump_outbox();
+}
+
+void ClientCore::pump_outbox() {
+  if (!session_ || link_ != Link::up) return;
+  std::vector<OutboxEntry> pending;
+  try {
+    pending = store_->outbox(0, kWholeOutbox);
+    const Timestamp now = Timestamp::now();
+    if (auto expired = outbox::expired_entries(pending, now, retry_policy_); !expired.empty()) {
+      Batch batch;
+      for (auto& e : pending) {
+        if (std::find(expired.begin(), expired.end(), e.id) == expired.end()) continue;
+        e.state = OutboxState::failed;
+        e.error = "not delivered within the outbox's age limit";
+        batch.push_back(UpdateOutboxEntry{
+            .id = e.id, .state = e.state, .attempts = e.attempts, .error = e.error});
+        emit(outbox_event(EventType::outbox_failed, e, ChatError(ErrorCode::cancelled, *e.error)));
+      }
+      store_->apply(batch);
+    }
+    for (auto id : outbox::due_entries(pending, now)) {
+      for (const auto& e : pending) {
+        if (e.id == id) attempt(e);
+      }
+    }
+  } catch (const ChatError& e) {
+    log_->error("delivering the outbox failed: {}", e.what());
+    return;
+  }
+  // Wake up when the next backed-off entry is due.
+  std::vector<OutboxEntry> waiting;
+  for (auto& e : pending) {
+    if (e.state == OutboxState::queued && e.next_attempt_at) waiting.push_back(std::move(e));
+  }
+  if (auto next = outbox::next_due(waiting)) {
+    const auto wait = std::chrono::microseconds(
+        std::max<std::int64_t>(0, next->unix_micros() - Timestamp::now().unix_micros()));
+    outbox_timer_.expires_after(wait);
+    outbox_timer_.async_wait([this, serial = session_serial_](boost::system::error_code ec) {
+      if (!ec && serial == session_serial_) pump_outbox();
+    });
+  }
+}
+
+void ClientCore::attempt(const OutboxEntry& entry) {
+  store_->apply({UpdateOutboxEntry{.id = entry.id,
+                                   .state = OutboxState::sending,
+                                   .attempts = entry.attempts,
+                                   .error = entry.error}});
+  Request request = request_for(entry);
+  authorized<json::object>(
+      [this, request](Callback<json::object> done) {
+        api_->call(request.method, request.path, request.body, std::move(done), request.query);
+      },
+      [this, entry, serial = session_serial_](Result<json::object> r) {
+        if (serial != session_serial_) return;  // the user left; the entry waits, sending
+        settle_attempt(entry, std::move(r));
+      });
+}
+
+void ClientCore::settle_attempt(const OutboxEntry& entry, Result<json::object> r) {
+  if (r) {
+    std::optional<Message> message;
+    const bool hard_delete = entry.kind == OutboxKind::delete_message &&
+                             entry.payload.contains("hard") && entry.payload.at("hard") == true;
+    if (const json::value* m = r.value->if_contains("message"); m && !hard_delete) {
+      try {
+        message = from_json<Message>(*m);
+      } catch (const ChatError& e) {
+        log_->warn("the server's answer to an outbox entry is malformed: {}", e.message());
+      }
+    }
+    return finish_delivery(entry, std::move(message));
+  }
+  const outbox::Verdict verdict = outbox::judge(entry.kind, *r.error);
+  if (verdict == outbox::Verdict::delivered) {
+    if (entry.kind != OutboxKind::send_message) return finish_delivery(entry, std::nullopt);
+    // Sent before, its answer lost: the server's copy replaces the echo.
+    return api_->message(entry.message_id,
+                         [this, entry, serial = session_serial_](Result<Message> m) {
+                           if (serial == session_serial_)
+                             finish_delivery(entry, std::move(m.value));
+                         });
+  }
+  const std::int64_t failures = entry.attempts + 1;
+  UpdateOutboxEntry update{.id = entry.id, .attempts = failures, .error = r.error->message()};
+  if (verdict == outbox::Verdict::retry) {
+    update.state = OutboxState::queued;
+    const auto delay = outbox::retry_delay(failures, retry_policy_, random_);
+    update.next_attempt_at = Timestamp::from_unix_micros(
+        Timestamp::now().unix_micros() +
+        std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
+  } else {
+    update.state = OutboxState::failed;
+  }
+  try {
+    store_->apply({std::move(update)});
+  } catch (const ChatError& e) {
+    log_->error("recording an outbox failure failed: {}", e.what());
+  }
+  if (verdict == outbox::Verdict::failed) {
+    log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind),
+               r.error->message());
+    emit(outbox_event(EventType::outbox_failed, entry, r.error));
+  }
+  pump_outbox();
+}
+
+void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message> message) {
+  Batch batch;
+  if (message) batch.push_back(UpsertMessages{entry.cid, {std::move(*message)}});
+  batch.push_back(RemoveOutboxEntry{entry.id});
+  try {
+    store_->apply(batch);
+  } catch (const ChatError& e) {
+    log_->error("recording an outbox delivery failed: {}", e.what());
+  }
+  emit(outbox_event(EventType::outbox_delivered, entry, std::nullopt));
+  pump_outbox();
+}
+
+}  // namespace chatkeep

@@ -1,0 +1,158 @@
+#pragma once
+
+// ChatClient tests' common ground: an in-process chatkeep-server (ServerTest) and clients of it
+// with their data in a temporary directory, and ways to wait for what they do.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "chatkeep/client.hpp"
+#include "support/convergence.hpp"
+#include "support/io_thread.hpp"
+#include "support/server_fixture.hpp"
+#include "support/temp_dir.hpp"
+
+namespace chatkeep::testing {
+
+using namespace std::chrono_literals;
+
+// Polls `condition` until it holds (10 s at most).
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// The events a client's listeners saw, for waiting on them.
+class Recorder {
+ public:
+  explicit Recorder(ChatClient& client)
+      : subscription_(client.on_any([this](const Event& e) {
+          std::lock_guard lock(mutex_);
+          events_.push_back(e);
+        })) {}
+  std::size_t count(EventType kind) {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::size_t>(std::count_if(events_.begin(), events_.end(),
+                                                  [&](const Event& e) { return e.kind == kind; }));
+  }
+  bool wait(EventType kind, std::size_t at_least = 1) {
+    return eventually([&] { return count(kind) >= at_least; });
+  }
+  std::vector<Event> all() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Event> events_;
+  Subscription subscription_;
+};
+
+// Both answers of an offline-first call.
+template <class T>
+class Answers {
+ public:
+  AnswerCallback<T> callback() {
+    return [this](Answer<T> a) {
+      std::lock_guard lock(mutex_);
+      (a.source == Source::cache ? cache_ : server_) = std::move(a);
+    };
+  }
+  // The server's answer (waiting for it), and the cache's if there was one.
+  Answer<T> server() {
+    EXPECT_TRUE(eventually([&] {
+      std::lock_guard lock(mutex_);
+      return server_.has_value();
+    }));
+    std::lock_guard lock(mutex_);
+    return server_.value_or(Answer<T>{});
+  }
+  std::optional<Answer<T>> cache() {
+    server();
+    std::lock_guard lock(mutex_);
+    return cache_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::optional<Answer<T>> cache_;
+  std::optional<Answer<T>> server_;
+};
+
+class ClientTest : public ServerTest {
+ public:
+  std::unique_ptr<ChatClient> make_client(std::uint16_t port = 0) {
+    ClientOptions options;
+    options.base_url = "http://127.0.0.1:" + std::to_string(port ? port : port_);
+    options.data_directory = data_.path();
+    options.request_timeout = 3s;
+    options.connect_timeout = 3s;
+    return std::make_unique<ChatClient>(kKey, std::move(options));
+  }
+
+  static Result<OwnUser> connect(ChatClient& client, const std::string& user,
+                                 std::string token = "") {
+    Eventually<Result<OwnUser>> done;
+    client.connect_user(User{.id = user}, token.empty() ? make_user_token(kSecret, user) : token,
+                        done.setter());
+    return done.get();
+  }
+
+  static std::vector<ChannelState> query_all(ChatClient& client, const std::string& user) {
+    Answers<std::vector<ChannelState>> answers;
+    client.query_channels({.filter = Filter::in("members", {boost::json::value(user)}),
+                           .sort = {{"created_at", SortDirection::ascending}},
+                           .limit = 30},
+                          answers.callback());
+    auto a = answers.server();
+    EXPECT_TRUE(a.value) << (a.error ? a.error->what() : "");
+    return a.value.value_or(std::vector<ChannelState>{});
+  }
+
+  // Creates channel `id` by bob with alice (and `others`), returning its cid.
+  std::string create(const std::string& id, const std::string& members = R"("alice","bob")") {
+    auto r = query("bob", "messaging:" + id,
+                   R"({"data":{"name":")" + id + R"(","members":[)" + members + "]}}");
+    EXPECT_EQ(r.status, 200u) << r.text;
+    return "messaging:" + id;
+  }
+
+  std::string send_text(const std::string& user, const std::string& cid, const std::string& id,
+                        const std::string& text) {
+    auto r = send(user, cid, R"({"id":")" + id + R"(","text":")" + text + R"("})");
+    EXPECT_EQ(r.status, 200u) << r.text;
+    return id;
+  }
+
+  // Waits until alice's store and the server agree, then checks that they do.
+  void expect_converged(ChatClient& client, const std::string& user) {
+    Views v;
+    eventually([&] {
+      v = views(*this, client.persistence(), user);
+      return v.store == v.server;
+    });
+    EXPECT_EQ(v.store, v.server);
+    EXPECT_FALSE(v.server.empty());
+  }
+
+  void chaos(const std::string& body) {
+    HttpClient admin(port_);
+    auto r = admin.send(verb::post, std::string("/_chaos?api_key=") + kKey, body,
+                        {{"Authorization", make_server_token(kSecret)}});
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+
+  TempDir data_;
+};
+
+}  // namespace chatkeep::testing
