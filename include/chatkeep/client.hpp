@@ -123,7 +123,7 @@ class ChatClient {
   void connect_user(User user, std::string token, Callback<OwnUser> done);
   void connect_user(User user, TokenProvider token_provider, Callback<OwnUser> done);
   // Closes the socket and the store; `flush` first deletes everything stored for the user (on
-  // logout). Waits until that is done (it must not be called from a callback of this client).
+  // logout). Waits until that is done.
   FlushResult disconnect_user(bool flush = false);
 
   // Answers twice: from the cache at once (source cache; only if the query was saved before),

@@ -13,10 +13,6 @@ using boost::beast::http::verb;
 
 namespace {
 
-std::string encoded(std::string_view value) {
-  return boost::urls::encode(value, boost::urls::unreserved_chars);
-}
-
 // Decodes a typed answer, turning a malformed one into a ChatError rather than an exception on
 // the network thread.
 template <class T, class Decode>
@@ -34,12 +30,6 @@ Callback<json::object> typed(Callback<T> done, Decode decode) {
   };
 }
 
-// "/channels/{type}/{id}" of a cid.
-std::string channel_path(const std::string& cid) {
-  const auto colon = cid.find(':');
-  return "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1));
-}
-
 const json::array& array_member(const json::object& body, std::string_view name) {
   const json::value* value = body.if_contains(name);
   if (!value || !value->is_array()) {
@@ -49,6 +39,15 @@ const json::array& array_member(const json::object& body, std::string_view name)
 }
 
 }  // namespace
+
+std::string encoded(std::string_view value) {
+  return boost::urls::encode(value, boost::urls::unreserved_chars);
+}
+
+std::string channel_path(const std::string& cid) {
+  const auto colon = cid.find(':');
+  return "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1));
+}
 
 Api::Api(net::HttpClient& http, std::string api_key, std::string client_name)
     : http_(http), api_key_(std::move(api_key)), client_name_(std::move(client_name)) {}
@@ -117,7 +116,8 @@ void Api::replies(const std::string& parent_id, const MessagePagination& page,
                   Callback<std::vector<Message>> done) {
   std::string query;
   auto add = [&](const char* name, const std::string& value) {
-    query += (query.empty() ? "" : "&") + std::string(name) + "=" + encoded(value);
+    if (!query.empty()) query += '&';
+    query.append(name).append("=").append(encoded(value));
   };
   if (page.limit) add("limit", std::to_string(*page.limit));
   if (page.id_lt) add("id_lt", *page.id_lt);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -22,6 +23,11 @@ namespace chatkeep::api {
 
 using chatkeep::Callback;
 using chatkeep::Result;
+
+// A value percent-encoded for a URL's path or query.
+std::string encoded(std::string_view value);
+// "/channels/{type}/{id}" of a cid, encoded.
+std::string channel_path(const std::string& cid);
 
 class Api {
  public:

@@ -150,27 +150,11 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
     return finish_catch_up(std::move(job));
   }
   const auto last = std::min(from + kQueryChunk, cids.size());
-  QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
-                               .state = true,
-                               .watch = false,
-                               .limit = static_cast<std::int64_t>(kQueryChunk),
-                               .message_limit = 25,
-                               .member_limit = 100};
-  authorized<std::vector<ChannelState>>(
-      [this, request](Callback<std::vector<ChannelState>> done) {
-        api_->query_channels(request, std::move(done));
-      },
-      [this, job, last](Result<std::vector<ChannelState>> r) {
-        if (!current(job->socket)) return;
-        if (!r) return on_lost("re-querying the channels failed: " + r.error->message());
-        Batch batch;
-        for (auto& state : *r.value) {
-          job->requeried.insert(state.channel.cid);
-          sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
-        }
-        write(std::move(batch));
-        requery_channels(job, last);
-      });
+  query_chunk(cids, from, last, false, job->socket, "re-querying the channels",
+              [this, job, last](std::vector<std::string> returned) {
+                job->requeried.insert(returned.begin(), returned.end());
+                requery_channels(job, last);
+              });
 }
 
 void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
@@ -187,9 +171,18 @@ void ClientCore::rewatch(std::vector<std::string> cids, std::size_t from, std::u
     return emit(recovered);
   }
   const auto last = std::min(from + kQueryChunk, cids.size());
+  query_chunk(cids, from, last, true, socket, "watching the channels again",
+              [this, cids, last, socket](std::vector<std::string>) mutable {
+                rewatch(std::move(cids), last, socket);
+              });
+}
+
+void ClientCore::query_chunk(const std::vector<std::string>& cids, std::size_t from,
+                             std::size_t last, bool watch, std::uint64_t socket, const char* what,
+                             std::function<void(std::vector<std::string> returned)> then) {
   QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
                                .state = true,
-                               .watch = true,
+                               .watch = watch,
                                .limit = static_cast<std::int64_t>(kQueryChunk),
                                .message_limit = 25,
                                .member_limit = 100};
@@ -197,14 +190,17 @@ void ClientCore::rewatch(std::vector<std::string> cids, std::size_t from, std::u
       [this, request](Callback<std::vector<ChannelState>> done) {
         api_->query_channels(request, std::move(done));
       },
-      [this, cids = std::move(cids), last, socket](Result<std::vector<ChannelState>> r) mutable {
+      [this, socket, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
         if (!current(socket)) return;
-        if (!r) return on_lost("watching the channels again failed: " + r.error->message());
+        if (!r) return on_lost(std::string(what) + " failed: " + r.error->message());
         Batch batch;
-        for (auto& state : *r.value)
+        std::vector<std::string> returned;
+        for (auto& state : *r.value) {
+          returned.push_back(state.channel.cid);
           sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
+        }
         write(std::move(batch));
-        rewatch(std::move(cids), last, socket);
+        then(std::move(returned));
       });
 }
 

@@ -40,9 +40,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void shutdown();
   // Queues `f` on the network thread; false (and `f` dropped) once shut down.
   bool post(std::function<void()> f);
-  // Runs `f` on the network thread and waits for it.
+  // Runs `f` on the network thread and waits for it; at once when called there (from a
+  // listener, say), where waiting would never end.
   template <class F>
   auto run(F f) -> decltype(f()) {
+    if (io_.get_executor().running_in_this_thread()) return f();
     std::packaged_task<decltype(f())()> task(std::move(f));
     auto result = task.get_future();
     if (!post([&task] { task(); })) {
@@ -131,6 +133,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void requery_channels(std::shared_ptr<CatchUp> job, std::size_t from);
   void finish_catch_up(std::shared_ptr<CatchUp> job);
   void rewatch(std::vector<std::string> cids, std::size_t from, std::uint64_t socket);
+  // Queries cids [from, last) (watching them if `watch`), stores what comes back and hands on
+  // the cids returned; a failure (`what` failed) drops the socket, so catch-up starts over.
+  void query_chunk(const std::vector<std::string>& cids, std::size_t from, std::size_t last,
+                   bool watch, std::uint64_t socket, const char* what,
+                   std::function<void(std::vector<std::string> returned)> then);
   bool current(std::uint64_t socket) const { return socket == socket_serial_ && link_ == Link::up; }
 
   // A call that, on code 40 with a token provider, fetches a new token and tries once more.

@@ -2,8 +2,6 @@
 // that decides, keep-alive, reconnect with backoff, code 40 refresh, and permanent refusal.
 
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "chatkeep/json.hpp"
 #include "chatkeep/uuid.hpp"
@@ -14,14 +12,6 @@
 namespace chatkeep {
 
 namespace json = boost::json;
-
-namespace {
-
-std::string encoded(std::string_view value) {
-  return boost::urls::encode(value, boost::urls::unreserved_chars);
-}
-
-}  // namespace
 
 void ClientCore::connect_user(User user, std::string token, TokenProvider provider,
                               Callback<OwnUser> done) {
@@ -77,8 +67,8 @@ std::string ClientCore::connect_target() const {
   const json::object request{{"user_id", session_->user.id},
                              {"user_details", std::move(details)},
                              {"client_request_id", make_uuid_v4()}};
-  return "/connect?json=" + encoded(json::serialize(request)) + "&api_key=" + encoded(api_key_) +
-         "&authorization=" + encoded(session_->token) +
+  return "/connect?json=" + api::encoded(json::serialize(request)) +
+         "&api_key=" + api::encoded(api_key_) + "&authorization=" + api::encoded(session_->token) +
          "&stream-auth-type=jwt&X-Stream-Client=chatkeep-cpp";
 }
 

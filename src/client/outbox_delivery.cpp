@@ -3,8 +3,6 @@
 // failures back off, permanent ones mark the entry failed with the server's reason.
 
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "chatkeep/json.hpp"
 #include "client/client_core.hpp"
@@ -19,15 +17,6 @@ namespace {
 
 constexpr std::size_t kWholeOutbox = 1'000'000;
 
-std::string encoded(std::string_view value) {
-  return boost::urls::encode(value, boost::urls::unreserved_chars);
-}
-
-std::string channel_path(const std::string& cid) {
-  const auto colon = cid.find(':');
-  return "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1));
-}
-
 struct Request {
   verb method;
   std::string path;
@@ -36,10 +25,10 @@ struct Request {
 };
 
 Request request_for(const OutboxEntry& e) {
-  const std::string message_path = "/messages/" + encoded(e.message_id);
+  const std::string message_path = "/messages/" + api::encoded(e.message_id);
   switch (e.kind) {
     case OutboxKind::send_message:
-      return {verb::post, channel_path(e.cid) + "/message", e.payload, ""};
+      return {verb::post, api::channel_path(e.cid) + "/message", e.payload, ""};
     case OutboxKind::update_message:
       return {verb::post, message_path, e.payload, ""};
     case OutboxKind::delete_message: {
@@ -54,10 +43,10 @@ Request request_for(const OutboxEntry& e) {
     case OutboxKind::delete_reaction: {
       const json::value* type = e.payload.if_contains("type");
       const std::string name = type && type->is_string() ? std::string(type->as_string()) : "";
-      return {verb::delete_, message_path + "/reaction/" + encoded(name), {}, ""};
+      return {verb::delete_, message_path + "/reaction/" + api::encoded(name), {}, ""};
     }
     case OutboxKind::mark_read:
-      return {verb::post, channel_path(e.cid) + "/read", e.payload, ""};
+      return {verb::post, api::channel_path(e.cid) + "/read", e.payload, ""};
   }
   return {verb::post, "/", {}, ""};
 }

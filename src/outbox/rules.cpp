@@ -16,6 +16,16 @@ bool untried(const OutboxEntry& e) {
   return e.state == OutboxState::queued && e.attempts == 0;
 }
 
+// The untried edits of a message, to be dropped.
+void add_untried_edits(const std::vector<OutboxEntry>& pending, const std::string& message_id,
+                       std::vector<std::int64_t>& out) {
+  for (const auto& e : pending) {
+    if (e.kind == OutboxKind::update_message && e.message_id == message_id && untried(e)) {
+      out.push_back(e.id);
+    }
+  }
+}
+
 const OutboxEntry* find_send(const std::vector<OutboxEntry>& pending,
                              const std::string& message_id) {
   for (const auto& e : pending) {
@@ -61,12 +71,7 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
         plan.add = false;
       } else {
         // A later edit replaces an earlier one that has not been tried.
-        for (const auto& e : pending) {
-          if (e.kind == OutboxKind::update_message && e.message_id == action.message_id &&
-              untried(e)) {
-            plan.remove.push_back(e.id);
-          }
-        }
+        add_untried_edits(pending, action.message_id, plan.remove);
       }
       break;
     case OutboxKind::delete_message:
@@ -78,12 +83,7 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
         plan.add = false;
       } else {
         // Edits not yet tried of a message about to go are pointless.
-        for (const auto& e : pending) {
-          if (e.kind == OutboxKind::update_message && e.message_id == action.message_id &&
-              untried(e)) {
-            plan.remove.push_back(e.id);
-          }
-        }
+        add_untried_edits(pending, action.message_id, plan.remove);
       }
       break;
     case OutboxKind::delete_reaction: {

@@ -277,12 +277,7 @@ TEST_F(ClientTest, AnExpiredTokenIsReplacedByTheProvider) {
   auto client = make_client();
   Recorder events(*client);
   // The first token expires in a second; later ones are good for an hour.
-  TokenProvider provider = [&](Callback<std::string> done) {
-    const int n = ++calls;
-    const auto expires = Timestamp::from_unix_micros(Timestamp::now().unix_micros() +
-                                                     (n == 1 ? 1 : 3600) * std::int64_t{1'000'000});
-    done(Result<std::string>{.value = make_user_token(kSecret, "alice", expires)});
-  };
+  TokenProvider provider = short_lived_first(calls);
   Eventually<Result<OwnUser>> connected;
   client->connect_user(User{.id = "alice"}, provider, connected.setter());
   ASSERT_TRUE(connected.get());
@@ -301,12 +296,7 @@ TEST_F(ClientTest, AnExpiredTokenOnReconnectIsReplaced) {
   std::atomic<int> calls{0};
   auto client = make_client();
   Recorder events(*client);
-  TokenProvider provider = [&](Callback<std::string> done) {
-    const int n = ++calls;
-    const auto expires = Timestamp::from_unix_micros(Timestamp::now().unix_micros() +
-                                                     (n == 1 ? 1 : 3600) * std::int64_t{1'000'000});
-    done(Result<std::string>{.value = make_user_token(kSecret, "alice", expires)});
-  };
+  TokenProvider provider = short_lived_first(calls);
   Eventually<Result<OwnUser>> connected;
   client->connect_user(User{.id = "alice"}, provider, connected.setter());
   ASSERT_TRUE(connected.get());
@@ -319,20 +309,8 @@ TEST_F(ClientTest, AnExpiredTokenOnReconnectIsReplaced) {
 TEST_F(ClientTest, ItSurvivesAServerRestart) {
   TempDir server_data;
   const std::string db = (server_data.path() / "server.sqlite").string();
-  auto server = std::make_unique<server::Server>(
-      server::ServerOptions{.api_key = kKey, .api_secret = kSecret, .db = db});
-  const std::uint16_t port = server->start();
-  {
-    HttpClient admin(port);
-    ASSERT_EQ(admin
-                  .send(verb::post, std::string("/users?api_key=") + kKey,
-                        R"({"users":{"alice":{"id":"alice"},"bob":{"id":"bob"}}})",
-                        {{"Authorization", make_server_token(kSecret)}})
-                  .status,
-              200u);
-  }
-  const std::uint16_t fixture_port = port_;
-  port_ = port;  // the fixture's calls go to this server now
+  auto server = start_file_server(db);
+  const std::uint16_t port = port_;
   const std::string cid = create("restart");
   auto client = make_client(port);
   Recorder events(*client);
@@ -341,14 +319,11 @@ TEST_F(ClientTest, ItSurvivesAServerRestart) {
   ASSERT_TRUE(events.wait(EventType::connection_recovered));
 
   server.reset();
-  server = std::make_unique<server::Server>(
-      server::ServerOptions{.port = port, .api_key = kKey, .api_secret = kSecret, .db = db});
-  server->start();
+  server = start_file_server(db, port);
   send_text("bob", cid, "after", "after the restart");
   ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
   expect_converged(*client, "alice");
   EXPECT_TRUE(client->persistence().message("after"));
-  port_ = fixture_port;
 }
 
 TEST_F(ClientTest, DuplicatedAndReorderedEventsNeitherDuplicateNorLoseAnything) {

@@ -89,20 +89,8 @@ class Driver {
 TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   TempDir server_data;
   const std::string db = (server_data.path() / "server.sqlite").string();
-  auto server = std::make_unique<server::Server>(
-      server::ServerOptions{.api_key = kKey, .api_secret = kSecret, .db = db});
-  const std::uint16_t port = server->start();
-  const std::uint16_t fixture_port = port_;
-  port_ = port;
-  {
-    HttpClient admin(port);
-    ASSERT_EQ(admin
-                  .send(verb::post, std::string("/users?api_key=") + kKey,
-                        R"({"users":{"alice":{"id":"alice"},"bob":{"id":"bob"}}})",
-                        {{"Authorization", make_server_token(kSecret)}})
-                  .status,
-              200u);
-  }
+  auto server = start_file_server(db);
+  const std::uint16_t port = port_;
   std::vector<std::string> cids;
   for (int c = 0; c < 5; ++c)
     cids.push_back(create("c" + std::to_string(c)));
@@ -149,9 +137,7 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   EXPECT_GE(kills, kMinKills);
   EXPECT_EQ(acked, kActions);
 
-  server = std::make_unique<server::Server>(
-      server::ServerOptions{.port = port, .api_key = kKey, .api_secret = kSecret, .db = db});
-  server->start();
+  server = start_file_server(db, port);
   Driver online(port, data_.path().string(), seed, kActions, true);
   ASSERT_EQ(online.wait_exit(), 0) << "the outbox did not empty";
 
@@ -178,7 +164,6 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   EXPECT_EQ(peek_column(SqlitePersistenceClient::database_path(data_.path(), "alice"),
                         "PRAGMA integrity_check"),
             std::vector<std::string>{"ok"});
-  port_ = fixture_port;
 }
 
 }  // namespace

@@ -168,6 +168,26 @@ TEST_F(OutboxTest, AFlushOnLogoutDiscardsTheOutboxAndSaysHowMuch) {
   EXPECT_EQ(client->disconnect_user(true).discarded_outbox_entries, 3);
 }
 
+TEST_F(OutboxTest, AListenerOnTheNetworkThreadMayWrite) {
+  const std::string cid = create("bot");
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  query_all(*client, "alice");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  ChatChannel channel = client->channel("messaging", "bot");
+  // A bot: it answers bob from its listener, which runs on the client's own thread.
+  auto reply = client->on(EventType::message_new, [&](const Event& e) {
+    if (e.user && e.user->id == "bob")
+      channel.send_message(Message{.text = "echo: " + *e.message->text});
+  });
+  send_text("bob", cid, "ping", "ping");
+  ASSERT_TRUE(events.wait(EventType::outbox_delivered));
+  const auto on_server = server_messages("bob", cid);
+  ASSERT_EQ(on_server.size(), 2u);
+  EXPECT_EQ(on_server[1].text, "echo: ping");
+}
+
 TEST_F(OutboxTest, WritesNeedAConnectedUserAndAStoredMessage) {
   auto client = make_client();
   ChatChannel channel = client->channel("messaging", "x");

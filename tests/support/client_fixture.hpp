@@ -145,6 +145,26 @@ class ClientTest : public ServerTest {
     EXPECT_FALSE(v.server.empty());
   }
 
+  // A server of the test's own, its data in the file `db` so that it can be stopped and started
+  // again on the same port; the fixture's calls go to it from now on.
+  std::unique_ptr<server::Server> start_file_server(const std::string& db, std::uint16_t port = 0) {
+    auto server = std::make_unique<server::Server>(
+        server::ServerOptions{.port = port, .api_key = kKey, .api_secret = kSecret, .db = db});
+    port_ = server->start();
+    add_users();
+    return server;
+  }
+
+  // Alice's tokens: the first expires a second after it is made, later ones in an hour.
+  static TokenProvider short_lived_first(std::atomic<int>& calls) {
+    return [&calls](Callback<std::string> done) {
+      const std::int64_t seconds = ++calls == 1 ? 1 : 3600;
+      const auto expires =
+          Timestamp::from_unix_micros(Timestamp::now().unix_micros() + seconds * 1'000'000);
+      done(Result<std::string>{.value = make_user_token(kSecret, "alice", expires)});
+    };
+  }
+
   void chaos(const std::string& body) {
     HttpClient admin(port_);
     auto r = admin.send(verb::post, std::string("/_chaos?api_key=") + kKey, body,

@@ -25,6 +25,11 @@ class ServerTest : public ::testing::Test {
  public:
   void SetUp() override {
     port_ = server_.start();
+    add_users();
+  }
+
+  // Alice, Bob and Carol, on the server at port_.
+  void add_users() {
     HttpClient admin(port_);
     auto r = admin.send(verb::post, std::string("/users?api_key=") + kKey,
                         R"({"users":{"alice":{"id":"alice","name":"Alice"},
