@@ -94,7 +94,7 @@ void ClientCore::query_channels(QueryChannelsOptions options,
                                       static_cast<std::size_t>(shared->limit),
                                       static_cast<std::size_t>(shared->message_limit));
       },
-      [this, shared, serial = session_serial_](Callback<std::vector<ChannelState>> fetched) {
+      [this, shared](Callback<std::vector<ChannelState>> fetched) {
         QueryChannelsRequest request{.filter_conditions = shared->filter,
                                      .state = true,
                                      .watch = shared->watch && connection_id_.has_value(),
@@ -103,22 +103,19 @@ void ClientCore::query_channels(QueryChannelsOptions options,
                                      .message_limit = shared->message_limit,
                                      .member_limit = shared->member_limit};
         if (!shared->sort.empty()) request.sort = shared->sort;
-        api_->query_channels(request, [this, shared, serial, fetched = std::move(fetched)](
-                                          api::Result<std::vector<ChannelState>> r) {
-          if (r && serial == session_serial_) {
-            Batch batch;
-            std::vector<std::string> cids;
-            for (const auto& state : *r.value) {
-              cids.push_back(state.channel.cid);
-              sync::add_channel_state_writes(state, session_->user.id, batch);
-            }
-            if (shared->watch) watched_.insert(cids.begin(), cids.end());
-            batch.push_back(
-                SaveChannelQuery{shared->filter, shared->sort, cids, shared->offset > 0});
-            write(std::move(batch));
-          }
-          fetched(std::move(r));
-        });
+        api_->query_channels(
+            request, storing<std::vector<ChannelState>>(
+                         std::move(fetched),
+                         [this, shared](const std::vector<ChannelState>& states, Batch& batch) {
+                           std::vector<std::string> cids;
+                           for (const auto& state : states) {
+                             cids.push_back(state.channel.cid);
+                             sync::add_channel_state_writes(state, session_->user.id, batch);
+                           }
+                           if (shared->watch) watched_.insert(cids.begin(), cids.end());
+                           batch.push_back(SaveChannelQuery{shared->filter, shared->sort, cids,
+                                                            shared->offset > 0});
+                         }));
       });
 }
 
@@ -128,21 +125,18 @@ void ClientCore::query_channel(const std::string& cid, ChannelQuery query, bool 
   auto shared = std::make_shared<ChannelQuery>(std::move(query));
   answer_twice<ChannelState>(
       std::move(done), [this, cid, shared] { return store_->channel_state(cid, shared->messages); },
-      [this, cid, shared, watch, serial = session_serial_](Callback<ChannelState> fetched) {
+      [this, cid, shared, watch](Callback<ChannelState> fetched) {
         json::object body{{"state", true},
                           {"watch", watch && connection_id_.has_value()},
                           {"messages", to_json(shared->messages)}};
         if (shared->members) body["members"] = to_json(*shared->members);
         if (!shared->data.empty()) body["data"] = shared->data;
         api_->query_channel(cid, std::move(body),
-                            [this, serial, fetched = std::move(fetched)](Result<ChannelState> r) {
-                              if (r && serial == session_serial_) {
-                                Batch batch;
-                                sync::add_channel_state_writes(*r.value, session_->user.id, batch);
-                                write(std::move(batch));
-                              }
-                              fetched(std::move(r));
-                            });
+                            storing<ChannelState>(std::move(fetched),
+                                                  [this](const ChannelState& state, Batch& batch) {
+                                                    sync::add_channel_state_writes(
+                                                        state, session_->user.id, batch);
+                                                  }));
       });
 }
 
@@ -169,17 +163,14 @@ void ClientCore::replies(const std::string& parent_id, MessagePagination page,
         if (!store_->message(parent_id)) return std::nullopt;
         return store_->replies(parent_id, page);
       },
-      [this, parent_id, page, serial = session_serial_](Callback<std::vector<Message>> fetched) {
-        api_->replies(parent_id, page,
-                      [this, serial, fetched = std::move(fetched)](Result<std::vector<Message>> r) {
-                        if (r && serial == session_serial_) {
-                          Batch batch;
-                          sync::add_queried_messages_writes(std::nullopt, *r.value,
-                                                            session_->user.id, batch);
-                          write(std::move(batch));
-                        }
-                        fetched(std::move(r));
-                      });
+      [this, parent_id, page](Callback<std::vector<Message>> fetched) {
+        api_->replies(
+            parent_id, page,
+            storing<std::vector<Message>>(
+                std::move(fetched), [this](const std::vector<Message>& messages, Batch& batch) {
+                  sync::add_queried_messages_writes(std::nullopt, messages, session_->user.id,
+                                                    batch);
+                }));
       });
 }
 
@@ -190,15 +181,14 @@ void ClientCore::members(const std::string& cid, AnswerCallback<std::vector<Memb
         if (!store_->channel(cid)) return std::nullopt;
         return store_->members(cid);
       },
-      [this, cid, serial = session_serial_](Callback<std::vector<Member>> fetched) {
+      [this, cid](Callback<std::vector<Member>> fetched) {
         api_->members(
             cid, 100,
-            [this, cid, serial, fetched = std::move(fetched)](Result<std::vector<Member>> r) {
-              if (r && serial == session_serial_ && !r.value->empty()) {
-                write({UpsertMembers{cid, *r.value}});
-              }
-              fetched(std::move(r));
-            });
+            storing<std::vector<Member>>(std::move(fetched),
+                                         [cid](const std::vector<Member>& members, Batch& batch) {
+                                           if (!members.empty())
+                                             batch.push_back(UpsertMembers{cid, members});
+                                         }));
       });
 }
 
@@ -230,15 +220,11 @@ void ClientCore::reads(const std::string& cid, AnswerCallback<std::vector<Read>>
 void ClientCore::message(const std::string& id, AnswerCallback<Message> done) {
   answer_twice<Message>(
       std::move(done), [this, id] { return store_->message(id); },
-      [this, id, serial = session_serial_](Callback<Message> fetched) {
-        api_->message(id, [this, serial, fetched = std::move(fetched)](Result<Message> r) {
-          if (r && serial == session_serial_) {
-            Batch batch;
-            sync::add_queried_messages_writes(std::nullopt, {*r.value}, session_->user.id, batch);
-            write(std::move(batch));
-          }
-          fetched(std::move(r));
-        });
+      [this, id](Callback<Message> fetched) {
+        api_->message(
+            id, storing<Message>(std::move(fetched), [this](const Message& message, Batch& batch) {
+              sync::add_queried_messages_writes(std::nullopt, {message}, session_->user.id, batch);
+            }));
       });
 }
 

@@ -149,6 +149,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                     std::function<void(Callback<T>)> fetch);
   template <class T>
   void answer(const AnswerCallback<T>& done, Answer<T> answer);
+  // `fetched`, once `writes` has put the server's answer into the store (unless the session has
+  // changed since).
+  template <class T>
+  Callback<T> storing(Callback<T> fetched, std::function<void(const T&, Batch&)> writes);
 
   const std::string api_key_;
   ClientOptions options_;
@@ -201,6 +205,19 @@ void ClientCore::authorized(std::function<void(Callback<T>)> attempt, Callback<T
     }
     done(std::move(r));
   });
+}
+
+template <class T>
+Callback<T> ClientCore::storing(Callback<T> fetched, std::function<void(const T&, Batch&)> writes) {
+  return [this, serial = session_serial_, fetched = std::move(fetched),
+          writes = std::move(writes)](Result<T> r) {
+    if (r && serial == session_serial_) {
+      Batch batch;
+      writes(*r.value, batch);
+      if (!batch.empty()) write(std::move(batch));
+    }
+    fetched(std::move(r));
+  };
 }
 
 template <class T>
