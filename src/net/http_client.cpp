@@ -1,5 +1,6 @@
 #include "net/http_client.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -25,163 +26,198 @@ bool stale(const beast::error_code& ec) {
          ec == asio::error::broken_pipe || ec == asio::error::eof;
 }
 
+// One connection of the pool and the exchange it carries, if any.
+struct Connection {
+  std::shared_ptr<PlainStream> plain;
+  std::shared_ptr<TlsStream> secure;
+  beast::flat_buffer buffer;
+  std::optional<http::response_parser<http::string_body>> response;
+  std::optional<Pending> pending;
+
+  bool open() const { return plain || secure; }
+  // Whether `stream` is still this connection's (not dropped or replaced meanwhile).
+  bool current(const void* stream) const { return stream == plain.get() || stream == secure.get(); }
+
+  // Pending handlers keep the stream alive and find it is no longer current.
+  void drop() {
+    beast::error_code ignored;
+    if (plain) {
+      plain->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      plain->close();
+      plain.reset();
+    }
+    if (secure) {
+      tcp_layer(*secure).close();  // no TLS close_notify: the connection is being abandoned
+      secure.reset();
+    }
+  }
+};
+
+using ConnectionPtr = std::shared_ptr<Connection>;
+
 }  // namespace
 
+// Lives on the executor's thread, which owns the queue and every connection.
 class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
  public:
   Impl(asio::any_io_executor executor, Endpoint endpoint, std::shared_ptr<ssl::context> tls,
-       std::chrono::milliseconds timeout)
+       std::chrono::milliseconds timeout, std::size_t max_connections)
       : executor_(std::move(executor)),
         endpoint_(std::move(endpoint)),
         tls_(std::move(tls)),
         timeout_(timeout),
+        max_connections_(std::max<std::size_t>(max_connections, 1)),
         resolver_(executor_) {}
 
   void enqueue(Pending pending) {
     queue_.push_back(std::move(pending));
-    if (!busy_) next();
+    assign();
   }
 
   void close() {
     closed_ = true;
-    drop_connection();
-    while (!queue_.empty()) {
-      auto done = std::move(queue_.front().done);
-      queue_.pop_front();
-      done(HttpResult{.error = asio::error::operation_aborted});
+    std::vector<std::function<void(HttpResult)>> aborted;
+    for (auto& connection : connections_) {
+      connection->drop();
+      if (connection->pending) aborted.push_back(std::move(connection->pending->done));
     }
+    connections_.clear();
+    for (auto& pending : queue_)
+      aborted.push_back(std::move(pending.done));
+    queue_.clear();
+    for (auto& done : aborted)
+      done(HttpResult{.error = asio::error::operation_aborted});
   }
 
   const Endpoint& endpoint() const { return endpoint_; }
   const asio::any_io_executor& executor() const { return executor_; }
 
  private:
-  void next() {
-    if (queue_.empty() || closed_) {
-      busy_ = false;
-      return;
+  // Hands queued requests to idle connections, opening new ones up to the limit.
+  void assign() {
+    while (!queue_.empty() && !closed_) {
+      auto idle = std::find_if(connections_.begin(), connections_.end(),
+                               [](const ConnectionPtr& c) { return !c->pending; });
+      ConnectionPtr connection;
+      if (idle != connections_.end()) {
+        connection = *idle;
+      } else if (connections_.size() < max_connections_) {
+        connection = connections_.emplace_back(std::make_shared<Connection>());
+      } else {
+        return;
+      }
+      connection->pending = std::move(queue_.front());
+      queue_.pop_front();
+      if (connection->open()) {
+        exchange(connection, true);
+      } else {
+        connect(connection);
+      }
     }
-    busy_ = true;
-    if (plain_ || secure_) {
-      exchange(true);
-      return;
-    }
-    connect();
   }
 
-  void connect() {
+  void connect(const ConnectionPtr& connection) {
     auto self = shared_from_this();
     if (endpoint_.tls) {
       auto stream = std::make_shared<TlsStream>(executor_, *tls_);
-      secure_ = stream;
+      connection->secure = stream;
       open_stream(stream, resolver_, endpoint_, timeout_,
-                  [self, stream](beast::error_code ec) { self->opened(stream, ec); });
+                  [self, connection, stream](beast::error_code ec) {
+                    self->opened(connection, stream, ec);
+                  });
     } else {
       auto stream = std::make_shared<PlainStream>(executor_);
-      plain_ = stream;
+      connection->plain = stream;
       open_stream(stream, resolver_, endpoint_, timeout_,
-                  [self, stream](beast::error_code ec) { self->opened(stream, ec); });
+                  [self, connection, stream](beast::error_code ec) {
+                    self->opened(connection, stream, ec);
+                  });
     }
   }
 
-  // Whether `stream` is still the connection (not dropped or replaced meanwhile).
-  bool current(const void* stream) const {
-    return stream == plain_.get() || stream == secure_.get();
-  }
-
   template <class Stream>
-  void opened(const std::shared_ptr<Stream>& stream, beast::error_code ec) {
-    if (!current(stream.get())) return;  // closed meanwhile: close() answered the requests
+  void opened(const ConnectionPtr& connection, const std::shared_ptr<Stream>& stream,
+              beast::error_code ec) {
+    if (!connection->current(stream.get())) return;  // closed meanwhile: close() answered
     if (ec) {
-      drop_connection();
-      return finish(HttpResult{.error = ec});
+      connection->drop();
+      return finish(connection, HttpResult{.error = ec});
     }
-    exchange_on(stream, false);
+    exchange_on(connection, stream, false);
   }
 
-  void exchange(bool reused) {
-    if (secure_) {
-      exchange_on(secure_, reused);
+  void exchange(const ConnectionPtr& connection, bool reused) {
+    if (connection->secure) {
+      exchange_on(connection, connection->secure, reused);
     } else {
-      exchange_on(plain_, reused);
+      exchange_on(connection, connection->plain, reused);
     }
   }
 
   template <class Stream>
-  void exchange_on(const std::shared_ptr<Stream>& stream, bool reused) {
+  void exchange_on(const ConnectionPtr& connection, const std::shared_ptr<Stream>& stream,
+                   bool reused) {
     auto self = shared_from_this();
     tcp_layer(*stream).expires_after(timeout_);
-    response_.emplace();
-    response_->body_limit(64 * 1024 * 1024);
-    buffer_.clear();
-    http::async_write(
-        *stream, queue_.front().request, [self, stream, reused](beast::error_code ec, std::size_t) {
-          if (!self->current(stream.get())) return;
-          if (ec) return self->failed(ec, reused);
-          http::async_read(*stream, self->buffer_, *self->response_,
-                           [self, stream, reused](beast::error_code ec2, std::size_t) {
-                             if (!self->current(stream.get())) return;
-                             if (ec2) return self->failed(ec2, reused);
-                             self->answered();
-                           });
-        });
+    connection->response.emplace();
+    connection->response->body_limit(64 * 1024 * 1024);
+    connection->buffer.clear();
+    http::async_write(*stream, connection->pending->request,
+                      [self, connection, stream, reused](beast::error_code ec, std::size_t) {
+                        if (!connection->current(stream.get())) return;
+                        if (ec) return self->failed(connection, ec, reused);
+                        http::async_read(
+                            *stream, connection->buffer, *connection->response,
+                            [self, connection, stream, reused](beast::error_code ec2, std::size_t) {
+                              if (!connection->current(stream.get())) return;
+                              if (ec2) return self->failed(connection, ec2, reused);
+                              self->answered(connection);
+                            });
+                      });
   }
 
-  void failed(beast::error_code ec, bool reused) {
-    drop_connection();
+  void failed(const ConnectionPtr& connection, beast::error_code ec, bool reused) {
+    connection->drop();
     if (reused && stale(ec) && !closed_) {
-      connect();  // once more, on a fresh connection
+      connect(connection);  // once more, on a fresh connection
       return;
     }
-    finish(HttpResult{.error = ec});
+    finish(connection, HttpResult{.error = ec});
   }
 
-  void answered() {
-    auto response = response_->release();
-    if (!response.keep_alive()) drop_connection();
-    finish(HttpResult{.status = response.result_int(), .body = std::move(response.body())});
+  void answered(const ConnectionPtr& connection) {
+    auto response = connection->response->release();
+    if (!response.keep_alive()) connection->drop();
+    finish(connection,
+           HttpResult{.status = response.result_int(), .body = std::move(response.body())});
   }
 
-  void finish(HttpResult result) {
-    if (queue_.empty()) return;  // closed meanwhile
-    auto done = std::move(queue_.front().done);
-    queue_.pop_front();
+  // Answers the connection's request, frees the connection (or forgets it, closed), and goes on
+  // with the queue. The callback may enqueue or close; it runs after the pool is consistent.
+  void finish(const ConnectionPtr& connection, HttpResult result) {
+    auto done = std::move(connection->pending->done);
+    connection->pending.reset();
+    if (!connection->open()) std::erase(connections_, connection);
     done(std::move(result));
-    next();
-  }
-
-  // Pending handlers keep the stream alive and find it is no longer current.
-  void drop_connection() {
-    beast::error_code ignored;
-    if (plain_) {
-      plain_->socket().shutdown(tcp::socket::shutdown_both, ignored);
-      plain_->close();
-      plain_.reset();
-    }
-    if (secure_) {
-      tcp_layer(*secure_).close();  // no TLS close_notify: the connection is being abandoned
-      secure_.reset();
-    }
+    assign();
   }
 
   asio::any_io_executor executor_;
   Endpoint endpoint_;
   std::shared_ptr<ssl::context> tls_;
   std::chrono::milliseconds timeout_;
+  std::size_t max_connections_;
   tcp::resolver resolver_;
-  std::shared_ptr<PlainStream> plain_;
-  std::shared_ptr<TlsStream> secure_;
-  beast::flat_buffer buffer_;
-  std::optional<http::response_parser<http::string_body>> response_;
+  std::vector<ConnectionPtr> connections_;
   std::deque<Pending> queue_;
-  bool busy_ = false;
   bool closed_ = false;
 };
 
 HttpClient::HttpClient(asio::any_io_executor executor, Endpoint endpoint,
-                       std::shared_ptr<ssl::context> tls, std::chrono::milliseconds timeout)
+                       std::shared_ptr<ssl::context> tls, std::chrono::milliseconds timeout,
+                       std::size_t max_connections)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(endpoint), std::move(tls),
-                                   timeout)) {}
+                                   timeout, max_connections)) {}
 
 HttpClient::~HttpClient() {
   close();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,14 +25,17 @@ struct HttpResult {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-// HTTP/1.1 to one endpoint over a kept-alive connection (TLS for https, verified with `tls`),
-// opened when needed and again after it drops. Requests go out one at a time in the order
-// given; each has `timeout` for connecting and for its exchange. Callbacks run on `executor`.
-// Knows nothing of chat.
+// HTTP/1.1 to one endpoint over a pool of at most `max_connections` kept-alive connections (TLS
+// for https, verified with `tls`), each opened when a request finds none idle and again after it
+// drops. A connection carries one exchange at a time; requests wait in the order given for a
+// free one, so with more than one connection they may be answered in any order (a caller that
+// needs an order waits for each answer). Each request has `timeout` for connecting and for its
+// exchange. Callbacks run on `executor`. Knows nothing of chat.
 class HttpClient {
  public:
   HttpClient(boost::asio::any_io_executor executor, Endpoint endpoint,
-             std::shared_ptr<boost::asio::ssl::context> tls, std::chrono::milliseconds timeout);
+             std::shared_ptr<boost::asio::ssl::context> tls, std::chrono::milliseconds timeout,
+             std::size_t max_connections = 4);
   ~HttpClient();  // closes; queued requests fail with operation_aborted
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

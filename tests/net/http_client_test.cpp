@@ -3,12 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include <boost/beast/core/error.hpp>
 #include <boost/json.hpp>
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/token.hpp"
 #include "net/http_client.hpp"
 #include "server.hpp"
+#include "support/holding_server.hpp"
 #include "support/io_thread.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tls_server.hpp"
@@ -43,7 +47,7 @@ class HttpClientTest : public ::testing::Test {
   std::string base_ = "http://127.0.0.1:" + std::to_string(port_);
 };
 
-TEST_F(HttpClientTest, RequestsInOrderOnOneKeptAliveConnection) {
+TEST_F(HttpClientTest, EveryRequestGetsItsOwnAnswer) {
   HttpClient client(io_.executor(), net::Endpoint::parse(base_), nullptr, std::chrono::seconds(5));
   std::vector<testing::Eventually<HttpResult>> results(20);
   for (int i = 0; i < 20; ++i) {
@@ -63,6 +67,26 @@ TEST_F(HttpClientTest, RequestsInOrderOnOneKeptAliveConnection) {
   HttpResult missing = send(client, verb::get, std::string("/nowhere?api_key=") + kKey);
   EXPECT_FALSE(missing.error);
   EXPECT_EQ(missing.status, 404u);
+}
+
+TEST(HttpClientPool, RequestsShareUpToMaxConnectionsKeptAlive) {
+  testing::HoldingServer server(3);
+  testing::IoThread io;
+  HttpClient client(io.executor(),
+                    net::Endpoint::parse("http://127.0.0.1:" + std::to_string(server.port())),
+                    nullptr, std::chrono::seconds(5), 3);
+  // Two rounds of three: each round is answered only once three connections carry it.
+  std::vector<testing::Eventually<HttpResult>> results(6);
+  for (std::size_t i = 0; i < results.size(); ++i)
+    client.send(verb::get, "/r" + std::to_string(i), {}, "", results[i].setter());
+  std::set<std::string> answered;
+  for (auto& result : results) {
+    HttpResult r = result.get();
+    ASSERT_FALSE(r.error) << r.error.message();
+    answered.insert(r.body);
+  }
+  EXPECT_EQ(answered, (std::set<std::string>{"/r0", "/r1", "/r2", "/r3", "/r4", "/r5"}));
+  EXPECT_EQ(server.accepted(), 3u) << "the second round reused the first round's connections";
 }
 
 TEST_F(HttpClientTest, AConnectionTheServerClosedWhileIdleIsReopened) {

@@ -9,7 +9,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include <boost/asio.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 namespace chatkeep::testing {
 
