@@ -6,7 +6,11 @@
 
 namespace chatkeep::server {
 
-// GET shows, POST sets, DELETE clears the faults; the server-side token only.
+// GET shows, POST sets, DELETE clears the faults; the server-side token only. Failures come
+// three ways: the next N requests (fail_next), a share of all requests refused before they take
+// effect (fail_rate, percent), and a share carried out whose answer is then lost
+// (fail_after_rate: the client sees fail_status, though the server did the work); `seed` makes
+// the draws repeatable.
 Response Server::Impl::chaos(Request& request) {
   if (!options_.chaos) throw ChatError(ErrorCode::not_found, "fault injection is disabled", 404);
   authenticate(request, Access::server, auth_);
@@ -34,7 +38,16 @@ Response Server::Impl::chaos(Request& request) {
         out = v->as_bool();
       }
     };
+    auto percent = [&](const char* name, int& out) {
+      if (auto n = integer(name)) {
+        if (*n > 100) throw ChatError(ErrorCode::input, std::string(name) + ": at most 100", 400);
+        out = static_cast<int>(*n);
+      }
+    };
     if (auto n = integer("fail_next")) chaos_.fail_remaining = static_cast<int>(*n);
+    percent("fail_rate", chaos_.fail_rate);
+    percent("fail_after_rate", chaos_.fail_after_rate);
+    if (auto seed = integer("seed")) chaos_random_.seed(static_cast<std::uint32_t>(*seed));
     if (auto s = integer("fail_status")) chaos_.fail_status = static_cast<unsigned>(*s);
     if (auto ms = integer("latency_ms")) chaos_.latency = std::chrono::milliseconds(*ms);
     flag("duplicate_events", chaos_.duplicate);
@@ -64,12 +77,24 @@ Response Server::Impl::chaos(Request& request) {
   } else if (request.method != http::verb::get) {
     throw ChatError(ErrorCode::input, "method not allowed", 405);
   }
-  response.body = {{"fail_next", chaos_.fail_remaining},
-                   {"fail_status", chaos_.fail_status},
-                   {"latency_ms", chaos_.latency.count()},
-                   {"duplicate_events", chaos_.duplicate},
-                   {"reorder_events", chaos_.reorder}};
+  response.body = {
+      {"fail_next", chaos_.fail_remaining},        {"fail_rate", chaos_.fail_rate},
+      {"fail_after_rate", chaos_.fail_after_rate}, {"fail_status", chaos_.fail_status},
+      {"latency_ms", chaos_.latency.count()},      {"duplicate_events", chaos_.duplicate},
+      {"reorder_events", chaos_.reorder}};
   return response;
+}
+
+bool Server::Impl::draw(int percent) {
+  return percent > 0 && std::uniform_int_distribution<int>(0, 99)(chaos_random_) < percent;
+}
+
+ChatError Server::Impl::injected_failure() const {
+  const auto status = static_cast<int>(chaos_.fail_status);
+  const ErrorCode code = status == 429   ? ErrorCode::rate_limited
+                         : status >= 500 ? ErrorCode::internal
+                                         : ErrorCode::input;
+  return ChatError(code, "injected failure (/_chaos)", status);
 }
 
 void Server::Impl::deliver(const std::string& connection_id, EventSink& sink,

@@ -128,6 +128,7 @@ http::response<http::string_body> Server::Impl::handle(const http::request<http:
       publish(state_.take_recorded());
       publish(response.transient);
       bind_socket(request, response);
+      if (draw(chaos_.fail_after_rate)) response = error_response(injected_failure());
     }
   } catch (const ChatError& e) {
     state_.take_recorded();  // rolled back: nothing happened
@@ -149,12 +150,9 @@ http::response<http::string_body> Server::Impl::handle_error(const ChatError& er
 Response Server::Impl::route(Request& request) {
   if (chaos_.fail_remaining > 0) {
     --chaos_.fail_remaining;
-    const auto status = static_cast<int>(chaos_.fail_status);
-    const ErrorCode code = status == 429   ? ErrorCode::rate_limited
-                           : status >= 500 ? ErrorCode::internal
-                                           : ErrorCode::input;
-    throw ChatError(code, "injected failure (/_chaos)", status);
+    throw injected_failure();
   }
+  if (draw(chaos_.fail_rate)) throw injected_failure();
   const Router::Match match = router_.match(request);
   if (!match.handler) {
     if (match.path_known) throw ChatError(ErrorCode::input, "method not allowed", 405);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,8 +100,14 @@ class Server::Impl {
   // One frame to one socket, as fault injection wants it: twice, or swapped with the next one.
   void deliver(const std::string& connection_id, EventSink& sink, const std::string& frame);
 
+  // Whether this request draws an injected failure that comes `percent` times in 100.
+  bool draw(int percent);
+  ChatError injected_failure() const;
+
   struct Chaos {
     int fail_remaining = 0;
+    int fail_rate = 0;        // percent of requests refused before they take effect
+    int fail_after_rate = 0;  // percent carried out but answered with fail_status (answer lost)
     unsigned fail_status = 500;
     std::chrono::milliseconds latency{0};
     bool duplicate = false;
@@ -118,6 +125,7 @@ class Server::Impl {
   std::vector<std::weak_ptr<Connection>> connections_;
   std::map<std::string, std::weak_ptr<EventSink>> sockets_;  // by connection id
   Chaos chaos_;
+  std::mt19937 chaos_random_{std::random_device{}()};
   std::map<std::string, std::string> held_;  // by connection id: a frame held back by reordering
   asio::steady_timer reopen_{io_};
   bool stopping_ = false;

@@ -137,6 +137,9 @@ class State {
   void summarize(Message& message);
   Message read_message(const sqlite::Query& row);  // a (data, user_id) row, summarized
   void write_message(const Message& message);      // replaces the stored data of an existing one
+  // A reaction changed the message: its updated_at moves, as Stream's does, so that clients can
+  // tell the newer copy of a message from an older one.
+  void touch_message(const std::string& id, Timestamp at);
   // An event of this kind in this channel, now, by `actor`.
   Event event(EventType kind, const std::string& cid, const std::string& actor);
   // Logs the event for /sync and keeps it for take_recorded().

@@ -46,6 +46,13 @@ void State::write_message(const Message& message) {
       .run();
 }
 
+void State::touch_message(const std::string& id, Timestamp at) {
+  db_.query("UPDATE messages SET data = json_set(data, '$.updated_at', ?2) WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, at.to_string())
+      .run();
+}
+
 void State::summarize(Message& message) {
   std::map<std::string, std::int64_t> counts, scores;
   std::map<std::string, ReactionGroup> groups;
@@ -238,6 +245,7 @@ Message State::delete_message(const std::string& id, bool hard, const std::strin
   Message deleted = *old;
   deleted.type = "deleted";
   deleted.deleted_at = Timestamp::now();
+  deleted.updated_at = deleted.deleted_at;
   if (hard) {
     db_.query("DELETE FROM messages WHERE id = ?1").bind(1, id).run();  // reactions cascade
   } else {
@@ -300,6 +308,7 @@ std::pair<Reaction, Message> State::add_reaction(const std::string& message_id,
       .bind(5, encode(reaction))
       .run();
   reaction.user = user_or_reference(user_id);
+  touch_message(message_id, now);
   Message summarized = *message(message_id);
   Event added = event(enforce_unique ? EventType::reaction_updated : EventType::reaction_new,
                       *summarized.cid, user_id);
@@ -325,6 +334,7 @@ std::pair<Reaction, Message> State::remove_reaction(const std::string& message_i
       .bind(3, type)
       .run();
   reaction.user = user_or_reference(user_id);
+  touch_message(message_id, Timestamp::now());
   Message summarized = *message(message_id);
   Event removed = event(EventType::reaction_deleted, *summarized.cid, user_id);
   removed.message = summarized;

@@ -82,17 +82,27 @@ struct UpsertChannels {
 };
 // Messages need created_at, and a cid unless `cid` names their channel. A channel that is not
 // stored yet is created as a stub from its cid. Upserting a message leaves its reactions alone.
+// A message's updated_at is its version: a copy older than the one stored is skipped (a server
+// answer or a query's state can be older than an event stored before it), and a copy without
+// one always replaces what is stored.
 // `arrived`: new messages as they happen (message.new). The first time each is stored, and only
 // then, the channel's last_message_at moves up to it and, if it shows in the channel and is not
 // silent, every other user's read of the channel counts one more unread message.
 // `echo`: the user's own new messages, stored before the server has them (the outbox's local
 // echo). The channel's last_message_at moves up, but unread counts wait for the server's copy to
 // arrive, which counts as the first time even though the echo is stored.
+// `local`: the user's own change to a stored message (an edit, a deletion, a reaction), made
+// before the server has it, on the stored copy and with its version. Copies of that same version
+// (a re-watch, a replay) no longer replace it; a newer copy does, and so does `answer`: the
+// server's answer to one of the user's own changes, which is at least as new as the copy the
+// change was made on.
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;
   bool arrived = false;
   bool echo = false;
+  bool local = false;
+  bool answer = false;
 };
 // A member new to the channel also gets a read (last_read = joined, nothing unread), as the server
 // keeps one per member.
@@ -121,13 +131,18 @@ struct SetChannelHidden {
   bool hidden = false;
 };
 // Reactions need message_id and user_id (or user); those of messages not stored are skipped.
+// `as_of`: the version (updated_at) of the message copy the change came with, from the server; the
+// change is skipped where the stored message is newer, as it is older than what the store shows.
+// Local changes have none and always apply.
 struct UpsertReactions {
   std::vector<Reaction> reactions;
+  std::optional<Timestamp> as_of;
 };
 struct DeleteReaction {
   std::string message_id;
   std::string user_id;
   std::string type;
+  std::optional<Timestamp> as_of;
 };
 // The user's reactions to the message become exactly `reactions` (enforce_unique, and the
 // authoritative own_reactions of a query).
@@ -135,6 +150,7 @@ struct ReplaceReactions {
   std::string message_id;
   std::string user_id;
   std::vector<Reaction> reactions;
+  std::optional<Timestamp> as_of;
 };
 struct UpsertDrafts {
   std::vector<Draft> drafts;

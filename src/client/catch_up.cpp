@@ -1,9 +1,12 @@
-// Catch-up after every connect (DESIGN.md, "Catch-up after being offline"): /sync from the
-// checkpoint for the cached channels, applied in created_at order with the checkpoint in the same
-// transaction; on "too old" or "too many", a checkpoint reset and a re-query of the channels
-// instead. Then the watched channels are watched again, the outbox is woken, and
+// Catch-up after every connect (DESIGN.md, "Catch-up after being offline"): first the watched
+// channels are watched again, so that the new socket hears of everything from then on; then
+// /sync from the checkpoint for the cached channels brings what happened before, applied in
+// created_at order with the checkpoint in the same transaction; on "too old" or "too many", a
+// checkpoint reset and a re-query of the channels instead. Then the outbox is woken and
 // connection.recovered goes out. Live events wait meanwhile, so that nothing older is applied
-// over them. Nothing here removes an outbox entry.
+// over them. (DESIGN.md re-watches after /sync; events between the two then reached neither, and
+// a message older than the re-watch's page kept the change it missed.) Nothing here removes an
+// outbox entry.
 
 #include <algorithm>
 #include <set>
@@ -52,6 +55,7 @@ struct ClientCore::CatchUp {
   std::vector<std::string> cids;
   std::size_t next = 0;
   std::vector<Event> events;
+  std::vector<std::string> watched;
   std::set<std::string> requeried;  // cids the re-query returned
 };
 
@@ -59,13 +63,22 @@ void ClientCore::start_catch_up() {
   auto job = std::make_shared<CatchUp>();
   job->socket = socket_serial_;
   job->since = *checkpoint_;
+  job->watched.assign(watched_.begin(), watched_.end());
   try {
     job->cids = store_->channel_cids(kMaxChannels);
   } catch (const ChatError& e) {
     log_->error("reading the cached channels failed: {}", e.what());
   }
   catching_up_ = true;
-  fetch_sync_chunk(std::move(job));
+  rewatch(std::move(job), 0);
+}
+
+void ClientCore::rewatch(std::shared_ptr<CatchUp> job, std::size_t from) {
+  if (!current(job->socket)) return;
+  if (from >= job->watched.size()) return fetch_sync_chunk(std::move(job));
+  const auto last = std::min(from + kQueryChunk, job->watched.size());
+  query_chunk(job->watched, from, last, true, job->socket, "watching the channels again",
+              [this, job, last](std::vector<std::string>) { rewatch(job, last); });
 }
 
 void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
@@ -158,23 +171,12 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
 }
 
 void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
-  rewatch(std::vector<std::string>(watched_.begin(), watched_.end()), 0, job->socket);
-}
-
-void ClientCore::rewatch(std::vector<std::string> cids, std::size_t from, std::uint64_t socket) {
-  if (!current(socket)) return;
-  if (from >= cids.size()) {
-    // DESIGN.md: re-watch, then flush the outbox, then say recovered.
-    wake_outbox();
-    Event recovered{.type = "connection.recovered", .kind = EventType::connection_recovered};
-    recovered.created_at = Timestamp::now();
-    return emit(recovered);
-  }
-  const auto last = std::min(from + kQueryChunk, cids.size());
-  query_chunk(cids, from, last, true, socket, "watching the channels again",
-              [this, cids, last, socket](std::vector<std::string>) mutable {
-                rewatch(std::move(cids), last, socket);
-              });
+  if (!current(job->socket)) return;
+  // DESIGN.md: the outbox goes once the channels are watched and caught up, then recovered.
+  wake_outbox();
+  Event recovered{.type = "connection.recovered", .kind = EventType::connection_recovered};
+  recovered.created_at = Timestamp::now();
+  emit(recovered);
 }
 
 void ClientCore::query_chunk(const std::vector<std::string>& cids, std::size_t from,
@@ -184,22 +186,24 @@ void ClientCore::query_chunk(const std::vector<std::string>& cids, std::size_t f
                                .state = true,
                                .watch = watch,
                                .limit = static_cast<std::int64_t>(kQueryChunk),
-                               .message_limit = 25,
+                               .message_limit = watch ? 0 : 25,
                                .member_limit = 100};
   authorized<std::vector<ChannelState>>(
       [this, request](Callback<std::vector<ChannelState>> done) {
         api_->query_channels(request, std::move(done));
       },
-      [this, socket, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
+      [this, socket, watch, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
         if (!current(socket)) return;
         if (!r) return on_lost(std::string(what) + " failed: " + r.error->message());
         Batch batch;
         std::vector<std::string> returned;
         for (auto& state : *r.value) {
           returned.push_back(state.channel.cid);
-          sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
+          // Watching binds the socket only: /sync, which follows, replays events older than
+          // these states, and replaying over a newer state miscounts unread messages.
+          if (!watch) sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
         }
-        write(std::move(batch));
+        if (!batch.empty()) write(std::move(batch));
         then(std::move(returned));
       });
 }

@@ -118,7 +118,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void pump_outbox();
   void attempt(const OutboxEntry& entry);
   void settle_attempt(const OutboxEntry& entry, Result<boost::json::object> r);
-  void finish_delivery(const OutboxEntry& entry, std::optional<Message> message);
+  void finish_delivery(const OutboxEntry& entry, std::optional<Message> message,
+                       std::optional<Reaction> reaction = std::nullopt);
 
   // events.cpp: what arrives, into the store and to the listeners.
   void apply_live(Event event);
@@ -132,8 +133,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void apply_sync_events(std::shared_ptr<CatchUp> job);
   void requery_channels(std::shared_ptr<CatchUp> job, std::size_t from);
   void finish_catch_up(std::shared_ptr<CatchUp> job);
-  void rewatch(std::vector<std::string> cids, std::size_t from, std::uint64_t socket);
-  // Queries cids [from, last) (watching them if `watch`), stores what comes back and hands on
+  void rewatch(std::shared_ptr<CatchUp> job, std::size_t from);
+  // Queries cids [from, last), either watching them or storing what comes back, and hands on
   // the cids returned; a failure (`what` failed) drops the socket, so catch-up starts over.
   void query_chunk(const std::vector<std::string>& cids, std::size_t from, std::size_t last,
                    bool watch, std::uint64_t socket, const char* what,

@@ -105,12 +105,11 @@ void ClientCore::update_message(Message message) {
   if (message.mentioned_users) echo.mentioned_users = message.mentioned_users;
   for (const auto& [key, value] : message.extra)
     echo.extra[key] = value;
-  echo.updated_at = Timestamp::now();
   OutboxEntry action{.kind = OutboxKind::update_message,
                      .cid = cid,
                      .message_id = message.id,
                      .payload = {{"message", std::move(fields)}}};
-  enqueue(std::move(action), {UpsertMessages{cid, {echo}}});
+  enqueue(std::move(action), {UpsertMessages{.cid = cid, .messages = {echo}, .local = true}});
 }
 
 void ClientCore::delete_message(const std::string& id, bool hard) {
@@ -129,7 +128,7 @@ void ClientCore::delete_message(const std::string& id, bool hard) {
       Message deleted = stored;
       deleted.type = "deleted";
       deleted.deleted_at = Timestamp::now();
-      echo.push_back(UpsertMessages{cid, {deleted}});
+      echo.push_back(UpsertMessages{.cid = cid, .messages = {deleted}, .local = true});
     }
   });
 }
@@ -153,7 +152,7 @@ Batch ClientCore::reaction_echo(const Message& stored, const std::string& type, 
     counts.erase(type);
     scores.erase(type);
   }
-  return {UpsertMessages{stored.cid, {echo}}};
+  return {UpsertMessages{.cid = stored.cid, .messages = {echo}, .local = true}};
 }
 
 void ClientCore::send_reaction(const std::string& message_id, Reaction reaction) {

@@ -150,23 +150,31 @@ void ClientCore::attempt(const OutboxEntry& entry) {
 }
 
 void ClientCore::settle_attempt(const OutboxEntry& entry, Result<json::object> r) {
+  // A message deleted for good leaves nothing to store.
+  const bool hard_delete = entry.kind == OutboxKind::delete_message &&
+                           entry.payload.contains("hard") && entry.payload.at("hard") == true;
   if (r) {
     std::optional<Message> message;
-    const bool hard_delete = entry.kind == OutboxKind::delete_message &&
-                             entry.payload.contains("hard") && entry.payload.at("hard") == true;
-    if (const json::value* m = r.value->if_contains("message"); m && !hard_delete) {
-      try {
+    std::optional<Reaction> reaction;
+    try {
+      if (const json::value* m = r.value->if_contains("message"); m && !hard_delete) {
         message = from_json<Message>(*m);
-      } catch (const ChatError& e) {
-        log_->warn("the server's answer to an outbox entry is malformed: {}", e.message());
       }
+      if (const json::value* m = r.value->if_contains("reaction")) {
+        reaction = from_json<Reaction>(*m);
+      }
+    } catch (const ChatError& e) {
+      log_->warn("the server's answer to an outbox entry is malformed: {}", e.message());
     }
-    return finish_delivery(entry, std::move(message));
+    return finish_delivery(entry, std::move(message), std::move(reaction));
   }
   const outbox::Verdict verdict = outbox::judge(entry.kind, *r.error);
   if (verdict == outbox::Verdict::delivered) {
-    if (entry.kind != OutboxKind::send_message) return finish_delivery(entry, std::nullopt);
-    // Sent before, its answer lost: the server's copy replaces the echo.
+    if (entry.kind == OutboxKind::mark_read || hard_delete) {
+      return finish_delivery(entry, std::nullopt);
+    }
+    // Done before (a send whose answer was lost, a removal of what is gone): the server's copy
+    // replaces the local echo, which no event will (nothing changed on the server this time).
     return api_->message(entry.message_id,
                          [this, entry, serial = session_serial_](Result<Message> m) {
                            if (serial == session_serial_)
@@ -197,9 +205,27 @@ void ClientCore::settle_attempt(const OutboxEntry& entry, Result<json::object> r
   pump_outbox();
 }
 
-void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message> message) {
+void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message> message,
+                                 std::optional<Reaction> reaction) {
   Batch batch;
-  if (message) batch.push_back(UpsertMessages{entry.cid, {std::move(*message)}});
+  if (message) {
+    batch.push_back(
+        UpsertMessages{.cid = entry.cid, .messages = {std::move(*message)}, .answer = true});
+  }
+  // The user's own reaction is what their latest action on it made it, whatever events about it
+  // arrived since the echo (own reactions change only through the user's actions, delivered in
+  // order): an older event may have undone the echo.
+  if (entry.kind == OutboxKind::send_reaction && reaction) {
+    reaction->message_id = entry.message_id;
+    reaction->user_id = session_->user.id;
+    batch.push_back(UpsertReactions{{std::move(*reaction)}});
+  } else if (entry.kind == OutboxKind::delete_reaction) {
+    const json::value* type = entry.payload.if_contains("type");
+    if (type && type->is_string()) {
+      batch.push_back(
+          DeleteReaction{entry.message_id, session_->user.id, std::string(type->as_string())});
+    }
+  }
   batch.push_back(RemoveOutboxEntry{entry.id});
   try {
     store_->apply(batch);

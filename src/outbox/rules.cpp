@@ -91,9 +91,9 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
       for (const auto& e : pending) {
         if (e.kind == OutboxKind::send_reaction && e.message_id == action.message_id &&
             untried(e) && reaction_type(e) == type) {
-          // Added and removed before the server saw it: neither goes.
+          // Added and removed before the server saw the add: the add need not go. The removal
+          // still does, as the reaction may have been there before the add.
           plan.remove.push_back(e.id);
-          plan.add = false;
         }
       }
       break;

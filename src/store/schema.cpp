@@ -21,7 +21,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -127,6 +127,13 @@ CREATE INDEX outbox_by_channel ON outbox (cid, id);
     // 2: local echoes of the user's own sends, whose arrival at the server is yet to be counted.
     R"sql(
 ALTER TABLE messages ADD COLUMN echo INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 3: the version of each stored message (the server's updated_at, in microseconds), so that
+    // an older copy never replaces a newer one (NULL: rows from before, echoes of sends, replaced
+    // by any copy), and whether the row holds a local change made on top of that version.
+    R"sql(
+ALTER TABLE messages ADD COLUMN version INTEGER;
+ALTER TABLE messages ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

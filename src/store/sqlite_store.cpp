@@ -189,14 +189,20 @@ class Writer {
       }
       const std::int64_t channel = ensure_channel(cid);
       if (message.user) upsert_user(*message.user);
+      // A local change always applies and keeps the version it was made on.
       db_.query(R"(INSERT INTO messages (id, channel, created_at, user_id, parent_id,
-                     show_in_channel, pinned, data, echo)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     show_in_channel, pinned, data, echo, version, local)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12)
                    ON CONFLICT (id) DO UPDATE SET channel = excluded.channel,
                      created_at = excluded.created_at, user_id = excluded.user_id,
                      parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
                      pinned = excluded.pinned, data = excluded.data,
-                     echo = CASE WHEN ?10 THEN 0 ELSE echo END)")
+                     echo = CASE WHEN ?10 THEN 0 ELSE echo END,
+                     version = CASE WHEN ?12 THEN messages.version ELSE excluded.version END,
+                     local = ?12
+                   WHERE ?12 OR messages.version IS NULL OR excluded.version IS NULL
+                     OR excluded.version > messages.version
+                     OR (excluded.version = messages.version AND (messages.local = 0 OR ?13)))")
           .bind(1, message.id)
           .bind(2, channel)
           .bind(3, message.created_at->unix_micros())
@@ -207,13 +213,33 @@ class Writer {
           .bind(8, model::encode_except(message, {"id", "cid", "user", "own_reactions"}))
           .bind(9, std::int64_t{m.echo})
           .bind(10, std::int64_t{m.arrived})
+          .bind(11, m.echo || !message.updated_at
+                        ? std::nullopt
+                        : std::optional(message.updated_at->unix_micros()))
+          .bind(12, std::int64_t{m.local})
+          .bind(13, std::int64_t{m.answer})
           .run();
+      if (m.arrived && stored_as_echo) {
+        // The server has it now, even if a newer copy was stored already and this one skipped.
+        db_.query("UPDATE messages SET echo = 0 WHERE id = ?1").bind(1, message.id).run();
+      }
       if (m.arrived && (first_time || stored_as_echo)) {
         count_arrival(channel, cid, message, true);
       } else if (m.echo && first_time) {
         count_arrival(channel, cid, message, false);
       }
     }
+  }
+
+  // Whether the stored copy of the message is newer than version `as_of` (never without one), or
+  // a local change made on that version.
+  bool newer_than(const std::string& message_id, const std::optional<Timestamp>& as_of) {
+    if (!as_of) return false;
+    auto q = db_.query("SELECT version, local FROM messages WHERE id = ?1");
+    q.bind(1, message_id);
+    if (!q.next() || q.is_null(0)) return false;
+    return q.integer(0) > as_of->unix_micros() ||
+           (q.integer(0) == as_of->unix_micros() && q.integer(1) != 0);
   }
 
   // A message just arrived: the channel's last message time, and (`unread`) unread counts of
@@ -304,11 +330,14 @@ class Writer {
   }
 
   void operator()(const UpsertReactions& m) {
-    for (const auto& reaction : m.reactions)
+    for (const auto& reaction : m.reactions) {
+      if (reaction.message_id && newer_than(*reaction.message_id, m.as_of)) continue;
       upsert_reaction(reaction, std::nullopt, std::nullopt);
+    }
   }
 
   void operator()(const DeleteReaction& m) {
+    if (newer_than(m.message_id, m.as_of)) return;
     db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND type = ?3")
         .bind(1, m.message_id)
         .bind(2, m.user_id)
@@ -317,6 +346,7 @@ class Writer {
   }
 
   void operator()(const ReplaceReactions& m) {
+    if (newer_than(m.message_id, m.as_of)) return;
     db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2")
         .bind(1, m.message_id)
         .bind(2, m.user_id)

@@ -83,14 +83,15 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       // The message carries the new summary; its own_reactions are nobody's in particular, and
       // the store keeps own reactions apart, so only `me`'s reaction changes them.
       const std::string message_id = event.message->id;
+      const std::optional<Timestamp> as_of = event.message->updated_at;
       batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message))});
       if (owner(*event.reaction) != me) break;
       if (event.kind == EventType::reaction_deleted) {
-        batch.push_back(DeleteReaction{message_id, me, event.reaction->type});
+        batch.push_back(DeleteReaction{message_id, me, event.reaction->type, as_of});
       } else if (event.kind == EventType::reaction_updated) {
-        batch.push_back(ReplaceReactions{message_id, me, one(std::move(*event.reaction))});
+        batch.push_back(ReplaceReactions{message_id, me, one(std::move(*event.reaction)), as_of});
       } else {
-        batch.push_back(UpsertReactions{one(std::move(*event.reaction))});
+        batch.push_back(UpsertReactions{one(std::move(*event.reaction)), as_of});
       }
       break;
     }
@@ -150,12 +151,13 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
 void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Message> messages,
                                  const std::string& me, Batch& batch) {
   if (messages.empty()) return;
-  // A query's own_reactions are the truth about `me`'s reactions to what it returned; they
-  // follow the messages, as reactions to messages not stored are skipped.
+  // A query's own_reactions are the truth about `me`'s reactions to what it returned, as of each
+  // message's version; they follow the messages, as reactions to messages not stored are skipped.
   std::vector<ReplaceReactions> own;
   for (auto& message : messages) {
-    own.push_back(
-        {message.id, me, std::move(message.own_reactions).value_or(std::vector<Reaction>{})});
+    own.push_back({message.id, me,
+                   std::move(message.own_reactions).value_or(std::vector<Reaction>{}),
+                   message.updated_at});
   }
   batch.push_back(UpsertMessages{std::move(cid), std::move(messages)});
   for (auto& reactions : own)

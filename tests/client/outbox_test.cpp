@@ -1,6 +1,7 @@
 // The outbox through ChatClient against a real chatkeep-server: actions made offline show at once
 // and reach the server exactly once when it is back; transient failures retry, permanent ones
-// fail and can be discarded; a send a crash left in flight is delivered once after a restart.
+// fail and can be discarded; a send a crash left in flight is delivered once after a restart;
+// entries past the age limit fail instead of arriving late.
 
 #include <gtest/gtest.h>
 
@@ -152,6 +153,56 @@ TEST_F(OutboxTest, ASendACrashLeftInFlightIsDeliveredOnce) {
   ASSERT_EQ(on_server.size(), 1u);
   // The server's copy replaced the echo: same id, the server's time.
   EXPECT_EQ(client->persistence().message("crashed-send")->created_at, on_server[0].created_at);
+}
+
+TEST_F(OutboxTest, EntriesOlderThanTheAgeLimitFailInsteadOfArrivingLate) {
+  const std::string cid = create("late");
+  {
+    // Two sends left by an earlier run: one made two hours ago, one just now.
+    SqlitePersistenceClient store({.directory = data_.path()});
+    store.connect("alice");
+    const Timestamp now = Timestamp::now();
+    const Timestamp two_hours_ago = Timestamp::from_unix_micros(now.unix_micros() - 7'200'000'000);
+    Batch batch;
+    for (const auto& [id, made] : {std::pair{"stale", two_hours_ago}, std::pair{"fresh", now}}) {
+      batch.push_back(UpsertMessages{
+          .cid = cid,
+          .messages = {Message{
+              .id = id, .cid = cid, .text = id, .user = User{.id = "alice"}, .created_at = made}},
+          .echo = true});
+      batch.push_back(
+          AddOutboxEntry{OutboxEntry{.kind = OutboxKind::send_message,
+                                     .cid = cid,
+                                     .message_id = id,
+                                     .payload = {{"message", {{"id", id}, {"text", id}}}},
+                                     .created_at = made}});
+    }
+    store.apply(batch);
+    store.disconnect(false);
+  }
+  ClientOptions options;
+  options.base_url = "http://127.0.0.1:" + std::to_string(port_);
+  options.data_directory = data_.path();
+  options.outbox.max_age = std::chrono::hours(1);
+  ChatClient client(kKey, std::move(options));
+  Recorder events(client);
+  ASSERT_TRUE(connect(client, "alice"));
+  // The stale one fails without holding back the fresh one behind it in the channel.
+  ASSERT_TRUE(events.wait(EventType::outbox_failed));
+  ASSERT_TRUE(events.wait(EventType::outbox_delivered));
+  for (const auto& e : events.all()) {
+    if (e.kind == EventType::outbox_failed) {
+      EXPECT_EQ(e.extra.at("outbox_entry").at("message_id"), "stale");
+    }
+  }
+  auto entries = client.outbox();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].message_id, "stale");
+  EXPECT_EQ(entries[0].state, OutboxState::failed);
+  EXPECT_NE(entries[0].error.value_or("").find("age limit"), std::string::npos);
+  const auto on_server = server_messages("bob", cid);
+  ASSERT_EQ(on_server.size(), 1u);
+  EXPECT_EQ(on_server[0].id, "fresh");
 }
 
 TEST_F(OutboxTest, AFlushOnLogoutDiscardsTheOutboxAndSaysHowMuch) {

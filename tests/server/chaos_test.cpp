@@ -77,6 +77,32 @@ TEST_F(ChaosTest, FailTheNextRequestsExactly) {
   EXPECT_EQ(query("alice", "messaging:general").status, 200u);
 }
 
+TEST_F(ChaosTest, FailAShareOfRequestsBeforeOrAfterTheyTakeEffect) {
+  ASSERT_EQ(query("alice", "messaging:general", R"({"data":{"members":["alice","bob"]}})").status,
+            200u);
+  expect_error(chaos(verb::post, R"({"fail_rate":101})"), 400, 4);
+
+  // Refused before: nothing stored.
+  ASSERT_EQ(chaos(verb::post, R"({"fail_rate":100,"fail_status":502})").status, 200u);
+  expect_error(send("alice", "messaging:general", R"({"id":"refused","text":"x"})"), 502, -1);
+  ASSERT_EQ(chaos(verb::post, R"({"fail_rate":0,"fail_after_rate":100})").status, 200u);
+  // Carried out, the answer lost: the message is there, and sending it again says so.
+  expect_error(send("alice", "messaging:general", R"({"id":"kept","text":"x"})"), 502, -1);
+  ASSERT_EQ(chaos(verb::delete_).status, 200u);
+  auto messages = query("alice", "messaging:general").json.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].at("id"), "kept");
+  expect_error(send("alice", "messaging:general", R"({"id":"kept","text":"x"})"), 400, 4);
+
+  // A share, drawn from a seeded generator: about half of 200.
+  ASSERT_EQ(chaos(verb::post, R"({"fail_rate":50,"seed":7})").status, 200u);
+  int failed = 0;
+  for (int i = 0; i < 200; ++i)
+    failed += query("alice", "messaging:general").status == 500 ? 1 : 0;
+  EXPECT_GT(failed, 60);
+  EXPECT_LT(failed, 140);
+}
+
 TEST_F(ChaosTest, AddedLatency) {
   ASSERT_EQ(chaos(verb::post, R"({"latency_ms":250})").status, 200u);
   const auto start = Clock::now();

@@ -98,9 +98,14 @@ TEST_F(MessageTest, ReactionsKeepCountsScoresAndGroupsRight) {
   EXPECT_EQ(m.reaction_counts->at("like"), 1);  // alice's
   EXPECT_EQ(m.own_reactions->size(), 1u);
 
+  // Every change moves the message's updated_at, as Stream's does: clients order copies by it.
+  const Timestamp before_removal = *m.updated_at;
   r = call("alice", verb::delete_, "/messages/" + id_ + "/reaction/like");
   ASSERT_EQ(r.status, 200u);
-  EXPECT_EQ(from_json<Message>(r.json.at("message")).reaction_counts->count("like"), 0u);
+  const Message removed = from_json<Message>(r.json.at("message"));
+  EXPECT_EQ(removed.reaction_counts->count("like"), 0u);
+  EXPECT_GT(*removed.updated_at, before_removal);
+  EXPECT_GT(before_removal, *removed.created_at);
   expect_error(call("alice", verb::delete_, "/messages/" + id_ + "/reaction/like"), 404, 16);
   expect_error(react("carol", R"({"reaction":{"type":"like"}})"), 403, 17);
   expect_error(react("bob", R"({"reaction":{"score":1}})"), 400, 4);

@@ -244,6 +244,69 @@ TEST_F(StoreTest, MembersAndReads) {
   EXPECT_EQ(reads[1].unread_messages, 0);
 }
 
+TEST_F(StoreTest, AnOlderCopyOfAMessageNeverReplacesANewerOne) {
+  seed();
+  const std::string cid = "messaging:general";
+  Message newer = make_message("general-m1", cid, 10);
+  newer.text = "edited";
+  newer.updated_at = at_second(50);
+  Message older = make_message("general-m1", cid, 10);
+  older.text = "as it was";
+  older.updated_at = at_second(40);
+  store_->apply({UpsertMessages{cid, {newer}}});
+  store_->apply({UpsertMessages{cid, {older}}});
+  EXPECT_EQ(store_->message("general-m1")->text, "edited");
+  Message same = newer;
+  same.text = "edited, same version";
+  store_->apply({UpsertMessages{cid, {same}}});
+  EXPECT_EQ(store_->message("general-m1")->text, "edited, same version");
+  Message unversioned = newer;
+  unversioned.updated_at.reset();
+  unversioned.text = "no version";
+  store_->apply({UpsertMessages{cid, {unversioned}}});
+  EXPECT_EQ(store_->message("general-m1")->text, "no version");
+
+  // An echo of alice's send has no version: the server's copy replaces it whatever the clocks
+  // say, and its arrival counts once even if a newer copy came first and the arrival is
+  // skipped, and even when it comes twice.
+  Message echo = make_message("mine", cid, 100, "alice");
+  store_->apply({UpsertMessages{.cid = cid, .messages = {echo}, .echo = true}});
+  Message server_copy = make_message("mine", cid, 60, "alice");
+  server_copy.text = "server's";
+  Message reacted = server_copy;
+  reacted.updated_at = at_second(61);
+  reacted.reaction_counts = std::map<std::string, std::int64_t>{{"like", 1}};
+  store_->apply({UpsertMessages{cid, {reacted}}});
+  EXPECT_EQ(store_->message("mine")->created_at, at_second(60));
+  store_->apply({UpsertMessages{.cid = cid, .messages = {server_copy}, .arrived = true}});
+  store_->apply({UpsertMessages{.cid = cid, .messages = {server_copy}, .arrived = true}});
+  EXPECT_EQ(store_->message("mine")->reaction_counts->at("like"), 1);
+  EXPECT_EQ(store_->reads(cid)[1].unread_messages, 3) << "bob had 2; alice's message counts once";
+
+  // A local change keeps the version it was made on: copies of that version do not undo it, a
+  // newer copy or the server's answer to it does, and own reactions follow the same rule.
+  store_->apply({UpsertMessages{cid, {newer}}});
+  Message liked = *store_->message("general-m1");
+  liked.reaction_counts = std::map<std::string, std::int64_t>{{"like", 1}};
+  const Timestamp base = *liked.updated_at;
+  store_->apply({UpsertMessages{.cid = cid, .messages = {liked}, .local = true},
+                 UpsertReactions{{make_reaction("general-m1", "alice", "like")}}});
+  Message replayed = *store_->message("general-m1");
+  replayed.reaction_counts.reset();
+  store_->apply(
+      {UpsertMessages{cid, {replayed}}, ReplaceReactions{"general-m1", "alice", {}, base}});
+  EXPECT_EQ(store_->message("general-m1")->reaction_counts->at("like"), 1);
+  EXPECT_EQ(store_->message("general-m1")->own_reactions->size(), 1u);
+  Message answered = replayed;
+  answered.reaction_counts = std::map<std::string, std::int64_t>{{"like", 2}};
+  store_->apply({UpsertMessages{.cid = cid, .messages = {answered}, .answer = true}});
+  EXPECT_EQ(store_->message("general-m1")->reaction_counts->at("like"), 2);
+  store_->apply({UpsertMessages{cid, {replayed}}});  // no longer local: the same version applies
+  EXPECT_FALSE(store_->message("general-m1")
+                   ->reaction_counts.value_or(std::map<std::string, std::int64_t>{})
+                   .contains("like"));
+}
+
 TEST_F(StoreTest, HardAndSoftDeletes) {
   seed();
   seed("random");

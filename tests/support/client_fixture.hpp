@@ -141,7 +141,8 @@ class ClientTest : public ServerTest {
       v = views(*this, client.persistence(), user);
       return v.store == v.server;
     });
-    EXPECT_EQ(v.store, v.server);
+    EXPECT_TRUE(v.store == v.server) << user << "'s store and the server differ:\n"
+                                     << difference(v.store, v.server);
     EXPECT_FALSE(v.server.empty());
   }
 

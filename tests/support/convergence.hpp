@@ -5,6 +5,7 @@
 // data, messages with their reactions and deletion, members, unread counts), compared as text.
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,69 @@ inline std::string canonical(const ChannelState& state) {
   std::sort(reads.begin(), reads.end());
   out["reads"] = json::array(reads.begin(), reads.end());
   return json::serialize(out);
+}
+
+// Where two canonical views differ, briefly: channels on one side only, and in each channel the
+// messages, members, reads or channel data that differ, store first.
+inline std::string difference(const std::string& store, const std::string& server) {
+  namespace json = boost::json;
+  auto lines = [](const std::string& text) {
+    std::map<std::string, std::string> by_cid;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      const std::size_t end = text.find('\n', start);
+      const std::string line = text.substr(start, end - start);
+      const std::size_t space = line.find(' ');
+      by_cid[line.substr(0, space)] = line.substr(space + 1);
+      start = end == std::string::npos ? text.size() : end + 1;
+    }
+    return by_cid;
+  };
+  const auto mine = lines(store);
+  const auto theirs = lines(server);
+  std::string out;
+  for (const auto& [cid, text] : mine) {
+    auto other = theirs.find(cid);
+    if (other == theirs.end()) {
+      out += cid + ": only in the store\n";
+      continue;
+    }
+    if (other->second == text) continue;
+    if (text == "missing") {
+      out += cid + ": missing in the store\n";
+      continue;
+    }
+    const json::object a = json::parse(text).as_object();
+    const json::object b = json::parse(other->second).as_object();
+    for (const char* part : {"channel", "members", "reads"}) {
+      if (a.at(part) != b.at(part)) {
+        out += cid + " " + part + ": " + json::serialize(a.at(part)) + " vs " +
+               json::serialize(b.at(part)) + "\n";
+      }
+    }
+    std::map<std::string, json::value> messages;
+    for (const auto& m : b.at("messages").as_array())
+      messages[std::string(m.at("id").as_string())] = m;
+    for (const auto& m : a.at("messages").as_array()) {
+      const std::string id(m.at("id").as_string());
+      auto found = messages.find(id);
+      if (found == messages.end()) {
+        out += cid + " message only in the store: " + json::serialize(m) + "\n";
+        continue;
+      }
+      if (found->second != m) {
+        out += cid + " message: " + json::serialize(m) + "\n  vs " +
+               json::serialize(found->second) + "\n";
+      }
+      messages.erase(found);
+    }
+    for (const auto& [id, m] : messages)
+      out += cid + " message only on the server: " + json::serialize(m) + "\n";
+  }
+  for (const auto& [cid, text] : theirs) {
+    if (!mine.contains(cid)) out += cid + ": only on the server\n";
+  }
+  return out;
 }
 
 // Every channel of `user`, in their store and on the server, canonical; equal when converged.

@@ -1,0 +1,241 @@
+// The outbox under chaos: alice, bob and carol, each a ChatClient with a store of their own, make
+// 2,000 actions between them in six shared channels while chatkeep-server refuses 10% of requests
+// with a 5xx, carries out another 10% but loses their answers, answers 200 ms late, sends every
+// event twice and drops every socket now and then. Once the faults stop and the outboxes are
+// empty: the server holds what the actions imply (every message once, in each author's order,
+// with its final text, deletion and reactions), and each user's store is what the server shows
+// that user.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/client_fixture.hpp"
+
+namespace chatkeep::testing {
+namespace {
+
+const std::vector<std::string> kUsers = {"alice", "bob", "carol"};
+const std::vector<std::string> kReactions = {"like", "love", "haha"};
+constexpr int kChannels = 6;
+constexpr int kActions = 2000;
+
+// What the actions imply for one message.
+struct ExpectedMessage {
+  std::string cid;
+  std::string author;
+  std::string text;
+  bool deleted = false;
+  bool kept = false;  // never deleted, so others may react to it
+  std::map<std::string, std::set<std::string>> reactions;  // by user
+  std::vector<std::string> history;                        // the actions on it, for failures
+};
+
+std::string history(const ExpectedMessage& m) {
+  std::string out;
+  for (const auto& h : m.history)
+    out += "\n  " + h;
+  return out;
+}
+
+class OutboxChaosTest : public ClientTest {
+ public:
+  std::unique_ptr<ChatClient> make_chaos_client() {
+    ClientOptions options;
+    options.base_url = "http://127.0.0.1:" + std::to_string(port_);
+    options.data_directory = data_.path();
+    options.request_timeout = 3s;
+    options.connect_timeout = 3s;
+    options.outbox = {.first_retry_delay = 100ms, .max_retry_delay = 1s};
+    return std::make_unique<ChatClient>(kKey, std::move(options));
+  }
+};
+
+TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
+  std::vector<std::string> cids;
+  for (int c = 0; c < kChannels; ++c)
+    cids.push_back(create("chaos" + std::to_string(c), R"("alice","bob","carol")"));
+
+  std::map<std::string, std::unique_ptr<ChatClient>> clients;
+  for (const auto& user : kUsers) {
+    auto client = make_chaos_client();
+    Recorder events(*client);
+    ASSERT_TRUE(connect(*client, user));
+    query_all(*client, user);
+    ASSERT_TRUE(events.wait(EventType::connection_recovered)) << user;
+    clients[user] = std::move(client);
+  }
+
+  chaos(R"({"fail_rate":10,"fail_after_rate":10,"fail_status":503,"latency_ms":200,
+            "duplicate_events":true,"seed":2026})");
+  // Every socket dropped every 1.5 s or so while the users act.
+  std::atomic<bool> acting = true;
+  std::thread dropper([&] {
+    std::mt19937 random(7);
+    while (acting) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1000 + random() % 1000));
+      if (acting) chaos(R"({"drop_sockets":true})");
+    }
+  });
+
+  std::mt19937 random(2026);
+  std::map<std::string, ExpectedMessage> expected;                              // by message id
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> sent;  // cid, user
+  std::map<std::string, std::vector<std::string>> kept;  // cid: kept message ids
+  auto pick = [&](const auto& list) { return list[random() % list.size()]; };
+  std::map<std::string, int> counts;
+
+  for (int i = 0; i < kActions; ++i) {
+    const std::string& user = pick(kUsers);
+    const std::string& cid = pick(cids);
+    ChatClient& client = *clients[user];
+    ChatChannel channel = client.channel("messaging", cid.substr(cid.find(':') + 1));
+    std::vector<std::string> own_live;
+    for (const auto& id : sent[cid][user]) {
+      if (!expected[id].deleted) own_live.push_back(id);
+    }
+    std::vector<std::string> own_deletable;
+    for (const auto& id : own_live) {
+      if (!expected[id].kept) own_deletable.push_back(id);
+    }
+    // Others' messages this user may react to: kept ones already in the user's store.
+    std::vector<std::string> reactable = own_live;
+    for (int tries = 0; tries < 3 && !kept[cid].empty(); ++tries) {
+      const std::string& id = pick(kept[cid]);
+      if (expected[id].author != user && client.persistence().message(id)) reactable.push_back(id);
+    }
+    std::vector<std::string> reacted;
+    for (const auto& id : reactable) {
+      if (!expected[id].reactions[user].empty()) reacted.push_back(id);
+    }
+
+    const auto roll = random() % 100;
+    if (roll < 40 || own_live.empty()) {
+      const std::string text = user + " says " + std::to_string(i);
+      const Message echo = channel.send_message(Message{.text = text});
+      const bool keep = random() % 2 == 0;
+      expected[echo.id] = {.cid = cid, .author = user, .text = text, .kept = keep};
+      expected[echo.id].history.push_back(std::to_string(i) + " sent by " + user);
+      sent[cid][user].push_back(echo.id);
+      if (keep) kept[cid].push_back(echo.id);
+      ++counts["send"];
+    } else if (roll < 55) {
+      const std::string& id = pick(own_live);
+      const std::string text = user + " edits " + std::to_string(i);
+      channel.update_message(Message{.id = id, .text = text});
+      expected[id].text = text;
+      expected[id].history.push_back(std::to_string(i) + " edited");
+      ++counts["edit"];
+    } else if (roll < 63 && !own_deletable.empty()) {
+      const std::string& id = pick(own_deletable);
+      channel.delete_message(id);
+      expected[id].deleted = true;
+      expected[id].history.push_back(std::to_string(i) + " deleted");
+      ++counts["delete"];
+    } else if (roll < 83 && !reactable.empty()) {
+      const std::string& id = pick(reactable);
+      const std::string& type = pick(kReactions);
+      channel.send_reaction(id, Reaction{.type = type});
+      expected[id].reactions[user].insert(type);
+      expected[id].history.push_back(std::to_string(i) + " " + user + " reacts " + type);
+      ++counts["react"];
+    } else if (roll < 90 && !reacted.empty()) {
+      const std::string& id = pick(reacted);
+      const std::string type = pick(std::vector<std::string>(expected[id].reactions[user].begin(),
+                                                             expected[id].reactions[user].end()));
+      channel.delete_reaction(id, type);
+      expected[id].reactions[user].erase(type);
+      expected[id].history.push_back(std::to_string(i) + " " + user + " unreacts " + type);
+      ++counts["unreact"];
+    } else {
+      channel.mark_read();
+      ++counts["read"];
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  acting = false;
+  dropper.join();
+  for (const auto& [kind, n] : counts)
+    std::cout << kind << ": " << n << "\n";
+
+  // Quiescence: the faults stop, and every outbox empties without a failure.
+  chaos(R"({"fail_rate":0,"fail_after_rate":0,"latency_ms":0,"duplicate_events":false})");
+  for (const auto& [user, client] : clients) {
+    EXPECT_TRUE(eventually([&] { return client->outbox().empty(); }, 120s))
+        << user << " still has " << client->outbox().size() << " entries";
+    for (const auto& e : client->outbox())
+      ADD_FAILURE() << user << ": " << to_string(e.kind) << " " << e.message_id << " "
+                    << to_string(e.state) << " " << e.error.value_or("");
+  }
+
+  // The server holds what the actions imply, as each user sees it.
+  for (const auto& user : kUsers) {
+    for (const auto& cid : cids) {
+      auto r = query(user, cid, R"({"state":true,"messages":{"limit":300}})");
+      ASSERT_EQ(r.status, 200u) << r.text;
+      const auto messages =
+          from_json<ChannelState>(r.json).messages.value_or(std::vector<Message>{});
+      std::set<std::string> seen;
+      std::map<std::string, std::vector<std::string>> order;  // by author
+      for (const auto& m : messages) {
+        ASSERT_TRUE(seen.insert(m.id).second) << "twice: " << m.id;
+        auto want = expected.find(m.id);
+        ASSERT_NE(want, expected.end()) << "never sent: " << m.id;
+        const ExpectedMessage& e = want->second;
+        EXPECT_EQ(e.cid, cid);
+        EXPECT_EQ(m.user->id, e.author);
+        order[e.author].push_back(m.id);
+        if (e.deleted) {
+          EXPECT_TRUE(m.deleted_at) << m.id << " should be deleted";
+          continue;
+        }
+        EXPECT_FALSE(m.deleted_at) << m.id;
+        EXPECT_EQ(m.text, e.text) << m.id;
+        std::map<std::string, std::int64_t> counts_wanted;
+        for (const auto& [who, types] : e.reactions) {
+          for (const auto& type : types)
+            ++counts_wanted[type];
+        }
+        auto counts_seen = m.reaction_counts.value_or(std::map<std::string, std::int64_t>{});
+        std::erase_if(counts_seen, [](const auto& kv) { return kv.second == 0; });
+        EXPECT_EQ(counts_seen, counts_wanted) << m.id << history(e);
+        std::set<std::string> own;
+        for (const auto& reaction : m.own_reactions.value_or(std::vector<Reaction>{}))
+          own.insert(reaction.type);
+        auto mine = e.reactions.find(user);
+        EXPECT_EQ(own, mine == e.reactions.end() ? std::set<std::string>{} : mine->second)
+            << user << " on " << m.id << history(e);
+      }
+      // Every message not deleted is there; each author's in the order they were sent.
+      for (const auto& author : kUsers) {
+        std::vector<std::string> live_sent;
+        for (const auto& id : sent[cid][author]) {
+          if (!expected[id].deleted || seen.count(id)) live_sent.push_back(id);
+        }
+        EXPECT_EQ(order[author], live_sent) << cid << " by " << author;
+      }
+    }
+  }
+
+  // And every store is what the server shows its user.
+  for (const auto& user : kUsers) {
+    Views v;
+    eventually([&] {
+      v = views(*this, clients[user]->persistence(), user);
+      return v.store == v.server;
+    });
+    if (v.store == v.server) continue;
+    std::string report = difference(v.store, v.server);
+    for (const auto& [id, m] : expected) {
+      if (report.find(id) != std::string::npos) report += id + history(m) + "\n";
+    }
+    ADD_FAILURE() << user << "'s store and the server differ:\n" << report;
+  }
+}
+
+}  // namespace
+}  // namespace chatkeep::testing
