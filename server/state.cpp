@@ -51,7 +51,7 @@ constexpr const char* kSchema = R"(
 
 }  // namespace
 
-State::State(const std::string& db_path) : db_(db_path, true) {
+State::State(const std::string& db_path) : db_(db_path, sqlite::Database::Access::create) {
   // The server is its file's only user: an exclusive lock taken once spares two fcntl calls
   // per transaction, and keeps a second server off the same file.
   db_.exec(

@@ -269,6 +269,8 @@ class ChatPersistenceClient {
   // messages, members, the connected user's membership and reads; nullopt if not cached.
   virtual std::optional<ChannelState> channel_state(const std::string& cid,
                                                     const MessagePagination& messages) = 0;
+  // Messages carry the connected user's own reactions and, for those with the user's changes
+  // still in the outbox, their local_state (failed over sending over queued) and local_error.
   // Pages are in ascending created_at order, messages of the same time in the order they were
   // first stored. With no cursor: the latest `limit` (25 by
   // default); id_lt/id_lte: the `limit` before the cursor; id_gt/id_gte: the `limit` after it;

@@ -23,6 +23,9 @@ struct SqlitePersistenceOptions {
   LogOptions log;
   Synchronous synchronous = Synchronous::normal;
   GroupCommit group_commit;  // background mode only
+  // Opens an existing database only to read it (chatkeep inspect): nothing is created, migrated
+  // or written, and writes fail.
+  bool read_only = false;
 };
 
 // The official ChatPersistenceClient: one SQLite database per user, `db_<escaped user id>.sqlite`

@@ -91,6 +91,7 @@ Message ClientCore::send_message(const std::string& cid, Message message) {
                      .message_id = message.id,
                      .payload = {{"message", sendable(message)}}};
   enqueue(std::move(action), {UpsertMessages{.cid = cid, .messages = {message}, .echo = true}});
+  message.local_state = LocalState::queued;
   return message;
 }
 

@@ -89,3 +89,19 @@ const FieldTable<Message>& field_table(Tag<Message>) {
 }
 
 }  // namespace chatkeep::model
+
+namespace chatkeep {
+
+std::string_view to_string(LocalState state) {
+  switch (state) {
+    case LocalState::queued:
+      return "queued";
+    case LocalState::sending:
+      return "sending";
+    case LocalState::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace chatkeep

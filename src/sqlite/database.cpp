@@ -8,8 +8,13 @@
 
 namespace chatkeep::sqlite {
 
-Database::Database(const std::filesystem::path& path, bool create) {
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+Database::Database(const std::filesystem::path& path, Access access) {
+  int flags = SQLITE_OPEN_NOMUTEX;
+  if (access == Access::read_only) {
+    flags |= SQLITE_OPEN_READONLY;
+  } else {
+    flags |= SQLITE_OPEN_READWRITE | (access == Access::create ? SQLITE_OPEN_CREATE : 0);
+  }
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -21,8 +21,9 @@ class Query;
 
 class Database {
  public:
-  // Opens (creating if asked) the file at `path`.
-  Database(const std::filesystem::path& path, bool create);
+  enum class Access { read_only, read_write, create };
+  // Opens the file at `path`: only to read, to read and write, or creating it if missing.
+  Database(const std::filesystem::path& path, Access access);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -21,7 +21,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -134,6 +134,10 @@ ALTER TABLE messages ADD COLUMN echo INTEGER NOT NULL DEFAULT 0;
     R"sql(
 ALTER TABLE messages ADD COLUMN version INTEGER;
 ALTER TABLE messages ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 4: each message read finds its outbox entries (the message's local state).
+    R"sql(
+CREATE INDEX outbox_by_message ON outbox (message_id);
 )sql",
 };
 

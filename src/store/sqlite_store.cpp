@@ -699,6 +699,7 @@ void SqliteStore::connect(const std::string& user_id) {
                                         ? SqlitePersistenceClient::default_directory()
                                         : options_.directory;
   std::filesystem::path path = SqlitePersistenceClient::database_path(directory, user_id);
+  if (options_.read_only) return open_read_only(path, user_id);
   std::error_code ec;
   if (std::filesystem::create_directories(directory, ec)) {
     std::filesystem::permissions(directory, std::filesystem::perms::owner_all, ec);
@@ -708,7 +709,7 @@ void SqliteStore::connect(const std::string& user_id) {
                     fmt::format("cannot create {}: {}", directory.string(), ec.message()));
   }
   ensure_private_file(path);
-  auto db = std::make_unique<Database>(path, false);
+  auto db = std::make_unique<Database>(path, Database::Access::read_write);
   if (log_->should_log(spdlog::level::trace)) {
     db->trace([log = log_](std::string_view sql) { log->trace("sql: {}", sql); });
   }
@@ -726,6 +727,23 @@ void SqliteStore::connect(const std::string& user_id) {
   db->exec("PRAGMA cache_size = -16384");  // KiB
   migrate(*db);
   log_->info("connected {} ({})", user_id, path.string());
+  db_ = std::move(db);
+  user_id_ = user_id;
+}
+
+void SqliteStore::open_read_only(const std::filesystem::path& path, const std::string& user_id) {
+  if (!std::filesystem::exists(path)) {
+    throw ChatError(ErrorCode::not_found,
+                    fmt::format("no database for {} at {}", user_id, path.string()));
+  }
+  auto db = std::make_unique<Database>(path, Database::Access::read_only);
+  check_version(*db);
+  if (db->integer("PRAGMA user_version") != schema_version()) {
+    throw ChatError(
+        ErrorCode::storage,
+        fmt::format("{} is from an older chatkeep; open it once to upgrade it", path.string()));
+  }
+  db->exec("PRAGMA busy_timeout = 5000");
   db_ = std::move(db);
   user_id_ = user_id;
 }
@@ -876,32 +894,56 @@ Message SqliteStore::message_from_row(const Query& row) {
 }
 
 void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
-  // One query for a page rather than one per message; most messages have none.
+  // One query per chunk of a page rather than one per message; most messages have none.
+  for_chunks(messages,
+             "SELECT message_id, type, data FROM reactions WHERE user_id = ?1 AND "
+             "message_id IN ",
+             user_id_, [&](Message& m, const Query& q) {
+               json::value reaction = parse_row(q.text(2));
+               reaction.as_object().insert_or_assign("message_id", q.text(0));
+               reaction.as_object().insert_or_assign("user_id", user_id_);
+               reaction.as_object().insert_or_assign("type", q.text(1));
+               m.own_reactions->push_back(from_json<Reaction>(reaction));
+               m.own_reactions->back().user = cached_user(user_id_);
+             });
+}
+
+void SqliteStore::attach_local_states(std::vector<Message>& messages) {
+  // A message's state is its most pressing entry's: failed, else sending, else queued.
+  auto rank = [](std::optional<LocalState> s) { return s ? static_cast<int>(*s) + 1 : 0; };
+  for_chunks(messages, "SELECT message_id, state, error FROM outbox WHERE message_id IN ",
+             std::nullopt, [&](Message& m, const Query& q) {
+               const std::string_view state = q.text(1);
+               const LocalState s = state == "failed"    ? LocalState::failed
+                                    : state == "sending" ? LocalState::sending
+                                                         : LocalState::queued;
+               if (rank(s) <= rank(m.local_state)) return;
+               m.local_state = s;
+               m.local_error = q.is_null(2) ? std::nullopt : std::optional(std::string(q.text(2)));
+             });
+}
+
+void SqliteStore::for_chunks(std::vector<Message>& messages, const std::string& select,
+                             const std::optional<std::string>& first_parameter,
+                             const std::function<void(Message&, const Query&)>& each) {
   constexpr std::size_t kChunk = 500;
+  const int base = first_parameter ? 2 : 1;  // the number of the first id's parameter
   for (std::size_t first = 0; first < messages.size(); first += kChunk) {
     const std::size_t count = std::min(kChunk, messages.size() - first);
-    std::string sql =
-        "SELECT message_id, type, data FROM reactions WHERE user_id = ?1 AND message_id IN (?2";
-    for (std::size_t i = 1; i < count; ++i)
-      sql += fmt::format(", ?{}", i + 2);
+    std::string sql = select + "(";
+    for (std::size_t i = 0; i < count; ++i)
+      sql += fmt::format("{}?{}", i ? ", " : "", static_cast<int>(i) + base);
     sql += ")";
     auto q = db().query(sql);
-    q.bind(1, user_id_);
+    if (first_parameter) q.bind(1, *first_parameter);
     std::unordered_map<std::string_view, Message*> by_id;
     for (std::size_t i = 0; i < count; ++i) {
       Message& m = messages[first + i];
-      q.bind(static_cast<int>(i) + 2, m.id);
+      q.bind(static_cast<int>(i) + base, m.id);
       by_id.emplace(m.id, &m);
     }
-    while (q.next()) {
-      json::value reaction = parse_row(q.text(2));
-      reaction.as_object().insert_or_assign("message_id", q.text(0));
-      reaction.as_object().insert_or_assign("user_id", user_id_);
-      reaction.as_object().insert_or_assign("type", q.text(1));
-      Message& m = *by_id.at(q.text(0));
-      m.own_reactions->push_back(from_json<Reaction>(reaction));
-      m.own_reactions->back().user = cached_user(user_id_);
-    }
+    while (q.next())
+      each(*by_id.at(q.text(0)), q);
   }
 }
 
@@ -967,6 +1009,7 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
     while (q.next())
       rows.push_back(message_from_row(q));
     attach_own_reactions(rows);
+    attach_local_states(rows);
     if (!ascending) std::reverse(rows.begin(), rows.end());
     return rows;
   };
@@ -1004,6 +1047,7 @@ std::optional<Message> SqliteStore::message(const std::string& id) {
   if (!q.next()) return std::nullopt;
   std::vector<Message> one{message_from_row(q)};
   attach_own_reactions(one);
+  attach_local_states(one);
   return std::move(one.front());
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,7 @@ class SqliteStore final : public ChatPersistenceClient {
   enum class Scope { channel, pinned, thread };
 
   Database& db();  // the open database, or ChatError(invalid_state)
+  void open_read_only(const std::filesystem::path& path, const std::string& user_id);
   FlushResult flush_locked();
   std::optional<Channel> channel_locked(const std::string& cid);
   std::optional<ChannelState> channel_state_locked(const std::string& cid,
@@ -73,6 +75,13 @@ class SqliteStore final : public ChatPersistenceClient {
   Message message_from_row(const Query& row);
   // The connected user's reactions, into each message's own_reactions.
   void attach_own_reactions(std::vector<Message>& messages);
+  // The state of the user's changes to each message still in the outbox, into local_state.
+  void attach_local_states(std::vector<Message>& messages);
+  // Runs `select` + "(ids)" over chunks of the messages (after `first_parameter` as ?1, if any),
+  // handing each row to `each` with the message whose id is its first column.
+  void for_chunks(std::vector<Message>& messages, const std::string& select,
+                  const std::optional<std::string>& first_parameter,
+                  const std::function<void(Message&, const Query&)>& each);
   // A user as stored (given its row's data, or looked up), decoded once until the next write.
   const User& cached_user(std::string_view id, std::optional<std::string_view> data);
   const User& cached_user(std::string_view id);

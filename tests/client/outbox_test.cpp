@@ -45,7 +45,9 @@ TEST_F(OutboxTest, OfflineActionsShowAtOnceAndReachTheServerOnceWhenItIsBack) {
   const Message first = channel.send_message(Message{.text = "first"});
   EXPECT_EQ(first.cid, cid);
   EXPECT_EQ(first.id.size(), 36u);
+  EXPECT_EQ(first.local_state, LocalState::queued);
   EXPECT_EQ(client->persistence().message(first.id)->text, "first");
+  EXPECT_EQ(client->persistence().message(first.id)->local_state, LocalState::queued);
   channel.update_message(Message{.id = first.id, .text = "first, edited"});
   EXPECT_EQ(client->persistence().message(first.id)->text, "first, edited");
   EXPECT_EQ(client->outbox().size(), 1u) << "the edit rewrote the queued send";
@@ -74,6 +76,7 @@ TEST_F(OutboxTest, OfflineActionsShowAtOnceAndReachTheServerOnceWhenItIsBack) {
   EXPECT_EQ(on_server[0].text, "first, edited");
   EXPECT_EQ(on_server[1].id, second.id);
   EXPECT_EQ(on_server[1].reaction_counts->at("like"), 1);
+  EXPECT_FALSE(client->persistence().message(first.id)->local_state) << "delivered";
   expect_converged(*client, "alice");
 }
 
@@ -110,7 +113,10 @@ TEST_F(OutboxTest, PermanentFailuresWaitForRetryOrDiscard) {
   ASSERT_EQ(entries.size(), 1u);
   EXPECT_EQ(entries[0].state, OutboxState::failed);
   EXPECT_FALSE(entries[0].error.value_or("").empty());
-  EXPECT_TRUE(client->persistence().message(sent.id));
+  auto shown = client->persistence().message(sent.id);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->local_state, LocalState::failed);
+  EXPECT_EQ(shown->local_error, entries[0].error);
 
   client->retry(entries[0].id);
   ASSERT_TRUE(events.wait(EventType::outbox_failed, 2));

@@ -215,7 +215,7 @@ TEST(ServerHttp, ADatabaseOfANewerSchemaIsRefused) {
   testing::TempDir dir;
   const std::string db = (dir.path() / "server.sqlite").string();
   {
-    sqlite::Database file(db, true);
+    sqlite::Database file(db, sqlite::Database::Access::create);
     file.exec("PRAGMA user_version = 99");
   }
   try {

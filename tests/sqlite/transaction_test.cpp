@@ -16,7 +16,7 @@ class TransactionTest : public ::testing::Test {
   std::int64_t sum() { return db_.integer("SELECT COALESCE(SUM(v), 0) FROM t"); }
 
   testing::TempDir dir_;
-  sqlite::Database db_{dir_.path() / "t.db", true};
+  sqlite::Database db_{dir_.path() / "t.db", sqlite::Database::Access::create};
 };
 
 TEST_F(TransactionTest, UncommittedWorkIsRolledBack) {

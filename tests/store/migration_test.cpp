@@ -36,7 +36,7 @@ TEST(Migration, NewerDatabaseIsRefusedAndLeftUntouched) {
   testing::TempDir dir;
   auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
   {
-    sqlite::Database db(path, true);
+    sqlite::Database db(path, sqlite::Database::Access::create);
     db.exec("CREATE TABLE future (x); INSERT INTO future VALUES (42); PRAGMA user_version = 999;");
   }
   const std::string before = bytes_of(path);
@@ -59,7 +59,7 @@ TEST(Migration, AFailedMigrationLeavesTheVersionWhereItWas) {
   auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
   {
     // A table in the way of migration 1 makes it fail part-way.
-    sqlite::Database db(path, true);
+    sqlite::Database db(path, sqlite::Database::Access::create);
     db.exec("CREATE TABLE outbox (x)");
   }
   SqlitePersistenceClient store({.directory = dir.path()});

@@ -1,0 +1,174 @@
+#include "inspect.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "commands.hpp"
+
+namespace chatkeep::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+std::uintmax_t size_of(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
+}
+
+json::value optional_string(const std::optional<std::string>& s) {
+  return s ? json::value(*s) : json::value(nullptr);
+}
+
+}  // namespace
+
+json::object inspect(const InspectRequest& request) {
+  SqlitePersistenceClient store(
+      {.directory = request.data_directory, .log = {.level = LogLevel::off}, .read_only = true});
+  store.connect(request.user);
+  const auto path = SqlitePersistenceClient::database_path(request.data_directory, request.user);
+  json::object out;
+  out["database"] = {{"path", path.string()},
+                     {"bytes", size_of(path)},
+                     {"wal_bytes", size_of(path.string() + "-wal")}};
+  out["user"] = request.user;
+  const auto checkpoint = store.last_sync_at();
+  out["checkpoint"] = checkpoint ? json::value(checkpoint->to_string()) : json::value(nullptr);
+
+  json::array channels;
+  for (const auto& cid : store.channel_cids(1000)) {
+    const auto channel = store.channel(cid);
+    std::optional<std::int64_t> unread;
+    for (const auto& read : store.reads(cid)) {
+      if (read.user.id == request.user) unread = read.unread_messages;
+    }
+    channels.push_back(
+        json::object{{"cid", cid},
+                     {"name", channel ? optional_string(channel->name) : json::value(nullptr)},
+                     {"last_message_at", channel && channel->last_message_at
+                                             ? json::value(channel->last_message_at->to_string())
+                                             : json::value(nullptr)},
+                     {"unread", unread ? json::value(*unread) : json::value(nullptr)}});
+  }
+  out["channels"] = std::move(channels);
+
+  if (request.channel) {
+    json::array messages;
+    const auto page = store.messages(*request.channel,
+                                     {.limit = static_cast<std::int64_t>(request.message_limit)});
+    for (const auto& m : page) {
+      json::object reactions;
+      for (const auto& [type, count] :
+           m.reaction_counts.value_or(std::map<std::string, std::int64_t>{}))
+        reactions[type] = count;
+      messages.push_back(json::object{
+          {"id", m.id},
+          {"user", m.user ? json::value(m.user->id) : json::value(nullptr)},
+          {"text", optional_string(m.text)},
+          {"type", optional_string(m.type)},
+          {"created_at",
+           m.created_at ? json::value(m.created_at->to_string()) : json::value(nullptr)},
+          {"deleted", m.deleted_at.has_value()},
+          {"reactions", std::move(reactions)},
+          {"local_state",
+           m.local_state ? json::value(to_string(*m.local_state)) : json::value(nullptr)},
+          {"local_error", optional_string(m.local_error)}});
+    }
+    out["channel"] = *request.channel;
+    out["messages"] = std::move(messages);
+  }
+
+  json::array outbox;
+  for (const auto& e : store.outbox(0, 1'000'000)) {
+    outbox.push_back(json::object{{"id", e.id},
+                                  {"kind", to_string(e.kind)},
+                                  {"cid", e.cid},
+                                  {"message_id", e.message_id},
+                                  {"state", to_string(e.state)},
+                                  {"attempts", e.attempts},
+                                  {"error", optional_string(e.error)}});
+  }
+  out["outbox"] = std::move(outbox);
+  store.disconnect(false);
+  return out;
+}
+
+void print_inspection(const json::object& inspection, std::ostream& out) {
+  const auto& db = inspection.at("database").as_object();
+  out << fmt::format(
+      "database  {} ({} bytes, WAL {} bytes)\n", json::value_to<std::string>(db.at("path")),
+      db.at("bytes").to_number<std::uint64_t>(), db.at("wal_bytes").to_number<std::uint64_t>());
+  const auto& checkpoint = inspection.at("checkpoint");
+  out << fmt::format("checkpoint {}\n",
+                     checkpoint.is_string() ? std::string(checkpoint.as_string()) : "none");
+  const auto& channels = inspection.at("channels").as_array();
+  out << fmt::format("channels  {}\n", channels.size());
+  for (const auto& c : channels) {
+    const auto& o = c.as_object();
+    out << fmt::format("  {:<28} {:<20} unread {}\n", json::value_to<std::string>(o.at("cid")),
+                       o.at("name").is_string() ? std::string(o.at("name").as_string()) : "",
+                       o.at("unread").is_int64() ? std::to_string(o.at("unread").as_int64()) : "-");
+  }
+  if (const auto* messages = inspection.if_contains("messages")) {
+    out << fmt::format("messages of {}\n", json::value_to<std::string>(inspection.at("channel")));
+    for (const auto& m : messages->as_array()) {
+      const auto& o = m.as_object();
+      std::string reactions;
+      for (const auto& [type, count] : o.at("reactions").as_object())
+        reactions += fmt::format(" {}×{}", std::string(type), count.as_int64());
+      std::string mark;
+      if (o.at("local_state").is_string())
+        mark = " [" + std::string(o.at("local_state").as_string()) + "]";
+      out << fmt::format("  {:<8} {}{}{}{}\n",
+                         o.at("user").is_string() ? std::string(o.at("user").as_string()) : "?",
+                         o.at("deleted").as_bool()  ? "(deleted)"
+                         : o.at("text").is_string() ? std::string(o.at("text").as_string())
+                                                    : "",
+                         reactions, mark,
+                         o.at("local_error").is_string()
+                             ? " " + std::string(o.at("local_error").as_string())
+                             : "");
+    }
+  }
+  const auto& outbox = inspection.at("outbox").as_array();
+  out << fmt::format("outbox    {} waiting\n", outbox.size());
+  for (const auto& e : outbox) {
+    const auto& o = e.as_object();
+    out << fmt::format("  #{:<4} {:<16} {:<8} {} {}\n", o.at("id").as_int64(),
+                       json::value_to<std::string>(o.at("kind")),
+                       json::value_to<std::string>(o.at("state")),
+                       json::value_to<std::string>(o.at("message_id")),
+                       o.at("error").is_string() ? std::string(o.at("error").as_string()) : "");
+  }
+}
+
+void add_inspect(CLI::App& app, int& status) {
+  struct Flags {
+    InspectRequest request;
+    bool as_json = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* sub = app.add_subcommand("inspect", "show what a user's database holds (read-only)");
+  sub->add_option("--data-dir", flags->request.data_directory, "the directory of the databases")
+      ->required();
+  sub->add_option("--user", flags->request.user, "the user id")->required();
+  sub->add_option("--channel", flags->request.channel, "a channel's cid: its messages too");
+  sub->add_option("--limit", flags->request.message_limit, "messages to show")
+      ->capture_default_str();
+  sub->add_flag("--json", flags->as_json, "JSON, for scripts");
+  sub->callback([flags, &status] {
+    const json::object inspection = inspect(flags->request);
+    if (flags->as_json) {
+      std::cout << json::serialize(inspection) << "\n";
+    } else {
+      print_inspection(inspection, std::cout);
+    }
+    status = 0;
+  });
+}
+
+}  // namespace chatkeep::cli

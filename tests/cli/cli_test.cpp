@@ -1,0 +1,113 @@
+// The chatkeep program as a user runs it: tokens, inspect (text and JSON) of a real database,
+// --version, and one-line errors for bad flags. (The demo runs as a test of its own.)
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/token.hpp"
+#include "child_process.hpp"
+#include "support/builders.hpp"
+#include "support/temp_dir.hpp"
+
+namespace chatkeep {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Outcome {
+  int status = -1;
+  std::vector<std::string> lines;  // stdout and stderr
+};
+
+// Runs the program with `args` (a shell word list), to the end.
+Outcome chatkeep(const std::string& args) {
+  cli::ChildProcess process({"/bin/sh", "-c", std::string(CHATKEEP_CLI) + " " + args + " 2>&1"});
+  Outcome outcome;
+  try {
+    for (;;)
+      outcome.lines.push_back(process.receive(30s));
+  } catch (const std::runtime_error&) {
+    // the output ended
+  }
+  outcome.status = process.wait();
+  return outcome;
+}
+
+TEST(Cli, TokensVerifyWithTheSecret) {
+  Outcome signed_token = chatkeep("token --user alice --secret s3cret --expires-in 60");
+  ASSERT_EQ(signed_token.status, 0);
+  ASSERT_EQ(signed_token.lines.size(), 1u);
+  const TokenClaims claims = verify_token(signed_token.lines[0], "s3cret", Timestamp::now(), false);
+  EXPECT_EQ(claims.user_id, "alice");
+  EXPECT_TRUE(claims.expires);
+  EXPECT_THROW(verify_token(signed_token.lines[0], "other", Timestamp::now(), false), ChatError);
+
+  Outcome dev = chatkeep("token --user bob --dev");
+  ASSERT_EQ(dev.status, 0);
+  EXPECT_TRUE(verify_token(dev.lines.at(0), "", Timestamp::now(), true).development);
+}
+
+TEST(Cli, BadFlagsGiveOneClearLine) {
+  for (const char* args : {"token --secret x", "token --user a --secret x --dev", "inspect",
+                           "nonsense", "token --user a --expires-in -5 --secret x"}) {
+    Outcome r = chatkeep(args);
+    EXPECT_NE(r.status, 0) << args;
+    ASSERT_EQ(r.lines.size(), 1u) << args;
+    EXPECT_TRUE(r.lines[0].starts_with("chatkeep: ")) << r.lines[0];
+  }
+  Outcome version = chatkeep("--version");
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.lines, std::vector<std::string>{"chatkeep 0.1.0"});
+}
+
+TEST(Cli, InspectShowsADatabaseWithoutChangingIt) {
+  testing::TempDir dir;
+  {
+    SqlitePersistenceClient store({.directory = dir.path()});
+    store.connect("alice");
+    const std::string cid = "messaging:x";
+    Message mine = testing::make_message("m2", cid, 20, "alice");
+    store.apply({UpsertChannels{{testing::make_channel("x", 20)}},
+                 UpsertMessages{{}, {testing::make_message("m1", cid, 10)}},
+                 UpsertMessages{.cid = cid, .messages = {mine}, .echo = true},
+                 AddOutboxEntry{OutboxEntry{.kind = OutboxKind::send_message,
+                                            .cid = cid,
+                                            .message_id = "m2",
+                                            .payload = {{"message", {{"id", "m2"}}}},
+                                            .created_at = Timestamp::now()}}});
+    store.disconnect(false);
+  }
+  const auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
+  const auto before = std::filesystem::last_write_time(path);
+
+  Outcome json_run = chatkeep("inspect --data-dir " + dir.path().string() +
+                          " --user alice --channel messaging:x --json");
+  ASSERT_EQ(json_run.status, 0);
+  ASSERT_EQ(json_run.lines.size(), 1u);
+  const boost::json::object shown = boost::json::parse(json_run.lines[0]).as_object();
+  EXPECT_EQ(shown.at("channels").as_array().size(), 1u);
+  const auto& messages = shown.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].at("local_state"), nullptr);
+  EXPECT_EQ(messages[1].at("local_state"), "queued");
+  ASSERT_EQ(shown.at("outbox").as_array().size(), 1u);
+  EXPECT_EQ(shown.at("outbox").as_array()[0].at("kind"), "send_message");
+
+  Outcome text = chatkeep("inspect --data-dir " + dir.path().string() + " --user alice");
+  ASSERT_EQ(text.status, 0);
+  bool outbox_line = false;
+  for (const auto& line : text.lines)
+    outbox_line = outbox_line || line.starts_with("outbox    1 waiting");
+  EXPECT_TRUE(outbox_line);
+  EXPECT_EQ(std::filesystem::last_write_time(path), before) << "read-only";
+
+  Outcome nobody = chatkeep("inspect --data-dir " + dir.path().string() + " --user bob");
+  EXPECT_EQ(nobody.status, 1);
+  ASSERT_EQ(nobody.lines.size(), 1u);
+  EXPECT_TRUE(nobody.lines[0].starts_with("chatkeep: no database for bob")) << nobody.lines[0];
+}
+
+}  // namespace
+}  // namespace chatkeep
