@@ -1,4 +1,4 @@
-// chatkeep: the command-line program (demo, inspect, serve, token).
+// chatkeep: the command-line program (demo, inspect, query, send, serve, sync, token).
 
 #include <iostream>
 
@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
   chatkeep::cli::add_demo(app, status);
   chatkeep::cli::add_demo_app(app, status);
   chatkeep::cli::add_inspect(app, status);
+  chatkeep::cli::add_query(app, status);
+  chatkeep::cli::add_send(app, status);
   chatkeep::cli::add_serve(app, status);
+  chatkeep::cli::add_sync(app, status);
   chatkeep::cli::add_token(app, status);
   try {
     app.parse(argc, argv);

@@ -1,5 +1,6 @@
 // The chatkeep program as a user runs it: tokens, inspect (text and JSON) of a real database,
-// --version, and one-line errors for bad flags. (The demo runs as a test of its own.)
+// send, sync and query against `chatkeep serve` (stopped and started again), --version, and
+// one-line errors for bad flags. (The demo runs as a test of its own.)
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include "chatkeep/token.hpp"
 #include "child_process.hpp"
 #include "support/builders.hpp"
+#include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 
 namespace chatkeep {
@@ -83,7 +85,7 @@ TEST(Cli, InspectShowsADatabaseWithoutChangingIt) {
   const auto before = std::filesystem::last_write_time(path);
 
   Outcome json_run = chatkeep("inspect --data-dir " + dir.path().string() +
-                          " --user alice --channel messaging:x --json");
+                              " --user alice --channel messaging:x --json");
   ASSERT_EQ(json_run.status, 0);
   ASSERT_EQ(json_run.lines.size(), 1u);
   const boost::json::object shown = boost::json::parse(json_run.lines[0]).as_object();
@@ -107,6 +109,59 @@ TEST(Cli, InspectShowsADatabaseWithoutChangingIt) {
   EXPECT_EQ(nobody.status, 1);
   ASSERT_EQ(nobody.lines.size(), 1u);
   EXPECT_TRUE(nobody.lines[0].starts_with("chatkeep: no database for bob")) << nobody.lines[0];
+}
+
+// `chatkeep serve` as a child process on `port` (0: any), its data in `db`; returns the port.
+std::uint16_t serve(std::unique_ptr<cli::ChildProcess>& server, const std::string& db,
+                    std::uint16_t port = 0) {
+  server = std::make_unique<cli::ChildProcess>(
+      std::vector<std::string>{CHATKEEP_CLI, "serve", "--port", std::to_string(port), "--api-key",
+                               "k", "--api-secret", "s", "--db", db, "--log-level", "off"});
+  const std::string line = server->receive(30s);  // "chatkeep-server listening on host:port"
+  return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
+}
+
+TEST(Cli, SendQueuesOfflineAndSyncDeliversWhatWaits) {
+  testing::TempDir dir;
+  std::unique_ptr<cli::ChildProcess> server;
+  const std::string db = (dir.path() / "server.sqlite").string();
+  const std::uint16_t port = serve(server, db);
+  testing::HttpClient http(port);
+  auto made = http.send(
+      boost::beast::http::verb::post, "/channels/messaging/cli/query?api_key=k&user_id=alice",
+      R"({"data":{"members":["alice","bob"]}})",
+      {{"Authorization", make_user_token("s", "alice")}, {"stream-auth-type", "jwt"}});
+  ASSERT_EQ(made.status, 200u) << made.text;
+  const std::string as_alice = "--url http://127.0.0.1:" + std::to_string(port) +
+                               " --api-key k --user alice --secret s --data-dir " +
+                               (dir.path() / "alice").string();
+
+  Outcome online = chatkeep("send " + as_alice + " --channel messaging:cli --text hello");
+  ASSERT_EQ(online.status, 0) << (online.lines.empty() ? "" : online.lines[0]);
+  EXPECT_TRUE(online.lines.at(0).starts_with("sent ")) << online.lines[0];
+
+  server->kill();
+  Outcome offline =
+      chatkeep("send " + as_alice + " --channel messaging:cli --text 'while away' --wait 1");
+  ASSERT_EQ(offline.status, 0) << (offline.lines.empty() ? "" : offline.lines[0]);
+  EXPECT_TRUE(offline.lines.at(0).starts_with("queued ")) << offline.lines[0];
+  Outcome unreachable = chatkeep("sync " + as_alice + " --wait 1");
+  EXPECT_EQ(unreachable.status, 1);
+
+  serve(server, db, port);
+  Outcome synced = chatkeep("sync " + as_alice);
+  ASSERT_EQ(synced.status, 0);
+  EXPECT_EQ(synced.lines,
+            std::vector<std::string>{"caught up: 1 channels; outbox: 0 waiting, 0 failed"});
+
+  Outcome queried = chatkeep("query " + as_alice + " --channel messaging:cli --json");
+  ASSERT_EQ(queried.status, 0);
+  const boost::json::object last = boost::json::parse(queried.lines.back()).as_object();
+  EXPECT_EQ(last.at("source"), "server");
+  std::vector<std::string> texts;
+  for (const auto& m : last.at("channel").at("messages").as_array())
+    texts.emplace_back(m.at("text").as_string());
+  EXPECT_EQ(texts, (std::vector<std::string>{"hello", "while away"}));
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+#include "connection_flags.hpp"
+
+#include <mutex>
+
+#include "chatkeep/token.hpp"
+
+namespace chatkeep::cli {
+
+void add_connection_flags(CLI::App& command, ConnectionFlags& flags) {
+  command.add_option("--url", flags.url, "the server (http or https)")->capture_default_str();
+  command.add_option("--api-key", flags.api_key, "the app's API key")->required();
+  command.add_option("--user", flags.user, "the user id")->required();
+  auto* token = command.add_option("--token", flags.token, "the user's token");
+  auto* secret =
+      command.add_option("--secret", flags.secret, "the app's secret, to make the user's token");
+  token->excludes(secret);
+  command.add_option("--data-dir", flags.data_directory, "where the user's database lives")
+      ->required();
+}
+
+Connected connect(const ConnectionFlags& flags) {
+  if (flags.token.empty() && flags.secret.empty()) {
+    throw ChatError(ErrorCode::input, "--token or --secret is required");
+  }
+  ClientOptions options;
+  options.base_url = flags.url;
+  options.data_directory = flags.data_directory;
+  options.log.level = LogLevel::off;
+  Connected connected{.client = std::make_unique<ChatClient>(flags.api_key, std::move(options))};
+  auto recovered = std::make_shared<std::promise<void>>();
+  connected.caught_up = recovered->get_future().share();
+  auto once = std::make_shared<std::once_flag>();
+  connected.subscription = connected.client->on(
+      EventType::connection_recovered,
+      [recovered, once](const Event&) { std::call_once(*once, [&] { recovered->set_value(); }); });
+  std::promise<Result<OwnUser>> done;
+  connected.client->connect_user(
+      User{.id = flags.user},
+      flags.token.empty() ? make_user_token(flags.secret, flags.user) : flags.token,
+      [&](Result<OwnUser> r) { done.set_value(std::move(r)); });
+  if (auto r = done.get_future().get(); !r) throw *r.error;
+  return connected;
+}
+
+}  // namespace chatkeep::cli

@@ -1,0 +1,38 @@
+#pragma once
+
+// The flags every command that talks to a server as a user takes (send, query, sync), and the
+// connected client they make.
+
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "chatkeep/client.hpp"
+
+namespace chatkeep::cli {
+
+struct ConnectionFlags {
+  std::string url = "http://127.0.0.1:3030";
+  std::string api_key;
+  std::string user;
+  std::string token;
+  std::string secret;  // makes the token when none is given
+  std::filesystem::path data_directory;
+};
+
+void add_connection_flags(CLI::App& command, ConnectionFlags& flags);
+
+// A client connected as the user, and word of its first catch-up. Offline with the user known
+// to the store, it answers from the store and keeps connecting; with nothing stored, the error is
+// thrown.
+struct Connected {
+  std::unique_ptr<ChatClient> client;
+  std::shared_future<void> caught_up;  // ready at the first connection.recovered
+  Subscription subscription;
+};
+Connected connect(const ConnectionFlags& flags);
+
+}  // namespace chatkeep::cli
