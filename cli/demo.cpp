@@ -22,6 +22,7 @@
 #include "inspect.hpp"
 #include "relay.hpp"
 #include "server.hpp"
+#include "wait.hpp"
 
 namespace chatkeep::cli {
 
@@ -133,7 +134,7 @@ class Demo {
     auto alice = start_alice();
     (*alice)("wait-online");
     timeline_.say("Alice", fmt::format("app started (pid {}), connected", alice->pid()));
-    if (!wait_for([&] { return alice_has(hello); }))
+    if (!wait_until([&] { return alice_has(hello); }))
       throw std::runtime_error("Bob's message did not reach Alice's database");
     timeline_.say("Alice", "sees Bob's message (in her database)");
     const std::string yes = (*alice)("send Sure! Where?");
@@ -177,7 +178,7 @@ class Demo {
     timeline_.say("Alice", "online again; caught up");
     (*alice)("wait-delivered");
     timeline_.say("Alice", "outbox delivered");
-    if (!wait_for([&] { return alice_has(where); }))
+    if (!wait_until([&] { return alice_has(where); }))
       throw std::runtime_error("Alice did not catch up with Bob's messages");
     timeline_.say("Alice", "has Bob's messages from while she was away");
 
@@ -245,14 +246,14 @@ class Demo {
 
   std::string bob_says(const std::string& text) {
     const Message sent = channel_->send_message(Message{.text = text});
-    if (!wait_for([&] { return bob_->outbox().empty(); }))
+    if (!wait_until([&] { return bob_->outbox().empty(); }))
       throw std::runtime_error("Bob's message was not delivered");
     timeline_.say("Bob", fmt::format("\"{}\"", text));
     return sent.id;
   }
 
   void bob_sees(const std::string& id) {
-    if (!wait_for([&] { return bob_->persistence().message(id).has_value(); }))
+    if (!wait_until([&] { return bob_->persistence().message(id).has_value(); }))
       throw std::runtime_error("Bob did not get Alice's message");
     timeline_.say("Bob", "sees it");
   }
@@ -311,16 +312,6 @@ class Demo {
     }
     same = same && edited_count == 1 && inspection.at("outbox").as_array().empty();
     return same;
-  }
-
-  template <class F>
-  static bool wait_for(F condition, std::chrono::milliseconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(20ms);
-    }
-    return true;
   }
 
   std::filesystem::path data_;

@@ -22,6 +22,7 @@
 #include "chatkeep/client.hpp"
 #include "chatkeep/token.hpp"
 #include "commands.hpp"
+#include "wait.hpp"
 
 namespace chatkeep::cli {
 
@@ -36,16 +37,6 @@ struct AppFlags {
   std::string user;
   std::filesystem::path data_directory;
 };
-
-template <class F>
-bool wait_until(F condition, std::chrono::milliseconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 class DemoApp {
  public:
