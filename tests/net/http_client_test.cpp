@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
 
 #include <boost/beast/core/error.hpp>
 #include <boost/json.hpp>
@@ -69,6 +70,13 @@ TEST_F(HttpClientTest, EveryRequestGetsItsOwnAnswer) {
   EXPECT_EQ(missing.status, 404u);
 }
 
+// Whether the server has accepted a connection within 10 s.
+bool eventually_accepted(const testing::HoldingServer& server) {
+  for (int i = 0; i < 500 && server.accepted() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return server.accepted() > 0;
+}
+
 TEST(HttpClientPool, RequestsShareUpToMaxConnectionsKeptAlive) {
   testing::HoldingServer server(3);
   testing::IoThread io;
@@ -117,14 +125,23 @@ TEST_F(HttpClientTest, TimeoutsAndRefusedConnectionsAreTransportErrors) {
   EXPECT_EQ(refused.error, boost::asio::error::connection_refused) << refused.error.message();
 }
 
-TEST_F(HttpClientTest, CloseFailsWhatIsQueued) {
-  HttpClient client(io_.executor(), net::Endpoint::parse(base_), nullptr, std::chrono::seconds(5));
+TEST(HttpClientPool, CloseFailsWhatIsInFlightAndWhatIsQueued) {
+  // One connection, to a server that never answers it (it waits for two): the first request
+  // stays in flight and the second queued until close() fails both.
+  testing::HoldingServer server(2);
+  testing::IoThread io;
+  HttpClient client(io.executor(),
+                    net::Endpoint::parse("http://127.0.0.1:" + std::to_string(server.port())),
+                    nullptr, std::chrono::seconds(5), 1);
+  testing::Eventually<HttpResult> in_flight;
   testing::Eventually<HttpResult> queued;
-  client.send(verb::post, std::string("/_chaos?api_key=") + kKey, server_auth(),
-              R"({"latency_ms":0})", [](HttpResult) {});
-  client.send(verb::get, "/users", {}, "", queued.setter());
+  client.send(verb::get, "/first", {}, "", in_flight.setter());
+  client.send(verb::get, "/second", {}, "", queued.setter());
+  ASSERT_TRUE(eventually_accepted(server));
   client.close();
+  EXPECT_EQ(in_flight.get().error, boost::asio::error::operation_aborted);
   EXPECT_EQ(queued.get().error, boost::asio::error::operation_aborted);
+  EXPECT_EQ(server.accepted(), 1u);
 }
 
 TEST(HttpClientTls, VerifiesTheServerCertificate) {
