@@ -18,15 +18,23 @@ void add_connection_flags(CLI::App& command, ConnectionFlags& flags) {
       ->required();
 }
 
-Connected connect(const ConnectionFlags& flags) {
-  if (flags.token.empty() && flags.secret.empty()) {
-    throw ChatError(ErrorCode::input, "--token or --secret is required");
-  }
+ClientOptions client_options(const ConnectionFlags& flags) {
   ClientOptions options;
   options.base_url = flags.url;
   options.data_directory = flags.data_directory;
   options.log.level = LogLevel::off;
-  Connected connected{.client = std::make_unique<ChatClient>(flags.api_key, std::move(options))};
+  return options;
+}
+
+std::string user_token(const ConnectionFlags& flags) {
+  if (!flags.token.empty()) return flags.token;
+  if (flags.secret.empty()) throw ChatError(ErrorCode::input, "--token or --secret is required");
+  return make_user_token(flags.secret, flags.user);
+}
+
+Connected connect(const ConnectionFlags& flags) {
+  const std::string token = user_token(flags);
+  Connected connected{.client = std::make_unique<ChatClient>(flags.api_key, client_options(flags))};
   auto recovered = std::make_shared<std::promise<void>>();
   connected.caught_up = recovered->get_future().share();
   auto once = std::make_shared<std::once_flag>();
@@ -34,10 +42,8 @@ Connected connect(const ConnectionFlags& flags) {
       EventType::connection_recovered,
       [recovered, once](const Event&) { std::call_once(*once, [&] { recovered->set_value(); }); });
   std::promise<Result<OwnUser>> done;
-  connected.client->connect_user(
-      User{.id = flags.user},
-      flags.token.empty() ? make_user_token(flags.secret, flags.user) : flags.token,
-      [&](Result<OwnUser> r) { done.set_value(std::move(r)); });
+  connected.client->connect_user(User{.id = flags.user}, token,
+                                 [&](Result<OwnUser> r) { done.set_value(std::move(r)); });
   if (auto r = done.get_future().get(); !r) throw *r.error;
   return connected;
 }

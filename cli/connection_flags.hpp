@@ -25,6 +25,11 @@ struct ConnectionFlags {
 
 void add_connection_flags(CLI::App& command, ConnectionFlags& flags);
 
+// The client's options for these flags (its logging off), and the user's token (given, or made
+// from the secret; an error without either).
+ClientOptions client_options(const ConnectionFlags& flags);
+std::string user_token(const ConnectionFlags& flags);
+
 // A client connected as the user, and word of its first catch-up. Offline with the user known
 // to the store, it answers from the store and keeps connecting; with nothing stored, the error is
 // thrown.

@@ -20,8 +20,8 @@
 #include <thread>
 
 #include "chatkeep/client.hpp"
-#include "chatkeep/token.hpp"
 #include "commands.hpp"
+#include "connection_flags.hpp"
 #include "wait.hpp"
 
 namespace chatkeep::cli {
@@ -30,17 +30,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct AppFlags {
-  std::string url;
-  std::string api_key;
-  std::string secret;
-  std::string user;
-  std::filesystem::path data_directory;
-};
-
 class DemoApp {
  public:
-  explicit DemoApp(const AppFlags& flags) : flags_(flags), client_(flags.api_key, options(flags)) {
+  explicit DemoApp(const ConnectionFlags& flags)
+      : flags_(flags), client_(flags.api_key, client_options(flags)) {
     subscription_ = client_.on_any([this](const Event& e) {
       if (e.kind == EventType::connection_recovered) online_ = true;
       if (e.kind == EventType::connection_changed && e.online == false) online_ = false;
@@ -51,7 +44,7 @@ class DemoApp {
   std::string run(const std::string& command, std::istringstream& args) {
     if (command == "connect") {
       std::promise<Result<OwnUser>> done;
-      client_.connect_user(User{.id = flags_.user}, make_user_token(flags_.secret, flags_.user),
+      client_.connect_user(User{.id = flags_.user}, user_token(flags_),
                            [&](Result<OwnUser> r) { done.set_value(std::move(r)); });
       Result<OwnUser> r = done.get_future().get();
       if (!r) throw *r.error;
@@ -95,13 +88,6 @@ class DemoApp {
   }
 
  private:
-  static ClientOptions options(const AppFlags& flags) {
-    ClientOptions options;
-    options.base_url = flags.url;
-    options.data_directory = flags.data_directory;
-    options.log.level = LogLevel::off;
-    return options;
-  }
   static std::string rest(std::istringstream& args) {
     std::string text;
     std::getline(args >> std::ws, text);
@@ -112,7 +98,7 @@ class DemoApp {
     return *channel_;
   }
 
-  AppFlags flags_;
+  ConnectionFlags flags_;
   ChatClient client_;
   std::optional<ChatChannel> channel_;
   std::atomic<bool> online_ = false;
@@ -122,14 +108,10 @@ class DemoApp {
 }  // namespace
 
 void add_demo_app(CLI::App& app, int& status) {
-  auto flags = std::make_shared<AppFlags>();
+  auto flags = std::make_shared<ConnectionFlags>();
   CLI::App* sub = app.add_subcommand("demo-app", "the demo's app process");
   sub->group("");  // hidden: the demo starts it
-  sub->add_option("--url", flags->url)->required();
-  sub->add_option("--api-key", flags->api_key)->required();
-  sub->add_option("--secret", flags->secret)->required();
-  sub->add_option("--user", flags->user)->required();
-  sub->add_option("--data-dir", flags->data_directory)->required();
+  add_connection_flags(*sub, *flags);
   sub->callback([flags, &status] {
     DemoApp demo_app(*flags);
     std::string line;

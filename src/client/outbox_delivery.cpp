@@ -40,11 +40,11 @@ Request request_for(const OutboxEntry& e) {
     }
     case OutboxKind::send_reaction:
       return {verb::post, message_path + "/reaction", e.payload, ""};
-    case OutboxKind::delete_reaction: {
-      const json::value* type = e.payload.if_contains("type");
-      const std::string name = type && type->is_string() ? std::string(type->as_string()) : "";
-      return {verb::delete_, message_path + "/reaction/" + api::encoded(name), {}, ""};
-    }
+    case OutboxKind::delete_reaction:
+      return {verb::delete_,
+              message_path + "/reaction/" + api::encoded(outbox::reaction_type(e)),
+              {},
+              ""};
     case OutboxKind::mark_read:
       return {verb::post, api::channel_path(e.cid) + "/read", e.payload, ""};
   }
@@ -220,11 +220,8 @@ void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message
     reaction->user_id = session_->user.id;
     batch.push_back(UpsertReactions{{std::move(*reaction)}});
   } else if (entry.kind == OutboxKind::delete_reaction) {
-    const json::value* type = entry.payload.if_contains("type");
-    if (type && type->is_string()) {
-      batch.push_back(
-          DeleteReaction{entry.message_id, session_->user.id, std::string(type->as_string())});
-    }
+    batch.push_back(
+        DeleteReaction{entry.message_id, session_->user.id, outbox::reaction_type(entry)});
   }
   batch.push_back(RemoveOutboxEntry{entry.id});
   try {

@@ -40,6 +40,8 @@ json::object message_of(const json::object& payload) {
   return m && m->is_object() ? m->as_object() : json::object{};
 }
 
+}  // namespace
+
 std::string reaction_type(const OutboxEntry& e) {
   if (const json::value* r = e.payload.if_contains("reaction"); r && r->is_object()) {
     if (const json::value* t = r->as_object().if_contains("type"); t && t->is_string()) {
@@ -51,8 +53,6 @@ std::string reaction_type(const OutboxEntry& e) {
   }
   return {};
 }
-
-}  // namespace
 
 Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry& action) {
   Enqueue plan;

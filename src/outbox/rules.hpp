@@ -27,6 +27,9 @@ struct RetryPolicy {
   std::chrono::seconds max_age{24 * 3600};  // entries older than this fail rather than go late
 };
 
+// The reaction type a send_reaction or delete_reaction entry is about; empty if none.
+std::string reaction_type(const OutboxEntry& entry);
+
 // What a new action does to the entries already there. `pending` is the outbox in id order.
 struct Enqueue {
   bool add = true;                      // the action becomes an entry of its own

@@ -184,9 +184,7 @@ TEST_F(ClientTest, AfterBeingDisconnectedItCatchesUpToTheServersState) {
   std::vector<std::pair<std::size_t, std::size_t>> progress;
   std::mutex progress_mutex;
   {
-    ClientOptions options;
-    options.base_url = "http://127.0.0.1:" + std::to_string(port_);
-    options.data_directory = data_.path();
+    ClientOptions options = client_options();
     options.catch_up_progress = [&](std::size_t applied, std::size_t total) {
       std::lock_guard lock(progress_mutex);
       progress.emplace_back(applied, total);
@@ -434,9 +432,7 @@ TEST_F(ClientTest, AFlushOnLogoutLeavesNothingBehind) {
 TEST_F(ClientTest, InBackgroundModeItConvergesAndCallbacksRunOnTheExecutor) {
   const std::string cid = create("background");
   std::atomic<int> delivered{0};
-  ClientOptions options;
-  options.base_url = "http://127.0.0.1:" + std::to_string(port_);
-  options.data_directory = data_.path();
+  ClientOptions options = client_options();
   options.connection_mode = ConnectionMode::background;
   // An executor of the app's: here a thread of the test's own, fed through a queue.
   std::mutex queue_mutex;

@@ -45,11 +45,7 @@ std::string history(const ExpectedMessage& m) {
 class OutboxChaosTest : public ClientTest {
  public:
   std::unique_ptr<ChatClient> make_chaos_client() {
-    ClientOptions options;
-    options.base_url = "http://127.0.0.1:" + std::to_string(port_);
-    options.data_directory = data_.path();
-    options.request_timeout = 3s;
-    options.connect_timeout = 3s;
+    ClientOptions options = client_options();
     options.outbox = {.first_retry_delay = 100ms, .max_retry_delay = 1s};
     return std::make_unique<ChatClient>(kKey, std::move(options));
   }

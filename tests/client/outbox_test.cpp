@@ -82,9 +82,7 @@ TEST_F(OutboxTest, OfflineActionsShowAtOnceAndReachTheServerOnceWhenItIsBack) {
 
 TEST_F(OutboxTest, TransientFailuresAreRetried) {
   const std::string cid = create("flaky");
-  ClientOptions options;
-  options.base_url = "http://127.0.0.1:" + std::to_string(port_);
-  options.data_directory = data_.path();
+  ClientOptions options = client_options();
   options.outbox = {.first_retry_delay = 50ms, .max_retry_delay = 200ms};
   ChatClient client(kKey, std::move(options));
   Recorder events(client);
@@ -186,9 +184,7 @@ TEST_F(OutboxTest, EntriesOlderThanTheAgeLimitFailInsteadOfArrivingLate) {
     store.apply(batch);
     store.disconnect(false);
   }
-  ClientOptions options;
-  options.base_url = "http://127.0.0.1:" + std::to_string(port_);
-  options.data_directory = data_.path();
+  ClientOptions options = client_options();
   options.outbox.max_age = std::chrono::hours(1);
   ChatClient client(kKey, std::move(options));
   Recorder events(client);

@@ -91,13 +91,18 @@ class Answers {
 
 class ClientTest : public ServerTest {
  public:
-  std::unique_ptr<ChatClient> make_client(std::uint16_t port = 0) {
+  // A client's options for the fixture's server (or the one on `port`), data in data_.
+  ClientOptions client_options(std::uint16_t port = 0) {
     ClientOptions options;
     options.base_url = "http://127.0.0.1:" + std::to_string(port ? port : port_);
     options.data_directory = data_.path();
     options.request_timeout = 3s;
     options.connect_timeout = 3s;
-    return std::make_unique<ChatClient>(kKey, std::move(options));
+    return options;
+  }
+
+  std::unique_ptr<ChatClient> make_client(std::uint16_t port = 0) {
+    return std::make_unique<ChatClient>(kKey, client_options(port));
   }
 
   static Result<OwnUser> connect(ChatClient& client, const std::string& user,
