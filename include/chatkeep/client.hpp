@@ -41,6 +41,9 @@ struct OutboxOptions {
 
 struct ClientOptions {
   std::string base_url = "https://chat.stream-io-api.com";  // http(s); the socket uses ws(s)
+  // "host:port" to open connections to instead of the URL's host (like curl's --connect-to): a
+  // local proxy or relay. Requests and certificate checks still name the URL's host.
+  std::string connect_to;
   LogOptions log;
   // The store. None: a SqlitePersistenceClient in `data_directory` (its default when empty).
   std::unique_ptr<ChatPersistenceClient> persistence;

@@ -37,7 +37,7 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
       log_(log::make_logger("client", options_.log)),
       store_(make_store(options_)),
       work_(boost::asio::make_work_guard(io_)),
-      endpoint_(net::Endpoint::parse(options_.base_url)),
+      endpoint_(net::Endpoint::parse(options_.base_url, options_.connect_to)),
       tls_(endpoint_.tls ? net::make_tls_context(options_.extra_ca_file) : nullptr),
       http_(std::make_unique<net::HttpClient>(io_.get_executor(), endpoint_, tls_,
                                               options_.request_timeout)),

@@ -1,6 +1,7 @@
 #include "net/endpoint.hpp"
 
 #include <charconv>
+#include <optional>
 
 #include <boost/url/parse.hpp>
 
@@ -8,7 +9,21 @@
 
 namespace chatkeep::net {
 
-Endpoint Endpoint::parse(std::string_view base_url) {
+namespace {
+
+// A port, 1 to 65535; nullopt otherwise.
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace
+
+Endpoint Endpoint::parse(std::string_view base_url, std::string_view connect_to) {
   auto url = boost::urls::parse_absolute_uri(base_url);
   auto bad = [&](std::string_view why) {
     return ChatError(ErrorCode::input,
@@ -26,17 +41,28 @@ Endpoint Endpoint::parse(std::string_view base_url) {
   if (endpoint.host.empty()) throw bad("no host");
   endpoint.port = endpoint.tls ? 443 : 80;
   if (url->has_port()) {
-    const std::string_view port = url->port();
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
-      throw bad("bad port");
-    }
-    endpoint.port = static_cast<std::uint16_t>(value);
+    const auto port = parse_port(url->port());
+    if (!port) throw bad("bad port");
+    endpoint.port = *port;
   }
   endpoint.base_path = std::string(url->encoded_path());
   while (!endpoint.base_path.empty() && endpoint.base_path.back() == '/')
     endpoint.base_path.pop_back();
+
+  if (!connect_to.empty()) {
+    const auto colon = connect_to.rfind(':');
+    const auto port =
+        colon == std::string_view::npos ? std::nullopt : parse_port(connect_to.substr(colon + 1));
+    std::string_view host = connect_to.substr(0, colon == std::string_view::npos ? 0 : colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);  // [::1]:3030
+    if (!port || host.empty()) {
+      throw ChatError(ErrorCode::input,
+                      "connect_to '" + std::string(connect_to) + "': expected host:port");
+    }
+    endpoint.connect_host = std::string(host);
+    endpoint.connect_port = *port;
+  }
   return endpoint;
 }
 

@@ -15,9 +15,14 @@ struct Endpoint {
   std::string host;
   std::uint16_t port = 0;
   std::string base_path;  // without a trailing '/'
+  // Where connections go, when not to host:port (ClientOptions::connect_to). The Host header,
+  // SNI and certificate checks still name `host`.
+  std::string connect_host;
+  std::uint16_t connect_port = 0;
 
-  // "https://chat.example.com", "http://127.0.0.1:3030/api"; ChatError (code 4) otherwise.
-  static Endpoint parse(std::string_view base_url);
+  // "https://chat.example.com", "http://127.0.0.1:3030/api", and `connect_to` "host:port" or
+  // empty; ChatError (code 4) otherwise.
+  static Endpoint parse(std::string_view base_url, std::string_view connect_to = {});
 };
 
 // A TLS client context that verifies the peer's certificate chain against the system's trust

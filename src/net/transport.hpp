@@ -38,8 +38,9 @@ template <class Stream>
 void open_stream(std::shared_ptr<Stream> stream, tcp::resolver& resolver, Endpoint endpoint,
                  std::chrono::milliseconds timeout, std::function<void(beast::error_code)> done) {
   tcp_layer(*stream).expires_after(timeout);
-  const std::string host = endpoint.host;
-  const std::string port = std::to_string(endpoint.port);
+  const bool elsewhere = !endpoint.connect_host.empty();
+  const std::string host = elsewhere ? endpoint.connect_host : endpoint.host;
+  const std::string port = std::to_string(elsewhere ? endpoint.connect_port : endpoint.port);
   resolver.async_resolve(
       host, port,
       [stream, endpoint = std::move(endpoint), timeout, done = std::move(done)](

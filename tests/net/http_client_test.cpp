@@ -177,6 +177,27 @@ TEST(HttpClientTls, VerifiesTheServerCertificate) {
   EXPECT_TRUE(send(misnamed, verb::get, "/hello", "", {}).error);
 }
 
+TEST(HttpClientTls, ConnectToOpensConnectionsElsewhereButChecksTheUrlsHost) {
+  testing::TempDir dir;
+  testing::TestCertificate certificate("DNS:chat.example");
+  testing::TlsServer server(certificate);
+  testing::IoThread io;
+  const std::string relay = "127.0.0.1:" + std::to_string(server.port());
+  auto tls = net::make_tls_context(certificate.write_ca_file(dir.path() / "ca.pem"));
+
+  // chat.example does not resolve; the connection goes to the server, which is chat.example.
+  HttpClient named(io.executor(), net::Endpoint::parse("https://chat.example/v1", relay), tls,
+                   std::chrono::seconds(5));
+  HttpResult r = send(named, verb::get, "/hello", "", {});
+  ASSERT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(boost::json::parse(r.body).at("target"), "/v1/hello");
+
+  // The same server under another name fails the certificate check.
+  HttpClient misnamed(io.executor(), net::Endpoint::parse("https://other.example", relay), tls,
+                      std::chrono::seconds(5));
+  EXPECT_TRUE(send(misnamed, verb::get, "/hello", "", {}).error);
+}
+
 TEST(Endpoint, ParsesBaseUrlsAndRefusesOthers) {
   auto e = net::Endpoint::parse("https://chat.example.com");
   EXPECT_TRUE(e.tls);
@@ -190,6 +211,15 @@ TEST(Endpoint, ParsesBaseUrlsAndRefusesOthers) {
   for (const char* bad :
        {"chat.example.com", "ftp://x", "http://", "http://x:0", "http://x:99999"}) {
     EXPECT_THROW(net::Endpoint::parse(bad), ChatError) << bad;
+  }
+
+  e = net::Endpoint::parse("https://chat.example.com", "[::1]:8443");
+  EXPECT_EQ(e.host, "chat.example.com");
+  EXPECT_EQ(e.port, 443);
+  EXPECT_EQ(e.connect_host, "::1");
+  EXPECT_EQ(e.connect_port, 8443);
+  for (const char* bad : {"127.0.0.1", ":80", "127.0.0.1:0", "127.0.0.1:x"}) {
+    EXPECT_THROW(net::Endpoint::parse("http://x", bad), ChatError) << bad;
   }
 }
 
