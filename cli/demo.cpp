@@ -121,7 +121,7 @@ class Demo {
         timeline_(colour),
         server_({.api_key = kKey, .api_secret = kSecret, .log = {.level = LogLevel::off}}),
         server_port_(server_.start()),
-        relay_(server_port_) {}
+        relay_("127.0.0.1", server_port_) {}
 
   bool run() {
     timeline_.chapter("chatkeep demo: offline-first chat, with real processes");

@@ -16,15 +16,22 @@ namespace {
 
 // One relayed connection: bytes copied both ways until either side closes.
 struct Pipe : std::enable_shared_from_this<Pipe> {
-  explicit Pipe(tcp::socket accepted) : app(std::move(accepted)), server(app.get_executor()) {}
+  explicit Pipe(tcp::socket accepted)
+      : app(std::move(accepted)), server(app.get_executor()), resolver(app.get_executor()) {}
 
-  void start(std::uint16_t port) {
-    server.async_connect({asio::ip::make_address("127.0.0.1"), port},
-                         [self = shared_from_this()](boost::system::error_code ec) {
-                           if (ec) return self->close();
-                           self->copy(self->app, self->server, self->up);
-                           self->copy(self->server, self->app, self->down);
-                         });
+  void start(const std::string& host, std::uint16_t port) {
+    resolver.async_resolve(
+        host, std::to_string(port),
+        [self = shared_from_this()](boost::system::error_code ec,
+                                    const tcp::resolver::results_type& addresses) {
+          if (ec) return self->close();
+          asio::async_connect(self->server, addresses,
+                              [self](boost::system::error_code ec2, const tcp::endpoint&) {
+                                if (ec2) return self->close();
+                                self->copy(self->app, self->server, self->up);
+                                self->copy(self->server, self->app, self->down);
+                              });
+        });
   }
 
   void copy(tcp::socket& from, tcp::socket& to, std::array<char, 16384>& buffer) {
@@ -47,6 +54,7 @@ struct Pipe : std::enable_shared_from_this<Pipe> {
 
   tcp::socket app;
   tcp::socket server;
+  tcp::resolver resolver;
   std::array<char, 16384> up{};
   std::array<char, 16384> down{};
 };
@@ -55,7 +63,7 @@ struct Pipe : std::enable_shared_from_this<Pipe> {
 
 class Relay::Impl {
  public:
-  explicit Impl(std::uint16_t target_port) : target_port_(target_port) {
+  Impl(std::string host, std::uint16_t port) : target_host_(std::move(host)), target_port_(port) {
     accept();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -97,7 +105,7 @@ class Relay::Impl {
         auto pipe = std::make_shared<Pipe>(std::move(socket));
         std::erase_if(pipes_, [](const auto& weak) { return weak.expired(); });
         pipes_.push_back(pipe);
-        pipe->start(target_port_);
+        pipe->start(target_host_, target_port_);
       }
       accept();
     });
@@ -106,13 +114,15 @@ class Relay::Impl {
   asio::io_context io_;
   tcp::acceptor acceptor_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
   std::uint16_t port_ = acceptor_.local_endpoint().port();
+  std::string target_host_;
   std::uint16_t target_port_;
   bool cut_ = false;
   std::vector<std::weak_ptr<Pipe>> pipes_;
   std::thread thread_;
 };
 
-Relay::Relay(std::uint16_t target_port) : impl_(std::make_shared<Impl>(target_port)) {}
+Relay::Relay(std::string host, std::uint16_t port)
+    : impl_(std::make_shared<Impl>(std::move(host), port)) {}
 Relay::~Relay() = default;
 std::uint16_t Relay::port() const {
   return impl_->port();

@@ -1,18 +1,20 @@
 #pragma once
 
-// A TCP relay on loopback between an app and the server: what the demo cuts to take the app's
-// network away (open connections close, new ones are refused) and restores to give it back.
+// A TCP relay on loopback between an app and the server: what the demo and `chat`'s /offline cut
+// to take the app's network away (open connections close, new ones are refused) and restore to
+// give it back. Bytes pass as they are, so TLS runs end to end through it.
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace chatkeep::cli {
 
 class Relay {
  public:
-  // Listens on a free loopback port and forwards each connection to 127.0.0.1:`target_port`, on
-  // a thread of its own.
-  explicit Relay(std::uint16_t target_port);
+  // Listens on a free loopback port and forwards each connection to `host`:`port` (resolved for
+  // each connection), on a thread of its own.
+  Relay(std::string host, std::uint16_t port);
   ~Relay();
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;

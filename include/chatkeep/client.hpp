@@ -129,6 +129,9 @@ class ChatClient {
   // Closes the socket and the store; `flush` first deletes everything stored for the user (on
   // logout). Waits until that is done.
   FlushResult disconnect_user(bool flush = false);
+  // Tells the client the network is back (the platform's connectivity signal, as mobile SDKs
+  // receive it): a client waiting out its reconnect backoff tries at once. Harmless otherwise.
+  void network_available();
 
   // Answers twice: from the cache at once (source cache; only if the query was saved before),
   // then from the server (source server), whose answer is saved as the cache of this filter and

@@ -53,6 +53,10 @@ FlushResult ChatClient::disconnect_user(bool flush) {
   return core_->run([core = core_.get(), flush] { return core->disconnect_user(flush); });
 }
 
+void ChatClient::network_available() {
+  core_->post([core = core_.get()] { core->network_available(); });
+}
+
 void ChatClient::query_channels(QueryChannelsOptions options,
                                 AnswerCallback<std::vector<ChannelState>> done) {
   if (!core_->post([core = core_.get(), options = std::move(options), done]() mutable {

@@ -61,6 +61,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // The public calls, on the network thread.
   void connect_user(User user, std::string token, TokenProvider provider, Callback<OwnUser> done);
   FlushResult disconnect_user(bool flush);
+  void network_available();
   void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
   void query_channel(const std::string& cid, ChannelQuery query, bool watch,
                      AnswerCallback<ChannelState> done);

@@ -241,6 +241,18 @@ void ClientCore::schedule_reconnect() {
   });
 }
 
+void ClientCore::network_available() {
+  // Only a client waiting out its backoff: not one connecting or up, nor one refused for good
+  // (whose timer has run out).
+  if (!session_ || link_ != Link::down ||
+      reconnect_timer_.expiry() <= std::chrono::steady_clock::now()) {
+    return;
+  }
+  log_->info("the network is back; reconnecting now");
+  reconnect_timer_.cancel();
+  open_socket();
+}
+
 void ClientCore::end_session() {
   ++session_serial_;
   ++socket_serial_;

@@ -13,6 +13,7 @@
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "support/client_fixture.hpp"
+#include "support/holding_server.hpp"
 
 namespace chatkeep::testing {
 namespace {
@@ -137,6 +138,35 @@ TEST_F(ClientTest, NoCacheAndNoServerIsAnError) {
   auto r = connect(*client, "alice");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error->code(), ErrorCode::network);
+}
+
+// Waiting out its backoff, a client told that the network is back tries again at once: after its
+// third failed attempt Stream's backoff puts the next at least 4 s away, yet it comes at once.
+TEST_F(ClientTest, NetworkAvailableEndsTheBackoffWait) {
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));  // alice is cached
+    client->disconnect_user();
+  }
+  HoldingServer unanswering(1000);  // takes connections, never answers
+  ClientOptions options = client_options(unanswering.port());
+  options.connect_timeout = 100ms;
+  ChatClient client(kKey, std::move(options));
+  ASSERT_TRUE(connect(client, "alice"));  // the cached user, once the first attempt failed
+
+  auto attempt = [&](std::size_t n, bool nudge) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (unanswering.accepted() < n && std::chrono::steady_clock::now() < deadline) {
+      // While an attempt is under way the call changes nothing.
+      if (nudge) client.network_available();
+      std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_GE(unanswering.accepted(), n);
+    return std::chrono::steady_clock::now();
+  };
+  const auto third = attempt(3, false);
+  const auto fourth = attempt(4, true);
+  EXPECT_LT(fourth - third, 2s);
 }
 
 // Bob acts in several channels while alice is away; when she is back her store is the server's.
