@@ -75,13 +75,15 @@ Channel State::get_or_create_channel(Channel channel, const std::vector<std::str
       .bind(2, creator)
       .bind(3, encode(stored))
       .run();
+  std::vector<Member> added;
   for (const auto& id : member_ids) {
     if (is_member(channel.cid, id)) continue;
+    added.push_back(new_member(id, creator == id, now));
     db_.query("INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)")
         .bind(1, channel.cid)
         .bind(2, id)
         .bind(3, now.unix_micros())
-        .bind(4, encode(new_member(id, creator == id, now)))
+        .bind(4, encode(added.back()))
         .run();
     db_.query("INSERT INTO reads (cid, user_id, last_read) VALUES (?1, ?2, ?3)")
         .bind(1, channel.cid)
@@ -89,8 +91,20 @@ Channel State::get_or_create_channel(Channel channel, const std::vector<std::str
         .bind(3, now.unix_micros())
         .run();
   }
+  // The other members hear of their new channel, as when added later.
+  Channel created = *this->channel(channel.cid);
+  for (Member& member : added) {
+    const std::string id = member.id();
+    if (id == creator) continue;
+    member.user = user_or_reference(id);
+    Event notification =
+        event(EventType::notification_added_to_channel, channel.cid, creator.value_or(id));
+    notification.channel = created;
+    notification.member = std::move(member);
+    append(std::move(notification), id);
+  }
   transaction.commit();
-  return *this->channel(channel.cid);
+  return created;
 }
 
 Channel State::update_channel_data(const std::string& cid, const boost::json::object& data,

@@ -8,7 +8,7 @@
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/token.hpp"
-#include "child_process.hpp"
+#include "cli/program.hpp"
 #include "support/builders.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
@@ -17,25 +17,9 @@ namespace chatkeep {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct Outcome {
-  int status = -1;
-  std::vector<std::string> lines;  // stdout and stderr
-};
-
-// Runs the program with `args` (a shell word list), to the end.
-Outcome chatkeep(const std::string& args) {
-  cli::ChildProcess process({"/bin/sh", "-c", std::string(CHATKEEP_CLI) + " " + args + " 2>&1"});
-  Outcome outcome;
-  try {
-    for (;;)
-      outcome.lines.push_back(process.receive(30s));
-  } catch (const std::runtime_error&) {
-    // the output ended
-  }
-  outcome.status = process.wait();
-  return outcome;
-}
+using testing::chatkeep;
+using testing::Outcome;
+using testing::serve;
 
 TEST(Cli, TokensVerifyWithTheSecret) {
   Outcome signed_token = chatkeep("token --user alice --secret s3cret --expires-in 60");
@@ -109,16 +93,6 @@ TEST(Cli, InspectShowsADatabaseWithoutChangingIt) {
   EXPECT_EQ(nobody.status, 1);
   ASSERT_EQ(nobody.lines.size(), 1u);
   EXPECT_TRUE(nobody.lines[0].starts_with("chatkeep: no database for bob")) << nobody.lines[0];
-}
-
-// `chatkeep serve` as a child process on `port` (0: any), its data in `db`; returns the port.
-std::uint16_t serve(std::unique_ptr<cli::ChildProcess>& server, const std::string& db,
-                    std::uint16_t port = 0) {
-  server = std::make_unique<cli::ChildProcess>(
-      std::vector<std::string>{CHATKEEP_CLI, "serve", "--port", std::to_string(port), "--api-key",
-                               "k", "--api-secret", "s", "--db", db, "--log-level", "off"});
-  const std::string line = server->receive(30s);  // "chatkeep-server listening on host:port"
-  return static_cast<std::uint16_t>(std::stoi(line.substr(line.rfind(':') + 1)));
 }
 
 TEST(Cli, SendQueuesOfflineAndSyncDeliversWhatWaits) {

@@ -79,13 +79,18 @@ TEST_F(SocketTest, WatchersGetTheChannelsEventsInOrder) {
   EXPECT_EQ(events[0].user->id, "bob");
   EXPECT_EQ(events[1].kind, EventType::reaction_new);
   EXPECT_EQ(events[1].message->reaction_counts->at("like"), 1);
-  // Bob is a member but not watching: only notification.message_new, with his unread totals.
+  // Bob is a member but not watching: told of the channel alice made with him (she, its creator,
+  // is not), then only notification.message_new, with his unread totals.
   events = drain(*bob);
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].kind, EventType::notification_message_new);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, EventType::notification_added_to_channel);
   EXPECT_EQ(events[0].channel->cid, "messaging:general");
-  EXPECT_EQ(events[0].message->id, id);
-  EXPECT_EQ(events[0].total_unread_count, 0);  // his own message
+  EXPECT_EQ(events[0].member->id(), "bob");
+  EXPECT_EQ(events[0].user->id, "alice");
+  EXPECT_EQ(events[1].kind, EventType::notification_message_new);
+  EXPECT_EQ(events[1].channel->cid, "messaging:general");
+  EXPECT_EQ(events[1].message->id, id);
+  EXPECT_EQ(events[1].total_unread_count, 0);  // his own message
 }
 
 TEST_F(SocketTest, AFailedRequestSendsNoEvent) {
@@ -108,6 +113,7 @@ TEST_F(SocketTest, MembershipChangesReachWatchersAndTheUserConcerned) {
   auto carol = open("carol", &carol_connection);
   auto bob = open("bob", &bob_connection);
   watch_general("alice", alice_connection);
+  EXPECT_EQ(drain(*bob).at(0).kind, EventType::notification_added_to_channel);  // created with him
   auto r = call("alice", verb::post, "/channels/messaging/general", R"({"add_members":["carol"]})");
   ASSERT_EQ(r.status, 200u) << r.text;
   EXPECT_EQ(r.json.at("members").as_array().size(), 3u);
@@ -193,8 +199,9 @@ TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   watch_general("bob", alice_connection);
   ASSERT_EQ(send("bob", "messaging:general", R"({"text":"sneaky"})").status, 200u);
   auto seen = drain(*alice);
-  ASSERT_EQ(seen.size(), 1u);  // her socket watches nothing: she is only notified
-  EXPECT_EQ(seen[0].kind, EventType::notification_message_new);
+  ASSERT_EQ(seen.size(), 2u);  // her socket watches nothing: she is only notified
+  EXPECT_EQ(seen[0].kind, EventType::notification_added_to_channel);
+  EXPECT_EQ(seen[1].kind, EventType::notification_message_new);
 }
 
 }  // namespace

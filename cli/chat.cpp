@@ -1,0 +1,359 @@
+// `chatkeep chat`: an interactive chat client in the terminal, for a person. The channel list
+// with unread counts beside the open channel's messages, each numbered for the commands that act
+// on it and marked while the outbox holds a change to it. Everything shown is read from the
+// user's store, redrawn whenever the client hears of a change; every action goes through the
+// outbox, so it works offline. Its connections pass through a relay (cli/relay.hpp) that
+// /offline cuts and /online restores, to show exactly that.
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "chatkeep/client.hpp"
+#include "commands.hpp"
+#include "connection_flags.hpp"
+#include "net/endpoint.hpp"
+#include "relay.hpp"
+#include "screen.hpp"
+
+namespace chatkeep::cli {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kHelp =
+    "text: send | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | /delete N | /react N TYPE | "
+    "/unreact N TYPE | /read | /retry | /offline | /online | /quit";
+
+class ChatApp {
+ public:
+  ChatApp(const ConnectionFlags& flags, Relay& relay, ChatClient& client)
+      : me_(flags.user), relay_(relay), client_(client) {
+    subscription_ = client_.on_any([this](const Event& e) {
+      if (e.kind == EventType::connection_changed && e.online) online_ = *e.online;
+      if (e.kind == EventType::connection_recovered) online_ = true;
+      // A channel the user was just added to is watched, as Stream's channel lists do, so that
+      // its messages come live and its members are known.
+      if (e.kind == EventType::notification_added_to_channel && e.cid) watch(*e.cid, {});
+      if (e.kind == EventType::outbox_failed) {
+        notify("the server refused an action (marked failed): /retry to try again", Tone::failed);
+      }
+      dirty_ = true;
+    });
+  }
+
+  void run() {
+    Screen screen;
+    client_.query_channels({.filter = Filter::in("members", {boost::json::value(me_)}),
+                            .sort = {{"last_message_at", SortDirection::descending}},
+                            .limit = 30},
+                           [this](Answer<std::vector<ChannelState>> a) {
+                             if (a.error) notify("channels: " + a.error->message(), Tone::failed);
+                             dirty_ = true;
+                           });
+    notify(kHelp, Tone::dim);
+    while (!quit_) {
+      if (dirty_.exchange(false)) {
+        Frame frame = build_frame(screen.message_rows());
+        screen.draw(frame);
+      }
+      if (auto key = screen.read(100ms)) {
+        handle(*key);
+        dirty_ = true;
+      }
+    }
+  }
+
+ private:
+  void handle(const Key& key) {
+    switch (key.kind) {
+      case Key::character:
+        input_ += to_utf8(key.character_value);
+        break;
+      case Key::backspace:
+        while (!input_.empty()) {  // one code point: its continuation bytes, then its lead
+          const bool continuation = (static_cast<unsigned char>(input_.back()) & 0xC0) == 0x80;
+          input_.pop_back();
+          if (!continuation) break;
+        }
+        break;
+      case Key::clear_line:
+        input_.clear();
+        break;
+      case Key::enter:
+        submit(std::exchange(input_, {}));
+        break;
+      case Key::tab:
+      case Key::down:
+        step_channel(+1);
+        break;
+      case Key::up:
+        step_channel(-1);
+        break;
+      case Key::quit:
+        quit_ = true;
+        break;
+      case Key::resize:
+        break;
+    }
+  }
+
+  void submit(const std::string& line) {
+    if (line.empty()) return;
+    try {
+      if (line.front() != '/') {
+        channel().send_message(Message{.text = line});
+        return;
+      }
+      std::istringstream in(line.substr(1));
+      std::string command;
+      in >> command;
+      run_command(command, in);
+    } catch (const std::exception& e) {
+      notify(e.what(), Tone::failed);
+    }
+  }
+
+  void run_command(const std::string& command, std::istringstream& in) {
+    if (command == "open") {
+      std::string which;
+      in >> which;
+      open(channel_named(which));
+    } else if (command == "new") {
+      std::string id, member;
+      in >> id;
+      if (id.empty()) throw std::runtime_error("/new ID [MEMBER..]");
+      boost::json::array members{boost::json::value(me_)};
+      while (in >> member)
+        members.emplace_back(member);
+      open(make_cid("messaging", id), ChannelQuery{.data = {{"members", members}}});
+    } else if (command == "edit") {
+      Message m = numbered(in);
+      m.text = rest(in);
+      channel().update_message(std::move(m));
+    } else if (command == "delete") {
+      channel().delete_message(numbered(in).id);
+    } else if (command == "react" || command == "unreact") {
+      const std::string id = numbered(in).id;
+      std::string type;
+      in >> type;
+      if (type.empty()) throw std::runtime_error("/" + command + " N TYPE");
+      if (command == "react") {
+        channel().send_reaction(id, Reaction{.type = type});
+      } else {
+        channel().delete_reaction(id, type);
+      }
+    } else if (command == "read") {
+      channel().mark_read();
+    } else if (command == "retry") {
+      for (const OutboxEntry& entry : client_.outbox())
+        if (entry.state == OutboxState::failed) client_.retry(entry.id);
+    } else if (command == "offline") {
+      relay_.cut();
+      cut_ = true;
+      notify("network cut: actions wait in the outbox", Tone::pending);
+    } else if (command == "online") {
+      relay_.restore();
+      cut_ = false;
+      client_.network_available();
+      notify("network back", Tone::plain);
+    } else if (command == "quit") {
+      quit_ = true;
+    } else {
+      notify(kHelp, Tone::dim);
+    }
+  }
+
+  // The open channel; throws when none is.
+  ChatChannel channel() {
+    if (open_.empty()) throw std::runtime_error("no channel open: /open N or /new ID MEMBER");
+    return channel(open_);
+  }
+
+  ChatChannel channel(const std::string& cid) {
+    const auto colon = cid.find(':');
+    return client_.channel(cid.substr(0, colon), cid.substr(colon + 1));
+  }
+
+  // Watches a channel: its state from the server, and its events from now on.
+  void watch(const std::string& cid, ChannelQuery query) {
+    channel(cid).watch(std::move(query), [this, cid](Answer<ChannelState> a) {
+      if (a.source == Source::server && a.error)
+        notify(cid + ": " + a.error->message(), Tone::failed);
+      dirty_ = true;
+    });
+  }
+
+  // Opens a channel: watches it and marks it read.
+  void open(const std::string& cid, ChannelQuery query = {}) {
+    open_ = cid;
+    watch(cid, std::move(query));
+    channel(cid).mark_read();
+  }
+
+  void step_channel(int by) {
+    if (listed_.empty()) return;
+    auto at = std::find(listed_.begin(), listed_.end(), open_);
+    const long n = static_cast<long>(listed_.size());
+    const long i = at == listed_.end() ? 0 : ((at - listed_.begin()) + by + n) % n;
+    open(listed_[static_cast<std::size_t>(i)]);
+  }
+
+  // A channel by its number in the list, its id or its cid.
+  std::string channel_named(const std::string& which) const {
+    if (!which.empty() && std::all_of(which.begin(), which.end(), ::isdigit)) {
+      const std::size_t n = std::stoul(which);
+      if (n >= 1 && n <= listed_.size()) return listed_[n - 1];
+    }
+    for (const auto& cid : listed_) {
+      if (cid == which || cid.substr(cid.find(':') + 1) == which) return cid;
+    }
+    throw std::runtime_error("no channel '" + which + "'");
+  }
+
+  // The message numbered N on screen.
+  Message numbered(std::istringstream& in) {
+    std::size_t n = 0;
+    if (!(in >> n) || n < 1 || n > shown_.size())
+      throw std::runtime_error("no message with that number");
+    auto m = client_.persistence().message(shown_[n - 1]);
+    if (!m) throw std::runtime_error("that message is gone");
+    return *m;
+  }
+
+  static std::string rest(std::istringstream& in) {
+    std::string text;
+    std::getline(in >> std::ws, text);
+    return text;
+  }
+
+  void notify(std::string text, Tone tone) {
+    std::lock_guard lock(mutex_);
+    notice_ = {std::move(text), tone};
+    dirty_ = true;
+  }
+
+  Frame build_frame(int rows) {
+    Frame frame;
+    ChatPersistenceClient& store = client_.persistence();
+    std::size_t pending = 0, failed = 0;
+    for (const OutboxEntry& entry : client_.outbox())
+      ++(entry.state == OutboxState::failed ? failed : pending);
+    frame.status.text =
+        fmt::format(" chatkeep chat · {} · {}{} · outbox: {} pending, {} failed", me_,
+                    online_ ? "online" : "offline", cut_ ? " (network cut)" : "", pending, failed);
+
+    listed_ = store.channel_cids(50);
+    std::int64_t open_unread = 0;
+    for (std::size_t i = 0; i < listed_.size(); ++i) {
+      const std::string& cid = listed_[i];
+      std::int64_t unread = 0;
+      for (const Read& read : store.reads(cid))
+        if (read.user.id == me_) unread = read.unread_messages.value_or(0);
+      if (cid == open_) open_unread = unread;
+      const auto ch = store.channel(cid);
+      std::string label = fmt::format("{} {}", i + 1,
+                                      ch && ch->name ? *ch->name
+                                      : ch           ? ch->id
+                                                     : cid);
+      if (unread > 0) label += fmt::format(" ({})", unread);
+      frame.channels.push_back({label, cid == open_ ? Tone::selected
+                                       : unread > 0 ? Tone::bold
+                                                    : Tone::plain});
+    }
+    if (open_.empty() && !listed_.empty()) open(listed_.front());
+    // A channel on screen is read: what arrives in it while open is marked read too.
+    if (open_unread > 0) channel().mark_read();
+
+    shown_.clear();
+    if (!open_.empty()) {
+      std::string members;
+      for (const Member& m : store.members(open_))
+        members += (members.empty() ? "" : ", ") + m.id();
+      frame.title = open_ + (members.empty() ? "" : " · " + members);
+      for (const Message& m : store.messages(open_, {.limit = rows})) {
+        shown_.push_back(m.id);
+        frame.messages.push_back(describe(m, shown_.size()));
+      }
+    }
+    {
+      std::lock_guard lock(mutex_);
+      frame.notice = notice_;
+    }
+    frame.input = input_;
+    return frame;
+  }
+
+  static Line describe(const Message& m, std::size_t number) {
+    const std::string at = m.created_at ? m.created_at->to_string().substr(11, 5) : "--:--";
+    const std::string who = m.user ? m.user->id : "?";
+    Line line{fmt::format("{:>2} {} {}: ", number, at, who)};
+    if (m.type == "deleted" || m.deleted_at) {
+      line.text += "(deleted)";
+      line.tone = Tone::dim;
+    } else {
+      line.text += m.text.value_or("");
+      if (m.message_text_updated_at) line.text += " (edited)";
+    }
+    if (m.reaction_counts) {
+      for (const auto& [type, count] : *m.reaction_counts)
+        if (count > 0) line.text += fmt::format(" [{} {}]", type, count);
+    }
+    if (m.local_state == LocalState::failed) {
+      line.text += " [failed: " + m.local_error.value_or("refused") + "]";
+      line.tone = Tone::failed;
+    } else if (m.local_state) {
+      line.text += " [pending]";
+      line.tone = Tone::pending;
+    }
+    return line;
+  }
+
+  std::string me_;
+  Relay& relay_;
+  ChatClient& client_;
+  Subscription subscription_;
+  std::atomic<bool> dirty_{true};
+  std::atomic<bool> online_{false};
+  bool cut_ = false;
+  bool quit_ = false;
+  std::string open_;                 // the open channel's cid
+  std::vector<std::string> listed_;  // the channel list as last drawn
+  std::vector<std::string> shown_;   // the ids of the messages as last drawn, numbered from 1
+  std::string input_;
+  std::mutex mutex_;
+  Line notice_;  // guarded by mutex_
+};
+
+}  // namespace
+
+void add_chat(CLI::App& app, int& status) {
+  auto flags = std::make_shared<ConnectionFlags>();
+  CLI::App* sub = app.add_subcommand("chat", "chat in the terminal (offline too)");
+  add_connection_flags(*sub, *flags);
+  sub->callback([flags, &status] {
+    if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO))
+      throw ChatError(ErrorCode::input, "chat needs a terminal");
+    const net::Endpoint server = net::Endpoint::parse(flags->url);
+    Relay relay(server.host, server.port);
+    ClientOptions options = client_options(*flags);
+    options.connect_to = "127.0.0.1:" + std::to_string(relay.port());
+    ChatClient client(flags->api_key, std::move(options));
+    ChatApp chat(*flags, relay, client);  // listening before the connection is up
+
+    std::promise<Result<OwnUser>> done;
+    client.connect_user(User{.id = flags->user}, user_token(*flags),
+                        [&](Result<OwnUser> r) { done.set_value(std::move(r)); });
+    if (auto r = done.get_future().get(); !r) throw *r.error;
+    chat.run();
+    client.disconnect_user(false);
+    status = 0;
+  });
+}
+
+}  // namespace chatkeep::cli
