@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs chatkeep into a temporary prefix and builds the README's embedding example against it,
-# twice: through find_package(chatkeep) (the README's CMakeLists.txt) and through pkg-config. Then
-# runs it against the installed chatkeep-server: online, again (its message now in the cache), and
-# with the server gone (the cache answers and the message is queued), and once the server is back
-# (the queued message is delivered, once).
+# Installs chatkeep into a temporary prefix, compiles every C++ block of the README against it,
+# and builds the README's embedding example twice: through find_package(chatkeep) (the README's
+# CMakeLists.txt) and through pkg-config. Then runs it against the installed chatkeep-server:
+# online, again (its message now in the cache), with the server gone (the cache answers and the
+# message is queued), and once the server is back (the queued message is delivered, once).
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(realpath "$1")
@@ -24,18 +24,30 @@ for f in include/chatkeep/client.hpp lib/libchatkeep.a lib/cmake/chatkeep/chatke
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
-# The README's first cmake block and first cpp block, as they are.
+# The README's code blocks, as they are: block N (from 1) in language L.
+fence() {
+  awk -v lang="$1" -v want="$2" '
+    $0 == "```" lang { n++; on = (n == want); next }
+    on && /^```/ { exit }
+    on' "$source/README.md"
+}
 mkdir "$work/hello"
-fence() { awk -v lang="$1" '$0 == "```" lang { on = 1; next } on && /^```/ { exit } on' "$source/README.md"; }
-fence cmake > "$work/hello/CMakeLists.txt"
-fence cpp > "$work/hello/hello.cpp"
+fence cmake 1 > "$work/hello/CMakeLists.txt"
+fence cpp 1 > "$work/hello/hello.cpp"
 grep -q 'find_package(chatkeep' "$work/hello/CMakeLists.txt" || fail "README: no cmake block"
 grep -q 'ChatClient' "$work/hello/hello.cpp" || fail "README: no cpp block"
 
 cmake -S "$work/hello" -B "$work/hello/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/hello/build" >/dev/null
-g++ -std=c++20 "$work/hello/hello.cpp" -o "$work/hello/hello-pc" \
-  $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs chatkeep)
+pkg_flags=$(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs chatkeep)
+g++ -std=c++20 "$work/hello/hello.cpp" -o "$work/hello/hello-pc" $pkg_flags
+# The README's other C++ blocks are fragments: each must compile against the package.
+for n in $(seq 2 9); do
+  fence cpp "$n" > "$work/fragment$n.cpp"
+  [[ -s $work/fragment$n.cpp ]] || break
+  g++ -std=c++20 -c "$work/fragment$n.cpp" -o /dev/null $pkg_flags || fail "README: C++ block $n"
+done
+[[ -e $work/fragment2.cpp && -s $work/fragment2.cpp ]] || fail "README: no second C++ block"
 
 start_server() {
   "$prefix/bin/chatkeep-server" --api-key key --api-secret secret --db "$work/server.db" \
