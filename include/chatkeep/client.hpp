@@ -19,6 +19,7 @@
 #include "chatkeep/persistence.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/result.hpp"
+#include "chatkeep/subscription.hpp"
 #include "chatkeep/user.hpp"
 
 namespace chatkeep {
@@ -63,33 +64,6 @@ struct ClientOptions {
   // How far catch-up has got after a reconnect: events applied of those /sync returned.
   std::function<void(std::size_t applied, std::size_t total)> catch_up_progress;
   OutboxOptions outbox;
-};
-
-// Unsubscribes a listener when destroyed (or reset). Movable, not copyable.
-class Subscription {
- public:
-  Subscription() = default;
-  Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
-  ~Subscription() { reset(); }
-  Subscription(Subscription&& other) noexcept : cancel_(std::move(other.cancel_)) {
-    other.cancel_ = nullptr;
-  }
-  Subscription& operator=(Subscription&& other) noexcept {
-    if (this != &other) {
-      reset();
-      cancel_ = std::move(other.cancel_);
-      other.cancel_ = nullptr;
-    }
-    return *this;
-  }
-  Subscription(const Subscription&) = delete;
-  Subscription& operator=(const Subscription&) = delete;
-  void reset() {
-    if (cancel_) std::exchange(cancel_, nullptr)();
-  }
-
- private:
-  std::function<void()> cancel_;
 };
 
 struct QueryChannelsOptions {

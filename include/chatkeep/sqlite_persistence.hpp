@@ -39,9 +39,7 @@ class SqlitePersistenceClient final : public ForwardingPersistenceClient {
   SqlitePersistenceClient(const SqlitePersistenceClient&) = delete;
   SqlitePersistenceClient& operator=(const SqlitePersistenceClient&) = delete;
 
-  // The file a user's data lives in. Distinct ids give distinct names made only of [a-z0-9_%~.-],
-  // so that no id can reach outside the directory, even on a case-insensitive file system. Throws
-  // ChatError (input) for an empty id.
+  // The file a user's data lives in: user_storage(directory, user_id).database (storage.hpp).
   static std::filesystem::path database_path(const std::filesystem::path& directory,
                                              std::string_view user_id);
   // The directory used when the options name none.

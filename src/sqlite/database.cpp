@@ -1,12 +1,38 @@
 #include "sqlite/database.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
 
 namespace chatkeep::sqlite {
+
+void create_private_file(const std::filesystem::path& path) {
+  const std::filesystem::path directory = path.parent_path();
+  std::error_code ec;
+  if (!directory.empty() && std::filesystem::create_directories(directory, ec)) {
+    std::filesystem::permissions(directory, std::filesystem::perms::owner_all, ec);
+  }
+  if (ec) {
+    throw ChatError(ErrorCode::storage,
+                    fmt::format("cannot create {}: {}", directory.string(), ec.message()));
+  }
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    throw ChatError(ErrorCode::storage,
+                    fmt::format("cannot create {}: {}", path.string(), std::strerror(error)));
+  }
+  ::close(fd);
+}
 
 Database::Database(const std::filesystem::path& path, Access access) {
   int flags = SQLITE_OPEN_NOMUTEX;

@@ -60,6 +60,10 @@ class Database {
   std::unordered_map<std::string, Statement, Hash, std::equal_to<>> statements_;
 };
 
+// Creates `path` if missing, readable and writable by its owner only (0600), and its directory
+// if missing (0700): what a database file of a user's data starts as. ChatError (storage) if not.
+void create_private_file(const std::filesystem::path& path);
+
 // One execution of a cached statement: bind, step, read columns. Resets the statement (and
 // clears its bindings) when it goes out of scope, so the next use starts clean.
 class Query {

@@ -1,9 +1,6 @@
 #include "store/sqlite_store.hpp"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <unordered_set>
@@ -663,17 +660,6 @@ class Writer {
 
 // The database file exists and is mode 0600, whoever made it; SQLite then gives its WAL and
 // shared-memory files the same mode.
-void ensure_private_file(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    throw ChatError(ErrorCode::storage,
-                    fmt::format("cannot create {}: {}", path.string(), std::strerror(error)));
-  }
-  ::close(fd);
-}
-
 }  // namespace
 
 // --- lifecycle -----------------------------------------------------------------------------
@@ -700,15 +686,7 @@ void SqliteStore::connect(const std::string& user_id) {
                                         : options_.directory;
   std::filesystem::path path = SqlitePersistenceClient::database_path(directory, user_id);
   if (options_.read_only) return open_read_only(path, user_id);
-  std::error_code ec;
-  if (std::filesystem::create_directories(directory, ec)) {
-    std::filesystem::permissions(directory, std::filesystem::perms::owner_all, ec);
-  }
-  if (ec) {
-    throw ChatError(ErrorCode::storage,
-                    fmt::format("cannot create {}: {}", directory.string(), ec.message()));
-  }
-  ensure_private_file(path);
+  sqlite::create_private_file(path);
   auto db = std::make_unique<Database>(path, Database::Access::read_write);
   if (log_->should_log(spdlog::level::trace)) {
     db->trace([log = log_](std::string_view sql) { log->trace("sql: {}", sql); });

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/storage.hpp"
 #include "support/temp_dir.hpp"
 
 namespace chatkeep {
@@ -54,6 +55,21 @@ TEST(DatabasePath, EveryIdStaysInsideTheDirectoryAndGetsItsOwnFile) {
   }
   EXPECT_EQ(SqlitePersistenceClient::database_path(dir, "alice").filename(), "db_alice.sqlite");
   EXPECT_EQ(SqlitePersistenceClient::database_path(dir, "a/b").filename(), "db_a%2fb.sqlite");
+}
+
+TEST(DatabasePath, EachUsersOtherFilesToo) {
+  const std::filesystem::path dir = "/data/chatkeep";
+  std::set<std::filesystem::path> paths = {global_preferences_path(dir)};
+  for (const auto& id : hostile_ids()) {
+    const UserStorage files = user_storage(dir, id);
+    EXPECT_EQ(files.database, SqlitePersistenceClient::database_path(dir, id));
+    for (const auto& path : {files.database, files.preferences, files.file_cache}) {
+      EXPECT_EQ(path.parent_path(), dir) << id;
+      EXPECT_TRUE(paths.insert(path).second) << "two share " << path;
+    }
+  }
+  EXPECT_EQ(user_storage(dir, "a/b").preferences.filename(), "prefs_a%2fb.sqlite");
+  EXPECT_EQ(user_storage(dir, "a/b").file_cache.filename(), "files_a%2fb");
 }
 
 TEST(DatabasePath, EmptyIdIsRefused) {
