@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/storage.hpp"
 #include "commands.hpp"
 
 namespace chatkeep::cli {
@@ -13,12 +14,6 @@ namespace chatkeep::cli {
 namespace json = boost::json;
 
 namespace {
-
-std::uintmax_t size_of(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  return ec ? 0 : size;
-}
 
 json::value optional_string(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
@@ -31,10 +26,19 @@ json::object inspect(const InspectRequest& request) {
       {.directory = request.data_directory, .log = {.level = LogLevel::off}, .read_only = true});
   store.connect(request.user);
   const auto path = SqlitePersistenceClient::database_path(request.data_directory, request.user);
+  const StorageStats stats = storage_stats(request.data_directory, request.user);
   json::object out;
-  out["database"] = {{"path", path.string()},
-                     {"bytes", size_of(path)},
-                     {"wal_bytes", size_of(path.string() + "-wal")}};
+  out["database"] = {
+      {"path", path.string()}, {"bytes", stats.database_bytes}, {"wal_bytes", stats.wal_bytes}};
+  out["storage"] = {{"database_bytes", stats.database_bytes},
+                    {"wal_bytes", stats.wal_bytes},
+                    {"preferences_bytes", stats.preferences_bytes},
+                    {"file_cache_bytes", stats.file_cache_bytes},
+                    {"file_cache_entries", stats.file_cache_entries},
+                    {"total_bytes", stats.total_bytes()},
+                    {"channels", stats.channels},
+                    {"messages", stats.messages},
+                    {"outbox_entries", stats.outbox_entries}};
   out["user"] = request.user;
   const auto checkpoint = store.last_sync_at();
   out["checkpoint"] = checkpoint ? json::value(checkpoint->to_string()) : json::value(nullptr);
@@ -102,6 +106,14 @@ void print_inspection(const json::object& inspection, std::ostream& out) {
   out << fmt::format(
       "database  {} ({} bytes, WAL {} bytes)\n", json::value_to<std::string>(db.at("path")),
       db.at("bytes").to_number<std::uint64_t>(), db.at("wal_bytes").to_number<std::uint64_t>());
+  const auto& storage = inspection.at("storage").as_object();
+  const auto number = [&](const char* key) { return storage.at(key).to_number<std::int64_t>(); };
+  out << fmt::format(
+      "storage   {} bytes: database {}, WAL {}, preferences {}, file cache {} ({} files); "
+      "{} channels, {} messages, {} outbox entries\n",
+      number("total_bytes"), number("database_bytes"), number("wal_bytes"),
+      number("preferences_bytes"), number("file_cache_bytes"), number("file_cache_entries"),
+      number("channels"), number("messages"), number("outbox_entries"));
   const auto& checkpoint = inspection.at("checkpoint");
   out << fmt::format("checkpoint {}\n",
                      checkpoint.is_string() ? std::string(checkpoint.as_string()) : "none");

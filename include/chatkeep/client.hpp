@@ -14,11 +14,14 @@
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/chat_channel.hpp"
 #include "chatkeep/event.hpp"
+#include "chatkeep/file_cache.hpp"
 #include "chatkeep/log.hpp"
 #include "chatkeep/own_user.hpp"
 #include "chatkeep/persistence.hpp"
+#include "chatkeep/preferences.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/result.hpp"
+#include "chatkeep/storage.hpp"
 #include "chatkeep/subscription.hpp"
 #include "chatkeep/user.hpp"
 
@@ -64,6 +67,8 @@ struct ClientOptions {
   // How far catch-up has got after a reconnect: events applied of those /sync returned.
   std::function<void(std::size_t applied, std::size_t total)> catch_up_progress;
   OutboxOptions outbox;
+  // The user's file cache (file_cache(), cache_file()): its size budget.
+  std::uintmax_t file_cache_budget = 256ull << 20;
 };
 
 struct QueryChannelsOptions {
@@ -123,6 +128,17 @@ class ChatClient {
 
   // The store, for reading what is cached.
   ChatPersistenceClient& persistence();
+
+  // Beside the store, for the connected user (invalid_state when none is): small settings and a
+  // file cache, both in the data directory (storage.hpp), and both emptied by
+  // disconnect_user(true).
+  std::shared_ptr<Preferences> preferences();
+  std::shared_ptr<FileCache> file_cache();
+  // The file at `url` (an attachment's), from the file cache or fetched into it through the
+  // client's own HTTP client (https verified as the API's connections are).
+  void cache_file(std::string url, Callback<std::filesystem::path> done);
+  // Sizes and counts of the connected user's files (storage.hpp).
+  StorageStats storage_stats();
 
   // The actions waiting for the server, oldest first, with their states (queued, sending, or
   // failed with the server's reason). outbox.delivered and outbox.failed events tell of changes.

@@ -53,6 +53,26 @@ FlushResult ChatClient::disconnect_user(bool flush) {
   return core_->run([core = core_.get(), flush] { return core->disconnect_user(flush); });
 }
 
+std::shared_ptr<Preferences> ChatClient::preferences() {
+  return core_->run([core = core_.get()] { return core->preferences(); });
+}
+
+std::shared_ptr<FileCache> ChatClient::file_cache() {
+  return core_->run([core = core_.get()] { return core->file_cache(); });
+}
+
+void ChatClient::cache_file(std::string url, Callback<std::filesystem::path> done) {
+  if (!core_->post([core = core_.get(), url = std::move(url), done]() mutable {
+        core->cache_file(url, std::move(done));
+      })) {
+    refuse(done);
+  }
+}
+
+StorageStats ChatClient::storage_stats() {
+  return core_->run([core = core_.get()] { return core->storage_stats(); });
+}
+
 void ChatClient::network_available() {
   core_->post([core = core_.get()] { core->network_available(); });
 }

@@ -62,6 +62,8 @@ void ClientCore::shutdown() {
     }
     socket_.reset();
     http_->close();
+    for (auto& [origin, http] : file_http_)
+      http->close();
     reconnect_timer_.cancel();
     outbox_timer_.cancel();
     ended.set_value();

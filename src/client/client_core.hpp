@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -84,12 +85,20 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void retry(std::int64_t id);
   void discard(std::int64_t id);
 
+  // user_files.cpp: what lives beside the store.
+  std::shared_ptr<Preferences> preferences();
+  std::shared_ptr<FileCache> file_cache();
+  void cache_file(const std::string& url, Callback<std::filesystem::path> done);
+  StorageStats storage_stats();
+
  private:
   struct Session {
     User user;
     std::string token;
     TokenProvider provider;
     Callback<OwnUser> connected;  // until connect_user has answered
+    std::shared_ptr<Preferences> preferences;
+    std::shared_ptr<FileCache> files;
   };
   struct CatchUp;
 
@@ -112,6 +121,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                       int delta);
   void enqueue(OutboxEntry action, Batch echo,
                const std::function<void(const outbox::Enqueue&, Batch&)>& adjust = nullptr);
+
+  // user_files.cpp
+  std::filesystem::path data_directory() const;
+  void open_user_files(Session& session);
+  void flush_user_files();
 
   // outbox_delivery.cpp
   void rescue_outbox();
@@ -160,6 +174,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ClientOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<ChatPersistenceClient> store_;
+  // HTTP clients for files, by scheme, host and port (user_files.cpp); and their TLS context.
+  std::map<std::string, std::unique_ptr<net::HttpClient>> file_http_;
+  std::shared_ptr<boost::asio::ssl::context> file_tls_;
   std::shared_ptr<client::Listeners> listeners_ = std::make_shared<client::Listeners>();
 
   boost::asio::io_context io_;

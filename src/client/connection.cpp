@@ -32,6 +32,13 @@ void ClientCore::connect_user(User user, std::string token, TokenProvider provid
   failures_ = 0;
   api_->set_user(user.id, token);
   session_ = Session{std::move(user), std::move(token), std::move(provider), std::move(done)};
+  try {
+    open_user_files(*session_);
+  } catch (const ChatError& e) {
+    session_.reset();
+    store_->disconnect(false);
+    return fail(e);
+  }
   if (!session_->token.empty()) return open_socket();
   if (!session_->provider) {
     ChatError error(ErrorCode::authentication, "neither a token nor a token provider");
@@ -290,6 +297,7 @@ FlushResult ClientCore::disconnect_user(bool flush) {
   if (flush) {
     settle_writes(true);
     result = store_->flush();
+    flush_user_files();
   }
   end_session();
   if (was_up) emit_connection_changed(false);

@@ -6,7 +6,10 @@
 
 #include <boost/json.hpp>
 
+#include "chatkeep/file_cache.hpp"
+#include "chatkeep/preferences.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/storage.hpp"
 #include "chatkeep/token.hpp"
 #include "cli/program.hpp"
 #include "support/builders.hpp"
@@ -64,6 +67,8 @@ TEST(Cli, InspectShowsADatabaseWithoutChangingIt) {
                                             .payload = {{"message", {{"id", "m2"}}}},
                                             .created_at = Timestamp::now()}}});
     store.disconnect(false);
+    Preferences(user_storage(dir.path(), "alice").preferences).set("theme", std::string("dark"));
+    FileCache(user_storage(dir.path(), "alice").file_cache).put("https://cdn/a.png", "12345");
   }
   const auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
   const auto before = std::filesystem::last_write_time(path);
@@ -80,13 +85,30 @@ TEST(Cli, InspectShowsADatabaseWithoutChangingIt) {
   EXPECT_EQ(messages[1].at("local_state"), "queued");
   ASSERT_EQ(shown.at("outbox").as_array().size(), 1u);
   EXPECT_EQ(shown.at("outbox").as_array()[0].at("kind"), "send_message");
+  const auto& storage = shown.at("storage").as_object();
+  EXPECT_EQ(storage.at("channels"), 1);
+  EXPECT_EQ(storage.at("messages"), 2);
+  EXPECT_EQ(storage.at("outbox_entries"), 1);
+  EXPECT_EQ(storage.at("file_cache_entries"), 1);
+  EXPECT_GT(storage.at("preferences_bytes").to_number<std::int64_t>(), 0);
+  EXPECT_GT(storage.at("file_cache_bytes").to_number<std::int64_t>(), 5);  // with its index
+  EXPECT_EQ(storage.at("total_bytes").to_number<std::int64_t>(),
+            storage.at("database_bytes").to_number<std::int64_t>() +
+                storage.at("wal_bytes").to_number<std::int64_t>() +
+                storage.at("preferences_bytes").to_number<std::int64_t>() +
+                storage.at("file_cache_bytes").to_number<std::int64_t>());
 
   Outcome text = chatkeep("inspect --data-dir " + dir.path().string() + " --user alice");
   ASSERT_EQ(text.status, 0);
-  bool outbox_line = false;
-  for (const auto& line : text.lines)
+  bool outbox_line = false, storage_line = false;
+  for (const auto& line : text.lines) {
     outbox_line = outbox_line || line.starts_with("outbox    1 waiting");
+    storage_line = storage_line || (line.starts_with("storage   ") &&
+                                    line.find("(1 files); 1 channels, 2 messages, 1 outbox "
+                                              "entries") != std::string::npos);
+  }
   EXPECT_TRUE(outbox_line);
+  EXPECT_TRUE(storage_line);
   EXPECT_EQ(std::filesystem::last_write_time(path), before) << "read-only";
 
   Outcome nobody = chatkeep("inspect --data-dir " + dir.path().string() + " --user bob");

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -167,6 +168,60 @@ TEST_F(ClientTest, NetworkAvailableEndsTheBackoffWait) {
   const auto third = attempt(3, false);
   const auto fourth = attempt(4, true);
   EXPECT_LT(fourth - third, 2s);
+}
+
+// Preferences, the file cache and what cache_file() fetches into it belong to the connected user,
+// show in the storage statistics, and go with a flush.
+TEST_F(ClientTest, PreferencesAndFilesBesideTheStoreGoWithAFlush) {
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  std::shared_ptr<Preferences> prefs = client->preferences();
+  prefs->set("theme", std::string("dark"));
+
+  auto fetch = [&](const std::string& url) {
+    Eventually<Result<std::filesystem::path>> fetched;
+    client->cache_file(url, fetched.setter());
+    return fetched.get();
+  };
+  std::string url;
+  std::filesystem::path path;
+  {
+    HoldingServer files(1);  // answers every request with its target
+    url = "http://127.0.0.1:" + std::to_string(files.port()) + "/a/b.png?sig=1";
+    auto r = fetch(url);
+    ASSERT_TRUE(r) << r.error->what();
+    path = *r.value;
+    std::ifstream in(path);
+    std::string body;
+    std::getline(in, body);
+    EXPECT_EQ(body, "/a/b.png?sig=1");
+  }
+  // The server is gone; the cache answers. A file nobody serves is an error.
+  auto again = fetch(url);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again.value, path);
+  auto missing = fetch(url + "&other");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error->code(), ErrorCode::network);
+  EXPECT_FALSE(fetch("not a url"));
+
+  const StorageStats stats = client->storage_stats();
+  EXPECT_EQ(stats.file_cache_entries, 1);
+  EXPECT_GT(stats.file_cache_bytes, 0u);
+  EXPECT_GT(stats.preferences_bytes, 0u);
+  EXPECT_GT(stats.database_bytes, 0u);
+
+  client->disconnect_user(true);
+  EXPECT_TRUE(prefs->all().empty());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_THROW(client->preferences(), ChatError);
+
+  // Without a flush they stay for the next session.
+  ASSERT_TRUE(connect(*client, "alice"));
+  client->preferences()->set("theme", std::string("light"));
+  client->disconnect_user();
+  ASSERT_TRUE(connect(*client, "alice"));
+  EXPECT_EQ(client->preferences()->get<std::string>("theme"), "light");
 }
 
 // Bob acts in several channels while alice is away; when she is back her store is the server's.
