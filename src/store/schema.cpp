@@ -21,7 +21,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -139,6 +139,36 @@ ALTER TABLE messages ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
     R"sql(
 CREATE INDEX outbox_by_message ON outbox (message_id);
 )sql",
+    // 5: background work (src/work/): the scheduler's requests, their state and who runs them;
+    // and leases: which process holds a job only one may do at a time (outbox delivery), until
+    // when. Times in microseconds since the epoch; tags, input, output and spec are JSON.
+    R"sql(
+CREATE TABLE work (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  worker TEXT NOT NULL,
+  unique_name TEXT,
+  tags TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT NOT NULL DEFAULT '{}',
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  run_at INTEGER NOT NULL,
+  period_start INTEGER,
+  after INTEGER,
+  holder TEXT,
+  held_until INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX work_by_state ON work (state, run_at);
+CREATE INDEX work_by_name ON work (unique_name);
+CREATE INDEX work_by_after ON work (after);
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  held_until INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace
@@ -160,9 +190,12 @@ void check_version(Database& db) {
 
 void migrate(Database& db) {
   check_version(db);
-  const auto version = db.integer("PRAGMA user_version");
-  for (auto v = static_cast<std::size_t>(version); v < kMigrations.size(); ++v) {
+  // The version is read again inside each write transaction: another connection (the app and
+  // its agent) may be migrating the same file.
+  for (;;) {
     Transaction transaction(db);
+    const auto v = static_cast<std::size_t>(db.integer("PRAGMA user_version"));
+    if (v >= kMigrations.size()) return;
     db.exec(kMigrations[v]);
     db.exec(fmt::format("PRAGMA user_version = {}", v + 1));
     transaction.commit();

@@ -753,7 +753,8 @@ FlushResult SqliteStore::flush_locked() {
   database.exec(R"(DELETE FROM reactions; DELETE FROM messages; DELETE FROM members;
                    DELETE FROM reads; DELETE FROM drafts; DELETE FROM channel_queries;
                    DELETE FROM saved_queries; DELETE FROM channels; DELETE FROM users;
-                   DELETE FROM connection_state; DELETE FROM outbox;)");
+                   DELETE FROM connection_state; DELETE FROM outbox; DELETE FROM work;
+                   DELETE FROM leases;)");
   transaction.commit();
   log_->info("flushed; {} outbox entries discarded", result.discarded_outbox_entries);
   return result;
