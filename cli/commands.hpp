@@ -8,6 +8,7 @@
 
 namespace chatkeep::cli {
 
+void add_agent(CLI::App& app, int& status);
 void add_chat(CLI::App& app, int& status);
 void add_demo(CLI::App& app, int& status);
 void add_demo_app(CLI::App& app, int& status);  // the demo's app process; hidden

@@ -1,4 +1,4 @@
-// chatkeep: the command-line program (chat, demo, inspect, query, send, serve, sync, token).
+// chatkeep: the command-line program (agent, chat, demo, inspect, query, send, serve, sync, token).
 
 #include <iostream>
 
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     return std::string("chatkeep: ") + e.what() + " (see --help)\n";
   });
   int status = 0;
+  chatkeep::cli::add_agent(app, status);
   chatkeep::cli::add_chat(app, status);
   chatkeep::cli::add_demo(app, status);
   chatkeep::cli::add_demo_app(app, status);

@@ -54,6 +54,9 @@ class BackgroundPersistenceClient final : public ChatPersistenceClient {
   std::optional<Draft> draft(const std::string& cid,
                              const std::optional<std::string>& parent_id) override;
   std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) override;
+  bool acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
+                     Timestamp until) override;
+  void release_lease(const std::string& name, const std::string& holder) override;
   ApplyResult apply(const Batch& batch) override;
   std::future<ApplyResult> apply_async(Batch batch) override;
 

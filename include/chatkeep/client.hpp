@@ -41,6 +41,10 @@ struct OutboxOptions {
   std::chrono::milliseconds first_retry_delay{400};  // doubling after each transient failure
   std::chrono::milliseconds max_retry_delay{30'000};
   std::chrono::seconds max_age{24 * 3600};  // older entries fail rather than arrive late
+  // Clients sharing a database (the app and its agent) deliver its outbox one at a time: the one
+  // holding the store's "outbox" lease, renewed every third of this, and taken over when its
+  // holder's process is gone or the lease runs out.
+  std::chrono::milliseconds lease_duration{30'000};
 };
 
 struct ClientOptions {
@@ -108,6 +112,10 @@ class ChatClient {
   // Closes the socket and the store; `flush` first deletes everything stored for the user (on
   // logout). Waits until that is done.
   FlushResult disconnect_user(bool flush = false);
+  // Catches up the cached channels through /sync now, without the socket: the background sync
+  // work's job (background_work.hpp). With the socket up there is nothing to do; `done` gets the
+  // number of events applied.
+  void sync_now(Callback<std::size_t> done);
   // Tells the client the network is back (the platform's connectivity signal, as mobile SDKs
   // receive it): a client waiting out its reconnect backoff tries at once. Harmless otherwise.
   void network_available();
@@ -137,8 +145,11 @@ class ChatClient {
   // The file at `url` (an attachment's), from the file cache or fetched into it through the
   // client's own HTTP client (https verified as the API's connections are).
   void cache_file(std::string url, Callback<std::filesystem::path> done);
-  // Sizes and counts of the connected user's files (storage.hpp).
+  // Sizes and counts of the connected user's files (storage.hpp), and where they are.
   StorageStats storage_stats();
+  UserStorage storage_paths();
+  // Whether the socket is up now (connection.changed tells of each change).
+  bool online();
 
   // The actions waiting for the server, oldest first, with their states (queued, sending, or
   // failed with the server's reason). outbox.delivered and outbox.failed events tell of changes.

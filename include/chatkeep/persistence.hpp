@@ -295,6 +295,14 @@ class ChatPersistenceClient {
                                      const std::optional<std::string>& parent_id) = 0;
   // Outbox entries with id > after_id, oldest first.
   virtual std::vector<OutboxEntry> outbox(std::int64_t after_id, std::size_t limit) = 0;
+  // A lease on a job only one process may do at a time (delivering the outbox): `holder` takes or
+  // renews the named lease until `until`, unless another holder has it and it has not run out at
+  // `now`. Whether `holder` has it afterwards. SqlitePersistenceClient also takes the lease of
+  // a holder named "<pid>:..." whose process is gone. For a store that one process uses, the
+  // default: always.
+  virtual bool acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
+                             Timestamp until);
+  virtual void release_lease(const std::string& name, const std::string& holder);
 
   virtual ApplyResult apply(const Batch& batch) = 0;
 

@@ -51,6 +51,9 @@ std::string identity(const Event& e) {
 
 struct ClientCore::CatchUp {
   std::uint64_t socket = 0;
+  // Set for a catch-up without the socket (sync_now): only /sync, and the answer goes here.
+  Callback<std::size_t> done;
+  std::uint64_t session = 0;
   Timestamp since;
   std::vector<std::string> cids;
   std::size_t next = 0;
@@ -81,8 +84,31 @@ void ClientCore::rewatch(std::shared_ptr<CatchUp> job, std::size_t from) {
               [this, job, last](std::vector<std::string>) { rewatch(job, last); });
 }
 
+void ClientCore::sync_now(Callback<std::size_t> done) {
+  auto fail = [&](ChatError error) { deliver([done, error] { done({.error = error}); }); };
+  if (!session_) return fail(ChatError(ErrorCode::invalid_state, "no user is connected"));
+  if (link_ == Link::up) return deliver([done] { done({.value = 0}); });  // live already
+  if (!checkpoint_) {
+    return fail(ChatError(ErrorCode::invalid_state, "nothing to sync from: never connected"));
+  }
+  auto job = std::make_shared<CatchUp>();
+  job->done = std::move(done);
+  job->session = session_serial_;
+  job->since = *checkpoint_;
+  try {
+    job->cids = store_->channel_cids(kMaxChannels);
+  } catch (const ChatError& e) {
+    return fail(e);
+  }
+  fetch_sync_chunk(std::move(job));
+}
+
+bool ClientCore::still_wanted(const CatchUp& job) const {
+  return job.done ? job.session == session_serial_ && session_.has_value() : current(job.socket);
+}
+
 void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
-  if (!current(job->socket)) return;
+  if (!still_wanted(*job)) return;
   if (job->next >= job->cids.size()) return apply_sync_events(std::move(job));
   const auto first = job->next;
   job->next = std::min(first + kSyncChunk, job->cids.size());
@@ -93,7 +119,10 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
         api_->sync(chunk, since, std::move(done));
       },
       [this, job](Result<std::vector<Event>> r) {
-        if (!current(job->socket)) return;
+        if (!still_wanted(*job)) return;
+        if (!r && job->done) {
+          return deliver([done = job->done, error = *r.error] { done({.error = error}); });
+        }
         if (!r) {
           if (r.error->code() == ErrorCode::input) {
             // Too old a checkpoint, or too many events: protocol.md's answer is to start over
@@ -134,6 +163,7 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
       emit(events[i]);
     progress(last);
   }
+  if (job->done) return deliver([done = job->done, total] { done({.value = total}); });
   // What arrived live meanwhile, less what /sync already gave.
   catching_up_ = false;
   for (auto& event : std::exchange(held_, {})) {

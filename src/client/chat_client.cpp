@@ -73,6 +73,20 @@ StorageStats ChatClient::storage_stats() {
   return core_->run([core = core_.get()] { return core->storage_stats(); });
 }
 
+UserStorage ChatClient::storage_paths() {
+  return core_->run([core = core_.get()] { return core->storage_paths(); });
+}
+
+bool ChatClient::online() {
+  return core_->run([core = core_.get()] { return core->online(); });
+}
+
+void ChatClient::sync_now(Callback<std::size_t> done) {
+  if (!core_->post([core = core_.get(), done]() mutable { core->sync_now(std::move(done)); })) {
+    refuse(done);
+  }
+}
+
 void ChatClient::network_available() {
   core_->post([core = core_.get()] { core->network_available(); });
 }

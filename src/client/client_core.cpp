@@ -66,6 +66,7 @@ void ClientCore::shutdown() {
       http->close();
     reconnect_timer_.cancel();
     outbox_timer_.cancel();
+    lease_timer_.cancel();
     ended.set_value();
   });
   ended.get_future().wait();

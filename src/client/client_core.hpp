@@ -63,6 +63,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void connect_user(User user, std::string token, TokenProvider provider, Callback<OwnUser> done);
   FlushResult disconnect_user(bool flush);
   void network_available();
+  void sync_now(Callback<std::size_t> done);
   void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
   void query_channel(const std::string& cid, ChannelQuery query, bool watch,
                      AnswerCallback<ChannelState> done);
@@ -90,6 +91,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::shared_ptr<FileCache> file_cache();
   void cache_file(const std::string& url, Callback<std::filesystem::path> done);
   StorageStats storage_stats();
+  UserStorage storage_paths();
+  bool online() const { return link_ == Link::up; }
 
  private:
   struct Session {
@@ -128,6 +131,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void flush_user_files();
 
   // outbox_delivery.cpp
+  static std::string new_lease_holder();
+  bool hold_outbox_lease();
+  void keep_outbox_lease();
   void rescue_outbox();
   void wake_outbox();  // the socket is back: backed-off entries go now
   void pump_outbox();
@@ -144,6 +150,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // catch_up.cpp: DESIGN.md's catch-up, after every (re)connect.
   void start_catch_up();
+  bool still_wanted(const CatchUp& job) const;
   void fetch_sync_chunk(std::shared_ptr<CatchUp> job);
   void apply_sync_events(std::shared_ptr<CatchUp> job);
   void requery_channels(std::shared_ptr<CatchUp> job, std::size_t from);
@@ -187,6 +194,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<net::WebSocket> socket_;
   boost::asio::steady_timer reconnect_timer_{io_};
+  boost::asio::steady_timer lease_timer_{io_};
+  const std::string lease_holder_ = new_lease_holder();  // "<pid>:<random>"
+  bool outbox_lease_ = false;
+  std::chrono::steady_clock::time_point lease_renewed_at_;
   boost::asio::steady_timer outbox_timer_{io_};
   outbox::RetryPolicy retry_policy_;
   std::thread thread_;

@@ -1,7 +1,14 @@
 // Delivering the outbox: the due entries (outbox/rules.hpp) go to the server one per channel at a
 // time while the socket is up; the answer and the entry's removal commit together; transient
-// failures back off, permanent ones mark the entry failed with the server's reason.
+// failures back off, permanent ones mark the entry failed with the server's reason. Only the
+// client holding the store's outbox lease delivers, so that an app and its agent sharing a
+// database never both send an entry.
 
+#include <unistd.h>
+
+#include <random>
+
+#include <fmt/format.h>
 #include <boost/json.hpp>
 
 #include "chatkeep/json.hpp"
@@ -64,6 +71,49 @@ Event outbox_event(EventType kind, const OutboxEntry& e, const std::optional<Cha
 
 }  // namespace
 
+std::string ClientCore::new_lease_holder() {
+  return fmt::format("{}:{:016x}", ::getpid(), std::random_device{}() * 0x9E3779B97F4A7C15ull);
+}
+
+// Whether this client may deliver the outbox: it holds the store's outbox lease, renewed when a
+// third of it has gone. Taking it (at start, or over from a process that died) queues again what
+// its last holder had in flight.
+bool ClientCore::hold_outbox_lease() {
+  const auto now = std::chrono::steady_clock::now();
+  if (outbox_lease_ && now - lease_renewed_at_ < options_.outbox.lease_duration / 3) return true;
+  const Timestamp wall = Timestamp::now();
+  const bool held = store_->acquire_lease(
+      "outbox", lease_holder_, wall,
+      Timestamp::from_unix_micros(
+          wall.unix_micros() +
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.outbox.lease_duration)
+              .count()));
+  if (held && !outbox_lease_) {
+    log_->info("delivering the outbox (holding its lease)");
+    rescue_outbox();
+  }
+  if (!held && outbox_lease_) log_->warn("another process took over the outbox");
+  outbox_lease_ = held;
+  if (held) lease_renewed_at_ = now;
+  return held;
+}
+
+// While a user is connected, every second (or third of the lease, if shorter): the lease is
+// renewed or watched for, and the outbox looked at again (another process may have added to it).
+void ClientCore::keep_outbox_lease() {
+  lease_timer_.expires_after(std::min<std::chrono::milliseconds>(options_.outbox.lease_duration / 3,
+                                                                 std::chrono::seconds(1)));
+  lease_timer_.async_wait([this, serial = session_serial_](boost::system::error_code ec) {
+    if (ec || serial != session_serial_ || !session_) return;
+    try {
+      if (hold_outbox_lease()) pump_outbox();
+    } catch (const ChatError& e) {
+      log_->error("the outbox lease: {}", e.what());
+    }
+    keep_outbox_lease();
+  });
+}
+
 void ClientCore::rescue_outbox() {
   Batch batch;
   for (const auto& e : store_->outbox(0, kWholeOutbox)) {
@@ -95,6 +145,7 @@ void ClientCore::pump_outbox() {
   if (!session_ || link_ != Link::up) return;
   std::vector<OutboxEntry> pending;
   try {
+    if (!hold_outbox_lease()) return;  // another process delivers
     pending = store_->outbox(0, kWholeOutbox);
     const Timestamp now = Timestamp::now();
     if (auto expired = outbox::expired_entries(pending, now, retry_policy_); !expired.empty()) {

@@ -35,6 +35,11 @@ std::shared_ptr<FileCache> ClientCore::file_cache() {
   return session_->files;
 }
 
+UserStorage ClientCore::storage_paths() {
+  require_session();
+  return user_storage(data_directory(), session_->user.id);
+}
+
 StorageStats ClientCore::storage_stats() {
   require_session();
   return chatkeep::storage_stats(data_directory(), session_->user.id);

@@ -214,6 +214,18 @@ std::vector<OutboxEntry> BackgroundPersistenceClient::outbox(std::int64_t after_
                                                              std::size_t limit) {
   return worker_->call([&](ChatPersistenceClient& s) { return s.outbox(after_id, limit); });
 }
+bool BackgroundPersistenceClient::acquire_lease(const std::string& name, const std::string& holder,
+                                                Timestamp now, Timestamp until) {
+  return worker_->call(
+      [&](ChatPersistenceClient& s) { return s.acquire_lease(name, holder, now, until); });
+}
+void BackgroundPersistenceClient::release_lease(const std::string& name,
+                                                const std::string& holder) {
+  worker_->call([&](ChatPersistenceClient& s) {
+    s.release_lease(name, holder);
+    return true;
+  });
+}
 ApplyResult BackgroundPersistenceClient::apply(const Batch& batch) {
   return worker_->write(batch).get();
 }

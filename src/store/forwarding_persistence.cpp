@@ -73,6 +73,14 @@ std::vector<OutboxEntry> ForwardingPersistenceClient::outbox(std::int64_t after_
                                                              std::size_t limit) {
   return target_->outbox(after_id, limit);
 }
+bool ForwardingPersistenceClient::acquire_lease(const std::string& name, const std::string& holder,
+                                                Timestamp now, Timestamp until) {
+  return target_->acquire_lease(name, holder, now, until);
+}
+void ForwardingPersistenceClient::release_lease(const std::string& name,
+                                                const std::string& holder) {
+  target_->release_lease(name, holder);
+}
 ApplyResult ForwardingPersistenceClient::apply(const Batch& batch) {
   return target_->apply(batch);
 }

@@ -32,6 +32,13 @@ std::string_view to_string(OutboxState state) {
   return "";
 }
 
+bool ChatPersistenceClient::acquire_lease(const std::string&, const std::string&, Timestamp,
+                                          Timestamp) {
+  return true;
+}
+
+void ChatPersistenceClient::release_lease(const std::string&, const std::string&) {}
+
 std::future<ApplyResult> ChatPersistenceClient::apply_async(Batch batch) {
   std::promise<ApplyResult> done;
   try {

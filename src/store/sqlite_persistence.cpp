@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 
-
 #include "chatkeep/error.hpp"
 #include "chatkeep/storage.hpp"
 #include "store/sqlite_store.hpp"

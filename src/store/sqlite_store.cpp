@@ -1,6 +1,9 @@
 #include "store/sqlite_store.hpp"
 
+#include <signal.h>
 #include <sqlite3.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <unordered_set>
@@ -660,6 +663,21 @@ class Writer {
 
 // The database file exists and is mode 0600, whoever made it; SQLite then gives its WAL and
 // shared-memory files the same mode.
+// Whether the process a lease holder names ("<pid>:...") still exists. Every process sharing a
+// database in WAL mode is on this machine, so a pid that is gone means a holder that died. A
+// holder named otherwise counts as alive (its lease runs out by time).
+bool process_alive(const std::string& holder) {
+  const auto colon = holder.find(':');
+  if (colon == std::string::npos || colon == 0) return true;
+  long pid = 0;
+  for (char c : holder.substr(0, colon)) {
+    if (c < '0' || c > '9') return true;
+    pid = pid * 10 + (c - '0');
+    if (pid > 1'000'000'000) return true;
+  }
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
 }  // namespace
 
 // --- lifecycle -----------------------------------------------------------------------------
@@ -1139,6 +1157,48 @@ std::optional<Draft> SqliteStore::draft(const std::string& cid,
                .parent_id = parent_id,
                .message = from_json<Message>(data.at("message")),
                .created_at = created_at.value_or(Timestamp())};
+}
+
+bool SqliteStore::acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
+                                Timestamp until) {
+  std::lock_guard lock(mutex_);
+  Database& database = db();
+  Transaction transaction(database);
+  database
+      .query(R"(INSERT INTO leases (name, holder, held_until) VALUES (?1, ?2, ?3)
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,
+                  held_until = excluded.held_until
+                WHERE leases.holder = excluded.holder OR leases.held_until < ?4)")
+      .bind(1, name)
+      .bind(2, holder)
+      .bind(3, until.unix_micros())
+      .bind(4, now.unix_micros())
+      .run();
+  std::string current;
+  {
+    auto q = database.query("SELECT holder FROM leases WHERE name = ?1");
+    q.bind(1, name);
+    if (q.next()) current = q.text(0);
+  }
+  if (current != holder && !process_alive(current)) {
+    database.query("UPDATE leases SET holder = ?2, held_until = ?3 WHERE name = ?1")
+        .bind(1, name)
+        .bind(2, holder)
+        .bind(3, until.unix_micros())
+        .run();
+    current = holder;
+  }
+  transaction.commit();
+  const bool held = current == holder;
+  return held;
+}
+
+void SqliteStore::release_lease(const std::string& name, const std::string& holder) {
+  std::lock_guard lock(mutex_);
+  db().query("DELETE FROM leases WHERE name = ?1 AND holder = ?2")
+      .bind(1, name)
+      .bind(2, holder)
+      .run();
 }
 
 std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {
