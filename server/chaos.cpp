@@ -52,6 +52,7 @@ Response Server::Impl::chaos(Request& request) {
     if (auto ms = integer("latency_ms")) chaos_.latency = std::chrono::milliseconds(*ms);
     flag("duplicate_events", chaos_.duplicate);
     flag("reorder_events", chaos_.reorder);
+    flag("refuse_sockets", chaos_.refuse_sockets);
     bool drop = false;
     flag("drop_sockets", drop);
     const auto offline = integer("offline_ms");

@@ -240,6 +240,9 @@ void Server::Impl::publish(const std::vector<AddressedEvent>& events) {
 OwnUser Server::Impl::open_socket(const http::request<http::string_body>& raw,
                                   const std::string& connection_id,
                                   const std::shared_ptr<EventSink>& sink) {
+  if (chaos_.refuse_sockets) {
+    throw ChatError(ErrorCode::internal, "sockets are refused (fault injection)", 503, true);
+  }
   Request request = parse(raw);
   authenticate(request, Access::user, auth_);
   const std::string me = *request.caller.user_id;

@@ -112,6 +112,7 @@ class Server::Impl {
     std::chrono::milliseconds latency{0};
     bool duplicate = false;
     bool reorder = false;
+    bool refuse_sockets = false;  // WebSocket upgrades answered 503 while REST works
   };
 
   ServerOptions options_;

@@ -138,7 +138,12 @@ void ClientCore::on_hello(const json::value& frame) {
   awaiting_hello_ = false;
   const json::object* object = frame.if_object();
   const json::value* error = object ? object->if_contains("error") : nullptr;
-  if (error) return on_refused(error_from_json(*error, 401));
+  if (error) {
+    // A server that cannot take the socket now (5xx) is tried again; other refusals are final.
+    const ChatError refusal = error_from_json(*error, 0);
+    if (refusal.http_status() >= 500) return on_lost("socket refused: " + refusal.message());
+    return on_refused(error_from_json(*error, 401));
+  }
   Event hello;
   try {
     hello = from_json<Event>(frame);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chatkeep/models.hpp"
+#include "chatkeep/persistence.hpp"
 
 namespace chatkeep::testing {
 
