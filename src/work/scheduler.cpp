@@ -210,14 +210,7 @@ class WorkScheduler::Impl {
       } catch (const ChatError& e) {
         log_->error("renewing work claims failed: {}", e.what());
       }
-      if (!changed.empty()) {
-        changed_ = true;
-        cv_.notify_all();
-        publish_locked(changed);
-        lock.unlock();
-        tell();
-        lock.lock();
-      }
+      if (!changed.empty()) announce(lock, changed);
       keeper_cv_.wait_for(lock, every, [this] { return stopping_; });
     }
   }
@@ -294,11 +287,7 @@ class WorkScheduler::Impl {
     Transaction transaction(db_);
     auto result = f(changed);
     transaction.commit();
-    changed_ = true;
-    cv_.notify_all();
-    publish_locked(changed);
-    lock.unlock();
-    tell();
+    announce(lock, changed);
     return result;
   }
 
@@ -590,12 +579,7 @@ class WorkScheduler::Impl {
           log_->error("work {}: its result was not stored: {}", claimed->id, e.what());
         }
         --running_;
-        changed_ = true;
-        cv_.notify_all();
-        publish_locked(changed);
-        lock.unlock();
-        tell();
-        lock.lock();
+        announce(lock, changed);
         continue;
       }
       idle_cv_.notify_all();
@@ -636,6 +620,17 @@ class WorkScheduler::Impl {
   }
 
   // --- listeners --------------------------------------------------------------------------
+
+  // After a change to stored work: the pool looks again, and the listeners hear of it (the lock
+  // is let go meanwhile, and held again on return).
+  void announce(std::unique_lock<std::mutex>& lock, const std::vector<std::int64_t>& changed) {
+    changed_ = true;
+    cv_.notify_all();
+    publish_locked(changed);
+    lock.unlock();
+    tell();
+    lock.lock();
+  }
 
   // Queues the changed work as it is now, while the lock still holds, for the listeners.
   void publish_locked(const std::vector<std::int64_t>& changed) {

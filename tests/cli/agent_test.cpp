@@ -13,6 +13,7 @@
 
 #include "chatkeep/token.hpp"
 #include "cli/program.hpp"
+#include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/sqlite_peek.hpp"
 #include "support/temp_dir.hpp"
@@ -72,16 +73,6 @@ class AgentTest : public ::testing::Test {
     return holders.empty() ? 0 : std::stol(holders[0].substr(0, holders[0].find(':')));
   }
 
-  template <class F>
-  bool eventually(F condition, std::chrono::seconds limit = 30s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!condition()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(20ms);
-    }
-    return true;
-  }
-
   testing::TempDir dir_;
   std::unique_ptr<cli::ChildProcess> server_;
   std::uint16_t port_ = 0;
@@ -90,7 +81,7 @@ class AgentTest : public ::testing::Test {
 TEST_F(AgentTest, AppAndAgentDeliverEachActionOnceThoughTheAgentIsKilled) {
   auto agent = start("agent");
   ASSERT_TRUE(agent->receive(30s).starts_with("agent: alice running"));
-  ASSERT_TRUE(eventually([&] { return lease_holder() == agent->pid(); }));
+  ASSERT_TRUE(testing::eventually([&] { return lease_holder() == agent->pid(); }, 30s));
 
   auto app = start("demo-app");
   auto ask = [&](const std::string& line) {
@@ -102,7 +93,7 @@ TEST_F(AgentTest, AppAndAgentDeliverEachActionOnceThoughTheAgentIsKilled) {
   for (int i = 0; i < 15; ++i)
     ASSERT_TRUE(ask("send before " + std::to_string(i)).starts_with("ok "));
   // The agent, not the app, delivers: the app never holds the lease while the agent lives.
-  ASSERT_TRUE(eventually([&] { return server_texts().size() >= 5; }));
+  ASSERT_TRUE(testing::eventually([&] { return server_texts().size() >= 5; }, 30s));
   EXPECT_EQ(lease_holder(), agent->pid());
 
   agent->kill();  // SIGKILL, wherever it is

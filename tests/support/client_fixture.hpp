@@ -12,6 +12,7 @@
 
 #include "chatkeep/client.hpp"
 #include "support/convergence.hpp"
+#include "support/eventually.hpp"
 #include "support/io_thread.hpp"
 #include "support/server_fixture.hpp"
 #include "support/temp_dir.hpp"
@@ -19,17 +20,6 @@
 namespace chatkeep::testing {
 
 using namespace std::chrono_literals;
-
-// Polls `condition` until it holds (10 s at most).
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // The events a client's listeners saw, for waiting on them.
 class Recorder {
