@@ -62,8 +62,7 @@ void ClientCore::shutdown() {
     }
     socket_.reset();
     http_->close();
-    for (auto& [origin, http] : file_http_)
-      http->close();
+    file_http_.clear();  // here, while their executor still runs (they close on it)
     reconnect_timer_.cancel();
     outbox_timer_.cancel();
     lease_timer_.cancel();

@@ -181,9 +181,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ClientOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<ChatPersistenceClient> store_;
-  // HTTP clients for files, by scheme, host and port (user_files.cpp); and their TLS context.
-  std::map<std::string, std::unique_ptr<net::HttpClient>> file_http_;
-  std::shared_ptr<boost::asio::ssl::context> file_tls_;
   std::shared_ptr<client::Listeners> listeners_ = std::make_shared<client::Listeners>();
 
   boost::asio::io_context io_;
@@ -191,6 +188,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   net::Endpoint endpoint_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<net::HttpClient> http_;
+  // HTTP clients for files, by scheme, host and port (user_files.cpp), and their TLS context;
+  // after io_, so that they go before it.
+  std::map<std::string, std::unique_ptr<net::HttpClient>> file_http_;
+  std::shared_ptr<boost::asio::ssl::context> file_tls_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<net::WebSocket> socket_;
   boost::asio::steady_timer reconnect_timer_{io_};
