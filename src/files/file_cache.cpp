@@ -8,6 +8,8 @@
 #include <functional>
 #include <mutex>
 #include <random>
+#include <set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -58,14 +60,21 @@ class FileCache::Impl {
   }
 
   // Removes what a crash left: temporary files, and files the index does not name.
+  // One read of the index, not one per file: this runs each time a user connects.
   void sweep() {
+    std::set<std::string> indexed;
+    {
+      auto q = db_.query("SELECT name FROM entries");
+      while (q.next())
+        indexed.emplace(q.text(0));
+    }
+    std::vector<fs::path> stray;
     std::error_code ec;
     for (fs::directory_iterator it(files_, ec), end; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      auto q = db_.query("SELECT 1 FROM entries WHERE name = ?1");
-      q.bind(1, name);
-      if (!q.next()) fs::remove(it->path(), ec);
+      if (!indexed.contains(it->path().filename().string())) stray.push_back(it->path());
     }
+    for (const auto& path : stray)
+      fs::remove(path, ec);
   }
 
   fs::path put(std::string_view key, const std::function<void(const fs::path&)>& write,

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/work.hpp"
-#include "support/client_fixture.hpp"
 #include "support/builders.hpp"
+#include "support/client_fixture.hpp"
 #include "support/sqlite_peek.hpp"
 
 namespace chatkeep::testing {
