@@ -6,6 +6,11 @@
 namespace chatkeep {
 
 // Unsubscribes a listener when destroyed (or reset). Movable, not copyable.
+//
+// Once reset() returns, the listener is not running on any other thread and is never called
+// again, so what it refers to may be freed right after. Removal waits for a call in progress on
+// another thread: do not reset while holding a lock that the listener takes. A listener may
+// reset its own Subscription.
 class Subscription {
  public:
   Subscription() = default;

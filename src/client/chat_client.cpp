@@ -105,11 +105,13 @@ ChatChannel ChatClient::channel(const std::string& type, const std::string& id) 
 }
 
 Subscription ChatClient::on(EventType type, std::function<void(const Event&)> listener) {
-  return core_->listeners().add(type, std::move(listener));
+  return core_->listeners().add([type, listener = std::move(listener)](const Event& event) {
+    if (event.kind == type) listener(event);
+  });
 }
 
 Subscription ChatClient::on_any(std::function<void(const Event&)> listener) {
-  return core_->listeners().add(std::nullopt, std::move(listener));
+  return core_->listeners().add(std::move(listener));
 }
 
 ChatPersistenceClient& ChatClient::persistence() {

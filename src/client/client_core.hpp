@@ -23,7 +23,7 @@
 #include "api/api.hpp"
 #include "chatkeep/chat_channel.hpp"
 #include "chatkeep/client.hpp"
-#include "client/listeners.hpp"
+#include "listeners/listener_list.hpp"
 #include "net/http_client.hpp"
 #include "net/websocket.hpp"
 #include "outbox/rules.hpp"
@@ -57,7 +57,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void deliver(std::function<void()> f);
 
   ChatPersistenceClient& store() { return *store_; }
-  client::Listeners& listeners() { return *listeners_; }
+  ListenerList<const Event&>& listeners() { return listeners_; }
 
   // The public calls, on the network thread.
   void connect_user(User user, std::string token, TokenProvider provider, Callback<OwnUser> done);
@@ -181,7 +181,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   ClientOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<ChatPersistenceClient> store_;
-  std::shared_ptr<client::Listeners> listeners_ = std::make_shared<client::Listeners>();
+  ListenerList<const Event&> listeners_;
 
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

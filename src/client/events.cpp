@@ -46,7 +46,12 @@ void ClientCore::settle_writes(bool wait) {
 }
 
 void ClientCore::emit(const Event& event) {
-  listeners_->emit(event, [this](std::function<void()> f) { deliver(std::move(f)); });
+  auto listeners = listeners_.snapshot();
+  if (listeners.empty()) return;
+  deliver([listeners = std::move(listeners), event] {
+    for (const auto& listener : listeners)
+      listener(event);
+  });
 }
 
 }  // namespace chatkeep

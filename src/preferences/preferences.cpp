@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "chatkeep/error.hpp"
+#include "listeners/listener_list.hpp"
 #include "sqlite/database.hpp"
 
 namespace chatkeep {
@@ -70,22 +71,16 @@ class Preferences::Impl {
         "value TEXT NOT NULL) WITHOUT ROWID");
   }
 
-  mutable std::mutex mutex_;  // the connection, and the listeners
+  mutable std::mutex mutex_;  // the connection
   sqlite::Database db_;
-  std::map<std::uint64_t, std::shared_ptr<Listener>> listeners_;
-  std::uint64_t next_listener_ = 1;
+  ListenerList<const std::string&, const std::optional<PreferenceValue>&> listeners_;
 
-  // Calls the listeners, outside the lock so that they may use the preferences.
+  // Called outside the lock, so that listeners may use the preferences.
   void tell(const std::vector<std::pair<std::string, std::optional<PreferenceValue>>>& changes) {
-    std::vector<std::shared_ptr<Listener>> listeners;
-    {
-      std::lock_guard lock(mutex_);
-      for (const auto& [id, listener] : listeners_)
-        listeners.push_back(listener);
-    }
+    const auto listeners = listeners_.snapshot();
     for (const auto& [key, value] : changes)
       for (const auto& listener : listeners)
-        (*listener)(key, value);
+        listener(key, value);
   }
 };
 
@@ -150,15 +145,7 @@ void Preferences::clear() {
 }
 
 Subscription Preferences::on_change(Listener listener) {
-  std::lock_guard lock(impl_->mutex_);
-  const std::uint64_t id = impl_->next_listener_++;
-  impl_->listeners_.emplace(id, std::make_shared<Listener>(std::move(listener)));
-  return Subscription([weak = std::weak_ptr<Impl>(impl_), id] {
-    if (auto impl = weak.lock()) {
-      std::lock_guard relock(impl->mutex_);
-      impl->listeners_.erase(id);
-    }
-  });
+  return impl_->listeners_.add(std::move(listener));
 }
 
 void Preferences::throw_wrong_type(std::string_view key) {

@@ -18,6 +18,7 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/error.hpp"
+#include "listeners/listener_list.hpp"
 #include "log/logger.hpp"
 #include "sqlite/database.hpp"
 #include "store/schema.hpp"
@@ -135,10 +136,9 @@ std::shared_ptr<WorkClock> system_work_clock() {
 
 class ManualClock::State {
  public:
-  std::mutex mutex;
+  std::mutex mutex;  // now
   Timestamp now;
-  std::map<std::uint64_t, std::function<void()>> listeners;
-  std::uint64_t next = 1;
+  ListenerList<> listeners;
 };
 
 ManualClock::ManualClock(Timestamp start) : state_(std::make_shared<State>()) {
@@ -151,27 +151,15 @@ Timestamp ManualClock::now() const {
 }
 
 void ManualClock::advance(std::chrono::microseconds by) {
-  std::vector<std::function<void()>> listeners;
   {
     std::lock_guard lock(state_->mutex);
     state_->now = Timestamp::from_unix_micros(state_->now.unix_micros() + by.count());
-    for (const auto& [id, listener] : state_->listeners)
-      listeners.push_back(listener);
   }
-  for (const auto& listener : listeners)
-    listener();
+  state_->listeners.call();
 }
 
 Subscription ManualClock::on_jump(std::function<void()> listener) {
-  std::lock_guard lock(state_->mutex);
-  const std::uint64_t id = state_->next++;
-  state_->listeners.emplace(id, std::move(listener));
-  return Subscription([weak = std::weak_ptr<State>(state_), id] {
-    if (auto state = weak.lock()) {
-      std::lock_guard relock(state->mutex);
-      state->listeners.erase(id);
-    }
-  });
+  return state_->listeners.add(std::move(listener));
 }
 
 class WorkScheduler::Impl {
@@ -653,29 +641,18 @@ class WorkScheduler::Impl {
     telling_ = true;
     while (!published_.empty()) {
       const std::vector<WorkInfo> infos = std::exchange(published_, {});
-      std::vector<std::shared_ptr<std::function<void(const WorkInfo&)>>> listeners;
-      for (const auto& [id, l] : listeners_)
-        listeners.push_back(l);
+      const auto listeners = listeners_.snapshot();
       lock.unlock();
       for (const auto& info : infos)
-        for (const auto& l : listeners)
-          (*l)(info);
+        for (const auto& listener : listeners)
+          listener(info);
       lock.lock();
     }
     telling_ = false;
   }
 
   Subscription on_change(std::function<void(const WorkInfo&)> listener) {
-    std::lock_guard lock(mutex_);
-    const std::uint64_t id = next_listener_++;
-    listeners_.emplace(id,
-                       std::make_shared<std::function<void(const WorkInfo&)>>(std::move(listener)));
-    return Subscription([weak = weak_self_, id] {
-      if (auto self = weak.lock()) {
-        std::lock_guard relock(self->mutex_);
-        self->listeners_.erase(id);
-      }
-    });
+    return listeners_.add(std::move(listener));
   }
 
   std::int64_t now_us() const { return clock_->now().unix_micros(); }
@@ -687,7 +664,6 @@ class WorkScheduler::Impl {
   std::shared_ptr<WorkClock> clock_;
   std::shared_ptr<spdlog::logger> log_;
   std::string holder_;  // this scheduler, in claims: pid and a random number
-  std::weak_ptr<Impl> weak_self_;
 
   std::mutex mutex_;  // everything below
   std::condition_variable cv_;
@@ -700,8 +676,7 @@ class WorkScheduler::Impl {
   bool stopping_ = false;
   bool changed_ = false;
   std::size_t running_ = 0;
-  std::map<std::uint64_t, std::shared_ptr<std::function<void(const WorkInfo&)>>> listeners_;
-  std::uint64_t next_listener_ = 1;
+  ListenerList<const WorkInfo&> listeners_;
   std::vector<WorkInfo> published_;  // not yet told
   bool telling_ = false;
   std::vector<std::thread> threads_;
@@ -710,7 +685,6 @@ class WorkScheduler::Impl {
 
 WorkScheduler::WorkScheduler(WorkSchedulerOptions options)
     : impl_(std::make_shared<Impl>(std::move(options))) {
-  impl_->weak_self_ = impl_;
   impl_->start();
 }
 
