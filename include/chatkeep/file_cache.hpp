@@ -16,8 +16,10 @@ namespace chatkeep {
 // half-written file, even after a crash. Reading checks the file's size and SHA-256 against what
 // was written and drops an entry that no longer matches. Files are named by their key's hash, so
 // no key can reach outside the directory. An index (index.sqlite) beside the files keeps sizes,
-// hashes and use order; files it does not know are removed when the cache opens. Every method
-// may be called from any thread; failures are ChatError.
+// hashes and use order; files it does not know, and temporary files of processes that are gone,
+// are removed when the cache opens. Several processes may share one cache (an app and its
+// agent). Every method may be called from any thread; failures are ChatError. Reading and
+// writing hash the whole file: keep them off threads that must answer quickly.
 class FileCache {
  public:
   static constexpr std::uintmax_t kDefaultBudget = 256ull << 20;

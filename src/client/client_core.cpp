@@ -69,6 +69,7 @@ void ClientCore::shutdown() {
     ended.set_value();
   });
   ended.get_future().wait();
+  files_thread_.join();  // its last work may still deliver through io_
   work_.reset();
   io_.stop();
   thread_.join();

@@ -19,6 +19,7 @@
 #include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "api/api.hpp"
 #include "chatkeep/chat_channel.hpp"
@@ -90,6 +91,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::shared_ptr<Preferences> preferences();
   std::shared_ptr<FileCache> file_cache();
   void cache_file(const std::string& url, Callback<std::filesystem::path> done);
+  void fetch_file(std::shared_ptr<FileCache> files, const std::string& url, std::uint64_t serial,
+                  Callback<std::filesystem::path> done);
   StorageStats storage_stats();
   UserStorage storage_paths();
   bool online() const { return link_ == Link::up; }
@@ -192,6 +195,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // after io_, so that they go before it.
   std::map<std::string, std::unique_ptr<net::HttpClient>> file_http_;
   std::shared_ptr<boost::asio::ssl::context> file_tls_;
+  // The file cache's work (user_files.cpp); after io_, whose handlers its work posts.
+  boost::asio::thread_pool files_thread_{1};
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<net::WebSocket> socket_;
   boost::asio::steady_timer reconnect_timer_{io_};

@@ -2,6 +2,7 @@
 // cache, opened with the session and emptied by a flush; fetching files into the cache; and the
 // user's storage statistics.
 
+#include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 
 #include "chatkeep/sqlite_persistence.hpp"
@@ -45,12 +46,30 @@ StorageStats ClientCore::storage_stats() {
   return chatkeep::storage_stats(data_directory(), session_->user.id);
 }
 
+// The cache's reads and writes hash and sync whole files: they run on files_thread_, never on
+// the network thread, whose events they would hold up.
 void ClientCore::cache_file(const std::string& url, Callback<std::filesystem::path> done) {
   auto fail = [&](ChatError error) { deliver([done, error] { done({.error = error}); }); };
   if (!session_) return fail(ChatError(ErrorCode::invalid_state, "no user is connected"));
-  std::shared_ptr<FileCache> files = session_->files;
-  if (auto path = files->get(url)) {
-    return deliver([done, path = std::move(*path)] { done({.value = path}); });
+  boost::asio::post(
+      files_thread_, [this, files = session_->files, url, done, serial = session_serial_] {
+        try {
+          if (auto path = files->get(url)) {
+            return deliver([done, path = std::move(*path)] { done({.value = path}); });
+          }
+        } catch (const ChatError& e) {
+          return deliver([done, e] { done({.error = e}); });
+        }
+        boost::asio::post(
+            io_, [this, files, url, done, serial] { fetch_file(files, url, serial, done); });
+      });
+}
+
+void ClientCore::fetch_file(std::shared_ptr<FileCache> files, const std::string& url,
+                            std::uint64_t serial, Callback<std::filesystem::path> done) {
+  auto fail = [&](ChatError error) { deliver([done, error] { done({.error = error}); }); };
+  if (serial != session_serial_ || !session_) {
+    return fail(ChatError(ErrorCode::cancelled, "the user disconnected before " + url + " came"));
   }
   const auto parsed = boost::urls::parse_absolute_uri(url);
   net::Endpoint endpoint;
@@ -72,23 +91,32 @@ void ClientCore::cache_file(const std::string& url, Callback<std::filesystem::pa
   std::string target(parsed->encoded_target());
   if (target.empty()) target = "/";
   http->send(boost::beast::http::verb::get, std::move(target), {}, "",
-             [this, files, url, done](net::HttpResult r) {
-               Result<std::filesystem::path> result;
-               if (r.error) {
-                 result.error = ChatError(ErrorCode::network,
-                                          "fetching " + url + ": " + r.error.message(), 0, true);
-               } else if (r.status != 200) {
-                 result.error = ChatError(ErrorCode::network,
-                                          "fetching " + url + ": HTTP " + std::to_string(r.status),
-                                          static_cast<int>(r.status), r.status >= 500);
-               } else {
+             [this, files, url, done, serial](net::HttpResult r) {
+               const bool gone = serial != session_serial_ || !session_;
+               if (r.error || r.status != 200 || gone) {
+                 Result<std::filesystem::path> result;
+                 if (gone) {
+                   result.error = ChatError(ErrorCode::cancelled,
+                                            "the user disconnected before " + url + " came");
+                 } else if (r.error) {
+                   result.error = ChatError(ErrorCode::network,
+                                            "fetching " + url + ": " + r.error.message(), 0, true);
+                 } else {
+                   result.error = ChatError(
+                       ErrorCode::network, "fetching " + url + ": HTTP " + std::to_string(r.status),
+                       static_cast<int>(r.status), r.status >= 500);
+                 }
+                 return deliver([done, result = std::move(result)] { done(result); });
+               }
+               boost::asio::post(files_thread_, [this, files, url, done, body = std::move(r.body)] {
+                 Result<std::filesystem::path> result;
                  try {
-                   result.value = files->put(url, r.body);
+                   result.value = files->put(url, body);
                  } catch (const ChatError& e) {
                    result.error = e;
                  }
-               }
-               deliver([done, result = std::move(result)] { done(result); });
+                 deliver([done, result = std::move(result)] { done(result); });
+               });
              });
 }
 

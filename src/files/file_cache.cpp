@@ -1,6 +1,7 @@
 #include "chatkeep/file_cache.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,14 @@ namespace {
 [[noreturn]] void fail(const std::string& what, int error = errno) {
   throw ChatError(ErrorCode::storage,
                   fmt::format("file cache: {}: {}", what, std::strerror(error)));
+}
+
+// Temporary files are named ".tmp-<pid>-<random>", so that a sweep knows whose they are.
+constexpr std::string_view kTemporaryPrefix = ".tmp-";
+
+bool writer_alive(const std::string& temporary_name) {
+  const auto pid = std::strtol(temporary_name.c_str() + kTemporaryPrefix.size(), nullptr, 10);
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
 }
 
 void sync_path(const fs::path& path, int flags) {
@@ -59,9 +68,18 @@ class FileCache::Impl {
     sweep();
   }
 
-  // Removes what a crash left: temporary files, and files the index does not name.
-  // One read of the index, not one per file: this runs each time a user connects.
+  // Removes what a crash left: temporary files of processes that are gone, and files the index
+  // does not name. Another process (the app and its agent share the cache) may be writing: its
+  // temporary file is kept while it lives, and its finished file is indexed before it is renamed
+  // into place. One read of the index, not one per file: this runs each time a user connects.
+  //
+  // The directory is listed before the index is read: a file listed was renamed into place
+  // after its entry was stored, so the index read next names it.
   void sweep() {
+    std::vector<std::string> listed;
+    std::error_code ec;
+    for (fs::directory_iterator it(files_, ec), end; !ec && it != end; it.increment(ec))
+      listed.push_back(it->path().filename().string());
     std::set<std::string> indexed;
     {
       auto q = db_.query("SELECT name FROM entries");
@@ -69,9 +87,10 @@ class FileCache::Impl {
         indexed.emplace(q.text(0));
     }
     std::vector<fs::path> stray;
-    std::error_code ec;
-    for (fs::directory_iterator it(files_, ec), end; !ec && it != end; it.increment(ec)) {
-      if (!indexed.contains(it->path().filename().string())) stray.push_back(it->path());
+    for (const auto& name : listed) {
+      if (name.starts_with(kTemporaryPrefix) ? !writer_alive(name) : !indexed.contains(name)) {
+        stray.push_back(files_ / name);
+      }
     }
     for (const auto& path : stray)
       fs::remove(path, ec);
@@ -81,7 +100,8 @@ class FileCache::Impl {
                std::uintmax_t budget) {
     if (key.empty()) throw ChatError(ErrorCode::input, "file cache: the key is empty");
     const std::string name = crypto::sha256_hex(key);
-    const fs::path temporary = files_ / fmt::format(".tmp-{}-{:x}", name.substr(0, 16), random_());
+    const fs::path temporary =
+        files_ / fmt::format("{}{}-{:x}", kTemporaryPrefix, ::getpid(), random_());
     try {
       write(temporary);
       const auto size = fs::file_size(temporary);
@@ -93,9 +113,8 @@ class FileCache::Impl {
       const auto hash = crypto::sha256_hex_of_file(temporary);
       if (!hash) fail("cannot read " + temporary.string());
       sync_path(temporary, O_RDONLY);
-      const fs::path path = files_ / name;
-      fs::rename(temporary, path);
-      sync_path(files_, O_RDONLY | O_DIRECTORY);
+      // Indexed first: a crash before the rename leaves an entry whose file is missing, which
+      // get() drops; never a file that another process's sweep would take for a stray.
       db_.query(
              "INSERT OR REPLACE INTO entries (key, name, size, sha256, used) VALUES (?1, ?2, ?3, "
              "?4, (SELECT IFNULL(MAX(used), 0) + 1 FROM entries))")
@@ -104,6 +123,9 @@ class FileCache::Impl {
           .bind(3, static_cast<std::int64_t>(size))
           .bind(4, *hash)
           .run();
+      const fs::path path = files_ / name;
+      fs::rename(temporary, path);
+      sync_path(files_, O_RDONLY | O_DIRECTORY);
       return path;
     } catch (...) {
       std::error_code ec;

@@ -224,6 +224,29 @@ TEST_F(ClientTest, PreferencesAndFilesBesideTheStoreGoWithAFlush) {
   EXPECT_EQ(client->preferences()->get<std::string>("theme"), "light");
 }
 
+// A file that arrives after its user disconnected is not cached: the next user of the cache did
+// not ask for it. (Both fetches are held by the server until both are waiting.)
+TEST_F(ClientTest, AFileThatArrivesAfterItsUserLeftIsNotCached) {
+  auto alice = make_client();
+  auto bob = make_client();
+  ASSERT_TRUE(connect(*alice, "alice"));
+  ASSERT_TRUE(connect(*bob, "bob"));
+  HoldingServer files(2);
+  const std::string url = "http://127.0.0.1:" + std::to_string(files.port()) + "/late.png";
+  Eventually<Result<std::filesystem::path>> late, other;
+  alice->cache_file(url, late.setter());
+  ASSERT_TRUE(eventually([&] { return files.accepted() == 1; }));
+  alice->disconnect_user();
+  bob->cache_file(url + "?bob", other.setter());
+  ASSERT_TRUE(other.get());
+  const auto r = late.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error->code(), ErrorCode::cancelled);
+  ASSERT_TRUE(connect(*alice, "alice"));
+  EXPECT_FALSE(alice->file_cache()->get(url));
+  EXPECT_EQ(alice->file_cache()->entries(), 0);
+}
+
 // Bob acts in several channels while alice is away; when she is back her store is the server's.
 void act_while_away(ClientTest& t, const std::vector<std::string>& cids) {
   t.send_text("bob", cids[0], "a1", "first");

@@ -132,18 +132,68 @@ TEST(FileCache, NoKeyReachesOutsideItsDirectory) {
     EXPECT_EQ(entry.path().string().rfind((dir.path() / "cache").string(), 0), 0u) << entry.path();
 }
 
+// A process that has exited, reaped: its pid names nobody (until reused, which takes a while).
+pid_t dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  return child;
+}
+
 TEST(FileCache, LeftoversOfACrashAreRemovedOnOpen) {
   testing::TempDir dir;
   {
     FileCache cache(dir.path());
     cache.put("kept", "kept bytes");
   }
-  write(dir.path() / "data" / ".tmp-0123456789abcdef-1", "half a fil");
-  write(dir.path() / "data" / "0000000000000000000000000000000000000000000000000000000000000000",
+  const fs::path data = dir.path() / "data";
+  write(data / (".tmp-" + std::to_string(dead_pid()) + "-1f"), "half a fil");
+  write(data / ".tmp-garbage", "not even a pid");
+  write(data / "0000000000000000000000000000000000000000000000000000000000000000",
         "renamed but never indexed");
+  // A temporary file of a process still alive is another writer's, mid-write: kept.
+  const fs::path writing = data / (".tmp-" + std::to_string(::getpid()) + "-2e");
+  write(writing, "being writ");
   FileCache cache(dir.path());
-  EXPECT_EQ(files_in(dir.path() / "data").size(), 1u);
+  EXPECT_EQ(files_in(data).size(), 2u);
+  EXPECT_TRUE(fs::exists(writing));
   EXPECT_EQ(read(*cache.get("kept")), "kept bytes");
+}
+
+// The app and its agent share a user's cache: one opening it (and so sweeping it) while the
+// other writes must not take the other's files. A child puts 150 files while the parent opens
+// the cache over and over; every put succeeds and every file is whole afterwards.
+TEST(FileCache, OpeningItWhileAnotherProcessWritesDisturbsNothing) {
+  testing::TempDir dir;
+  { FileCache create(dir.path()); }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      FileCache cache(dir.path(), 64ull << 20);
+      for (int i = 0; i < 150; ++i)
+        cache.put("key" + std::to_string(i),
+                  std::string(64 << 10, static_cast<char>('a' + i % 26)));
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  int status = 0, opened = 0;
+  while (::waitpid(child, &status, WNOHANG) == 0) {
+    FileCache sweeping(dir.path(), 64ull << 20);
+    ++opened;
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "a put failed in the writer";
+  EXPECT_GT(opened, 1);
+  FileCache cache(dir.path(), 64ull << 20);
+  EXPECT_EQ(cache.entries(), 150);
+  for (int i = 0; i < 150; ++i) {
+    const auto path = cache.get("key" + std::to_string(i));
+    ASSERT_TRUE(path) << i;
+    EXPECT_EQ(read(*path), std::string(64 << 10, static_cast<char>('a' + i % 26)));
+  }
 }
 
 // A child writes files of 1 MiB under ten keys, over and over, each file made of one repeated
