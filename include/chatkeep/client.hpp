@@ -114,7 +114,8 @@ class ChatClient {
   FlushResult disconnect_user(bool flush = false);
   // Catches up the cached channels through /sync now, without the socket: the background sync
   // work's job (background_work.hpp). With the socket up there is nothing to do; `done` gets the
-  // number of events applied.
+  // number of events applied, or, when /sync refuses (a checkpoint too old, too many events),
+  // the number of channels queried again instead.
   void sync_now(Callback<std::size_t> done);
   // Tells the client the network is back (the platform's connectivity signal, as mobile SDKs
   // receive it): a client waiting out its reconnect backoff tries at once. Harmless otherwise.

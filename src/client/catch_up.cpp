@@ -47,6 +47,26 @@ std::string identity(const Event& e) {
   return key + '|' + (e.created_at ? e.created_at->to_string() : "");
 }
 
+// The newest server time in a channel's state: everything up to it is in the state.
+std::optional<Timestamp> newest_time(const ChannelState& state) {
+  std::optional<Timestamp> newest;
+  auto see = [&](const std::optional<Timestamp>& t) {
+    if (t && (!newest || *t > *newest)) newest = t;
+  };
+  see(state.channel.created_at);
+  see(state.channel.updated_at);
+  see(state.channel.last_message_at);
+  for (const auto& m : state.messages.value_or(std::vector<Message>{})) {
+    see(m.created_at);
+    see(m.updated_at);
+  }
+  for (const auto& m : state.members.value_or(std::vector<Member>{}))
+    see(m.updated_at);
+  for (const auto& r : state.read.value_or(std::vector<Read>{}))
+    see(r.last_read);
+  return newest;
+}
+
 }  // namespace
 
 struct ClientCore::CatchUp {
@@ -60,6 +80,7 @@ struct ClientCore::CatchUp {
   std::vector<Event> events;
   std::vector<std::string> watched;
   std::set<std::string> requeried;  // cids the re-query returned
+  std::optional<Timestamp> newest;  // the newest server time in the re-query's answers
 };
 
 void ClientCore::start_catch_up() {
@@ -80,7 +101,7 @@ void ClientCore::rewatch(std::shared_ptr<CatchUp> job, std::size_t from) {
   if (!current(job->socket)) return;
   if (from >= job->watched.size()) return fetch_sync_chunk(std::move(job));
   const auto last = std::min(from + kQueryChunk, job->watched.size());
-  query_chunk(job->watched, from, last, true, job->socket, "watching the channels again",
+  query_chunk(job, job->watched, from, last, true, "watching the channels again",
               [this, job, last](std::vector<std::string>) { rewatch(job, last); });
 }
 
@@ -120,9 +141,6 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
       },
       [this, job](Result<std::vector<Event>> r) {
         if (!still_wanted(*job)) return;
-        if (!r && job->done) {
-          return deliver([done = job->done, error = *r.error] { done({.error = error}); });
-        }
         if (!r) {
           if (r.error->code() == ErrorCode::input) {
             // Too old a checkpoint, or too many events: protocol.md's answer is to start over
@@ -130,7 +148,7 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
             log_->info("/sync refused ({}); re-querying the channels", r.error->message());
             return requery_channels(job, 0);
           }
-          return on_lost("catch-up failed: " + r.error->message());
+          return catch_up_failed(job, "catch-up failed: " + r.error->message(), *r.error);
         }
         std::move(r.value->begin(), r.value->end(), std::back_inserter(job->events));
         fetch_sync_chunk(job);
@@ -173,7 +191,7 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
 }
 
 void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from) {
-  if (!current(job->socket)) return;
+  if (!still_wanted(*job)) return;
   const auto& cids = job->cids;
   if (from >= cids.size()) {
     // The channels the server no longer gives this user are gone for them.
@@ -183,6 +201,16 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
     }
     Batch batch;
     if (!gone.empty()) batch.push_back(DeleteChannels{std::move(gone)});
+    if (job->done) {
+      // No socket, so no server time of a connection: the newest server time in the answers is
+      // as far as they are known to reach. (/sync from there may replay a little; it misses
+      // nothing.) If the channels are all quiet, the checkpoint stays and the next sync
+      // re-queries again.
+      if (job->newest && *job->newest > *checkpoint_) checkpoint_ = job->newest;
+      batch.push_back(SetLastSyncAt{*checkpoint_});
+      write(std::move(batch));
+      return deliver([done = job->done, n = job->requeried.size()] { done({.value = n}); });
+    }
     // Everything up to the server's time of this connection is in the answers.
     checkpoint_ = greeted_at_;
     batch.push_back(SetLastSyncAt{*checkpoint_});
@@ -193,7 +221,7 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
     return finish_catch_up(std::move(job));
   }
   const auto last = std::min(from + kQueryChunk, cids.size());
-  query_chunk(cids, from, last, false, job->socket, "re-querying the channels",
+  query_chunk(job, cids, from, last, false, "re-querying the channels",
               [this, job, last](std::vector<std::string> returned) {
                 job->requeried.insert(returned.begin(), returned.end());
                 requery_channels(job, last);
@@ -209,8 +237,14 @@ void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
   emit(recovered);
 }
 
-void ClientCore::query_chunk(const std::vector<std::string>& cids, std::size_t from,
-                             std::size_t last, bool watch, std::uint64_t socket, const char* what,
+void ClientCore::catch_up_failed(const std::shared_ptr<CatchUp>& job, const std::string& what,
+                                 const ChatError& error) {
+  if (job->done) return deliver([done = job->done, error] { done({.error = error}); });
+  on_lost(what);
+}
+
+void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std::string>& cids,
+                             std::size_t from, std::size_t last, bool watch, const char* what,
                              std::function<void(std::vector<std::string> returned)> then) {
   QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
                                .state = true,
@@ -222,13 +256,19 @@ void ClientCore::query_chunk(const std::vector<std::string>& cids, std::size_t f
       [this, request](Callback<std::vector<ChannelState>> done) {
         api_->query_channels(request, std::move(done));
       },
-      [this, socket, watch, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
-        if (!current(socket)) return;
-        if (!r) return on_lost(std::string(what) + " failed: " + r.error->message());
+      [this, job, watch, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
+        if (!still_wanted(*job)) return;
+        if (!r) {
+          return catch_up_failed(job, std::string(what) + " failed: " + r.error->message(),
+                                 *r.error);
+        }
         Batch batch;
         std::vector<std::string> returned;
         for (auto& state : *r.value) {
           returned.push_back(state.channel.cid);
+          if (auto t = newest_time(state); t && (!job->newest || *t > *job->newest)) {
+            job->newest = t;
+          }
           // Watching binds the socket only: /sync, which follows, replays events older than
           // these states, and replaying over a newer state miscounts unread messages.
           if (!watch) sync::add_channel_state_writes(std::move(state), session_->user.id, batch);

@@ -160,10 +160,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void finish_catch_up(std::shared_ptr<CatchUp> job);
   void rewatch(std::shared_ptr<CatchUp> job, std::size_t from);
   // Queries cids [from, last), either watching them or storing what comes back, and hands on
-  // the cids returned; a failure (`what` failed) drops the socket, so catch-up starts over.
-  void query_chunk(const std::vector<std::string>& cids, std::size_t from, std::size_t last,
-                   bool watch, std::uint64_t socket, const char* what,
+  // the cids returned; a failure (`what` failed) ends the catch-up (catch_up_failed).
+  void query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std::string>& cids,
+                   std::size_t from, std::size_t last, bool watch, const char* what,
                    std::function<void(std::vector<std::string> returned)> then);
+  // With the socket, drops it (catch-up starts over on the next); without, tells sync_now's caller.
+  void catch_up_failed(const std::shared_ptr<CatchUp>& job, const std::string& what,
+                       const ChatError& error);
   bool current(std::uint64_t socket) const { return socket == socket_serial_ && link_ == Link::up; }
 
   // A call that, on code 40 with a token provider, fetches a new token and tries once more.

@@ -377,6 +377,50 @@ TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
             Timestamp::now().unix_micros() - std::int64_t{3600} * 1'000'000);
 }
 
+// The background sync (sync_now, no socket) meets the same refusal: it queries the channels
+// again instead, and moves the checkpoint to the newest server time in the answers.
+TEST_F(ClientTest, ASyncWithoutTheSocketQueriesTheChannelsAgainWhenSyncRefuses) {
+  const std::vector<std::string> cids = {create("one"), create("two")};
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 2u);
+  client->disconnect_user();
+  const auto forty_days_ago = Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
+                                                          std::int64_t{40} * 24 * 3600 * 1'000'000);
+  {
+    SqlitePersistenceClient store({.directory = data_.path()});
+    store.connect("alice");
+    store.set_last_sync_at(forty_days_ago);
+    store.disconnect(false);
+  }
+  send_text("bob", cids[0], "late", "while away");
+  ASSERT_EQ(call("bob", verb::delete_, "/channels/messaging/two").status, 200u);
+  chaos(R"({"refuse_sockets":true})");
+  Eventually<Result<OwnUser>> never;  // not while sockets are refused
+  client->connect_user(User{.id = "alice"}, make_user_token(kSecret, "alice"), never.setter());
+
+  Eventually<Result<std::size_t>> synced;
+  client->sync_now(synced.setter());
+  const auto r = synced.get();
+  ASSERT_TRUE(r) << r.error->what();
+  EXPECT_EQ(*r.value, 1u);  // one channel queried again; the other is gone
+  EXPECT_FALSE(client->online());
+  ASSERT_TRUE(client->persistence().message("late"));
+  EXPECT_FALSE(client->persistence().channel(cids[1]));
+  EXPECT_GE(*client->persistence().last_sync_at(),
+            *client->persistence().message("late")->created_at);
+  EXPECT_LE(*client->persistence().last_sync_at(), Timestamp::now());
+
+  // From there /sync is accepted again.
+  send_text("bob", cids[0], "later", "still away");
+  Eventually<Result<std::size_t>> again;
+  client->sync_now(again.setter());
+  const auto a = again.get();
+  ASSERT_TRUE(a) << a.error->what();
+  EXPECT_GE(*a.value, 1u);
+  EXPECT_TRUE(client->persistence().message("later"));
+}
+
 TEST_F(ClientTest, AnExpiredTokenIsReplacedByTheProvider) {
   create("tokens");
   std::atomic<int> calls{0};
