@@ -353,21 +353,29 @@ TEST_F(ClientTest, AfterTheServerWasOfflineItCatchesUp) {
   }));
 }
 
-TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
-  const std::vector<std::string> cids = {create("one"), create("two")};
-  auto client = make_client();
-  ASSERT_TRUE(connect(*client, "alice"));
-  ASSERT_EQ(query_all(*client, "alice").size(), 2u);
-  client->disconnect_user();
+// Alice has cached channels one and two and left 40 days ago (more than /sync accepts); since
+// then bob wrote in one and deleted two.
+std::vector<std::string> away_forty_days(ClientTest& t, ChatClient& client,
+                                         const std::filesystem::path& data) {
+  const std::vector<std::string> cids = {t.create("one"), t.create("two")};
+  EXPECT_TRUE(t.connect(client, "alice"));
+  EXPECT_EQ(t.query_all(client, "alice").size(), 2u);
+  client.disconnect_user();
   {
-    SqlitePersistenceClient store({.directory = data_.path()});
+    SqlitePersistenceClient store({.directory = data});
     store.connect("alice");
     store.set_last_sync_at(Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
                                                        std::int64_t{40} * 24 * 3600 * 1'000'000));
     store.disconnect(false);
   }
-  send_text("bob", cids[0], "late", "while away");
-  ASSERT_EQ(call("bob", verb::delete_, "/channels/messaging/two").status, 200u);
+  t.send_text("bob", cids[0], "late", "while away");
+  EXPECT_EQ(t.call("bob", verb::delete_, "/channels/messaging/two").status, 200u);
+  return cids;
+}
+
+TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
+  auto client = make_client();
+  const auto cids = away_forty_days(*this, *client, data_.path());
   Recorder events(*client);
   ASSERT_TRUE(connect(*client, "alice"));
   ASSERT_TRUE(events.wait(EventType::connection_recovered));
@@ -380,21 +388,8 @@ TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
 // The background sync (sync_now, no socket) meets the same refusal: it queries the channels
 // again instead, and moves the checkpoint to the newest server time in the answers.
 TEST_F(ClientTest, ASyncWithoutTheSocketQueriesTheChannelsAgainWhenSyncRefuses) {
-  const std::vector<std::string> cids = {create("one"), create("two")};
   auto client = make_client();
-  ASSERT_TRUE(connect(*client, "alice"));
-  ASSERT_EQ(query_all(*client, "alice").size(), 2u);
-  client->disconnect_user();
-  const auto forty_days_ago = Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
-                                                          std::int64_t{40} * 24 * 3600 * 1'000'000);
-  {
-    SqlitePersistenceClient store({.directory = data_.path()});
-    store.connect("alice");
-    store.set_last_sync_at(forty_days_ago);
-    store.disconnect(false);
-  }
-  send_text("bob", cids[0], "late", "while away");
-  ASSERT_EQ(call("bob", verb::delete_, "/channels/messaging/two").status, 200u);
+  const auto cids = away_forty_days(*this, *client, data_.path());
   chaos(R"({"refuse_sockets":true})");
   Eventually<Result<OwnUser>> never;  // not while sockets are refused
   client->connect_user(User{.id = "alice"}, make_user_token(kSecret, "alice"), never.setter());
