@@ -158,7 +158,8 @@ class ChatClient {
   // Queues a failed entry again, as if just made.
   void retry(std::int64_t entry_id);
   // Drops an entry that is not in flight; a discarded send takes its message and everything
-  // queued about it along.
+  // queued about it along. A discarded edit, deletion or reaction gives the message back as the
+  // server has it (fetched now; offline, its local echo stays until the message next changes).
   void discard(std::int64_t entry_id);
 
  private:

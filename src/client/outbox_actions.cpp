@@ -233,6 +233,24 @@ void ClientCore::discard(std::int64_t id) {
       batch.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{e.message_id}}, .hard = true});
     }
     store_->apply(batch);
+    if (e.kind != OutboxKind::send_message && e.kind != OutboxKind::mark_read) {
+      // Its echo shows a change that will not happen, and copies of the version it was made on
+      // do not replace an echo: the server's copy does, as an answer. (Offline, the echo stays
+      // until the message next changes.)
+      api_->message(e.message_id, [this, cid = e.cid, serial = session_serial_](Result<Message> m) {
+        if (serial != session_serial_) return;
+        if (m.error) {
+          log_->warn("refreshing a message after a discard: {}", m.error->message());
+          return;
+        }
+        try {
+          store_->apply(
+              {UpsertMessages{.cid = cid, .messages = {std::move(*m.value)}, .answer = true}});
+        } catch (const ChatError& error) {
+          log_->error("storing a message after a discard: {}", error.what());
+        }
+      });
+    }
     return;
   }
   throw ChatError(ErrorCode::not_found, "no outbox entry " + std::to_string(id));

@@ -124,6 +124,35 @@ TEST_F(OutboxTest, PermanentFailuresWaitForRetryOrDiscard) {
   EXPECT_THROW(client->discard(entries[0].id), ChatError);
 }
 
+// A refused edit and a refused deletion of someone else's message show as echoes marked failed;
+// discarded, the message is the server's again (an echo is not replaced by copies of the version
+// it was made on, so without the refresh it would stay).
+TEST_F(OutboxTest, DiscardingAFailedEditOrDeletionGivesBackTheServersMessage) {
+  const std::string cid = create("theirs");
+  send_text("bob", cid, "bobs", "bob's words");
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  query_all(*client, "alice");
+  ASSERT_TRUE(eventually([&] { return client->persistence().message("bobs").has_value(); }));
+
+  client->channel("messaging", "theirs").update_message(Message{.id = "bobs", .text = "mine now"});
+  ASSERT_TRUE(events.wait(EventType::outbox_failed));
+  EXPECT_EQ(client->persistence().message("bobs")->text, "mine now");
+  client->discard(client->outbox().at(0).id);
+  ASSERT_TRUE(
+      eventually([&] { return client->persistence().message("bobs")->text == "bob's words"; }));
+  EXPECT_FALSE(client->persistence().message("bobs")->local_state);
+
+  client->channel("messaging", "theirs").delete_message("bobs");
+  ASSERT_TRUE(events.wait(EventType::outbox_failed, 2));
+  EXPECT_EQ(client->persistence().message("bobs")->type, "deleted");
+  client->discard(client->outbox().at(0).id);
+  ASSERT_TRUE(eventually([&] { return client->persistence().message("bobs")->type == "regular"; }));
+  EXPECT_EQ(client->persistence().message("bobs")->text, "bob's words");
+  EXPECT_TRUE(client->outbox().empty());
+}
+
 TEST_F(OutboxTest, ASendACrashLeftInFlightIsDeliveredOnce) {
   const std::string cid = create("crash");
   {
