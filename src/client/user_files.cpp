@@ -2,6 +2,8 @@
 // cache, opened with the session and emptied by a flush; fetching files into the cache; and the
 // user's storage statistics.
 
+#include <future>
+
 #include <boost/asio/post.hpp>
 #include <boost/url/parse.hpp>
 
@@ -23,7 +25,12 @@ void ClientCore::open_user_files(Session& session) {
 
 void ClientCore::flush_user_files() {
   session_->preferences->clear();
-  session_->files->clear();
+  // On the files thread, after any put already handed to it: a file fetched before the logout
+  // must not land in the cache after it was emptied. (Later fetches see the session gone.)
+  std::packaged_task<void()> clear([files = session_->files] { files->clear(); });
+  auto cleared = clear.get_future();
+  boost::asio::post(files_thread_, [&clear] { clear(); });
+  cleared.get();
 }
 
 std::shared_ptr<Preferences> ClientCore::preferences() {
