@@ -22,7 +22,7 @@
 #include "inspect.hpp"
 #include "relay.hpp"
 #include "server.hpp"
-#include "wait.hpp"
+#include "wait/wait_until.hpp"
 
 namespace chatkeep::cli {
 
@@ -30,6 +30,9 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
+
+// How long a step of the story may take before the demo gives up on it.
+constexpr auto kPatience = 30s;
 
 constexpr const char* kKey = "demo-key";
 constexpr const char* kSecret = "demo-secret";
@@ -134,7 +137,7 @@ class Demo {
     auto alice = start_alice();
     (*alice)("wait-online");
     timeline_.say("Alice", fmt::format("app started (pid {}), connected", alice->pid()));
-    if (!wait_until([&] { return alice_has(hello); }))
+    if (!wait_until([&] { return alice_has(hello); }, kPatience))
       throw std::runtime_error("Bob's message did not reach Alice's database");
     timeline_.say("Alice", "sees Bob's message (in her database)");
     const std::string yes = (*alice)("send Sure! Where?");
@@ -178,7 +181,7 @@ class Demo {
     timeline_.say("Alice", "online again; caught up");
     (*alice)("wait-delivered");
     timeline_.say("Alice", "outbox delivered");
-    if (!wait_until([&] { return alice_has(where); }))
+    if (!wait_until([&] { return alice_has(where); }, kPatience))
       throw std::runtime_error("Alice did not catch up with Bob's messages");
     timeline_.say("Alice", "has Bob's messages from while she was away");
 
@@ -246,14 +249,14 @@ class Demo {
 
   std::string bob_says(const std::string& text) {
     const Message sent = channel_->send_message(Message{.text = text});
-    if (!wait_until([&] { return bob_->outbox().empty(); }))
+    if (!wait_until([&] { return bob_->outbox().empty(); }, kPatience))
       throw std::runtime_error("Bob's message was not delivered");
     timeline_.say("Bob", fmt::format("\"{}\"", text));
     return sent.id;
   }
 
   void bob_sees(const std::string& id) {
-    if (!wait_until([&] { return bob_->persistence().message(id).has_value(); }))
+    if (!wait_until([&] { return bob_->persistence().message(id).has_value(); }, kPatience))
       throw std::runtime_error("Bob did not get Alice's message");
     timeline_.say("Bob", "sees it");
   }

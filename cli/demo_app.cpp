@@ -22,13 +22,16 @@
 #include "chatkeep/client.hpp"
 #include "commands.hpp"
 #include "connection_flags.hpp"
-#include "wait.hpp"
+#include "wait/wait_until.hpp"
 
 namespace chatkeep::cli {
 
 namespace {
 
 using namespace std::chrono_literals;
+
+// How long a step of the story may take before the demo gives up on it.
+constexpr auto kPatience = 30s;
 
 class DemoApp {
  public:
@@ -71,13 +74,13 @@ class DemoApp {
     } else if (command == "react") {
       channel().send_reaction(id, Reaction{.type = rest(args)});
     } else if (command == "wait-online") {
-      if (!wait_until([&] { return online_.load(); }))
+      if (!wait_until([&] { return online_.load(); }, kPatience))
         throw ChatError(ErrorCode::network, "still offline");
     } else if (command == "wait-offline") {
-      if (!wait_until([&] { return !online_.load(); }))
+      if (!wait_until([&] { return !online_.load(); }, kPatience))
         throw ChatError(ErrorCode::network, "still online");
     } else if (command == "wait-delivered") {
-      if (!wait_until([&] { return client_.outbox().empty(); }))
+      if (!wait_until([&] { return client_.outbox().empty(); }, kPatience))
         throw ChatError(ErrorCode::network, "the outbox did not empty");
     } else if (command == "logout") {
       return std::to_string(client_.disconnect_user(true).discarded_outbox_entries);

@@ -266,8 +266,10 @@ void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std
         std::vector<std::string> returned;
         for (auto& state : *r.value) {
           returned.push_back(state.channel.cid);
-          if (auto t = newest_time(state); t && (!job->newest || *t > *job->newest)) {
-            job->newest = t;
+          if (job->done) {  // only a socketless catch-up needs it (requery_channels)
+            if (auto t = newest_time(state); t && (!job->newest || *t > *job->newest)) {
+              job->newest = t;
+            }
           }
           // Watching binds the socket only: /sync, which follows, replays events older than
           // these states, and replaying over a newer state miscounts unread messages.

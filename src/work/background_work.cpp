@@ -1,12 +1,12 @@
 #include "chatkeep/background_work.hpp"
 
 #include <future>
-#include <thread>
 
 #include "chatkeep/client.hpp"
 #include "chatkeep/work.hpp"
 #include "sqlite/database.hpp"
 #include "store/maintenance.hpp"
+#include "wait/wait_until.hpp"
 
 namespace chatkeep {
 
@@ -55,9 +55,7 @@ BackgroundWork::BackgroundWork(WorkScheduler& scheduler, ChatClient& client,
 
   scheduler.register_worker("chatkeep.outbox", [&client](WorkContext& c) {
     client.network_available();
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (outbox_waiting(client) && !c.stopped() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(100ms);
+    wait_until([&] { return !outbox_waiting(client) || c.stopped(); }, 30s, 100ms);
     const bool waiting = outbox_waiting(client);
     c.output["delivered"] = !waiting;
     return waiting ? WorkResult::retry : WorkResult::success;

@@ -13,6 +13,7 @@
 #include "chatkeep/token.hpp"
 #include "net/http_client.hpp"
 #include "server.hpp"
+#include "support/eventually.hpp"
 #include "support/holding_server.hpp"
 #include "support/io_thread.hpp"
 #include "support/temp_dir.hpp"
@@ -72,9 +73,7 @@ TEST_F(HttpClientTest, EveryRequestGetsItsOwnAnswer) {
 
 // Whether the server has accepted a connection within 10 s.
 bool eventually_accepted(const testing::HoldingServer& server) {
-  for (int i = 0; i < 500 && server.accepted() == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  return server.accepted() > 0;
+  return testing::eventually([&] { return server.accepted() > 0; });
 }
 
 TEST(HttpClientPool, RequestsShareUpToMaxConnectionsKeptAlive) {
