@@ -154,8 +154,9 @@ class WorkScheduler {
   void set_network(bool connected);
   void set_condition(const std::string& name, bool holds);
 
-  // Waits until nothing runs and nothing is due now that this scheduler could run; false if
-  // that takes longer than `limit`. For tests and for shutting down tidily.
+  // Waits until nothing runs, nothing is due now that this scheduler could run, and the
+  // listeners have heard of every change; false if that takes longer than `limit`. For tests
+  // and for shutting down tidily.
   bool wait_idle(std::chrono::milliseconds limit = std::chrono::seconds(10));
 
   class Impl;

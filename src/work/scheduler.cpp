@@ -590,7 +590,8 @@ class WorkScheduler::Impl {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     std::unique_lock lock(mutex_);
     for (;;) {
-      bool idle = running_ == 0;
+      // A change is told after the lock is let go: idle includes its having been told.
+      bool idle = running_ == 0 && published_.empty() && !telling_;
       if (idle) {
         try {
           idle = !next_candidate_locked(nullptr);
@@ -649,6 +650,7 @@ class WorkScheduler::Impl {
       lock.lock();
     }
     telling_ = false;
+    idle_cv_.notify_all();
   }
 
   Subscription on_change(std::function<void(const WorkInfo&)> listener) {
