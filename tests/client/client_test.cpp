@@ -418,37 +418,35 @@ TEST_F(ClientTest, ASyncWithoutTheSocketQueriesTheChannelsAgainWhenSyncRefuses) 
 
 TEST_F(ClientTest, AnExpiredTokenIsReplacedByTheProvider) {
   create("tokens");
-  std::atomic<int> calls{0};
+  ShortLivedFirstToken tokens;
   auto client = make_client();
   Recorder events(*client);
-  // The first token expires in a second; later ones are good for an hour.
-  TokenProvider provider = short_lived_first(calls);
   Eventually<Result<OwnUser>> connected;
-  client->connect_user(User{.id = "alice"}, provider, connected.setter());
+  client->connect_user(User{.id = "alice"}, tokens.provider(), connected.setter());
   ASSERT_TRUE(connected.get());
-  EXPECT_EQ(calls, 1);
-  std::this_thread::sleep_for(2100ms);
+  EXPECT_EQ(tokens.calls(), 1);
+  tokens.sleep_until_the_first_expired();
   // A REST call with the expired token gets code 40, then succeeds with a new one.
   EXPECT_EQ(query_all(*client, "alice").size(), 1u);
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(tokens.calls(), 2);
   // So does the socket after a drop, with the token it now has.
   chaos(R"({"drop_sockets":true})");
   ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(tokens.calls(), 2);
 }
 
 TEST_F(ClientTest, AnExpiredTokenOnReconnectIsReplaced) {
-  std::atomic<int> calls{0};
+  ShortLivedFirstToken tokens;
   auto client = make_client();
   Recorder events(*client);
-  TokenProvider provider = short_lived_first(calls);
   Eventually<Result<OwnUser>> connected;
-  client->connect_user(User{.id = "alice"}, provider, connected.setter());
+  client->connect_user(User{.id = "alice"}, tokens.provider(), connected.setter());
   ASSERT_TRUE(connected.get());
-  std::this_thread::sleep_for(2100ms);
+  EXPECT_EQ(tokens.calls(), 1);
+  tokens.sleep_until_the_first_expired();
   chaos(R"({"drop_sockets":true})");
   ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(tokens.calls(), 2);
 }
 
 TEST_F(ClientTest, ItSurvivesAServerRestart) {

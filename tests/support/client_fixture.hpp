@@ -151,15 +151,32 @@ class ClientTest : public ServerTest {
     return server;
   }
 
-  // Alice's tokens: the first expires a second after it is made, later ones in an hour.
-  static TokenProvider short_lived_first(std::atomic<int>& calls) {
-    return [&calls](Callback<std::string> done) {
-      const std::int64_t seconds = ++calls == 1 ? 1 : 3600;
-      const auto expires =
-          Timestamp::from_unix_micros(Timestamp::now().unix_micros() + seconds * 1'000'000);
-      done(Result<std::string>{.value = make_user_token(kSecret, "alice", expires)});
-    };
-  }
+  // Alice's tokens: the first is short-lived, later ones are good for an hour. A token's expiry
+  // counts whole seconds, so the first one expires at the second whole second from now (between
+  // two and three seconds of life, enough to connect under a sanitizer on a busy machine), and
+  // a test sleeps past that moment rather than for a fixed time.
+  class ShortLivedFirstToken {
+   public:
+    TokenProvider provider() {
+      return [this](Callback<std::string> done) {
+        const std::int64_t now = Timestamp::now().unix_seconds();
+        const std::int64_t expires = ++calls_ == 1 ? now + 3 : now + 3600;
+        if (calls_ == 1) first_expires_ = expires;
+        done(Result<std::string>{
+            .value = make_user_token(kSecret, "alice",
+                                     Timestamp::from_unix_micros(expires * 1'000'000))});
+      };
+    }
+    int calls() const { return calls_; }
+    void sleep_until_the_first_expired() const {
+      std::this_thread::sleep_until(
+          std::chrono::system_clock::time_point(std::chrono::seconds(first_expires_)) + 100ms);
+    }
+
+   private:
+    std::atomic<int> calls_{0};
+    std::atomic<std::int64_t> first_expires_{0};
+  };
 
   void chaos(const std::string& body) {
     HttpClient admin(port_);
