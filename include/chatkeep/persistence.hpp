@@ -60,6 +60,16 @@ struct OutboxEntry {
 std::string_view to_string(OutboxKind kind);
 std::string_view to_string(OutboxState state);
 
+// What an entry's action shows on `message` before the server has it, as the server will make
+// it: an edit's fields (mentioned users by id), a soft deletion, the user `me`'s reaction added to
+// or taken from the summary (unless `message` already counts it, or never did: its own_reactions
+// say whether it does, or its latest_reactions when it has no own_reactions). Hard deletions
+// remove the message; sends and read marks leave it as it is. The client makes its local echoes
+// with it, and a store with every newer copy of a message whose entries are still in the outbox
+// (see UpsertMessages), so that what the user did stays on screen until the server has it.
+enum class Replayed { unchanged, changed, removed };
+Replayed replay(const OutboxEntry& entry, const std::string& me, Message& message);
+
 // What the connected user last heard about themself: the own user of the last health.check, with
 // the unread totals that later events replaced.
 struct ConnectionInfo {
@@ -96,6 +106,11 @@ struct UpsertChannels {
 // (a re-watch, a replay) no longer replace it; a newer copy does, and so does `answer`: the
 // server's answer to one of the user's own changes, which is at least as new as the copy the
 // change was made on.
+// Every copy that is neither `echo` nor `local` is stored with the outbox's entries about its
+// message replayed on it (replay(), in id order), and then counts as `local` on the copy's own
+// version: a newer copy replaces the row without undoing what the user did and the server has
+// not seen yet. A pending hard deletion keeps the copy out. An answer therefore comes after the
+// RemoveOutboxEntry of the entry it answers.
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;

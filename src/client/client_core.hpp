@@ -123,8 +123,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // outbox_actions.cpp
   void require_session() const;
   Message stored_message(const std::string& id);
-  Batch reaction_echo(const Message& stored, const std::string& type, std::int64_t score,
-                      int delta);
+  // The local echo of `action` on the stored message (nothing if it changes nothing there).
+  Batch echo_of(const OutboxEntry& action, Message stored);
   void enqueue(OutboxEntry action, Batch echo,
                const std::function<void(const outbox::Enqueue&, Batch&)>& adjust = nullptr);
 

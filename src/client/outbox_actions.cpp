@@ -72,7 +72,8 @@ void ClientCore::enqueue(OutboxEntry action, Batch echo,
     }
   }
   if (plan.add) {
-    action.created_at = Timestamp::now();
+    // An action whose echo shows its time (a deletion's deleted_at) was stamped when it was made.
+    if (action.created_at == Timestamp{}) action.created_at = Timestamp::now();
     echo.push_back(AddOutboxEntry{std::move(action)});
   }
   store_->apply(echo);
@@ -99,18 +100,12 @@ void ClientCore::update_message(Message message) {
   require_session();
   Message stored = stored_message(message.id);
   const std::string cid = stored.cid.value_or("");
-  json::object fields = sendable(message);
-  Message echo = stored;
-  if (message.text) echo.text = message.text;
-  if (message.attachments) echo.attachments = message.attachments;
-  if (message.mentioned_users) echo.mentioned_users = message.mentioned_users;
-  for (const auto& [key, value] : message.extra)
-    echo.extra[key] = value;
   OutboxEntry action{.kind = OutboxKind::update_message,
                      .cid = cid,
                      .message_id = message.id,
-                     .payload = {{"message", std::move(fields)}}};
-  enqueue(std::move(action), {UpsertMessages{.cid = cid, .messages = {echo}, .local = true}});
+                     .payload = {{"message", sendable(message)}}};
+  Batch echo = echo_of(action, std::move(stored));
+  enqueue(std::move(action), std::move(echo));
 }
 
 void ClientCore::delete_message(const std::string& id, bool hard) {
@@ -120,40 +115,22 @@ void ClientCore::delete_message(const std::string& id, bool hard) {
   OutboxEntry action{.kind = OutboxKind::delete_message,
                      .cid = cid,
                      .message_id = id,
-                     .payload = {{"hard", hard}}};
-  enqueue(std::move(action), {}, [&](const outbox::Enqueue& plan, Batch& echo) {
+                     .payload = {{"hard", hard}},
+                     .created_at = Timestamp::now()};
+  enqueue(action, {}, [&](const outbox::Enqueue& plan, Batch& echo) {
     if (hard || !plan.add) {
       // Never sent (the send is cancelled) or deleted for good: the row goes.
       echo.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{id}}, .hard = true});
     } else {
-      Message deleted = stored;
-      deleted.type = "deleted";
-      deleted.deleted_at = Timestamp::now();
-      echo.push_back(UpsertMessages{.cid = cid, .messages = {deleted}, .local = true});
+      echo = echo_of(action, std::move(stored));
     }
   });
 }
 
-// The message's reaction summary with `me`'s reaction of `type` added (delta 1) or taken away
-// (delta -1), as the server will make it.
-Batch ClientCore::reaction_echo(const Message& stored, const std::string& type, std::int64_t score,
-                                int delta) {
-  Message echo = stored;
-  bool mine = false;
-  for (const auto& r : stored.own_reactions.value_or(std::vector<Reaction>{}))
-    mine = mine || r.type == type;
-  if ((delta > 0) == mine) return {};  // nothing changes
-  auto& counts = echo.reaction_counts.emplace(
-      stored.reaction_counts.value_or(std::map<std::string, std::int64_t>{}));
-  auto& scores = echo.reaction_scores.emplace(
-      stored.reaction_scores.value_or(std::map<std::string, std::int64_t>{}));
-  counts[type] += delta;
-  scores[type] += delta * score;
-  if (counts[type] <= 0) {
-    counts.erase(type);
-    scores.erase(type);
-  }
-  return {UpsertMessages{.cid = stored.cid, .messages = {echo}, .local = true}};
+Batch ClientCore::echo_of(const OutboxEntry& action, Message stored) {
+  if (replay(action, session_->user.id, stored) != Replayed::changed) return {};
+  std::optional<std::string> cid = stored.cid;
+  return {UpsertMessages{.cid = std::move(cid), .messages = {std::move(stored)}, .local = true}};
 }
 
 void ClientCore::send_reaction(const std::string& message_id, Reaction reaction) {
@@ -162,28 +139,28 @@ void ClientCore::send_reaction(const std::string& message_id, Reaction reaction)
   reaction.message_id = message_id;
   reaction.user_id = session_->user.id;
   reaction.created_at = Timestamp::now();
-  Batch echo = reaction_echo(stored, reaction.type, reaction.score.value_or(1), 1);
   json::object body = reaction.extra;
   body["type"] = reaction.type;
   if (reaction.score) body["score"] = *reaction.score;
-  echo.push_back(UpsertReactions{{reaction}});
-  enqueue(OutboxEntry{.kind = OutboxKind::send_reaction,
-                      .cid = stored.cid.value_or(""),
-                      .message_id = message_id,
-                      .payload = {{"reaction", std::move(body)}}},
-          std::move(echo));
+  OutboxEntry action{.kind = OutboxKind::send_reaction,
+                     .cid = stored.cid.value_or(""),
+                     .message_id = message_id,
+                     .payload = {{"reaction", std::move(body)}}};
+  Batch echo = echo_of(action, std::move(stored));
+  echo.push_back(UpsertReactions{{std::move(reaction)}});
+  enqueue(std::move(action), std::move(echo));
 }
 
 void ClientCore::delete_reaction(const std::string& message_id, const std::string& type) {
   require_session();
   Message stored = stored_message(message_id);
-  Batch echo = reaction_echo(stored, type, 1, -1);
+  OutboxEntry action{.kind = OutboxKind::delete_reaction,
+                     .cid = stored.cid.value_or(""),
+                     .message_id = message_id,
+                     .payload = {{"type", type}}};
+  Batch echo = echo_of(action, std::move(stored));
   echo.push_back(DeleteReaction{message_id, session_->user.id, type});
-  enqueue(OutboxEntry{.kind = OutboxKind::delete_reaction,
-                      .cid = stored.cid.value_or(""),
-                      .message_id = message_id,
-                      .payload = {{"type", type}}},
-          std::move(echo));
+  enqueue(std::move(action), std::move(echo));
 }
 
 void ClientCore::mark_read(const std::string& cid) {

@@ -258,7 +258,9 @@ void ClientCore::settle_attempt(const OutboxEntry& entry, Result<json::object> r
 
 void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message> message,
                                  std::optional<Reaction> reaction) {
-  Batch batch;
+  // The entry goes first: the answer already shows it, and the store replays only the entries
+  // still waiting on the copies it stores.
+  Batch batch{RemoveOutboxEntry{entry.id}};
   if (message) {
     batch.push_back(
         UpsertMessages{.cid = entry.cid, .messages = {std::move(*message)}, .answer = true});
@@ -274,7 +276,6 @@ void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message
     batch.push_back(
         DeleteReaction{entry.message_id, session_->user.id, outbox::reaction_type(entry)});
   }
-  batch.push_back(RemoveOutboxEntry{entry.id});
   try {
     store_->apply(batch);
   } catch (const ChatError& e) {

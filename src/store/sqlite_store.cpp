@@ -87,6 +87,25 @@ OutboxState parse_state(std::string_view text) {
   throw ChatError(ErrorCode::storage, fmt::format("unknown outbox state '{}'", text));
 }
 
+// The columns an OutboxEntry is read from, in outbox_entry()'s order.
+constexpr std::string_view kOutboxColumns =
+    "id, kind, cid, message_id, payload, state, attempts, error, created_at, next_attempt_at";
+
+OutboxEntry outbox_entry(Query& q) {
+  OutboxEntry e;
+  e.id = q.integer(0);
+  e.kind = parse_kind(q.text(1));
+  e.cid = q.text(2);
+  e.message_id = q.text(3);
+  e.payload = std::move(parse_row(q.text(4)).as_object());
+  e.state = parse_state(q.text(5));
+  e.attempts = q.integer(6);
+  if (!q.is_null(7)) e.error = std::string(q.text(7));
+  e.created_at = Timestamp::from_unix_micros(q.integer(8));
+  if (!q.is_null(9)) e.next_attempt_at = Timestamp::from_unix_micros(q.integer(9));
+  return e;
+}
+
 std::string query_key(const Filter& filter, const Sort& sort) {
   return filter.canonical() + "\n" + canonical_json(to_json(sort));
 }
@@ -129,8 +148,8 @@ class Writer {
  public:
   // `users` holds what the connection knows is stored of each user (see SqliteStore); the
   // writer adds to `written`, which the caller merges into it once the batch is committed.
-  Writer(Database& db, ApplyResult& result, const UserHashes& users)
-      : db_(db), result_(result), known_users_(users) {}
+  Writer(Database& db, ApplyResult& result, const UserHashes& users, const std::string& me)
+      : db_(db), result_(result), known_users_(users), me_(me) {}
 
   const UserHashes& written_users() const { return written_users_; }
 
@@ -164,7 +183,20 @@ class Writer {
   }
 
   void operator()(const UpsertMessages& m) {
-    for (const auto& message : m.messages) {
+    // Copies from the server show the user's actions still in the outbox on top (replay()): a
+    // newer copy replaces the row, and without them the user's change would vanish from the
+    // screen until it is delivered. The row then counts as holding a local change on the copy's
+    // version. (The user's own changes and new messages are echoes: they carry them already.)
+    const bool replaying = !m.local && !m.echo && outbox_has_message_entries();
+    Message replayed;
+    for (const auto& given : m.messages) {
+      bool local_change = m.local;
+      if (replaying) {
+        const Replayed r = replay_pending(given, replayed);
+        if (r == Replayed::removed) continue;  // deleted for good, the server to be told
+        local_change = r == Replayed::changed;
+      }
+      const Message& message = local_change && !m.local ? replayed : given;
       // Whether the message is stored for the first time, or stored only as a local echo, when
       // that matters.
       bool first_time = false;
@@ -189,17 +221,18 @@ class Writer {
       }
       const std::int64_t channel = ensure_channel(cid);
       if (message.user) upsert_user(*message.user);
-      // A local change always applies and keeps the version it was made on.
+      // A local change always applies and keeps the version it was made on; a copy with
+      // pending changes replayed on it applies as a copy and holds them as local (?14).
       db_.query(R"(INSERT INTO messages (id, channel, created_at, user_id, parent_id,
                      show_in_channel, pinned, data, echo, version, local)
-                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12)
+                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?14)
                    ON CONFLICT (id) DO UPDATE SET channel = excluded.channel,
                      created_at = excluded.created_at, user_id = excluded.user_id,
                      parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
                      pinned = excluded.pinned, data = excluded.data,
                      echo = CASE WHEN ?10 THEN 0 ELSE echo END,
                      version = CASE WHEN ?12 THEN messages.version ELSE excluded.version END,
-                     local = ?12
+                     local = ?14
                    WHERE ?12 OR messages.version IS NULL OR excluded.version IS NULL
                      OR excluded.version > messages.version
                      OR (excluded.version = messages.version AND (messages.local = 0 OR ?13)))")
@@ -218,6 +251,7 @@ class Writer {
                         : std::optional(message.updated_at->unix_micros()))
           .bind(12, std::int64_t{m.local})
           .bind(13, std::int64_t{m.answer})
+          .bind(14, std::int64_t{local_change})
           .run();
       if (m.arrived && stored_as_echo) {
         // The server has it now, even if a newer copy was stored already and this one skipped.
@@ -229,6 +263,40 @@ class Writer {
         count_arrival(channel, cid, message, false);
       }
     }
+  }
+
+  bool outbox_has_message_entries() {
+    auto q = db_.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id <> '')");
+    return q.next() && q.integer(0) != 0;
+  }
+
+  // `given` with the outbox's entries about it replayed on it, in the order they were made,
+  // into `out` when that changed it.
+  Replayed replay_pending(const Message& given, Message& out) {
+    auto q = db_.query(
+        fmt::format("SELECT {} FROM outbox WHERE message_id = ?1 ORDER BY id", kOutboxColumns));
+    q.bind(1, given.id);
+    Replayed result = Replayed::unchanged;
+    bool copied = false;
+    while (q.next()) {
+      if (!copied) {
+        out = given;
+        // Whether the copy counts the user's reactions is for its summary to say: own_reactions
+        // are kept apart, and an event's are nobody's in particular.
+        out.own_reactions.reset();
+        copied = true;
+      }
+      switch (replay(outbox_entry(q), me_, out)) {
+        case Replayed::removed:
+          return Replayed::removed;
+        case Replayed::changed:
+          result = Replayed::changed;
+          break;
+        case Replayed::unchanged:
+          break;
+      }
+    }
+    return result;
   }
 
   // Whether the stored copy of the message is newer than version `as_of` (never without one), or
@@ -656,6 +724,7 @@ class Writer {
   Database& db_;
   ApplyResult& result_;
   const UserHashes& known_users_;
+  const std::string& me_;  // the connected user, whose actions the outbox holds
   UserHashes written_users_;
   std::unordered_map<std::string, std::int64_t> channel_keys_;  // of this batch
   Channel merged_;                                              // keep_local_fields' result
@@ -795,7 +864,7 @@ ApplyResult SqliteStore::apply(const Batch& batch) {
   Database& database = db();
   ApplyResult result;
   Transaction transaction(database);
-  Writer writer(database, result, user_hashes_);
+  Writer writer(database, result, user_hashes_, user_id_);
   for (const auto& mutation : batch)
     std::visit(writer, mutation);
   transaction.commit();
@@ -1203,24 +1272,12 @@ void SqliteStore::release_lease(const std::string& name, const std::string& hold
 
 std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto q = db().query(R"(SELECT id, kind, cid, message_id, payload, state, attempts, error,
-                           created_at, next_attempt_at
-                         FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2)");
+  auto q = db().query(
+      fmt::format("SELECT {} FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2", kOutboxColumns));
   q.bind(1, after_id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   std::vector<OutboxEntry> entries;
-  while (q.next()) {
-    OutboxEntry& e = entries.emplace_back();
-    e.id = q.integer(0);
-    e.kind = parse_kind(q.text(1));
-    e.cid = q.text(2);
-    e.message_id = q.text(3);
-    e.payload = std::move(parse_row(q.text(4)).as_object());
-    e.state = parse_state(q.text(5));
-    e.attempts = q.integer(6);
-    if (!q.is_null(7)) e.error = std::string(q.text(7));
-    e.created_at = Timestamp::from_unix_micros(q.integer(8));
-    if (!q.is_null(9)) e.next_attempt_at = Timestamp::from_unix_micros(q.integer(9));
-  }
+  while (q.next())
+    entries.push_back(outbox_entry(q));
   return entries;
 }
 

@@ -153,6 +153,38 @@ TEST_F(OutboxTest, DiscardingAFailedEditOrDeletionGivesBackTheServersMessage) {
   EXPECT_TRUE(client->outbox().empty());
 }
 
+TEST_F(OutboxTest, AFailedEditStaysOnScreenWhenTheMessageChangesOnTheServer) {
+  const std::string cid = create("theirs");
+  send_text("bob", cid, "bobs", "bob's words");
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  query_all(*client, "alice");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  ASSERT_TRUE(eventually([&] { return client->persistence().message("bobs").has_value(); }));
+
+  client->channel("messaging", "theirs").update_message(Message{.id = "bobs", .text = "mine now"});
+  ASSERT_TRUE(events.wait(EventType::outbox_failed));
+  // Bob's reaction makes a newer copy of the message, which alice's client stores.
+  ASSERT_EQ(
+      call("bob", verb::post, "/messages/bobs/reaction", R"({"reaction":{"type":"like"}})").status,
+      200u);
+  ASSERT_TRUE(events.wait(EventType::reaction_new));
+  ASSERT_TRUE(eventually([&] {
+    return client->persistence().message("bobs")->reaction_counts.value_or(
+               std::map<std::string, std::int64_t>{})["like"] == 1;
+  }));
+  auto shown = client->persistence().message("bobs");
+  EXPECT_EQ(shown->text, "mine now");
+  EXPECT_EQ(shown->local_state, LocalState::failed);
+
+  // Discarded, the edit goes and bob's reaction stays.
+  client->discard(client->outbox().at(0).id);
+  ASSERT_TRUE(
+      eventually([&] { return client->persistence().message("bobs")->text == "bob's words"; }));
+  EXPECT_EQ(client->persistence().message("bobs")->reaction_counts->at("like"), 1);
+}
+
 TEST_F(OutboxTest, ASendACrashLeftInFlightIsDeliveredOnce) {
   const std::string cid = create("crash");
   {

@@ -307,6 +307,84 @@ TEST_F(StoreTest, AnOlderCopyOfAMessageNeverReplacesANewerOne) {
                    .contains("like"));
 }
 
+// The user's actions still in the outbox show on every newer copy of their message until they
+// are delivered: what changed on the server and what the user did, together.
+TEST_F(StoreTest, PendingActionsShowOnNewerCopiesOfTheirMessage) {
+  seed();
+  const std::string cid = "messaging:general";
+  const Message stored = *store_->message("general-m3");  // bob's
+  OutboxEntry edit = make_entry(cid, "general-m3", OutboxKind::update_message);
+  edit.payload = {{"message", {{"id", "general-m3"}, {"text", "alice's edit"}}}};
+  OutboxEntry like = make_entry(cid, "general-m3", OutboxKind::send_reaction);
+  like.payload = {{"reaction", {{"type", "like"}}}};
+  Message echo = stored;
+  ASSERT_EQ(replay(edit, "alice", echo), Replayed::changed);
+  ASSERT_EQ(replay(like, "alice", echo), Replayed::changed);
+  const auto ids = store_
+                       ->apply({UpsertMessages{.cid = cid, .messages = {echo}, .local = true},
+                                UpsertReactions{{make_reaction("general-m3", "alice", "like")}},
+                                AddOutboxEntry{edit}, AddOutboxEntry{like}})
+                       .outbox_ids;
+  ASSERT_EQ(ids.size(), 2u);
+
+  // Carol reacts: the newer copy has her reaction, and alice's edit and like stay, her own
+  // reaction included (the copy's own reactions wait like the rest).
+  Message newer = stored;
+  newer.updated_at = at_second(500);
+  newer.reaction_counts = std::map<std::string, std::int64_t>{{"wow", 1}};
+  newer.latest_reactions = std::vector<Reaction>{make_reaction("general-m3", "carol", "wow")};
+  store_->apply({UpsertMessages{cid, {newer}},
+                 ReplaceReactions{"general-m3", "alice", {}, newer.updated_at}});
+  const std::map<std::string, std::int64_t> both{{"like", 1}, {"wow", 1}};
+  auto shown = store_->message("general-m3");
+  EXPECT_EQ(shown->text, "alice's edit");
+  EXPECT_EQ(shown->reaction_counts, both);
+  EXPECT_EQ(shown->own_reactions->size(), 1u);
+  EXPECT_EQ(shown->local_state, LocalState::queued);
+  store_->apply({UpsertMessages{cid, {newer}}});  // a copy of that version again changes nothing
+  EXPECT_EQ(store_->message("general-m3")->text, "alice's edit");
+
+  // The edit is delivered; its answer shows it, and the like still waits.
+  Message answer = newer;
+  answer.text = "alice's edit, as the server has it";
+  answer.updated_at = at_second(501);
+  store_->apply({RemoveOutboxEntry{ids[0]},
+                 UpsertMessages{.cid = cid, .messages = {answer}, .answer = true}});
+  shown = store_->message("general-m3");
+  EXPECT_EQ(shown->text, "alice's edit, as the server has it");
+  EXPECT_EQ(shown->reaction_counts, both);
+
+  // The like is delivered: the server's copy counts it, and nothing is replayed any more, so a
+  // copy of the same version applies again.
+  Message liked = answer;
+  liked.updated_at = at_second(502);
+  liked.reaction_counts = both;
+  liked.latest_reactions->push_back(make_reaction("general-m3", "alice", "like"));
+  store_->apply(
+      {RemoveOutboxEntry{ids[1]}, UpsertMessages{.cid = cid, .messages = {liked}, .answer = true}});
+  shown = store_->message("general-m3");
+  EXPECT_EQ(shown->reaction_counts, both);
+  EXPECT_FALSE(shown->local_state);
+  liked.text = "same version";
+  store_->apply({UpsertMessages{cid, {liked}}});
+  EXPECT_EQ(store_->message("general-m3")->text, "same version");
+}
+
+TEST_F(StoreTest, APendingHardDeletionKeepsCopiesOfItsMessageOut) {
+  seed();
+  const std::string cid = "messaging:general";
+  Message newer = *store_->message("general-m3");
+  OutboxEntry gone = make_entry(cid, "general-m3", OutboxKind::delete_message);
+  gone.payload = {{"hard", true}};
+  store_->apply({DeleteMessages{.which = DeleteMessages::ByIds{{"general-m3"}}, .hard = true},
+                 AddOutboxEntry{gone}});
+  newer.updated_at = at_second(500);
+  newer.text = "edited by bob meanwhile";
+  store_->apply({UpsertMessages{cid, {newer, *store_->message("general-m1")}}});
+  EXPECT_FALSE(store_->message("general-m3"));
+  EXPECT_TRUE(store_->message("general-m1"));  // the batch's other copies are stored
+}
+
 TEST_F(StoreTest, HardAndSoftDeletes) {
   seed();
   seed("random");

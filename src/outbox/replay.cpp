@@ -1,0 +1,131 @@
+// replay(), declared in chatkeep/persistence.hpp: an outbox entry's action on a copy of its
+// message. Entries come from the store, so a payload of the wrong shape (an old or damaged row)
+// changes nothing rather than failing the write that replays it.
+
+#include <algorithm>
+
+#include "chatkeep/json.hpp"
+#include "chatkeep/persistence.hpp"
+#include "outbox/rules.hpp"
+
+namespace chatkeep {
+
+namespace json = boost::json;
+
+namespace {
+
+const json::object* object_at(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+// `me`'s reaction of `type` if `message` counts it: its own reactions say so when it has them (a
+// stored copy has the store's record of them, which includes the echoes of pending reactions),
+// else its latest reactions do (a server copy's summary as the server made it).
+const Reaction* counted_reaction(const Message& message, const std::string& me,
+                                 const std::string& type) {
+  const auto by = [](const Reaction& r) {
+    return r.user_id ? *r.user_id : r.user ? r.user->id : std::string();
+  };
+  const auto& reactions = message.own_reactions ? message.own_reactions : message.latest_reactions;
+  if (!reactions) return nullptr;
+  for (const auto& r : *reactions) {
+    if (r.type == type && by(r) == me) return &r;
+  }
+  return nullptr;
+}
+
+void add_to_summary(Message& message, const std::string& type, std::int64_t score, int delta) {
+  auto& counts = message.reaction_counts.emplace(
+      message.reaction_counts.value_or(std::map<std::string, std::int64_t>{}));
+  auto& scores = message.reaction_scores.emplace(
+      message.reaction_scores.value_or(std::map<std::string, std::int64_t>{}));
+  counts[type] += delta;
+  scores[type] += delta * score;
+  if (counts[type] <= 0) {
+    counts.erase(type);
+    scores.erase(type);
+  }
+}
+
+// The fields an edit sends, on the message. Those only a new message takes (parent_id,
+// show_in_channel, quoted_message_id, silent) are left alone.
+void edit(const json::object& fields, Message& message) {
+  for (const auto& [key, value] : fields) {
+    if (key == "id" || key == "parent_id" || key == "show_in_channel" ||
+        key == "quoted_message_id" || key == "silent") {
+      continue;
+    }
+    if (key == "text") {
+      if (value.is_string()) message.text = std::string(value.as_string());
+    } else if (key == "attachments") {
+      if (!value.is_array()) continue;
+      try {
+        std::vector<Attachment> attachments;
+        for (const auto& a : value.as_array())
+          attachments.push_back(from_json<Attachment>(a));
+        message.attachments = std::move(attachments);
+      } catch (const ChatError&) {
+      }
+    } else if (key == "mentioned_users") {
+      if (!value.is_array()) continue;
+      // By id, as sent; a user the message already names keeps what is known of them.
+      std::vector<User> users;
+      for (const auto& id : value.as_array()) {
+        if (!id.is_string()) continue;
+        User user{.id = std::string(id.as_string())};
+        for (const auto& known : message.mentioned_users.value_or(std::vector<User>{}))
+          if (known.id == user.id) user = known;
+        users.push_back(std::move(user));
+      }
+      message.mentioned_users = std::move(users);
+    } else {
+      message.extra[key] = value;
+    }
+  }
+}
+
+}  // namespace
+
+Replayed replay(const OutboxEntry& entry, const std::string& me, Message& message) {
+  switch (entry.kind) {
+    case OutboxKind::update_message:
+      if (const auto* fields = object_at(entry.payload, "message")) {
+        edit(*fields, message);
+        return Replayed::changed;
+      }
+      return Replayed::unchanged;
+    case OutboxKind::delete_message: {
+      const json::value* hard = entry.payload.if_contains("hard");
+      if (hard && hard->is_bool() && hard->as_bool()) return Replayed::removed;
+      message.type = "deleted";
+      message.deleted_at = entry.created_at;
+      return Replayed::changed;
+    }
+    case OutboxKind::send_reaction: {
+      const std::string type = outbox::reaction_type(entry);
+      if (type.empty() || counted_reaction(message, me, type)) return Replayed::unchanged;
+      std::int64_t score = 1;
+      if (const auto* reaction = object_at(entry.payload, "reaction")) {
+        if (const json::value* s = reaction->if_contains("score"); s && s->is_int64()) {
+          score = s->as_int64();
+        }
+      }
+      add_to_summary(message, type, score, 1);
+      return Replayed::changed;
+    }
+    case OutboxKind::delete_reaction: {
+      const std::string type = outbox::reaction_type(entry);
+      const Reaction* counted = type.empty() ? nullptr : counted_reaction(message, me, type);
+      if (!counted) return Replayed::unchanged;
+      add_to_summary(message, type, counted->score.value_or(1), -1);
+      return Replayed::changed;
+    }
+    case OutboxKind::send_message:
+    case OutboxKind::mark_read:
+      break;
+  }
+  return Replayed::unchanged;
+}
+
+}  // namespace chatkeep
