@@ -19,6 +19,15 @@ class OutboxTest : public ClientTest {
     return from_json<ChannelState>(r.json).messages.value_or(std::vector<Message>{});
   }
 
+  // Bob writes "bobs" in messaging:theirs; alice's client connects, stores it and listens.
+  void alice_sees_bobs_message(ChatClient& client, Recorder& events) {
+    send_text("bob", create("theirs"), "bobs", "bob's words");
+    ASSERT_TRUE(connect(client, "alice"));
+    query_all(client, "alice");
+    ASSERT_TRUE(events.wait(EventType::connection_recovered));
+    ASSERT_TRUE(eventually([&] { return client.persistence().message("bobs").has_value(); }));
+  }
+
   static std::size_t count_kind(const std::vector<OutboxEntry>& entries, OutboxKind kind) {
     return static_cast<std::size_t>(std::count_if(
         entries.begin(), entries.end(), [&](const OutboxEntry& e) { return e.kind == kind; }));
@@ -128,13 +137,9 @@ TEST_F(OutboxTest, PermanentFailuresWaitForRetryOrDiscard) {
 // discarded, the message is the server's again (an echo is not replaced by copies of the version
 // it was made on, so without the refresh it would stay).
 TEST_F(OutboxTest, DiscardingAFailedEditOrDeletionGivesBackTheServersMessage) {
-  const std::string cid = create("theirs");
-  send_text("bob", cid, "bobs", "bob's words");
   auto client = make_client();
   Recorder events(*client);
-  ASSERT_TRUE(connect(*client, "alice"));
-  query_all(*client, "alice");
-  ASSERT_TRUE(eventually([&] { return client->persistence().message("bobs").has_value(); }));
+  ASSERT_NO_FATAL_FAILURE(alice_sees_bobs_message(*client, events));
 
   client->channel("messaging", "theirs").update_message(Message{.id = "bobs", .text = "mine now"});
   ASSERT_TRUE(events.wait(EventType::outbox_failed));
@@ -153,15 +158,11 @@ TEST_F(OutboxTest, DiscardingAFailedEditOrDeletionGivesBackTheServersMessage) {
   EXPECT_TRUE(client->outbox().empty());
 }
 
+// An action still in the outbox stays on the message when a newer copy of it arrives.
 TEST_F(OutboxTest, AFailedEditStaysOnScreenWhenTheMessageChangesOnTheServer) {
-  const std::string cid = create("theirs");
-  send_text("bob", cid, "bobs", "bob's words");
   auto client = make_client();
   Recorder events(*client);
-  ASSERT_TRUE(connect(*client, "alice"));
-  query_all(*client, "alice");
-  ASSERT_TRUE(events.wait(EventType::connection_recovered));
-  ASSERT_TRUE(eventually([&] { return client->persistence().message("bobs").has_value(); }));
+  ASSERT_NO_FATAL_FAILURE(alice_sees_bobs_message(*client, events));
 
   client->channel("messaging", "theirs").update_message(Message{.id = "bobs", .text = "mine now"});
   ASSERT_TRUE(events.wait(EventType::outbox_failed));
