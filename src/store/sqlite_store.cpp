@@ -265,9 +265,14 @@ class Writer {
     }
   }
 
+  // Asked once a batch (live events come one message a mutation); a removal leaves a stale
+  // "yes", which costs a look-up per message and nothing else.
   bool outbox_has_message_entries() {
-    auto q = db_.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id <> '')");
-    return q.next() && q.integer(0) != 0;
+    if (!outbox_has_message_entries_) {
+      auto q = db_.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id <> '')");
+      outbox_has_message_entries_ = q.next() && q.integer(0) != 0;
+    }
+    return *outbox_has_message_entries_;
   }
 
   // `given` with the outbox's entries about it replayed on it, in the order they were made,
@@ -591,6 +596,7 @@ class Writer {
   void operator()(const AddOutboxEntry& m) {
     const OutboxEntry& e = m.entry;
     split_cid(e.cid);
+    if (!e.message_id.empty()) outbox_has_message_entries_ = true;
     db_.query(R"(INSERT INTO outbox (kind, cid, message_id, payload, state, attempts, error,
                    created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))")
         .bind(1, to_string(e.kind))
@@ -725,6 +731,7 @@ class Writer {
   ApplyResult& result_;
   const UserHashes& known_users_;
   const std::string& me_;  // the connected user, whose actions the outbox holds
+  std::optional<bool> outbox_has_message_entries_;
   UserHashes written_users_;
   std::unordered_map<std::string, std::int64_t> channel_keys_;  // of this batch
   Channel merged_;                                              // keep_local_fields' result
