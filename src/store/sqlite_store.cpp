@@ -291,7 +291,15 @@ class Writer {
         out.own_reactions.reset();
         copied = true;
       }
-      switch (replay(outbox_entry(q), me_, out)) {
+      OutboxEntry entry;
+      try {
+        entry = outbox_entry(q);
+      } catch (const ChatError&) {
+        // An entry this library cannot read (a damaged row) shows nothing; the outbox's own
+        // reads report it. It must not stop every copy of its message from being stored.
+        continue;
+      }
+      switch (replay(entry, me_, out)) {
         case Replayed::removed:
           return Replayed::removed;
         case Replayed::changed:

@@ -385,6 +385,25 @@ TEST_F(StoreTest, APendingHardDeletionKeepsCopiesOfItsMessageOut) {
   EXPECT_TRUE(store_->message("general-m1"));  // the batch's other copies are stored
 }
 
+TEST_F(StoreTest, AnOutboxEntryThatCannotBeReadDoesNotStopCopiesOfItsMessage) {
+  seed();
+  store_->disconnect(false);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  const char* damage = R"(INSERT INTO outbox (kind, cid, message_id, payload, state, attempts,
+                            created_at) VALUES ('teleport', 'messaging:general', 'general-m3',
+                            '{not json', 'queued', 0, 0))";
+  EXPECT_EQ(sqlite3_exec(db, damage, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  open();
+  Message newer = *store_->message("general-m3");
+  newer.updated_at = at_second(500);
+  newer.text = "edited by bob";
+  store_->apply({UpsertMessages{"messaging:general", {newer}}});
+  EXPECT_EQ(store_->message("general-m3")->text, "edited by bob");
+  EXPECT_THROW(store_->outbox(0, 10), ChatError) << "the outbox's reads still say it";
+}
+
 TEST_F(StoreTest, HardAndSoftDeletes) {
   seed();
   seed("random");
