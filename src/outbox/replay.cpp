@@ -2,7 +2,9 @@
 // message. Entries come from the store, so a payload of the wrong shape (an old or damaged row)
 // changes nothing rather than failing the write that replays it.
 
-#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "chatkeep/json.hpp"
 #include "chatkeep/persistence.hpp"
