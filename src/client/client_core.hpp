@@ -125,8 +125,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   Message stored_message(const std::string& id);
   // The local echo of `action` on the stored message (nothing if it changes nothing there).
   Batch echo_of(const OutboxEntry& action, Message stored);
-  void enqueue(OutboxEntry action, Batch echo,
-               const std::function<void(const outbox::Enqueue&, Batch&)>& adjust = nullptr);
+  // Stamps the action with the time, plans it against the outbox, lets `adjust` shape the echo
+  // by the plan, and commits both.
+  using Adjust =
+      std::function<void(const outbox::Enqueue& plan, const OutboxEntry& action, Batch& echo)>;
+  void enqueue(OutboxEntry action, Batch echo, const Adjust& adjust = nullptr);
 
   // user_files.cpp
   std::filesystem::path data_directory() const;

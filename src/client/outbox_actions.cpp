@@ -53,11 +53,11 @@ Message ClientCore::stored_message(const std::string& id) {
   return std::move(*message);
 }
 
-void ClientCore::enqueue(OutboxEntry action, Batch echo,
-                         const std::function<void(const outbox::Enqueue&, Batch&)>& adjust) {
+void ClientCore::enqueue(OutboxEntry action, Batch echo, const Adjust& adjust) {
+  action.created_at = Timestamp::now();
   const auto pending = store_->outbox(0, kWholeOutbox);
   const outbox::Enqueue plan = outbox::plan_enqueue(pending, action);
-  if (adjust) adjust(plan, echo);
+  if (adjust) adjust(plan, action, echo);
   for (auto id : plan.remove)
     echo.push_back(RemoveOutboxEntry{id});
   if (plan.rewrite) {
@@ -72,8 +72,6 @@ void ClientCore::enqueue(OutboxEntry action, Batch echo,
     }
   }
   if (plan.add) {
-    // An action whose echo shows its time (a deletion's deleted_at) was stamped when it was made.
-    if (action.created_at == Timestamp{}) action.created_at = Timestamp::now();
     echo.push_back(AddOutboxEntry{std::move(action)});
   }
   store_->apply(echo);
@@ -115,16 +113,16 @@ void ClientCore::delete_message(const std::string& id, bool hard) {
   OutboxEntry action{.kind = OutboxKind::delete_message,
                      .cid = cid,
                      .message_id = id,
-                     .payload = {{"hard", hard}},
-                     .created_at = Timestamp::now()};
-  enqueue(action, {}, [&](const outbox::Enqueue& plan, Batch& echo) {
+                     .payload = {{"hard", hard}}};
+  const auto echo = [&](const outbox::Enqueue& plan, const OutboxEntry& stamped, Batch& batch) {
     if (hard || !plan.add) {
       // Never sent (the send is cancelled) or deleted for good: the row goes.
-      echo.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{id}}, .hard = true});
+      batch.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{id}}, .hard = true});
     } else {
-      echo = echo_of(action, std::move(stored));
+      batch = echo_of(stamped, std::move(stored));  // deleted_at is the action's time
     }
-  });
+  };
+  enqueue(std::move(action), {}, echo);
 }
 
 Batch ClientCore::echo_of(const OutboxEntry& action, Message stored) {

@@ -278,8 +278,9 @@ class Writer {
   // `given` with the outbox's entries about it replayed on it, in the order they were made,
   // into `out` when that changed it.
   Replayed replay_pending(const Message& given, Message& out) {
-    auto q = db_.query(
-        fmt::format("SELECT {} FROM outbox WHERE message_id = ?1 ORDER BY id", kOutboxColumns));
+    static const std::string sql =
+        fmt::format("SELECT {} FROM outbox WHERE message_id = ?1 ORDER BY id", kOutboxColumns);
+    auto q = db_.query(sql);
     q.bind(1, given.id);
     Replayed result = Replayed::unchanged;
     bool copied = false;

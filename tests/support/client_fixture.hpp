@@ -160,8 +160,9 @@ class ClientTest : public ServerTest {
     TokenProvider provider() {
       return [this](Callback<std::string> done) {
         const std::int64_t now = Timestamp::now().unix_seconds();
-        const std::int64_t expires = ++calls_ == 1 ? now + 3 : now + 3600;
-        if (calls_ == 1) first_expires_ = expires;
+        const bool first = ++calls_ == 1;
+        const std::int64_t expires = first ? now + 3 : now + 3600;
+        if (first) first_expires_ = expires;
         done(Result<std::string>{
             .value = make_user_token(kSecret, "alice",
                                      Timestamp::from_unix_micros(expires * 1'000'000))});
