@@ -1,8 +1,9 @@
 #pragma once
 
 // The flags every command that talks to a server as a user takes (send, query, sync), and the
-// connected client they make.
+// connected client they make, with the deadline --wait sets for all the command does.
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <memory>
@@ -21,6 +22,7 @@ struct ConnectionFlags {
   std::string token;
   std::string secret;  // makes the token when none is given
   std::filesystem::path data_directory;
+  int wait_seconds = 30;  // everything the command does with the server, all told
 };
 
 void add_connection_flags(CLI::App& command, ConnectionFlags& flags);
@@ -37,7 +39,11 @@ struct Connected {
   std::unique_ptr<ChatClient> client;
   std::shared_future<void> caught_up;  // ready at the first connection.recovered
   Subscription subscription;
+  // --wait from the start: nothing the command waits for may take it past this.
+  std::chrono::steady_clock::time_point deadline;
 };
+// Fails when connecting has not ended (greeted, refused, or answered from the store) by the
+// deadline.
 Connected connect(const ConnectionFlags& flags);
 
 }  // namespace chatkeep::cli

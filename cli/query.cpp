@@ -3,6 +3,7 @@
 
 #include <future>
 #include <iostream>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -17,28 +18,45 @@ namespace {
 
 namespace json = boost::json;
 
-// Prints each answer as it comes; returns once the server's has.
+// Prints each answer as it comes; wait() returns once the server's has, or at the deadline. An
+// answer after that is not printed: the callback holds what it needs, as it may outlive this.
 template <class T>
 class Printer {
  public:
   explicit Printer(std::function<void(const std::string& source, const T&)> print)
-      : print_(std::move(print)) {}
+      : state_(std::make_shared<State>()) {
+    state_->print = std::move(print);
+  }
   AnswerCallback<T> callback() {
-    return [this](Answer<T> a) {
+    return [state = state_](Answer<T> a) {
+      std::lock_guard lock(state->mutex);
+      if (state->gave_up) return;
       const std::string source = a.source == Source::cache ? "cache" : "server";
       if (a) {
-        print_(source, *a.value);
+        state->print(source, *a.value);
       } else if (a.source == Source::server) {
         std::cerr << "chatkeep: the server did not answer: " << a.error->message() << "\n";
       }
-      if (a.source == Source::server) done_.set_value(a.value.has_value());
+      if (a.source == Source::server) state->done.set_value(a.value.has_value());
     };
   }
-  bool wait() { return done_.get_future().get(); }
+  bool wait(std::chrono::steady_clock::time_point deadline) {
+    auto answer = state_->done.get_future();
+    if (answer.wait_until(deadline) == std::future_status::ready) return answer.get();
+    std::lock_guard lock(state_->mutex);
+    state_->gave_up = true;
+    std::cerr << "chatkeep: the server did not answer within --wait\n";
+    return false;
+  }
 
  private:
-  std::function<void(const std::string&, const T&)> print_;
-  std::promise<bool> done_;
+  struct State {
+    std::function<void(const std::string&, const T&)> print;
+    std::promise<bool> done;
+    std::mutex mutex;
+    bool gave_up = false;
+  };
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace
@@ -76,7 +94,7 @@ void add_query(CLI::App& app, int& status) {
       connected.client->query_channels(
           {.filter = Filter::in("members", {json::value(flags->connection.user)})},
           printer.callback());
-      answered = printer.wait();
+      answered = printer.wait(connected.deadline);
     } else {
       const auto colon = flags->cid.find(':');
       if (colon == std::string::npos) {
@@ -100,7 +118,7 @@ void add_query(CLI::App& app, int& status) {
       });
       connected.client->channel(flags->cid.substr(0, colon), flags->cid.substr(colon + 1))
           .query({}, printer.callback());
-      answered = printer.wait();
+      answered = printer.wait(connected.deadline);
     }
     connected.client->disconnect_user(false);
     status = answered ? 0 : 1;

@@ -15,15 +15,13 @@ void add_send(CLI::App& app, int& status) {
     ConnectionFlags connection;
     std::string cid;
     std::string text;
-    int wait_seconds = 10;
   };
   auto flags = std::make_shared<Flags>();
+  flags->connection.wait_seconds = 10;
   CLI::App* sub = app.add_subcommand("send", "send a message (queued when offline)");
   add_connection_flags(*sub, flags->connection);
   sub->add_option("--channel", flags->cid, "the channel's cid (type:id)")->required();
   sub->add_option("--text", flags->text, "the message")->required();
-  sub->add_option("--wait", flags->wait_seconds, "seconds to wait for the server")
-      ->capture_default_str();
   sub->callback([flags, &status] {
     Connected connected = connect(flags->connection);
     const auto colon = flags->cid.find(':');
@@ -32,8 +30,7 @@ void add_send(CLI::App& app, int& status) {
     ChatChannel channel =
         connected.client->channel(flags->cid.substr(0, colon), flags->cid.substr(colon + 1));
     const Message sent = channel.send_message(Message{.text = flags->text});
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(flags->wait_seconds);
+    const auto deadline = connected.deadline;
     auto pending = [&] {
       auto m = connected.client->persistence().message(sent.id);
       return m && m->local_state;

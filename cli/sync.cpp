@@ -10,21 +10,14 @@
 namespace chatkeep::cli {
 
 void add_sync(CLI::App& app, int& status) {
-  struct Flags {
-    ConnectionFlags connection;
-    int wait_seconds = 30;
-  };
-  auto flags = std::make_shared<Flags>();
+  auto flags = std::make_shared<ConnectionFlags>();
   CLI::App* sub = app.add_subcommand("sync", "catch up and deliver the outbox, then exit");
-  add_connection_flags(*sub, flags->connection);
-  sub->add_option("--wait", flags->wait_seconds, "seconds to wait for the server")
-      ->capture_default_str();
+  add_connection_flags(*sub, *flags);
   sub->callback([flags, &status] {
-    Connected connected = connect(flags->connection);
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(flags->wait_seconds);
+    Connected connected = connect(*flags);
+    const auto deadline = connected.deadline;
     if (connected.caught_up.wait_until(deadline) != std::future_status::ready) {
-      throw ChatError(ErrorCode::network, "could not reach " + flags->connection.url);
+      throw ChatError(ErrorCode::network, "could not reach " + flags->url);
     }
     auto waiting = [&] {
       std::size_t n = 0;

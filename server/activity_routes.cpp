@@ -28,7 +28,7 @@ AddressedEvent mark_read_notification(State& state, const std::string& user_id,
 Response mark_read(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
-  (void)usable_channel(state, cid, me);
+  require_capability(state, usable_channel(state, cid, me), me, "read-events");
   const json::object body = request.json_body();
   std::optional<std::string> message_id;
   if (const json::value* id = body.if_contains("message_id")) {
@@ -58,7 +58,7 @@ Response mark_all_read(State& state, Request& request) {
 Response send_event(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
-  (void)usable_channel(state, cid, me);
+  require_capability(state, usable_channel(state, cid, me), me, "typing-events");
   const json::object body = request.json_body();
   const json::value* given = body.if_contains("event");
   if (!given || !given->is_object()) throw ChatError(ErrorCode::input, "event: required", 400);

@@ -5,7 +5,7 @@
 
 namespace chatkeep::server {
 
-void authenticate(Request& request, Access access, const AuthSettings& settings) {
+void authenticate(Request& request, Access access, const AuthSettings& settings, TokenIn token_in) {
   auto api_key = request.query.find("api_key");
   if (api_key == request.query.end() || api_key->second != settings.api_key) {
     throw ChatError(ErrorCode::bad_api_key, "api_key not valid", 401);
@@ -13,7 +13,8 @@ void authenticate(Request& request, Access access, const AuthSettings& settings)
   // Sockets carry the token and auth type as query parameters.
   auto from_query = [&](const char* name) {
     auto found = request.query.find(name);
-    return found == request.query.end() ? std::string() : found->second;
+    return found == request.query.end() || token_in != TokenIn::header_or_query ? std::string()
+                                                                                : found->second;
   };
   std::string token = request.header("Authorization");
   if (token.empty()) token = from_query("authorization");

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "chatkeep/channel_state.hpp"
@@ -5,6 +8,7 @@
 #include "chatkeep/json.hpp"
 #include "crypto/sha256.hpp"
 #include "filter.hpp"
+#include "ids.hpp"
 #include "routes.hpp"
 
 namespace chatkeep::server {
@@ -19,28 +23,6 @@ bool members_only(const std::string& type) {
 
 bool is_creator(const Channel& channel, const std::string& user_id) {
   return channel.created_by && channel.created_by->id == user_id;
-}
-
-std::vector<std::string> capabilities(const Channel& channel, bool member,
-                                      const std::string& user_id) {
-  if (!member) return {"read-events"};
-  std::vector<std::string> granted{
-      "send-message",  "send-reaction", "read-events", "typing-events",      "send-reply",
-      "quote-message", "pin-message",   "upload-file", "delete-own-message", "update-own-message"};
-  if (is_creator(channel, user_id)) {
-    granted.insert(granted.end(), {"update-channel", "update-channel-members", "delete-channel",
-                                   "truncate-channel"});
-  }
-  return granted;
-}
-
-// Only the channel's creator deletes or truncates it.
-void require_creator(const Channel& channel, const std::string& user_id, std::string_view what) {
-  if (!is_creator(channel, user_id)) {
-    throw ChatError(ErrorCode::not_allowed,
-                    fmt::format("user '{}' may not {} channel '{}'", user_id, what, channel.cid),
-                    403);
-  }
 }
 
 // A member list in a request: ids, or objects with user_id.
@@ -69,7 +51,8 @@ ChannelState state_for(State& state, Channel channel, const std::string& me,
   const std::string cid = channel.cid;
   ChannelState result{.channel = std::move(channel)};
   const bool member = state.is_member(cid, me);
-  result.channel.own_capabilities = capabilities(result.channel, member, me);
+  const auto granted = capabilities(state, result.channel, me);
+  result.channel.own_capabilities = std::vector<std::string>(granted.begin(), granted.end());
   if (member) result.channel.hidden = state.hidden(cid, me);
   result.messages = state.messages(cid, page, me, std::nullopt, state.cleared_at(cid, me));
   for (auto& message : *result.messages)
@@ -145,6 +128,8 @@ Response query_channel(State& state, Request& request) {
   const json::object body = request.json_body();
   std::optional<Channel> channel = state.channel(cid);
   if (!channel) {
+    require_valid_id(IdKind::channel_type, type, "type");
+    require_valid_id(IdKind::channel_id, id, "id");
     const json::value* data_value = body.if_contains("data");
     json::object data =
         data_value && data_value->is_object() ? data_value->as_object() : json::object();
@@ -210,11 +195,22 @@ json::object channel_and_members(State& state, const std::string& cid) {
   return {{"channel", to_json(*state.channel(cid))}, {"members", std::move(members)}};
 }
 
+// What a change of the channel's data needs: update-channel, and freeze-channel when it
+// changes whether the channel is frozen.
+void require_data_change(State& state, const Channel& channel, const std::string& me,
+                         const json::object& data) {
+  require_capability(state, channel, me, "update-channel");
+  if (const json::value* frozen = data.if_contains("frozen");
+      frozen && *frozen != json::value(channel.frozen.value_or(false))) {
+    require_capability(state, channel, me, "freeze-channel");
+  }
+}
+
 // POST /channels/{type}/{id}: {"data": {...}}, {"add_members": [...]} or {"remove_members": [...]}.
 Response update_channel(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
-  (void)usable_channel(state, cid, me);
+  const Channel channel = usable_channel(state, cid, me);
   const json::object body = request.json_body();
   const json::value* data = body.if_contains("data");
   if (data && !data->is_object()) throw ChatError(ErrorCode::input, "data: expected object", 400);
@@ -222,6 +218,16 @@ Response update_channel(State& state, Request& request) {
   const auto remove = member_ids(body.if_contains("remove_members"), "remove_members");
   if (add.empty() && remove.empty() && !data) {
     throw ChatError(ErrorCode::input, "expected data, add_members or remove_members", 400);
+  }
+  // All checked before anything is written.
+  if (data) require_data_change(state, channel, me, data->as_object());
+  if (!add.empty()) require_capability(state, channel, me, "update-channel-members");
+  for (const auto& id : add)
+    require_valid_id(IdKind::user_id, id, "add_members");
+  if (!remove.empty()) {
+    const bool only_me =
+        std::all_of(remove.begin(), remove.end(), [&](const std::string& id) { return id == me; });
+    require_capability(state, channel, me, only_me ? "leave-channel" : "update-channel-members");
   }
   if (data) state.update_channel_data(cid, data->as_object(), me);
   if (!add.empty()) state.add_members(cid, add, me);
@@ -237,6 +243,7 @@ Response patch_channel(State& state, Request& request) {
   json::object data = to_json(channel).as_object();
   // Fields the server keeps are dropped by update_channel_data whatever the caller says.
   apply_partial_update(request.json_body(), data, [](std::string_view) {});
+  require_data_change(state, channel, me, data);
   state.update_channel_data(cid, data, me);
   return Response{.body = channel_and_members(state, cid)};
 }
@@ -245,14 +252,14 @@ void add_channel_admin_routes(Router& router, State& state) {
   router.add(http::verb::delete_, "/channels/{type}/{id}", Access::user, [&state](Request& r) {
     const std::string cid = make_cid(r.params[0], r.params[1]);
     const std::string me = *r.caller.user_id;
-    require_creator(usable_channel(state, cid, me), me, "delete");
+    require_capability(state, usable_channel(state, cid, me), me, "delete-channel");
     return Response{.body = {{"channel", to_json(state.delete_channel(cid, me))}}};
   });
   router.add(http::verb::post, "/channels/{type}/{id}/truncate", Access::user,
              [&state](Request& r) {
                const std::string cid = make_cid(r.params[0], r.params[1]);
                const std::string me = *r.caller.user_id;
-               require_creator(usable_channel(state, cid, me), me, "truncate");
+               require_capability(state, usable_channel(state, cid, me), me, "truncate-channel");
                return Response{.body = {{"channel", to_json(state.truncate_channel(cid, me))}}};
              });
   // Hiding is a member's own view of the channel.
@@ -315,6 +322,33 @@ Response query_members(State& state, Request& request) {
 }
 
 }  // namespace
+
+std::set<std::string> capabilities(State& state, const Channel& channel,
+                                   const std::string& user_id) {
+  if (!state.is_member(channel.cid, user_id)) {
+    if (members_only(channel.type)) return {};
+    return {"read-events"};  // open types: anyone reads, members write
+  }
+  std::set<std::string> granted{"read-events",        "typing-events", "quote-message",
+                                "pin-message",        "upload-file",   "delete-own-message",
+                                "update-own-message", "leave-channel"};
+  if (!channel.frozen.value_or(false))
+    granted.insert({"send-message", "send-reply", "send-reaction"});
+  if (is_creator(channel, user_id)) {
+    granted.insert({"update-channel", "update-channel-members", "delete-channel",
+                    "truncate-channel", "freeze-channel"});
+  }
+  return granted;
+}
+
+void require_capability(State& state, const Channel& channel, const std::string& user_id,
+                        std::string_view capability) {
+  if (!capabilities(state, channel, user_id).contains(std::string(capability))) {
+    throw ChatError(
+        ErrorCode::not_allowed,
+        fmt::format("user '{}' may not {} in channel '{}'", user_id, capability, channel.cid), 403);
+  }
+}
 
 void require_member(State& state, const std::string& cid, const std::string& user_id) {
   if (members_only(cid.substr(0, cid.find(':'))) && !state.is_member(cid, user_id)) {

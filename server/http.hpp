@@ -27,7 +27,7 @@ struct Caller {
 
 struct Request {
   http::verb method = http::verb::unknown;
-  std::string path;                          // decoded
+  std::string path;                          // percent-encoded (router.hpp)
   std::map<std::string, std::string> query;  // decoded; the last of repeated names wins
   std::vector<std::string> params;           // the {segments} of the route's pattern
   const http::request<http::string_body>* raw = nullptr;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -5,6 +6,7 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
 #include "chatkeep/uuid.hpp"
+#include "ids.hpp"
 #include "routes.hpp"
 
 namespace chatkeep::server {
@@ -20,11 +22,22 @@ Message existing(State& state, const std::string& id) {
   return *message;
 }
 
-// The message, if it exists and the user may see its channel.
+// The message, if it exists and the user may see its channel. One in a channel the user may
+// not read is answered as missing: its id says nothing of what the user cannot see.
 Message visible_message(State& state, const std::string& id, const std::string& user_id) {
   Message message = existing(state, id);
-  require_member(state, *message.cid, user_id);
+  try {
+    require_member(state, *message.cid, user_id);
+  } catch (const ChatError&) {
+    throw ChatError(ErrorCode::not_found, fmt::format("message with id {} not found", id), 404);
+  }
   return message;
+}
+
+// The capability `capability` in the message's channel.
+void require_capability_for(State& state, const Message& message, const std::string& user_id,
+                            std::string_view capability) {
+  require_capability(state, usable_channel(state, *message.cid, user_id), user_id, capability);
 }
 
 // Only its author edits or deletes a message.
@@ -50,19 +63,83 @@ json::object object_member(const json::object& body, std::string_view name) {
   return value->as_object();
 }
 
+// The length of UTF-8 text in characters (code points), as Stream counts a message's length.
+std::int64_t characters(std::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+  });
+}
+
+// A message as its sender may give it (Stream's rule): id, text, attachments, mentioned users
+// (ids), thread fields, a quote by id, silent and custom fields. What the server owns (author,
+// type, times, counts, reactions, pins, html, the quoted message itself) is dropped from the
+// request, never taken from it; mentioned users and the quote are what the server has.
+Message requested_message(State& state, json::object fields, const Channel& channel) {
+  static constexpr std::string_view kServerOwned[] = {"cid",
+                                                      "type",
+                                                      "html",
+                                                      "user",
+                                                      "user_id",
+                                                      "member",
+                                                      "created_at",
+                                                      "updated_at",
+                                                      "deleted_at",
+                                                      "latest_reactions",
+                                                      "own_reactions",
+                                                      "reaction_counts",
+                                                      "reaction_scores",
+                                                      "reaction_groups",
+                                                      "reply_count",
+                                                      "deleted_reply_count",
+                                                      "thread_participants",
+                                                      "command",
+                                                      "quoted_message",
+                                                      "pinned",
+                                                      "pinned_at",
+                                                      "pinned_by",
+                                                      "pin_expires",
+                                                      "shadowed",
+                                                      "i18n",
+                                                      "channel",
+                                                      "message_text_updated_at"};
+  for (std::string_view key : kServerOwned)
+    fields.erase(key);
+  Message message = from_json<Message>(fields);
+  require_valid_id(IdKind::message_id, message.id, "message.id");
+  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
+  if (max_length && message.text && characters(*message.text) > *max_length) {
+    throw ChatError(ErrorCode::message_too_long,
+                    fmt::format("message is longer than the channel's {} characters", *max_length),
+                    400);
+  }
+  for (auto& user : message.mentioned_users.value_or(std::vector<User>{})) {
+    require_valid_id(IdKind::user_id, user.id, "message.mentioned_users");
+  }
+  if (message.mentioned_users) {
+    for (auto& user : *message.mentioned_users)
+      user = state.user(user.id).value_or(User{.id = user.id});
+  }
+  if (message.quoted_message_id) {
+    auto quoted = state.message(*message.quoted_message_id);
+    // Only a message of the same channel, which the sender can therefore see.
+    if (!quoted || quoted->cid != channel.cid) {
+      throw ChatError(ErrorCode::input, "quoted_message_id: no such message in this channel", 400);
+    }
+    quoted->quoted_message.reset();  // one level, as Stream gives it
+    message.quoted_message = std::make_shared<const Message>(std::move(*quoted));
+  }
+  return message;
+}
+
 Response send_message(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
   json::object fields = object_member(request.json_body(), "message");
   if (!fields.contains("id")) fields["id"] = make_uuid_v4();  // Stream makes one when none is given
-  Message message = from_json<Message>(fields);
   const Channel channel = usable_channel(state, cid, me);
-  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
-  if (max_length && message.text && static_cast<std::int64_t>(message.text->size()) > *max_length) {
-    throw ChatError(ErrorCode::message_too_long,
-                    fmt::format("message is longer than the channel's {} characters", *max_length),
-                    400);
-  }
+  Message message = requested_message(state, std::move(fields), channel);
+  require_capability(state, channel, me, message.parent_id ? "send-reply" : "send-message");
+  if (message.quoted_message_id) require_capability(state, channel, me, "quote-message");
   const Timestamp now = Timestamp::now();
   message.cid = cid;
   message.user = state.user(me).value_or(User{.id = me});
@@ -75,12 +152,7 @@ Response send_message(State& state, Request& request) {
   message.reaction_counts = std::map<std::string, std::int64_t>{};
   message.reaction_scores = std::map<std::string, std::int64_t>{};
   message.reply_count = 0;
-  if (message.mentioned_users) {
-    for (auto& user : *message.mentioned_users)
-      user = state.user(user.id).value_or(user);
-  } else {
-    message.mentioned_users = std::vector<User>{};
-  }
+  if (!message.mentioned_users) message.mentioned_users = std::vector<User>{};
   message.silent = message.silent.value_or(false);
   message.shadowed = false;
   message.pinned = false;
@@ -88,7 +160,9 @@ Response send_message(State& state, Request& request) {
   return Response{.body = {{"message", to_json(stored)}}};
 }
 
-// POST /messages/{id}: the message as the author now wants it.
+// POST /messages/{id}: the message as the author now wants it. What the author may set comes
+// from the request (what it leaves out is gone, as in Stream's full update); everything else
+// stays as the server has it.
 Response update_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
@@ -98,12 +172,19 @@ Response update_message(State& state, Request& request) {
     throw ChatError(ErrorCode::input, "message.id: does not match the message updated", 400);
   }
   changes["id"] = id;
-  Message update = from_json<Message>(changes);
   const Message old = visible_message(state, id, me);
   require_author(old, me);
-  // Pinning is its own change (PUT set.pinned); a full update keeps the pin as it is.
-  update.pinned = old.pinned;
-  update.pin_expires = old.pin_expires;
+  require_capability_for(state, old, me, "update-own-message");
+  const Message wanted =
+      requested_message(state, std::move(changes), usable_channel(state, *old.cid, me));
+  Message update = old;
+  update.text = wanted.text;
+  update.attachments = wanted.attachments.value_or(std::vector<Attachment>{});
+  update.mentioned_users = wanted.mentioned_users.value_or(std::vector<User>{});
+  update.quoted_message_id = wanted.quoted_message_id;
+  update.quoted_message = wanted.quoted_message;
+  update.silent = wanted.silent.value_or(false);
+  update.extra = wanted.extra;
   return Response{.body = answer(state, state.update_message(update, me), me)};
 }
 
@@ -138,7 +219,12 @@ Response partial_update_message(State& state, Request& request) {
     pin_only = pin_only && (field == "pinned" || field == "pin_expires");
   };
   apply_partial_update(request.json_body(), fields, touch);
-  if (!pin_only) require_author(old, me);
+  if (!pin_only) {
+    require_author(old, me);
+    require_capability_for(state, old, me, "update-own-message");
+  } else {
+    require_capability_for(state, old, me, "pin-message");
+  }
   return Response{.body = answer(state, state.update_message(from_json<Message>(fields), me), me)};
 }
 
@@ -157,6 +243,7 @@ Response delete_message(State& state, Request& request) {
     return Response{.body = answer(state, state.delete_message_for(id, me), me)};
   }
   require_author(old, me);
+  require_capability_for(state, old, me, "delete-own-message");
   return Response{.body = answer(state, state.delete_message(id, flag("hard"), me), me)};
 }
 
@@ -192,13 +279,20 @@ Response send_reaction(State& state, Request& request) {
   const std::string me = *request.caller.user_id;
   const json::object body = request.json_body();
   Reaction reaction = from_json<Reaction>(object_member(body, "reaction"));
+  require_valid_id(IdKind::reaction_type, reaction.type, "reaction.type");
+  // Scores add up over every user's reaction: bounded, so that no sum can overflow.
+  constexpr std::int64_t kMaxScore = 1'000'000;
+  if (reaction.score && (*reaction.score < 1 || *reaction.score > kMaxScore)) {
+    throw ChatError(ErrorCode::input, fmt::format("reaction.score: expected 1 to {}", kMaxScore),
+                    400);
+  }
   bool enforce_unique = false;
   if (const json::value* unique = body.if_contains("enforce_unique")) {
     if (!unique->is_bool())
       throw ChatError(ErrorCode::input, "enforce_unique: expected boolean", 400);
     enforce_unique = unique->as_bool();
   }
-  (void)visible_message(state, id, me);
+  require_capability_for(state, visible_message(state, id, me), me, "send-reaction");
   auto [stored, message] = state.add_reaction(id, me, std::move(reaction), enforce_unique);
   json::object out = answer(state, std::move(message), me);
   out["reaction"] = to_json(stored);
@@ -207,7 +301,7 @@ Response send_reaction(State& state, Request& request) {
 
 Response delete_reaction(State& state, Request& request) {
   const std::string me = *request.caller.user_id;
-  (void)visible_message(state, request.params[0], me);
+  require_capability_for(state, visible_message(state, request.params[0], me), me, "send-reaction");
   auto [removed, message] = state.remove_reaction(request.params[0], me, request.params[1]);
   json::object out = answer(state, std::move(message), me);
   out["reaction"] = to_json(removed);

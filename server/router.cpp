@@ -1,6 +1,7 @@
 #include "router.hpp"
 
 #include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
@@ -57,8 +58,24 @@ void Router::add(http::verb method, std::string pattern, Access access, Handler 
   routes_.push_back({method, split_path(pattern), access, std::move(handler)});
 }
 
+namespace {
+
+// The path's segments, each percent-decoded after the split: an id holding an encoded '/'
+// stays one segment, addressable like any other, and cannot route elsewhere.
+std::vector<std::string> decoded_segments(std::string_view encoded_path) {
+  std::vector<std::string> segments = split_path(encoded_path);
+  for (auto& segment : segments) {
+    auto text = boost::urls::make_pct_string_view(segment);
+    if (!text) throw ChatError(ErrorCode::input, "malformed percent-encoding in the path", 400);
+    segment = text->decode();
+  }
+  return segments;
+}
+
+}  // namespace
+
 Router::Match Router::match(Request& request) const {
-  const auto segments = split_path(request.path);
+  const auto segments = decoded_segments(request.path);
   Match result;
   for (const auto& route : routes_) {
     if (route.segments.size() != segments.size()) continue;

@@ -14,7 +14,8 @@ enum class Access { user, server, user_or_server };
 using Handler = std::function<Response(Request&)>;
 
 // Routes by method and path pattern ("/channels/{type}/{id}/message"); {segments} become
-// Request::params in order.
+// Request::params in order. Request::path is still percent-encoded: it is split first and each
+// segment decoded after.
 class Router {
  public:
   void add(http::verb method, std::string pattern, Access access, Handler handler);

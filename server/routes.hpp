@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,16 @@ void add_activity_routes(Router& router, State& state);
 // POST /sync: the events a client missed.
 void add_sync_routes(Router& router, State& state);
 
+// What the user may do in the channel (Stream's own_capabilities), by its type and the user's
+// place in it: in `messaging` only members see it; other types anyone reads. Members write;
+// a frozen channel takes no messages or reactions; its creator, while a member, also updates,
+// freezes, truncates and deletes it and adds and removes members. The one source of both what
+// the server reports and what it enforces.
+std::set<std::string> capabilities(State& state, const Channel& channel,
+                                   const std::string& user_id);
+// Throws ChatError 403 (code 17) unless `capability` is among the user's capabilities.
+void require_capability(State& state, const Channel& channel, const std::string& user_id,
+                        std::string_view capability);
 // Throws ChatError 403 (code 17) unless the user may use the channel: in messaging channels,
 // only members may.
 void require_member(State& state, const std::string& cid, const std::string& user_id);

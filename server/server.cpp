@@ -1,7 +1,9 @@
 #include "server.hpp"
 
+#include <ctime>
 #include <set>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <boost/url/parse.hpp>
 
@@ -25,7 +27,7 @@ Request parse(const http::request<http::string_body>& raw) {
   request.raw = &raw;
   auto url = boost::urls::parse_origin_form(raw.target());
   if (!url) throw ChatError(ErrorCode::input, "malformed request target", 400);
-  request.path = std::string(url->path());
+  request.path = std::string(url->encoded_path());  // split before decoding (router.hpp)
   for (const auto& param : url->params())
     request.query[param.key] = param.value;
   return request;
@@ -37,6 +39,9 @@ http::response<http::string_body> finish(Response response, unsigned version, bo
       "{:.2f}ms", std::chrono::duration<double, std::milli>(Clock::now() - start).count());
   http::response<http::string_body> out{static_cast<http::status>(response.status), version};
   out.set(http::field::content_type, "application/json");
+  // The server's time of the answer: a client without a socket checkpoints at it.
+  out.set(http::field::date,
+          fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fmt::gmtime(std::time(nullptr))));
   out.keep_alive(keep_alive);
   out.body() = boost::json::serialize(response.body);
   out.prepare_payload();
@@ -103,6 +108,7 @@ void Server::Impl::stop() {
   asio::post(io_, [this] {
     stopping_ = true;
     reopen_.cancel();
+    accept_pause_.cancel();
     disconnect_all();
   });
   thread_.join();
@@ -135,8 +141,10 @@ http::response<http::string_body> Server::Impl::handle(const http::request<http:
     response = error_response(e);
   } catch (const std::exception& e) {
     state_.take_recorded();
-    log_->error("{} {}: {}", std::string_view(raw.method_string()), std::string_view(raw.target()),
-                e.what());
+    // The path only: a query may hold a token (a socket's, or a careless client's).
+    const std::string_view target = raw.target();
+    log_->error("{} {}: {}", std::string_view(raw.method_string()),
+                target.substr(0, target.find('?')), e.what());
     response = error_response(ChatError(ErrorCode::internal, "internal error", 500));
   }
   then = std::move(response.then);
@@ -244,18 +252,25 @@ OwnUser Server::Impl::open_socket(const http::request<http::string_body>& raw,
     throw ChatError(ErrorCode::internal, "sockets are refused (fault injection)", 503, true);
   }
   Request request = parse(raw);
-  authenticate(request, Access::user, auth_);
+  authenticate(request, Access::user, auth_, TokenIn::header_or_query);
   const std::string me = *request.caller.user_id;
   if (auto param = request.query.find("json"); param != request.query.end()) {
     const boost::json::value connect = parse_json(param->second);
     const boost::json::value* details =
         connect.is_object() ? connect.as_object().if_contains("user_details") : nullptr;
     if (details && details->is_object()) {
-      User user = from_json<User>(*details);
-      if (user.id != me) {
+      const User given = self_settable(from_json<User>(*details));
+      if (given.id != me) {
         throw ChatError(ErrorCode::authentication, "user_details.id is not the token's user", 401);
       }
-      if (auto known = state_.user(me)) user.created_at = known->created_at;
+      // As Stream does: a connect updates the fields it carries, and only those a user may set
+      // about themselves; the rest of the user stays as it was.
+      User user = state_.user(me).value_or(User{.id = me, .role = "user"});
+      if (given.name) user.name = given.name;
+      if (given.image) user.image = given.image;
+      if (given.language) user.language = given.language;
+      for (const auto& [key, value] : given.extra)
+        user.extra[key] = value;
       state_.upsert_users({std::move(user)});
     }
   }
@@ -306,8 +321,18 @@ void Server::Impl::listen() {
 void Server::Impl::accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
     if (!acceptor_.is_open()) return;
-    if (!ec) serve_http(std::move(socket), *this);
-    accept();
+    if (!ec) {
+      serve_http(std::move(socket), *this);
+      return accept();
+    }
+    // Out of file descriptors (or memory), the connection stays queued and the next accept
+    // fails at once: accepting again straight away would spin a core. A pause lets
+    // connections close meanwhile.
+    log_->warn("accepting a connection failed ({}); pausing 100 ms", ec.message());
+    accept_pause_.expires_after(std::chrono::milliseconds(100));
+    accept_pause_.async_wait([this](beast::error_code pause) {
+      if (!pause && acceptor_.is_open()) accept();
+    });
   });
 }
 

@@ -20,6 +20,9 @@ struct ServerOptions {
   bool chaos = true;                     // fault injection under /_chaos (a later slice)
   std::size_t max_body_bytes = 1 << 20;  // larger bodies: HTTP 413, code 22
   std::chrono::milliseconds request_timeout{10'000};  // a request must arrive whole by then
+  // A socket whose unsent frames pass this (its client reads too slowly, or not at all) is
+  // dropped; its client reconnects and catches up through /sync.
+  std::size_t max_socket_backlog_bytes = 4 << 20;
   LogOptions log;
 };
 

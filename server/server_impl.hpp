@@ -129,6 +129,7 @@ class Server::Impl {
   std::mt19937 chaos_random_{std::random_device{}()};
   std::map<std::string, std::string> held_;  // by connection id: a frame held back by reordering
   asio::steady_timer reopen_{io_};
+  asio::steady_timer accept_pause_{io_};  // after a failed accept (no file descriptors left)
   bool stopping_ = false;
   std::thread thread_;
 };

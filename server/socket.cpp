@@ -34,7 +34,10 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
   bool watches(const std::string& cid) const override { return watching_.count(cid) > 0; }
 
   void send(std::string frame) override {
+    if (dropped_) return;
+    queued_bytes_ += frame.size();
     queue_.push_back(std::move(frame));
+    if (queued_bytes_ > server_.options().max_socket_backlog_bytes) return drop();
     if (!writing_) write_next();
   }
 
@@ -45,6 +48,15 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
   }
 
  private:
+  // Too far behind: the frames are not worth their memory, since /sync has them all. The
+  // connection is cut (no close frame: the client is not reading); the pending read then fails
+  // and forgets the socket (not here: the server may be walking its sockets, sending), what is
+  // in flight fails, and the socket goes with its last handler.
+  void drop() {
+    dropped_ = true;
+    close();
+  }
+
   void on_accept(beast::error_code ec) {
     if (ec) return;
     connection_id_ = make_uuid_v4();
@@ -104,7 +116,9 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
   }
 
   void on_write(beast::error_code ec, std::size_t) {
+    queued_bytes_ -= queue_.front().size();
     queue_.pop_front();
+    if (dropped_) return;
     if (ec) {
       server_.forget_socket(connection_id_);
       return;
@@ -125,7 +139,9 @@ class Socket final : public EventSink, public std::enable_shared_from_this<Socke
   http::request<http::string_body> request_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;  // of queue_, the frame being written included
   bool writing_ = false;
+  bool dropped_ = false;
   bool closing_ = false;
   std::string connection_id_;
   std::string user_id_;

@@ -3,6 +3,7 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
 #include "filter.hpp"
+#include "ids.hpp"
 #include "routes.hpp"
 
 namespace chatkeep::server {
@@ -18,6 +19,7 @@ void add_user_routes(Router& router, State& state) {
     std::vector<User> list;
     for (const auto& [key, value] : users->as_object()) {
       User user = from_json<User>(value);
+      require_valid_id(IdKind::user_id, user.id, "users.id");
       if (user.id != key) {
         throw ChatError(ErrorCode::input,
                         fmt::format("users.{}: id does not match its key", std::string_view(key)),

@@ -64,7 +64,10 @@ struct ClientOptions {
   Executor executor;
   // A PEM file of certificates to trust besides the system's (a self-hosted server's CA).
   std::string extra_ca_file;
-  std::chrono::milliseconds request_timeout{15'000};
+  std::chrono::milliseconds request_timeout{15'000};  // each REST call, connecting included
+  // A connection, from its start to the server's greeting (the first frame, a valid one): TCP,
+  // TLS, the upgrade and the wait for that frame together. A server that accepts the socket
+  // and then stays silent or sends junk counts as unreachable after it.
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds ping_interval{25'000};  // protocol.md: a health check every 25 s
   std::chrono::milliseconds dead_after{35'000};     // and a socket silent for 35 s is dead

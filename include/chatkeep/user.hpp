@@ -32,4 +32,9 @@ struct User {
   boost::json::object extra;
 };
 
+// What a user may set about themselves (Stream's rule, for a connect's user_details and a
+// user's own updates): `user` with only its id, name, image, language and custom fields. Role,
+// ban state, teams, times and the fields Stream reserves are the server's, and are dropped.
+User self_settable(const User& user);
+
 }  // namespace chatkeep

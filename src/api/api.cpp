@@ -1,5 +1,6 @@
 #include "api/api.hpp"
 
+#include <fmt/format.h>
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -30,12 +31,24 @@ Callback<json::object> typed(Callback<T> done, Decode decode) {
   };
 }
 
-const json::array& array_member(const json::object& body, std::string_view name) {
+// The elements of `body[name]` that decode as T; those that do not go to `skipped`.
+template <class T>
+std::vector<T> decode_each(const json::object& body, std::string_view name,
+                           const Api::SkipHandler& skipped) {
   const json::value* value = body.if_contains(name);
   if (!value || !value->is_array()) {
     throw ChatError(ErrorCode::input, std::string(name) + ": expected an array");
   }
-  return value->as_array();
+  std::vector<T> out;
+  out.reserve(value->as_array().size());
+  for (const auto& element : value->as_array()) {
+    try {
+      out.push_back(from_json<T>(element));
+    } catch (const ChatError& e) {
+      if (skipped) skipped(name, e);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -47,6 +60,20 @@ std::string encoded(std::string_view value) {
 std::string channel_path(const std::string& cid) {
   const auto colon = cid.find(':');
   return "/channels/" + encoded(cid.substr(0, colon)) + "/" + encoded(cid.substr(colon + 1));
+}
+
+std::optional<Timestamp> parse_http_date(std::string_view text) {
+  // Fixed width: "Sun, 06 Nov 1994 08:49:37 GMT". Rewritten as RFC 3339, which Timestamp
+  // checks (days of the month, ranges).
+  static constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text.substr(25) != " GMT") return {};
+  const std::size_t month = kMonths.find(text.substr(8, 3));
+  if (month == std::string_view::npos || month % 3 != 0) return {};
+  const std::string rfc3339 =
+      std::string(text.substr(12, 4)) + "-" + fmt::format("{:02}", month / 3 + 1) + "-" +
+      std::string(text.substr(5, 2)) + "T" + std::string(text.substr(17, 8)) + "Z";
+  if (text[7] != ' ' || text[11] != ' ' || text[16] != ' ') return {};
+  return Timestamp::parse(rfc3339);
 }
 
 Api::Api(net::HttpClient& http, std::string api_key, std::string client_name)
@@ -71,7 +98,8 @@ void Api::call(verb method, const std::string& path, json::object body, Callback
       {"Authorization", token_}, {"stream-auth-type", "jwt"}, {"X-Stream-Client", client_name_}};
   std::string text = method == verb::get || method == verb::delete_ ? "" : json::serialize(body);
   http_.send(method, std::move(target), std::move(headers), std::move(text),
-             [done = std::move(done)](net::HttpResult r) {
+             [answered_at = answered_at_, done = std::move(done)](net::HttpResult r) {
+               *answered_at = r.error ? std::nullopt : parse_http_date(r.date);
                if (r.error) {
                  return done({.error = ChatError(ErrorCode::network,
                                                  "no answer from the server: " + r.error.message(),
@@ -97,12 +125,10 @@ void Api::call(verb method, const std::string& path, json::object body, Callback
 void Api::query_channels(const QueryChannelsRequest& request,
                          Callback<std::vector<ChannelState>> done) {
   call(verb::post, "/channels", to_json(request).as_object(),
-       typed<std::vector<ChannelState>>(std::move(done), [](const json::object& body) {
-         std::vector<ChannelState> channels;
-         for (const auto& state : array_member(body, "channels"))
-           channels.push_back(from_json<ChannelState>(state));
-         return channels;
-       }));
+       typed<std::vector<ChannelState>>(
+           std::move(done), [skipped = skipped_](const json::object& body) {
+             return decode_each<ChannelState>(body, "channels", *skipped);
+           }));
 }
 
 void Api::query_channel(const std::string& cid, json::object body, Callback<ChannelState> done) {
@@ -127,11 +153,8 @@ void Api::replies(const std::string& parent_id, const MessagePagination& page,
   if (page.id_around) add("id_around", *page.id_around);
   call(verb::get, "/messages/" + encoded(parent_id) + "/replies", {},
        typed<std::vector<Message>>(std::move(done),
-                                   [](const json::object& body) {
-                                     std::vector<Message> messages;
-                                     for (const auto& m : array_member(body, "messages"))
-                                       messages.push_back(from_json<Message>(m));
-                                     return messages;
+                                   [skipped = skipped_](const json::object& body) {
+                                     return decode_each<Message>(body, "messages", *skipped);
                                    }),
        query);
 }
@@ -153,11 +176,8 @@ void Api::members(const std::string& cid, std::int64_t limit, Callback<std::vect
                              {"limit", limit}};
   call(verb::get, "/members", {},
        typed<std::vector<Member>>(std::move(done),
-                                  [](const json::object& body) {
-                                    std::vector<Member> members;
-                                    for (const auto& m : array_member(body, "members"))
-                                      members.push_back(from_json<Member>(m));
-                                    return members;
+                                  [skipped = skipped_](const json::object& body) {
+                                    return decode_each<Member>(body, "members", *skipped);
                                   }),
        "payload=" + encoded(json::serialize(payload)));
 }
@@ -173,11 +193,8 @@ void Api::sync(const std::vector<std::string>& cids, Timestamp since,
     list.emplace_back(cid);
   call(verb::post, "/sync",
        {{"channel_cids", std::move(list)}, {"last_sync_at", since.to_string()}},
-       typed<std::vector<Event>>(std::move(done), [](const json::object& body) {
-         std::vector<Event> events;
-         for (const auto& event : array_member(body, "events"))
-           events.push_back(from_json<Event>(event));
-         return events;
+       typed<std::vector<Event>>(std::move(done), [skipped = skipped_](const json::object& body) {
+         return decode_each<Event>(body, "events", *skipped);
        }));
 }
 

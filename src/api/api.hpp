@@ -5,6 +5,7 @@
 // user_id and connection_id in the query, the JWT headers) and nothing of the store.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@ using chatkeep::Result;
 std::string encoded(std::string_view value);
 // "/channels/{type}/{id}" of a cid, encoded.
 std::string channel_path(const std::string& cid);
+// An HTTP Date (RFC 7231's IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`); nullopt otherwise.
+std::optional<Timestamp> parse_http_date(std::string_view text);
 
 class Api {
  public:
@@ -37,6 +40,18 @@ class Api {
   // Who calls, and through which socket (once it is open). Set on the executor's thread.
   void set_user(std::string user_id, std::string token);
   void set_connection_id(std::optional<std::string> connection_id);
+  // X-Stream-Client: the same on every request and on the socket.
+  const std::string& client_name() const { return client_name_; }
+
+  // Called for each element of a listed answer (events, channels, messages, members) that does
+  // not decode: it is skipped and the rest kept, as one bad event must not cost a whole page.
+  using SkipHandler = std::function<void(std::string_view list, const ChatError& why)>;
+  void on_skipped(SkipHandler handler) { *skipped_ = std::move(handler); }
+
+  // The server's time (its Date header, to the second) of the answer whose callback is running;
+  // nullopt when that answer had none. The one time a client may checkpoint at without a socket:
+  // a peer's event times prove nothing about how far an answer reaches.
+  std::optional<Timestamp> answered_at() const { return *answered_at_; }
 
   // Any call: the answer's JSON object, or a ChatError (the server's own, or code network when
   // there was no answer or no error body, retriable).
@@ -68,6 +83,11 @@ class Api {
   std::string user_id_;
   std::string token_;
   std::optional<std::string> connection_id_;
+  // Shared with the calls' callbacks, which may run after the Api is gone (the HttpClient
+  // fails what it still holds when it closes).
+  std::shared_ptr<SkipHandler> skipped_ = std::make_shared<SkipHandler>();
+  std::shared_ptr<std::optional<Timestamp>> answered_at_ =
+      std::make_shared<std::optional<Timestamp>>();
 };
 
 }  // namespace chatkeep::api

@@ -47,25 +47,9 @@ std::string identity(const Event& e) {
   return key + '|' + (e.created_at ? e.created_at->to_string() : "");
 }
 
-// The newest server time in a channel's state: everything up to it is in the state.
-std::optional<Timestamp> newest_time(const ChannelState& state) {
-  std::optional<Timestamp> newest;
-  auto see = [&](const std::optional<Timestamp>& t) {
-    if (t && (!newest || *t > *newest)) newest = t;
-  };
-  see(state.channel.created_at);
-  see(state.channel.updated_at);
-  see(state.channel.last_message_at);
-  for (const auto& m : state.messages.value_or(std::vector<Message>{})) {
-    see(m.created_at);
-    see(m.updated_at);
-  }
-  for (const auto& m : state.members.value_or(std::vector<Member>{}))
-    see(m.updated_at);
-  for (const auto& r : state.read.value_or(std::vector<Read>{}))
-    see(r.last_read);
-  return newest;
-}
+// How far a server's Date may be from what its answer covers: the Date is stamped after the
+// answer was read and is cut to the second.
+constexpr std::chrono::seconds kDateMargin{2};
 
 }  // namespace
 
@@ -80,7 +64,13 @@ struct ClientCore::CatchUp {
   std::vector<Event> events;
   std::vector<std::string> watched;
   std::set<std::string> requeried;  // cids the re-query returned
-  std::optional<Timestamp> newest;  // the newest server time in the re-query's answers
+  // With the socket: the checkpoint is beyond the server's time, so it is not trusted and the
+  // channels are queried again, as when /sync refuses.
+  bool requery = false;
+  // Without the socket: the earliest server time (Date) of the answers, and whether one came
+  // without; everything up to it, less kDateMargin, is in the answers.
+  std::optional<Timestamp> answered;
+  bool undated = false;
 };
 
 void ClientCore::start_catch_up() {
@@ -88,6 +78,11 @@ void ClientCore::start_catch_up() {
   job->socket = socket_serial_;
   job->since = *checkpoint_;
   job->watched.assign(watched_.begin(), watched_.end());
+  if (*checkpoint_ > *greeted_at_) {
+    log_->warn("the checkpoint ({}) is beyond the server's time ({}); re-querying the channels",
+               checkpoint_->to_string(), greeted_at_->to_string());
+    job->requery = true;
+  }
   try {
     job->cids = store_->channel_cids(kMaxChannels);
   } catch (const ChatError& e) {
@@ -99,7 +94,10 @@ void ClientCore::start_catch_up() {
 
 void ClientCore::rewatch(std::shared_ptr<CatchUp> job, std::size_t from) {
   if (!current(job->socket)) return;
-  if (from >= job->watched.size()) return fetch_sync_chunk(std::move(job));
+  if (from >= job->watched.size()) {
+    if (job->requery) return requery_channels(std::move(job), 0);
+    return fetch_sync_chunk(std::move(job));
+  }
   const auto last = std::min(from + kQueryChunk, job->watched.size());
   query_chunk(job, job->watched, from, last, true, "watching the channels again",
               [this, job, last](std::vector<std::string>) { rewatch(job, last); });
@@ -141,6 +139,15 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
       },
       [this, job](Result<std::vector<Event>> r) {
         if (!still_wanted(*job)) return;
+        note_answer_time(*job);
+        // A Date names a whole second: only a checkpoint past its end is beyond it. Any answer
+        // tells the time, a refusal too (one for a checkpoint in the future may be anything).
+        if (job->done && job->answered &&
+            checkpoint_->unix_seconds() > job->answered->unix_seconds()) {
+          log_->warn("the checkpoint ({}) is beyond the server's time ({}); re-querying",
+                     checkpoint_->to_string(), job->answered->to_string());
+          return requery_channels(job, 0);
+        }
         if (!r) {
           if (r.error->code() == ErrorCode::input) {
             // Too old a checkpoint, or too many events: protocol.md's answer is to start over
@@ -164,6 +171,9 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
     if (auto f = options_.catch_up_progress) deliver([f, applied, total] { f(applied, total); });
   };
   progress(0);
+  // Everything up to the server's time is in the answers; the events' own times say how far
+  // each batch reaches, but no further than that.
+  const std::optional<Timestamp> reach = covered_until(*job);
   std::set<std::string> synced;
   for (std::size_t first = 0; first < total; first += kEventsPerBatch) {
     const std::size_t last = std::min(first + kEventsPerBatch, total);
@@ -171,8 +181,8 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
     for (auto i = first; i < last; ++i) {
       synced.insert(identity(events[i]));
       sync::add_event_writes(events[i], session_->user.id, batch);
-      if (events[i].created_at && *events[i].created_at > *checkpoint_) {
-        checkpoint_ = events[i].created_at;
+      if (events[i].created_at && reach) {
+        checkpoint_ = std::max(*checkpoint_, std::min(*events[i].created_at, *reach));
       }
     }
     batch.push_back(SetLastSyncAt{*checkpoint_});
@@ -180,6 +190,10 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
     for (auto i = first; i < last; ++i)
       emit(events[i]);
     progress(last);
+  }
+  if (reach && *reach > *checkpoint_) {
+    checkpoint_ = reach;
+    write({SetLastSyncAt{*checkpoint_}});
   }
   if (job->done) return deliver([done = job->done, total] { done({.value = total}); });
   // What arrived live meanwhile, less what /sync already gave.
@@ -201,20 +215,17 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
     }
     Batch batch;
     if (!gone.empty()) batch.push_back(DeleteChannels{std::move(gone)});
-    if (job->done) {
-      // No socket, so no server time of a connection: the newest server time in the answers is
-      // as far as they are known to reach. (/sync from there may replay a little; it misses
-      // nothing.) If the channels are all quiet, the checkpoint stays and the next sync
-      // re-queries again.
-      if (job->newest && *job->newest > *checkpoint_) checkpoint_ = job->newest;
+    // Everything up to the server's time is in the answers, so the checkpoint moves there,
+    // back as well as forward (a checkpoint beyond it was not the server's). Without a Date
+    // there is no such time: it stays, and the next sync re-queries again.
+    if (auto reach = covered_until(*job)) {
+      checkpoint_ = reach;
       batch.push_back(SetLastSyncAt{*checkpoint_});
-      write(std::move(batch));
+    }
+    if (!batch.empty()) write(std::move(batch));
+    if (job->done) {
       return deliver([done = job->done, n = job->requeried.size()] { done({.value = n}); });
     }
-    // Everything up to the server's time of this connection is in the answers.
-    checkpoint_ = greeted_at_;
-    batch.push_back(SetLastSyncAt{*checkpoint_});
-    write(std::move(batch));
     catching_up_ = false;
     for (auto& event : std::exchange(held_, {}))
       apply_live(std::move(event));
@@ -226,6 +237,22 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
                 job->requeried.insert(returned.begin(), returned.end());
                 requery_channels(job, last);
               });
+}
+
+void ClientCore::note_answer_time(CatchUp& job) const {
+  const std::optional<Timestamp> at = api_->answered_at();
+  if (!at) {
+    job.undated = true;
+  } else if (!job.answered || *at < *job.answered) {
+    job.answered = at;
+  }
+}
+
+std::optional<Timestamp> ClientCore::covered_until(const CatchUp& job) const {
+  if (!job.done) return greeted_at_;  // the socket brings everything after its greeting
+  if (job.undated || !job.answered) return std::nullopt;
+  return Timestamp::from_unix_micros(job.answered->unix_micros() -
+                                     std::chrono::microseconds(kDateMargin).count());
 }
 
 void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
@@ -258,6 +285,7 @@ void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std
       },
       [this, job, watch, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
         if (!still_wanted(*job)) return;
+        note_answer_time(*job);
         if (!r) {
           return catch_up_failed(job, std::string(what) + " failed: " + r.error->message(),
                                  *r.error);
@@ -266,11 +294,6 @@ void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std
         std::vector<std::string> returned;
         for (auto& state : *r.value) {
           returned.push_back(state.channel.cid);
-          if (job->done) {  // only a socketless catch-up needs it (requery_channels)
-            if (auto t = newest_time(state); t && (!job->newest || *t > *job->newest)) {
-              job->newest = t;
-            }
-          }
           // Watching binds the socket only: /sync, which follows, replays events older than
           // these states, and replaying over a newer state miscounts unread messages.
           if (!watch) sync::add_channel_state_writes(std::move(state), session_->user.id, batch);

@@ -45,7 +45,12 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
       retry_policy_{.first_delay = options_.outbox.first_retry_delay,
                     .max_delay = options_.outbox.max_retry_delay,
                     .max_age = options_.outbox.max_age},
-      thread_([this] { io_.run(); }) {}
+      thread_([this] { io_.run(); }) {
+  // Nothing has been asked of the server yet, so the network thread cannot be reading this.
+  api_->on_skipped([log = log_](std::string_view list, const ChatError& why) {
+    log->warn("a malformed element of '{}' in an answer, skipped: {}", list, why.message());
+  });
+}
 
 ClientCore::~ClientCore() {
   shutdown();
@@ -125,6 +130,8 @@ void ClientCore::query_channels(QueryChannelsOptions options,
 void ClientCore::query_channel(const std::string& cid, ChannelQuery query, bool watch,
                                AnswerCallback<ChannelState> done) {
   if (watch && session_) watched_.insert(cid);
+  // The page size is always sent, as Stream's clients do, and the cache answers the same page.
+  if (!query.messages.limit) query.messages.limit = 25;
   auto shared = std::make_shared<ChannelQuery>(std::move(query));
   answer_twice<ChannelState>(
       std::move(done), [this, cid, shared] { return store_->channel_state(cid, shared->messages); },

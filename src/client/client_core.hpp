@@ -110,7 +110,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // connection.cpp: the socket's life.
   void open_socket();
-  std::string connect_target() const;
+  std::string connect_target();
   void on_frame(std::string text);
   void on_hello(const boost::json::value& frame);
   void on_refused(ChatError error);
@@ -147,6 +147,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void settle_attempt(const OutboxEntry& entry, Result<boost::json::object> r);
   void finish_delivery(const OutboxEntry& entry, std::optional<Message> message,
                        std::optional<Reaction> reaction = std::nullopt);
+  static bool hard_deletion(const OutboxEntry& entry);
+  // Throws ChatError when the answer lacks what the entry needs stored.
+  static void read_answer(const OutboxEntry& entry, const boost::json::object& answer,
+                          std::optional<Message>& message, std::optional<Reaction>& reaction);
+  void unusable_answer(const OutboxEntry& entry, const std::string& why);
+  void record_failure(const OutboxEntry& entry, outbox::Verdict verdict, const ChatError& error);
 
   // events.cpp: what arrives, into the store and to the listeners.
   void apply_live(Event event);
@@ -162,6 +168,10 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void requery_channels(std::shared_ptr<CatchUp> job, std::size_t from);
   void finish_catch_up(std::shared_ptr<CatchUp> job);
   void rewatch(std::shared_ptr<CatchUp> job, std::size_t from);
+  // The server time of the answer being handled, into the job; and up to when the job's
+  // answers hold everything (nullopt: no server time to tell).
+  void note_answer_time(CatchUp& job) const;
+  std::optional<Timestamp> covered_until(const CatchUp& job) const;
   // Queries cids [from, last), either watching them or storing what comes back, and hands on
   // the cids returned; a failure (`what` failed) ends the catch-up (catch_up_failed).
   void query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std::string>& cids,
@@ -206,6 +216,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<net::WebSocket> socket_;
   boost::asio::steady_timer reconnect_timer_{io_};
+  boost::asio::steady_timer greeting_timer_{io_};  // connect_timeout, until the greeting
   boost::asio::steady_timer lease_timer_{io_};
   const std::string lease_holder_ = new_lease_holder();  // "<pid>:<random>"
   bool outbox_lease_ = false;
@@ -224,8 +235,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   int failures_ = 0;  // consecutive failed connects, for the backoff
   std::mt19937 random_{std::random_device{}()};
   std::optional<std::string> connection_id_;
-  std::optional<Timestamp> checkpoint_;  // last_sync_at as stored; only moves forward live
+  // last_sync_at as stored. Invariant: never beyond a time the server itself gave (its greeting,
+  // health checks, an answer's Date), up to which everything is stored; an event's own time
+  // proves nothing (a server clock that ran ahead would stop catch-up for good).
+  std::optional<Timestamp> checkpoint_;
   std::optional<Timestamp> greeted_at_;  // the server's time when it greeted this socket
+  std::optional<Timestamp> server_now_;  // the newest server time on this socket
 
   std::set<std::string> watched_;  // channels to watch again after a reconnect
   bool catching_up_ = false;       // live events wait in held_ meanwhile

@@ -69,14 +69,26 @@ void ClientCore::refresh_token(std::function<void(std::optional<ChatError>)> the
   });
 }
 
-std::string ClientCore::connect_target() const {
-  json::object details = to_json(session_->user).as_object();
+std::string ClientCore::connect_target() {
+  // The server takes user_details as what the user says of themselves: only what is known is
+  // sent, or a server that replaces the user would wipe the rest. That is what the app gave,
+  // or when it gave only the id, the own user as last stored.
+  User details = self_settable(session_->user);
+  if (!details.name && !details.image && !details.language && details.extra.empty()) {
+    try {
+      if (auto cached = store_->connection_info(); cached && cached->own_user.id == details.id) {
+        details = self_settable(cached->own_user);
+      }
+    } catch (const ChatError& e) {
+      log_->warn("reading the stored own user failed: {}", e.what());
+    }
+  }
   const json::object request{{"user_id", session_->user.id},
-                             {"user_details", std::move(details)},
+                             {"user_details", to_json(details)},
                              {"client_request_id", make_uuid_v4()}};
   return "/connect?json=" + api::encoded(json::serialize(request)) +
          "&api_key=" + api::encoded(api_key_) + "&authorization=" + api::encoded(session_->token) +
-         "&stream-auth-type=jwt&X-Stream-Client=chatkeep-cpp";
+         "&stream-auth-type=jwt&X-Stream-Client=" + api::encoded(api_->client_name());
 }
 
 void ClientCore::open_socket() {
@@ -94,6 +106,12 @@ void ClientCore::open_socket() {
                               return json::serialize(
                                   json::object{{"type", "health.check"}, {"client_id", client_id}});
                             }});
+  greeting_timer_.expires_after(options_.connect_timeout);
+  greeting_timer_.async_wait([this, serial](boost::system::error_code ec) {
+    if (ec || serial != socket_serial_ || !awaiting_hello_) return;
+    on_lost("no greeting from the server within " +
+            std::to_string(options_.connect_timeout.count()) + " ms");
+  });
   socket_->open(connect_target(),
                 net::WebSocket::Handlers{
                     .frame =
@@ -116,6 +134,8 @@ void ClientCore::on_frame(std::string text) {
   try {
     frame = parse_json(text);
   } catch (const ChatError& e) {
+    // The first frame decides; junk there is no greeting, and waiting on would never end.
+    if (awaiting_hello_) return on_lost("a first frame that is not JSON: " + e.message());
     log_->warn("a frame that is not JSON, skipped: {}", e.message());
     return;
   }
@@ -136,6 +156,7 @@ void ClientCore::on_frame(std::string text) {
 
 void ClientCore::on_hello(const json::value& frame) {
   awaiting_hello_ = false;
+  greeting_timer_.cancel();
   const json::object* object = frame.if_object();
   const json::value* error = object ? object->if_contains("error") : nullptr;
   if (error) {
@@ -158,6 +179,7 @@ void ClientCore::on_hello(const json::value& frame) {
   connection_id_ = hello.connection_id;
   api_->set_connection_id(connection_id_);
   greeted_at_ = hello.created_at.value_or(Timestamp::now());
+  server_now_ = greeted_at_;
   OwnUser me = *hello.me;
 
   Batch batch;
@@ -270,6 +292,7 @@ void ClientCore::end_session() {
   ++socket_serial_;
   socket_.reset();
   reconnect_timer_.cancel();
+  greeting_timer_.cancel();
   outbox_timer_.cancel();
   lease_timer_.cancel();
   if (std::exchange(outbox_lease_, false)) {
@@ -290,6 +313,7 @@ void ClientCore::end_session() {
   held_.clear();
   checkpoint_.reset();
   greeted_at_.reset();
+  server_now_.reset();
   settle_writes(true);
   try {
     store_->disconnect(false);

@@ -1,19 +1,30 @@
 // What arrives on the socket: into the store (sync/'s writes), then to the app's listeners.
 
+#include <algorithm>
+
 #include "client/client_core.hpp"
 #include "sync/writes.hpp"
 
 namespace chatkeep {
 
 void ClientCore::apply_live(Event event) {
-  if (event.kind != EventType::health_check) {
+  if (event.kind == EventType::health_check) {
+    // The server's answer to a ping: its clock, and everything sent before it has arrived.
+    if (event.created_at && (!server_now_ || *event.created_at > *server_now_)) {
+      server_now_ = event.created_at;
+    }
+  } else {
     Batch batch;
     sync::add_event_writes(event, session_->user.id, batch);
-    // The checkpoint is the newest event stored; it only moves forward, so an event delivered
-    // late (out of order) never moves it back.
-    if (!batch.empty() && event.created_at && (!checkpoint_ || *event.created_at > *checkpoint_)) {
-      checkpoint_ = event.created_at;
-      batch.push_back(SetLastSyncAt{*checkpoint_});
+    // The checkpoint follows the events stored, but never past the server's own time: an event
+    // from the future moves it no further than now. It only moves forward, so an event
+    // delivered late (out of order) never moves it back.
+    if (!batch.empty() && event.created_at && server_now_) {
+      const Timestamp to = std::min(*event.created_at, *server_now_);
+      if (!checkpoint_ || to > *checkpoint_) {
+        checkpoint_ = to;
+        batch.push_back(SetLastSyncAt{to});
+      }
     }
     if (!batch.empty()) write(std::move(batch));
   }

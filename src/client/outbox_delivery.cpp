@@ -201,39 +201,81 @@ void ClientCore::attempt(const OutboxEntry& entry) {
 }
 
 void ClientCore::settle_attempt(const OutboxEntry& entry, Result<json::object> r) {
-  // A message deleted for good leaves nothing to store.
-  const bool hard_delete = entry.kind == OutboxKind::delete_message &&
-                           entry.payload.contains("hard") && entry.payload.at("hard") == true;
   if (r) {
     std::optional<Message> message;
     std::optional<Reaction> reaction;
     try {
-      if (const json::value* m = r.value->if_contains("message"); m && !hard_delete) {
-        message = from_json<Message>(*m);
-      }
-      if (const json::value* m = r.value->if_contains("reaction")) {
-        reaction = from_json<Reaction>(*m);
-      }
+      read_answer(entry, *r.value, message, reaction);
     } catch (const ChatError& e) {
-      log_->warn("the server's answer to an outbox entry is malformed: {}", e.message());
+      return unusable_answer(entry, e.message());
+    } catch (const std::exception& e) {
+      return unusable_answer(entry, e.what());
     }
     return finish_delivery(entry, std::move(message), std::move(reaction));
   }
   const outbox::Verdict verdict = outbox::judge(entry.kind, *r.error);
   if (verdict == outbox::Verdict::delivered) {
-    if (entry.kind == OutboxKind::mark_read || hard_delete) {
+    if (entry.kind == OutboxKind::mark_read || hard_deletion(entry)) {
       return finish_delivery(entry, std::nullopt);
     }
     // Done before (a send whose answer was lost, a removal of what is gone): the server's copy
     // replaces the local echo, which no event will (nothing changed on the server this time).
     return api_->message(entry.message_id,
                          [this, entry, serial = session_serial_](Result<Message> m) {
-                           if (serial == session_serial_)
-                             finish_delivery(entry, std::move(m.value));
+                           if (serial != session_serial_) return;
+                           std::optional<Message> copy = std::move(m.value);
+                           if (copy && copy->id != entry.message_id) copy.reset();
+                           finish_delivery(entry, std::move(copy));
                          });
   }
+  record_failure(entry, verdict, *r.error);
+}
+
+bool ClientCore::hard_deletion(const OutboxEntry& entry) {
+  return entry.kind == OutboxKind::delete_message && entry.payload.contains("hard") &&
+         entry.payload.at("hard") == true;
+}
+
+// What a 2xx answer must hold for the store: the message the entry is about (its id, its
+// channel), and for a reaction the reaction. A hard deletion and a read mark need nothing. An
+// answer without them proves nothing was done, so it does not count as delivered.
+void ClientCore::read_answer(const OutboxEntry& entry, const json::object& answer,
+                             std::optional<Message>& message, std::optional<Reaction>& reaction) {
+  if (entry.kind == OutboxKind::mark_read || hard_deletion(entry)) return;
+  const json::value* m = answer.if_contains("message");
+  if (!m) throw ChatError(ErrorCode::input, "no message in it");
+  message = from_json<Message>(*m);
+  if (message->id != entry.message_id) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("message '{}' where '{}' was sent", message->id, entry.message_id));
+  }
+  if (message->cid && !entry.cid.empty() && *message->cid != entry.cid) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("a message of channel '{}', not '{}'", *message->cid, entry.cid));
+  }
+  if (entry.kind == OutboxKind::send_reaction) {
+    const json::value* r = answer.if_contains("reaction");
+    if (!r) throw ChatError(ErrorCode::input, "no reaction in it");
+    reaction = from_json<Reaction>(*r);
+  }
+}
+
+// A 2xx answer the client cannot use (a broken server or proxy): the attempt ends, and is tried
+// again a few times with backoff (the actions are idempotent, so a retry is safe if it was done),
+// then fails with the reason, for the app to retry or discard.
+void ClientCore::unusable_answer(const OutboxEntry& entry, const std::string& why) {
+  constexpr std::int64_t kTries = 3;
+  const ChatError error(ErrorCode::input, "the server's answer is unusable: " + why, 0, false);
+  log_->warn("outbox entry {} ({}): {}", entry.id, to_string(entry.kind), error.message());
+  record_failure(entry,
+                 entry.attempts + 1 >= kTries ? outbox::Verdict::failed : outbox::Verdict::retry,
+                 error);
+}
+
+void ClientCore::record_failure(const OutboxEntry& entry, outbox::Verdict verdict,
+                                const ChatError& error) {
   const std::int64_t failures = entry.attempts + 1;
-  UpdateOutboxEntry update{.id = entry.id, .attempts = failures, .error = r.error->message()};
+  UpdateOutboxEntry update{.id = entry.id, .attempts = failures, .error = error.message()};
   if (verdict == outbox::Verdict::retry) {
     update.state = OutboxState::queued;
     const auto delay = outbox::retry_delay(failures, retry_policy_, random_);
@@ -249,9 +291,8 @@ void ClientCore::settle_attempt(const OutboxEntry& entry, Result<json::object> r
     log_->error("recording an outbox failure failed: {}", e.what());
   }
   if (verdict == outbox::Verdict::failed) {
-    log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind),
-               r.error->message());
-    emit(outbox_event(EventType::outbox_failed, entry, r.error));
+    log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind), error.message());
+    emit(outbox_event(EventType::outbox_failed, entry, error));
   }
   pump_outbox();
 }
@@ -279,7 +320,9 @@ void ClientCore::finish_delivery(const OutboxEntry& entry, std::optional<Message
   try {
     store_->apply(batch);
   } catch (const ChatError& e) {
-    log_->error("recording an outbox delivery failed: {}", e.what());
+    // The removal went with the refused answer; the attempt must still end, or the entry would
+    // stay `sending` until the next start.
+    return unusable_answer(entry, "the store refused it: " + e.message());
   }
   emit(outbox_event(EventType::outbox_delivered, entry, std::nullopt));
   pump_outbox();

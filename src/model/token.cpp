@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
@@ -103,7 +106,12 @@ std::optional<std::int64_t> seconds_claim(const json::object& payload, std::stri
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64())
     return static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_uint64(), INT64_MAX));
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_double()) {
+    // Any JSON number is a claim's right, 1e300 too: clamped into range before the cast, which
+    // would be undefined outside it. (A huge exp never expires; a huge nbf is never valid.)
+    constexpr double kLimit = 9.0e18;
+    return static_cast<std::int64_t>(std::clamp(std::floor(v->get_double()), -kLimit, kLimit));
+  }
   throw auth_error(ErrorCode::authentication, fmt::format("token claim {} is not a number", name));
 }
 

@@ -1,3 +1,7 @@
+#include <set>
+#include <string_view>
+
+#include "chatkeep/user.hpp"
 #include "model/tables.hpp"
 
 namespace chatkeep::model {
@@ -63,3 +67,42 @@ const FieldTable<ChannelMute>& field_table(Tag<ChannelMute>) {
 }
 
 }  // namespace chatkeep::model
+
+namespace chatkeep {
+
+User self_settable(const User& user) {
+  // Custom fields Stream reserves (the server's, though not modelled here), and the modelled
+  // names, whose explicit nulls `extra` may hold.
+  static const std::set<std::string, std::less<>> reserved = {"id",
+                                                              "name",
+                                                              "image",
+                                                              "role",
+                                                              "language",
+                                                              "created_at",
+                                                              "updated_at",
+                                                              "last_active",
+                                                              "online",
+                                                              "banned",
+                                                              "teams",
+                                                              "shadow_banned",
+                                                              "deactivated_at",
+                                                              "deleted_at",
+                                                              "revoke_tokens_issued_before",
+                                                              "ban_expires",
+                                                              "teams_role",
+                                                              "total_unread_count",
+                                                              "unread_channels",
+                                                              "unread_count",
+                                                              "unread_threads",
+                                                              "devices",
+                                                              "mutes",
+                                                              "channel_mutes",
+                                                              "blocked_user_ids"};
+  User out{.id = user.id, .name = user.name, .image = user.image, .language = user.language};
+  for (const auto& [key, value] : user.extra) {
+    if (!reserved.contains(std::string_view(key))) out.extra[key] = value;
+  }
+  return out;
+}
+
+}  // namespace chatkeep

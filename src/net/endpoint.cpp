@@ -23,6 +23,12 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 
 }  // namespace
 
+std::string Endpoint::host_header() const {
+  std::string header = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  if (port != (tls ? 443 : 80)) header += ":" + std::to_string(port);
+  return header;
+}
+
 Endpoint Endpoint::parse(std::string_view base_url, std::string_view connect_to) {
   auto url = boost::urls::parse_absolute_uri(base_url);
   auto bad = [&](std::string_view why) {

@@ -20,6 +20,10 @@ struct Endpoint {
   std::string connect_host;
   std::uint16_t connect_port = 0;
 
+  // The Host header (RFC 7230 5.4): the host, an IPv6 address in brackets, and the port
+  // unless it is the scheme's default; for HTTP and the WebSocket handshake alike.
+  std::string host_header() const;
+
   // "https://chat.example.com", "http://127.0.0.1:3030/api", and `connect_to` "host:port" or
   // empty; ChatError (code 4) otherwise.
   static Endpoint parse(std::string_view base_url, std::string_view connect_to = {});

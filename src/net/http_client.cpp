@@ -188,8 +188,9 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
   void answered(const ConnectionPtr& connection) {
     auto response = connection->response->release();
     if (!response.keep_alive()) connection->drop();
-    finish(connection,
-           HttpResult{.status = response.result_int(), .body = std::move(response.body())});
+    finish(connection, HttpResult{.status = response.result_int(),
+                                  .body = std::move(response.body()),
+                                  .date = std::string(response[http::field::date])});
   }
 
   // Answers the connection's request, frees the connection (or forgets it, closed), and goes on
@@ -226,7 +227,7 @@ HttpClient::~HttpClient() {
 void HttpClient::send(http::verb method, std::string target, Headers headers, std::string body,
                       std::function<void(HttpResult)> done) {
   http::request<http::string_body> request{method, impl_->endpoint().base_path + target, 11};
-  request.set(http::field::host, impl_->endpoint().host);
+  request.set(http::field::host, impl_->endpoint().host_header());
   request.keep_alive(true);
   for (auto& [name, value] : headers)
     request.set(name, value);

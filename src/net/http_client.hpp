@@ -21,6 +21,7 @@ struct HttpResult {
   boost::system::error_code error;  // the transport failed (resolve, connect, TLS, timeout)
   unsigned status = 0;
   std::string body;
+  std::string date;  // the Date header, the server's time of the answer (RFC 7231), if any
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;

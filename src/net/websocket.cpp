@@ -90,7 +90,7 @@ class Connection final : public WebSocket::Impl,
 
   void upgrade(std::string target, std::function<void(beast::error_code)> opened) {
     auto self = this->shared_from_this();
-    ws_.async_handshake(endpoint_.host, target,
+    ws_.async_handshake(endpoint_.host_header(), target,
                         [self, opened = std::move(opened)](beast::error_code ec) {
                           if (ec) return opened(ec);
                           // From here the WebSocket's own keep-alive and dead timer govern.

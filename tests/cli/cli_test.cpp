@@ -14,6 +14,7 @@
 #include "cli/program.hpp"
 #include "support/builders.hpp"
 #include "support/http_client.hpp"
+#include "support/scripted_server.hpp"
 #include "support/temp_dir.hpp"
 
 namespace chatkeep {
@@ -158,6 +159,33 @@ TEST(Cli, SendQueuesOfflineAndSyncDeliversWhatWaits) {
   for (const auto& m : last.at("channel").at("messages").as_array())
     texts.emplace_back(m.at("text").as_string());
   EXPECT_EQ(texts, (std::vector<std::string>{"hello", "while away"}));
+}
+
+// Defect: a server that upgrades the socket and then sends only junk, or nothing, kept send,
+// query and sync running forever (or 45 s for sync --wait 10). --wait bounds all of it.
+TEST(Cli, WaitBoundsEverythingAgainstAServerThatNeverGreets) {
+  for (const bool silent : {false, true}) {
+    testing::ScriptedServer server;
+    server.on_socket([silent](const std::string&) {
+      return silent ? std::vector<std::string>{} : std::vector<std::string>{"junk", "<html>"};
+    });
+    server.on_http([](const testing::ScriptedRequest&) {
+      return testing::ScriptedReply{200, "not json either"};
+    });
+    testing::TempDir dir;
+    const std::string as_alice = "--url http://127.0.0.1:" + std::to_string(server.port()) +
+                                 " --api-key k --user alice --secret s --data-dir " +
+                                 dir.path().string() + " --wait 2";
+    for (const std::string& command : {"sync " + as_alice, "query " + as_alice,
+                                       "send " + as_alice + " --channel a:b --text x"}) {
+      const auto start = std::chrono::steady_clock::now();
+      Outcome r = chatkeep(command);
+      const auto took = std::chrono::steady_clock::now() - start;
+      EXPECT_NE(r.status, 0) << command;
+      // 2 s asked for; the bound is loose for loaded machines, the defect was "forever".
+      EXPECT_LT(took, 20s) << command << (silent ? " (silent)" : " (junk)");
+    }
+  }
 }
 
 }  // namespace

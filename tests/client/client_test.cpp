@@ -35,6 +35,23 @@ TEST_F(ClientTest, ConnectsStoresTheOwnUserAndReportsOnline) {
   EXPECT_EQ(connect(*client, "bob").error->code(), ErrorCode::invalid_state);
 }
 
+// Defect: every connect sent user_details holding only the id, and the server replaced the
+// whole user with it, so one `chatkeep query` wiped the user's name and custom fields.
+TEST_F(ClientTest, ConnectingWithOnlyAnIdKeepsTheUsersProfile) {
+  HttpClient admin(port_);
+  auto made = admin.send(verb::post, std::string("/users?api_key=") + kKey,
+                         R"({"users":{"alice":{"id":"alice","name":"Alice","title":"captain"}}})",
+                         {{"Authorization", make_server_token(kSecret)}});
+  ASSERT_EQ(made.status, 200u) << made.text;
+  for (int i = 0; i < 2; ++i) {  // first with nothing stored, then with the own user stored
+    auto client = make_client();
+    auto me = connect(*client, "alice");
+    ASSERT_TRUE(me) << me.error->what();
+    EXPECT_EQ(me.value->name, "Alice");
+    EXPECT_EQ(me.value->extra.at("title"), "captain");
+  }
+}
+
 TEST_F(ClientTest, BadCredentialsFailForGood) {
   auto client = make_client();
   auto r = connect(*client, "alice", make_user_token("wrong secret", "alice"));
@@ -353,10 +370,16 @@ TEST_F(ClientTest, AfterTheServerWasOfflineItCatchesUp) {
   }));
 }
 
-// Alice has cached channels one and two and left 40 days ago (more than /sync accepts); since
-// then bob wrote in one and deleted two.
-std::vector<std::string> away_forty_days(ClientTest& t, ChatClient& client,
-                                         const std::filesystem::path& data) {
+Timestamp forty_days_ago() {
+  return Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
+                                     std::int64_t{40} * 24 * 3600 * 1'000'000);
+}
+
+// Alice has cached channels one and two and left with `checkpoint` stored (40 days ago is more
+// than /sync accepts; one in the future is not the server's); since then bob wrote in one and
+// deleted two.
+std::vector<std::string> away_with(Timestamp checkpoint, ClientTest& t, ChatClient& client,
+                                   const std::filesystem::path& data) {
   const std::vector<std::string> cids = {t.create("one"), t.create("two")};
   EXPECT_TRUE(t.connect(client, "alice"));
   EXPECT_EQ(t.query_all(client, "alice").size(), 2u);
@@ -364,8 +387,7 @@ std::vector<std::string> away_forty_days(ClientTest& t, ChatClient& client,
   {
     SqlitePersistenceClient store({.directory = data});
     store.connect("alice");
-    store.set_last_sync_at(Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
-                                                       std::int64_t{40} * 24 * 3600 * 1'000'000));
+    store.set_last_sync_at(checkpoint);
     store.disconnect(false);
   }
   t.send_text("bob", cids[0], "late", "while away");
@@ -375,7 +397,7 @@ std::vector<std::string> away_forty_days(ClientTest& t, ChatClient& client,
 
 TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
   auto client = make_client();
-  const auto cids = away_forty_days(*this, *client, data_.path());
+  const auto cids = away_with(forty_days_ago(), *this, *client, data_.path());
   Recorder events(*client);
   ASSERT_TRUE(connect(*client, "alice"));
   ASSERT_TRUE(events.wait(EventType::connection_recovered));
@@ -385,15 +407,47 @@ TEST_F(ClientTest, ATooOldCheckpointMeansTheChannelsAreQueriedAgain) {
             Timestamp::now().unix_micros() - std::int64_t{3600} * 1'000'000);
 }
 
+// A checkpoint in year 9999 (an earlier server's clock ran ahead) would make every /sync answer
+// "nothing new": it is reset to the server's time as a refused one is.
+TEST_F(ClientTest, ACheckpointBeyondTheServersTimeMeansTheChannelsAreQueriedAgain) {
+  auto client = make_client();
+  const auto cids =
+      away_with(*Timestamp::parse("9999-01-01T00:00:00Z"), *this, *client, data_.path());
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  expect_converged(*client, "alice");
+  EXPECT_TRUE(client->persistence().message("late"));
+  EXPECT_FALSE(client->persistence().channel(cids[1]));
+  EXPECT_LE(*client->persistence().last_sync_at(), Timestamp::now());
+}
+
+TEST_F(ClientTest, ASyncWithoutTheSocketResetsACheckpointBeyondTheServersTime) {
+  auto client = make_client();
+  const auto cids =
+      away_with(*Timestamp::parse("9999-01-01T00:00:00Z"), *this, *client, data_.path());
+  chaos(R"({"refuse_sockets":true})");
+  Eventually<Result<OwnUser>> never;  // not while sockets are refused
+  client->connect_user(User{.id = "alice"}, make_user_token(kSecret, "alice"), never.setter());
+  Eventually<Result<std::size_t>> synced;
+  client->sync_now(synced.setter());
+  const auto r = synced.get();
+  ASSERT_TRUE(r) << r.error->what();
+  EXPECT_TRUE(client->persistence().message("late"));
+  EXPECT_FALSE(client->persistence().channel(cids[1]));
+  EXPECT_LE(*client->persistence().last_sync_at(), Timestamp::now());
+}
+
 // The background sync (sync_now, no socket) meets the same refusal: it queries the channels
-// again instead, and moves the checkpoint to the newest server time in the answers.
+// again instead, and moves the checkpoint to the server's time of the answers.
 TEST_F(ClientTest, ASyncWithoutTheSocketQueriesTheChannelsAgainWhenSyncRefuses) {
   auto client = make_client();
-  const auto cids = away_forty_days(*this, *client, data_.path());
+  const auto cids = away_with(forty_days_ago(), *this, *client, data_.path());
   chaos(R"({"refuse_sockets":true})");
   Eventually<Result<OwnUser>> never;  // not while sockets are refused
   client->connect_user(User{.id = "alice"}, make_user_token(kSecret, "alice"), never.setter());
 
+  const Timestamp before = Timestamp::now();
   Eventually<Result<std::size_t>> synced;
   client->sync_now(synced.setter());
   const auto r = synced.get();
@@ -402,8 +456,8 @@ TEST_F(ClientTest, ASyncWithoutTheSocketQueriesTheChannelsAgainWhenSyncRefuses) 
   EXPECT_FALSE(client->online());
   ASSERT_TRUE(client->persistence().message("late"));
   EXPECT_FALSE(client->persistence().channel(cids[1]));
-  EXPECT_GE(*client->persistence().last_sync_at(),
-            *client->persistence().message("late")->created_at);
+  // The answers' Date, to the second, less a margin.
+  EXPECT_GE(client->persistence().last_sync_at()->unix_seconds(), before.unix_seconds() - 3);
   EXPECT_LE(*client->persistence().last_sync_at(), Timestamp::now());
 
   // From there /sync is accepted again.

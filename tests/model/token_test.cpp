@@ -52,6 +52,18 @@ ErrorCode rejection(std::string_view token, bool allow_dev = false) {
   return ErrorCode::internal;
 }
 
+// Defect: exp and nbf given as huge decimals were cast to integers unsafely (undefined
+// behaviour, which UBSan reports). They are clamped: far future, far past.
+TEST(Token, HugeDecimalTimesAreClampedNotCastBlindly) {
+  EXPECT_NO_THROW(verify_token(jwt(R"({"user_id":"a","exp":1e300})"), "s3cr3t-key", kNow, false));
+  EXPECT_NO_THROW(verify_token(jwt(R"({"user_id":"a","exp":1e19})"), "s3cr3t-key", kNow, false));
+  EXPECT_EQ(rejection(jwt(R"({"user_id":"a","exp":-1e300})")), ErrorCode::token_expired);
+  EXPECT_EQ(rejection(jwt(R"({"user_id":"a","nbf":1e300})")), ErrorCode::token_not_valid_yet);
+  EXPECT_EQ(rejection(jwt(R"({"user_id":"a","iat":1.7e308})")),
+            ErrorCode::token_used_before_issued_at);
+  EXPECT_NO_THROW(verify_token(jwt(R"({"user_id":"a","nbf":-1e300})"), "s3cr3t-key", kNow, false));
+}
+
 TEST(Token, MadeTokensMatchKnownAnswers) {
   // Computed with Python's hmac module.
   EXPECT_EQ(make_user_token("secret", "amin"),

@@ -1,6 +1,13 @@
 // chatkeep-server over real sockets on loopback: auth, errors in Stream's shape, limits, bad
 // input, keep-alive and restart.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -177,6 +184,58 @@ TEST(ServerHttp, GarbageIsA400) {
   HttpClient client(server.start());
   client.write_raw("THIS IS NOT HTTP\r\n\r\n");
   expect_error(client.receive(), 400, 4);
+}
+
+// Defect: tokens in the query string were accepted on REST routes, where URLs end up in logs.
+// They stay accepted on the socket's upgrade, where clients need them.
+TEST(ServerHttp, ATokenInARestUrlIsNotAccepted) {
+  server::Server server(options());
+  const auto port = server.start();
+  HttpClient client(port);
+  const HttpResponse r = client.send(verb::get, std::string("/users?api_key=") + kKey +
+                                                    "&authorization=" + make_server_token(kSecret) +
+                                                    "&stream-auth-type=jwt");
+  EXPECT_EQ(r.status, 401u) << r.text;
+  EXPECT_EQ(r.json.at("code"), 5);
+}
+
+// Defect: with no file descriptors left, the accept loop failed and retried at once, spinning
+// a core. It pauses and logs instead.
+TEST(ServerHttp, NoFileDescriptorsLeftDoesNotSpin) {
+  server::Server server(options());
+  const auto port = server.start();
+  std::size_t open = 0;
+  for ([[maybe_unused]] const auto& fd : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++open;
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit tight = old;
+  tight.rlim_cur = open + 1;  // one more: the client's socket; none for the server to accept it
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected =
+      fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+  auto cpu = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  const double before = cpu();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const double used = cpu() - before;
+  setrlimit(RLIMIT_NOFILE, &old);
+  ASSERT_TRUE(connected);
+  // A spinning accept loop takes the whole second; a paused one almost none of it.
+  EXPECT_LT(used, 0.5);
+  // With descriptors back, the queued connection is served.
+  HttpClient client(port);
+  EXPECT_EQ(client.send(verb::get, "/nothing").status, 404u);
+  ::close(fd);
 }
 
 TEST(ServerHttp, ARestartKeepsTheData) {

@@ -41,6 +41,79 @@ TEST_F(SocketTest, FirstFrameCarriesTheOwnUserAndConnectionId) {
   EXPECT_EQ(from_json<Event>(ws.read()).kind, EventType::health_check);
 }
 
+// Defects: a connect's user_details replaced the whole user (one `chatkeep query` wiped name and
+// custom fields), and a user could make themselves admin, unban themselves or join teams. Now
+// a connect updates only what it carries, and only what a user may set about themselves.
+TEST_F(SocketTest, AConnectUpdatesOnlyWhatAUserMaySetAboutThemselves) {
+  testing::HttpClient admin(port_);
+  auto made = admin.send(verb::post, std::string("/users?api_key=") + testing::kKey,
+                         R"({"users":{"dave":{"id":"dave","name":"Dave","title":"captain",
+                                             "role":"user","teams":["blue"]}}})",
+                         {{"Authorization", make_server_token(testing::kSecret)}});
+  ASSERT_EQ(made.status, 200u) << made.text;
+  const std::string token = make_user_token(testing::kSecret, "dave");
+  {
+    WsClient ws(port_, connect_target("dave", token, R"({"id":"dave"})"));
+    Event hello = from_json<Event>(ws.read());
+    ASSERT_TRUE(hello.me);
+    EXPECT_EQ(hello.me->name, "Dave");
+    EXPECT_EQ(hello.me->extra.at("title"), "captain");
+  }
+  WsClient ws(port_, connect_target("dave", token,
+                                    R"({"id":"dave","name":"D.","role":"admin","banned":false,
+                                        "teams":["red"],"shadow_banned":false,"pet":"dog"})"));
+  Event hello = from_json<Event>(ws.read());
+  ASSERT_TRUE(hello.me);
+  EXPECT_EQ(hello.me->name, "D.");
+  EXPECT_EQ(hello.me->extra.at("pet"), "dog");
+  EXPECT_EQ(hello.me->extra.at("title"), "captain");
+  EXPECT_EQ(hello.me->role, "user");
+  EXPECT_EQ(hello.me->teams, std::vector<std::string>{"blue"});
+  EXPECT_FALSE(hello.me->extra.contains("shadow_banned"));
+  // Others see the same.
+  auto seen = call("alice", verb::get,
+                   "/users?payload=" + boost::urls::encode(R"({"filter_conditions":{"id":"dave"}})",
+                                                           boost::urls::unreserved_chars));
+  ASSERT_EQ(seen.status, 200u) << seen.text;
+  EXPECT_EQ(seen.json.at("users").at(0).at("role"), "user");
+  EXPECT_EQ(seen.json.at("users").at(0).at("name"), "D.");
+}
+
+// Defect: a socket that never read grew the server's queue without limit (10 such sockets and
+// 2,000 messages: 93 MB). A socket too far behind is dropped; /sync has what it missed.
+TEST_F(SocketTest, ASocketThatNeverReadsIsDroppedNotBuffered) {
+  std::string connection;
+  auto alice = open("alice", &connection);
+  ASSERT_EQ(
+      call("alice", verb::post, "/channels/messaging/general/query?connection_id=" + connection,
+           R"({"data":{"members":["alice","bob"]},"watch":true})")
+          .status,
+      200u);
+  // Enough to fill the loopback's socket buffers several times over, and the 4 MB backlog.
+  constexpr int kMessages = 3000;
+  const std::string text(4000, 'x');
+  testing::HttpClient bob(port_);
+  for (int i = 0; i < kMessages; ++i) {
+    auto r = bob.send(
+        verb::post,
+        std::string("/channels/messaging/general/message?user_id=bob&api_key=") + testing::kKey,
+        R"({"message":{"text":")" + text + R"("}})",
+        {{"Authorization", make_user_token(testing::kSecret, "bob")}, {"stream-auth-type", "jwt"}});
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+  // Reading now finds the connection cut before all of it arrived.
+  int frames = 0;
+  try {
+    for (;;) {
+      (void)alice->read();
+      ++frames;
+    }
+  } catch (const std::exception&) {
+    // cut, or (before the fix) nothing more after everything
+  }
+  EXPECT_LT(frames, kMessages);
+}
+
 TEST_F(SocketTest, RefusalIsConnectionErrorThenClose1000) {
   WsClient ws(port_, connect_target("alice", make_user_token("wrong-secret", "alice")));
   auto frame = ws.read();

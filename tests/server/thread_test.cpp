@@ -65,7 +65,7 @@ TEST_F(ThreadTest, RepliesLiveInTheirThreadAndCountOnTheParent) {
   EXPECT_EQ(reply_ids("alice", "?id_lt=r3&limit=1"), (std::vector<std::string>{"r2"}));
   EXPECT_EQ(reply_ids("alice", "?id_gt=r1"), (std::vector<std::string>{"r2", "r3"}));
   expect_error(call("alice", verb::get, "/messages/parent/replies?limit=lots"), 400, 4);
-  expect_error(call("carol", verb::get, "/messages/parent/replies"), 403, 17);
+  expect_error(call("carol", verb::get, "/messages/parent/replies"), 404, 16);
   expect_error(call("alice", verb::get, "/messages/nothing/replies"), 404, 16);
 
   // Only thread-only replies stay out of the unread count: bob's r3 is not unread for alice,
