@@ -79,7 +79,8 @@ TEST_F(ChannelTest, SendWithTheClientsIdOnceOnly) {
   r = call("bob", verb::get, "/messages/" + id);
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(r.json.at("message").at("text"), "hello");
-  expect_error(call("carol", verb::get, "/messages/" + id), 404, 16);  // a message where carol cannot look: as if missing
+  // A message where carol cannot look is as missing as one that never was.
+  expect_error(call("carol", verb::get, "/messages/" + id), 404, 16);
   expect_error(call("bob", verb::get, "/messages/nope"), 404, 16);
 
   // Without an id the server makes one.

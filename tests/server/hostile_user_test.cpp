@@ -131,9 +131,9 @@ TEST_F(HostileUserTest, WhatAUserCannotSeeIsNotRevealed) {
     expect_error(call("alice", verb::get, std::string("/messages/") + id), 404, 16);
     expect_error(call("alice", verb::get, std::string("/messages/") + id + "/replies"), 404, 16);
     expect_error(react("alice", id, R"({"reaction":{"type":"like"}})"), 404, 16);
-    expect_error(call("alice", verb::post, std::string("/messages/") + id,
-                      R"({"message":{"text":"x"}})"),
-                 404, 16);
+    expect_error(
+        call("alice", verb::post, std::string("/messages/") + id, R"({"message":{"text":"x"}})"),
+        404, 16);
     expect_error(call("alice", verb::delete_, std::string("/messages/") + id), 404, 16);
   }
 }
