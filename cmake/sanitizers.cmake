@@ -1,5 +1,10 @@
-# CHATKEEP_SANITIZE=address builds everything with ASan+UBSan, =thread with TSan.
-if(CHATKEEP_SANITIZE STREQUAL "address")
+# CHATKEEP_SANITIZE=address builds everything with ASan+UBSan, =thread with TSan, =fuzzer (clang
+# only) with ASan+UBSan and libFuzzer's coverage, for the targets in tests/fuzz.
+if(CHATKEEP_SANITIZE STREQUAL "fuzzer")
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+elseif(CHATKEEP_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
 elseif(CHATKEEP_SANITIZE STREQUAL "thread")
@@ -7,5 +12,5 @@ elseif(CHATKEEP_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
   add_link_options(-fsanitize=thread)
 elseif(NOT CHATKEEP_SANITIZE STREQUAL "")
-  message(FATAL_ERROR "CHATKEEP_SANITIZE must be '', 'address' or 'thread'")
+  message(FATAL_ERROR "CHATKEEP_SANITIZE must be '', 'address', 'thread' or 'fuzzer'")
 endif()

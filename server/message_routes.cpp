@@ -70,41 +70,11 @@ std::int64_t characters(std::string_view text) {
   });
 }
 
-// A message as its sender may give it (Stream's rule): id, text, attachments, mentioned users
-// (ids), thread fields, a quote by id, silent and custom fields. What the server owns (author,
-// type, times, counts, reactions, pins, html, the quoted message itself) is dropped from the
-// request, never taken from it; mentioned users and the quote are what the server has.
-Message requested_message(State& state, json::object fields, const Channel& channel) {
-  static constexpr std::string_view kServerOwned[] = {"cid",
-                                                      "type",
-                                                      "html",
-                                                      "user",
-                                                      "user_id",
-                                                      "member",
-                                                      "created_at",
-                                                      "updated_at",
-                                                      "deleted_at",
-                                                      "latest_reactions",
-                                                      "own_reactions",
-                                                      "reaction_counts",
-                                                      "reaction_scores",
-                                                      "reaction_groups",
-                                                      "reply_count",
-                                                      "deleted_reply_count",
-                                                      "thread_participants",
-                                                      "command",
-                                                      "quoted_message",
-                                                      "pinned",
-                                                      "pinned_at",
-                                                      "pinned_by",
-                                                      "pin_expires",
-                                                      "shadowed",
-                                                      "i18n",
-                                                      "channel",
-                                                      "message_text_updated_at"};
-  for (std::string_view key : kServerOwned)
-    fields.erase(key);
-  Message message = from_json<Message>(fields);
+// A message as its sender may give it (sender_settable: what the server owns is dropped from
+// the request, never taken from it), checked, with mentioned users and the quote as the server
+// has them.
+Message requested_message(State& state, const json::object& fields, const Channel& channel) {
+  Message message = sender_settable(from_json<Message>(fields));
   require_valid_id(IdKind::message_id, message.id, "message.id");
   const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
   if (max_length && message.text && characters(*message.text) > *max_length) {
@@ -137,7 +107,7 @@ Response send_message(State& state, Request& request) {
   json::object fields = object_member(request.json_body(), "message");
   if (!fields.contains("id")) fields["id"] = make_uuid_v4();  // Stream makes one when none is given
   const Channel channel = usable_channel(state, cid, me);
-  Message message = requested_message(state, std::move(fields), channel);
+  Message message = requested_message(state, fields, channel);
   require_capability(state, channel, me, message.parent_id ? "send-reply" : "send-message");
   if (message.quoted_message_id) require_capability(state, channel, me, "quote-message");
   const Timestamp now = Timestamp::now();
@@ -175,8 +145,7 @@ Response update_message(State& state, Request& request) {
   const Message old = visible_message(state, id, me);
   require_author(old, me);
   require_capability_for(state, old, me, "update-own-message");
-  const Message wanted =
-      requested_message(state, std::move(changes), usable_channel(state, *old.cid, me));
+  const Message wanted = requested_message(state, changes, usable_channel(state, *old.cid, me));
   Message update = old;
   update.text = wanted.text;
   update.attachments = wanted.attachments.value_or(std::vector<Attachment>{});

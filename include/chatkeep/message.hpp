@@ -97,6 +97,13 @@ struct Message {
   std::optional<std::string> local_error;
 };
 
+// What a sender may set in a message (Stream's rule, for a send or an edit): `message` with only
+// its id, text, attachments, mentioned users, parent_id, show_in_channel, quoted_message_id,
+// silent and custom fields. What only the server sets (author, type, times, counts, reactions,
+// pins, html, the quoted message, and the unmodelled `member`, `deleted_reply_count`, ...) is
+// dropped, and so are the explicit nulls of modelled fields that `extra` keeps.
+Message sender_settable(const Message& message);
+
 // Whether the message shows in its channel: every message but a reply that lives only in its
 // thread. Only those count as unread and move the channel's last message time.
 inline bool shown_in_channel(const Message& message) {

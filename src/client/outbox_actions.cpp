@@ -1,9 +1,6 @@
 // The user's own writes (DESIGN.md, "The outbox"): each action and its local echo commit in one
 // transaction, after the outbox's rules have said what it does to the entries already queued.
 
-#include <set>
-#include <string_view>
-
 #include <boost/json.hpp>
 
 #include "chatkeep/json.hpp"
@@ -19,55 +16,11 @@ namespace {
 
 constexpr std::size_t kWholeOutbox = 1'000'000;
 
-// Keys of a message's `extra` that are not its custom fields: what only the server sets (a
-// message read from the server carries them; Stream refuses some in a request, and its own
-// clients strip them), and the fields sendable() writes itself (`extra` may hold their nulls).
-bool not_custom(std::string_view key) {
-  static const std::set<std::string_view> owned = {"cid",
-                                                   "type",
-                                                   "html",
-                                                   "user",
-                                                   "member",
-                                                   "created_at",
-                                                   "updated_at",
-                                                   "deleted_at",
-                                                   "latest_reactions",
-                                                   "own_reactions",
-                                                   "reaction_counts",
-                                                   "reaction_scores",
-                                                   "reaction_groups",
-                                                   "reply_count",
-                                                   "deleted_reply_count",
-                                                   "thread_participants",
-                                                   "command",
-                                                   "quoted_message",
-                                                   "pinned",
-                                                   "pinned_at",
-                                                   "pinned_by",
-                                                   "pin_expires",
-                                                   "shadowed",
-                                                   "i18n",
-                                                   "channel",
-                                                   "channel_id",
-                                                   "message_text_updated_at",
-                                                   "text",
-                                                   "attachments",
-                                                   "mentioned_users",
-                                                   "parent_id",
-                                                   "show_in_channel",
-                                                   "quoted_message_id",
-                                                   "silent",
-                                                   "id"};
-  return owned.contains(key);
-}
-
 // The fields of a message a client sends (protocol.md, "send message"): what the user may set,
 // mentioned users as ids, custom fields at the root.
-json::object sendable(const Message& m) {
-  json::object out;
-  for (const auto& [key, value] : m.extra) {
-    if (!not_custom(key)) out[key] = value;
-  }
+json::object sendable(const Message& message) {
+  const Message m = sender_settable(message);
+  json::object out = m.extra;
   out["id"] = m.id;
   if (m.text) out["text"] = *m.text;
   if (m.attachments) {

@@ -303,6 +303,8 @@ class FieldTable {
 
   // The name that starts error paths when T is decoded at the root ("message").
   std::string_view root_name() const { return root_name_; }
+  // Whether `name` is one of T's modelled fields (else a decoded object keeps it in `extra`).
+  bool names(std::string_view name) const { return index_.contains(name); }
 
   void read(const json::value& v, T& out, const Path& path) const {
     if (path.depth() > kMaxModelDepth) fail(path, "nested too deeply");

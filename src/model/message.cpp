@@ -1,3 +1,6 @@
+#include <set>
+#include <string_view>
+
 #include "model/tables.hpp"
 
 namespace chatkeep::model {
@@ -91,6 +94,28 @@ const FieldTable<Message>& field_table(Tag<Message>) {
 }  // namespace chatkeep::model
 
 namespace chatkeep {
+
+Message sender_settable(const Message& message) {
+  // Unmodelled fields a server's message carries that only the server sets; Stream refuses
+  // some of them in a request, and its own clients strip them.
+  static const std::set<std::string_view> kServerOwned = {
+      "user_id", "member",  "deleted_reply_count", "thread_participants",
+      "command", "channel", "channel_id"};
+  Message out;
+  out.id = message.id;
+  out.text = message.text;
+  out.attachments = message.attachments;
+  out.mentioned_users = message.mentioned_users;
+  out.parent_id = message.parent_id;
+  out.show_in_channel = message.show_in_channel;
+  out.quoted_message_id = message.quoted_message_id;
+  out.silent = message.silent;
+  const auto& modelled = model::field_table(model::Tag<Message>{});
+  for (const auto& [key, value] : message.extra) {
+    if (!modelled.names(key) && !kServerOwned.contains(key)) out.extra[key] = value;
+  }
+  return out;
+}
 
 std::string_view to_string(LocalState state) {
   switch (state) {

@@ -62,6 +62,16 @@ class HostileServerTest : public ::testing::Test {
     return done.get();
   }
 
+  // The server's answer to a query of channel messaging:x.
+  static Answer<ChannelState> query_x(ChatClient& client) {
+    Eventually<Answer<ChannelState>> answered;
+    client.channel("messaging", "x")
+        .query({}, [setter = answered.setter()](Answer<ChannelState> a) {
+          if (a.source == Source::server) setter(std::move(a));
+        });
+    return answered.get();
+  }
+
   // The bodies of the requests to `path`, in order.
   std::vector<json::value> bodies(const std::string& path) const {
     std::vector<json::value> out;
@@ -170,11 +180,7 @@ TEST_F(HostileServerTest, RequestsFollowTheProtocol) {
   });
   auto client = make_client();
   ASSERT_TRUE(connect(*client));
-  Eventually<Answer<ChannelState>> answered;
-  client->channel("messaging", "x").query({}, [&](Answer<ChannelState> a) {
-    if (a.source == Source::server) answered.setter()(std::move(a));
-  });
-  ASSERT_TRUE(answered.get().value);
+  ASSERT_TRUE(query_x(*client).value);
 
   const std::string host = "127.0.0.1:" + std::to_string(server_.port());
   std::string socket_client;
@@ -231,11 +237,7 @@ TEST_F(HostileServerTest, AnEditSendsOnlyWhatTheUserMaySet) {
   });
   auto client = make_client();
   ASSERT_TRUE(connect(*client));
-  Eventually<Answer<ChannelState>> answered;
-  client->channel("messaging", "x").query({}, [&](Answer<ChannelState> a) {
-    if (a.source == Source::server) answered.setter()(std::move(a));
-  });
-  ASSERT_TRUE(answered.get().value);
+  ASSERT_TRUE(query_x(*client).value);
   Message edited = *client->persistence().message("m1");
   edited.text = "after";
   client->channel("messaging", "x").update_message(edited);
