@@ -130,9 +130,20 @@ Response send_message(State& state, Request& request) {
   return Response{.body = {{"message", to_json(stored)}}};
 }
 
-// POST /messages/{id}: the message as the author now wants it. What the author may set comes
-// from the request (what it leaves out is gone, as in Stream's full update); everything else
-// stays as the server has it.
+// `old` with what its sender may set as `wanted` has it: what a full update leaves out is gone
+// (as in Stream's full update); everything else stays as the server has it.
+Message with_sender_fields(Message old, const Message& wanted) {
+  old.text = wanted.text;
+  old.attachments = wanted.attachments.value_or(std::vector<Attachment>{});
+  old.mentioned_users = wanted.mentioned_users.value_or(std::vector<User>{});
+  old.quoted_message_id = wanted.quoted_message_id;
+  old.quoted_message = wanted.quoted_message;
+  old.silent = wanted.silent.value_or(false);
+  old.extra = wanted.extra;
+  return old;
+}
+
+// POST /messages/{id}: the message as the author now wants it.
 Response update_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
@@ -146,46 +157,26 @@ Response update_message(State& state, Request& request) {
   require_author(old, me);
   require_capability_for(state, old, me, "update-own-message");
   const Message wanted = requested_message(state, changes, usable_channel(state, *old.cid, me));
-  Message update = old;
-  update.text = wanted.text;
-  update.attachments = wanted.attachments.value_or(std::vector<Attachment>{});
-  update.mentioned_users = wanted.mentioned_users.value_or(std::vector<User>{});
-  update.quoted_message_id = wanted.quoted_message_id;
-  update.quoted_message = wanted.quoted_message;
-  update.silent = wanted.silent.value_or(false);
-  update.extra = wanted.extra;
-  return Response{.body = answer(state, state.update_message(update, me), me)};
+  return Response{.body =
+                      answer(state, state.update_message(with_sender_fields(old, wanted), me), me)};
 }
 
-// PUT /messages/{id}: {"set": {...}, "unset": [...]}. Any member may pin or unpin; everything
-// else is the author's.
+// PUT /messages/{id}: {"set": {...}, "unset": [...]} on what a sender may set, and the pin. Any
+// member may pin or unpin; everything else is the author's; what only the server sets, or what
+// would move the message (its id, its thread), may not be named.
 Response partial_update_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
   const Message old = visible_message(state, id, me);
-  json::object fields = to_json(old).as_object();
+  json::object fields = to_json(sender_settable(old)).as_object();
   bool pin_only = true;
   auto touch = [&](std::string_view field) {
-    static constexpr std::string_view kFixed[] = {"id",
-                                                  "cid",
-                                                  "user",
-                                                  "type",
-                                                  "parent_id",
-                                                  "created_at",
-                                                  "updated_at",
-                                                  "deleted_at",
-                                                  "reply_count",
-                                                  "latest_reactions",
-                                                  "own_reactions",
-                                                  "reaction_counts",
-                                                  "reaction_scores",
-                                                  "reaction_groups",
-                                                  "pinned_at",
-                                                  "pinned_by"};
-    if (std::find(std::begin(kFixed), std::end(kFixed), field) != std::end(kFixed)) {
+    const bool pin = field == "pinned" || field == "pin_expires";
+    if (!pin && (!sender_may_set(field) || field == "id" || field == "parent_id" ||
+                 field == "show_in_channel")) {
       throw ChatError(ErrorCode::input, fmt::format("{}: may not be changed", field), 400);
     }
-    pin_only = pin_only && (field == "pinned" || field == "pin_expires");
+    pin_only = pin_only && pin;
   };
   apply_partial_update(request.json_body(), fields, touch);
   if (!pin_only) {
@@ -194,7 +185,12 @@ Response partial_update_message(State& state, Request& request) {
   } else {
     require_capability_for(state, old, me, "pin-message");
   }
-  return Response{.body = answer(state, state.update_message(from_json<Message>(fields), me), me)};
+  const Message pin = from_json<Message>(fields);
+  Message update = with_sender_fields(
+      old, requested_message(state, fields, usable_channel(state, *old.cid, me)));
+  update.pinned = fields.contains("pinned") ? pin.pinned : old.pinned;
+  update.pin_expires = fields.contains("pin_expires") ? pin.pin_expires : old.pin_expires;
+  return Response{.body = answer(state, state.update_message(update, me), me)};
 }
 
 Response delete_message(State& state, Request& request) {

@@ -103,6 +103,9 @@ struct Message {
 // pins, html, the quoted message, and the unmodelled `member`, `deleted_reply_count`, ...) is
 // dropped, and so are the explicit nulls of modelled fields that `extra` keeps.
 Message sender_settable(const Message& message);
+// Whether a sender may set the message field `name`: one sender_settable keeps (a custom field
+// among them).
+bool sender_may_set(std::string_view name);
 
 // Whether the message shows in its channel: every message but a reply that lives only in its
 // thread. Only those count as unread and move the channel's last message time.

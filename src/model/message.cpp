@@ -95,12 +95,25 @@ const FieldTable<Message>& field_table(Tag<Message>) {
 
 namespace chatkeep {
 
-Message sender_settable(const Message& message) {
+bool sender_may_set(std::string_view name) {
+  static const std::set<std::string_view> kModelled = {"id",
+                                                       "text",
+                                                       "attachments",
+                                                       "mentioned_users",
+                                                       "parent_id",
+                                                       "show_in_channel",
+                                                       "quoted_message_id",
+                                                       "silent"};
   // Unmodelled fields a server's message carries that only the server sets; Stream refuses
   // some of them in a request, and its own clients strip them.
   static const std::set<std::string_view> kServerOwned = {
       "user_id", "member",  "deleted_reply_count", "thread_participants",
       "command", "channel", "channel_id"};
+  if (model::field_table(model::Tag<Message>{}).names(name)) return kModelled.contains(name);
+  return !kServerOwned.contains(name);
+}
+
+Message sender_settable(const Message& message) {
   Message out;
   out.id = message.id;
   out.text = message.text;
@@ -110,9 +123,10 @@ Message sender_settable(const Message& message) {
   out.show_in_channel = message.show_in_channel;
   out.quoted_message_id = message.quoted_message_id;
   out.silent = message.silent;
-  const auto& modelled = model::field_table(model::Tag<Message>{});
   for (const auto& [key, value] : message.extra) {
-    if (!modelled.names(key) && !kServerOwned.contains(key)) out.extra[key] = value;
+    if (sender_may_set(key) && !model::field_table(model::Tag<Message>{}).names(key)) {
+      out.extra[key] = value;
+    }
   }
   return out;
 }

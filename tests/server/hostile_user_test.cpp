@@ -78,6 +78,31 @@ TEST_F(HostileUserTest, FieldsTheServerOwnsAreNeverTakenFromASender) {
   EXPECT_TRUE(edited.reaction_counts.value_or(std::map<std::string, std::int64_t>{}).empty());
 }
 
+// The same class through a partial update: only what a sender may set, or the pin.
+TEST_F(HostileUserTest, APartialUpdateMayNotNameWhatTheServerOwns) {
+  ASSERT_EQ(send("alice", "messaging:general", R"({"id":"mine","text":"mine"})").status, 200u);
+  for (const char* set : {R"({"html":"<script>x</script>"})",
+                          R"({"quoted_message":{"id":"fake","text":"bob: I resign"}})",
+                          R"({"shadowed":true})", R"({"user":{"id":"bob"}})",
+                          R"({"reaction_counts":{"like":9}})", R"({"parent_id":"real"})"}) {
+    expect_error(call("alice", verb::put, "/messages/mine", std::string(R"({"set":)") + set + "}"),
+                 400, 4);
+  }
+  auto r = call("alice", verb::put, "/messages/mine",
+                R"({"set":{"text":"changed","mood":"calm",
+                           "mentioned_users":[{"id":"bob","name":"Impostor"}]}})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  const Message m = from_json<Message>(r.json.at("message"));
+  EXPECT_EQ(m.text, "changed");
+  EXPECT_EQ(m.extra.at("mood"), "calm");
+  ASSERT_EQ(m.mentioned_users->size(), 1u);
+  EXPECT_EQ(m.mentioned_users->at(0).name, "Bob");
+  // Bob may pin alice's message, and nothing more.
+  EXPECT_EQ(call("bob", verb::put, "/messages/mine", R"({"set":{"pinned":true}})").status, 200u);
+  expect_error(call("bob", verb::put, "/messages/mine", R"({"set":{"text":"bob's now"}})"), 403,
+               17);
+}
+
 // A quote is resolved from quoted_message_id, against a message of the same channel.
 TEST_F(HostileUserTest, AQuoteIsTheServersCopyOfAMessageTheSenderMaySee) {
   auto quoting = send("alice", "messaging:general",
