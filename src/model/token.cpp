@@ -52,10 +52,13 @@ std::optional<std::string> base64_decode(std::string_view text) {
                                 reinterpret_cast<const unsigned char*>(in.data()),
                                 static_cast<int>(in.size()));
   if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts the bytes the padding stands for.
-  std::size_t padding = 0;
-  for (auto it = in.rbegin(); it != in.rend() && *it == '='; ++it)
-    ++padding;
+  // EVP_DecodeBlock counts the bytes the padding stands for. Padding is at most two '=' and
+  // only at the end; anything else is not base64 (and more '=' than bytes decoded would make
+  // the size below wrap around: found by fuzzing).
+  const std::size_t padding = in.size() - (in.find_last_not_of('=') + 1);
+  if (padding > 2 || in.find('=') < in.size() - padding || padding > static_cast<std::size_t>(n)) {
+    return std::nullopt;
+  }
   out.resize(static_cast<std::size_t>(n) - padding);
   return out;
 }

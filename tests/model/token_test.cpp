@@ -64,6 +64,15 @@ TEST(Token, HugeDecimalTimesAreClampedNotCastBlindly) {
   EXPECT_NO_THROW(verify_token(jwt(R"({"user_id":"a","nbf":-1e300})"), "s3cr3t-key", kNow, false));
 }
 
+// Found by fuzzing: a part of nothing but padding made the decoded size wrap around, and the
+// verifier threw std::length_error instead of refusing the token.
+TEST(Token, PaddingOutOfPlaceIsNotBase64) {
+  for (const char* token : {"tzp=O===================..", "a.=====.b", "====.e30.x",
+                            "eyJhbGciOiJIUzI1NiJ9=.e30=.x", "e===.e30.x"}) {
+    EXPECT_NE(rejection(token), ErrorCode::internal) << token;
+  }
+}
+
 TEST(Token, MadeTokensMatchKnownAnswers) {
   // Computed with Python's hmac module.
   EXPECT_EQ(make_user_token("secret", "amin"),
