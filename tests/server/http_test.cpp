@@ -202,6 +202,11 @@ TEST(ServerHttp, ATokenInARestUrlIsNotAccepted) {
 // Defect: with no file descriptors left, the accept loop failed and retried at once, spinning
 // a core. It pauses and logs instead.
 TEST(ServerHttp, NoFileDescriptorsLeftDoesNotSpin) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's runtime needs descriptors of its own (UBSan's vptr check reads
+  // /proc/self/maps) and misreports without them; the plain build's pass runs this test.
+  GTEST_SKIP() << "needs the process's descriptors to itself";
+#endif
   server::Server server(options());
   const auto port = server.start();
   rlimit old{};
