@@ -62,6 +62,23 @@ class HostileServerTest : public ::testing::Test {
     return done.get();
   }
 
+  // A first connection that stores channel messaging:here (channel.updated), then leaves:
+  // a cache for the next connection to catch up.
+  bool cache_a_channel(ChatClient& client) {
+    server_.on_socket([](const std::string&) {
+      const std::string now = Timestamp::now().to_string();
+      return std::vector<std::string>{
+          hello(), json::serialize(json::object{{"type", "channel.updated"},
+                                                {"cid", "messaging:here"},
+                                                {"created_at", now},
+                                                {"channel", channel("here", now)}})};
+    });
+    const bool cached = connect(client) &&
+                        eventually([&] { return client.persistence().channel("messaging:here"); });
+    client.disconnect_user();
+    return cached;
+  }
+
   // The server's answer to a query of channel messaging:x.
   static Answer<ChannelState> query_x(ChatClient& client) {
     Eventually<Answer<ChannelState>> answered;
@@ -112,18 +129,8 @@ TEST_F(HostileServerTest, AnEventFromTheFutureMovesTheCheckpointNoFurtherThanThe
 
 // Without the socket (the background sync), the checkpoint comes from the answers' Date.
 TEST_F(HostileServerTest, ASyncWithoutTheSocketTakesTheServersTimeNotTheEvents) {
-  server_.on_socket([](const std::string&) {
-    const std::string now = Timestamp::now().to_string();
-    return std::vector<std::string>{
-        hello(), json::serialize(json::object{{"type", "channel.updated"},
-                                              {"cid", "messaging:here"},
-                                              {"created_at", now},
-                                              {"channel", channel("here", now)}})};
-  });
   auto client = make_client();
-  ASSERT_TRUE(connect(*client));
-  ASSERT_TRUE(eventually([&] { return client->persistence().channel("messaging:here"); }));
-  client->disconnect_user();
+  ASSERT_TRUE(cache_a_channel(*client));
 
   server_.on_socket([](const std::string&) { return std::vector<std::string>{}; });  // silent
   server_.on_http([](const ScriptedRequest& r) -> ScriptedReply {
@@ -256,18 +263,9 @@ TEST_F(HostileServerTest, AnEditSendsOnlyWhatTheUserMaySet) {
 // Defect: one event whose channel.cid disagreed with its cid failed the whole /sync page, which
 // was then taken as refused and its other events lost until a re-query. The bad one is skipped.
 TEST_F(HostileServerTest, OneBadEventCostsOnlyItselfNotTheSyncPage) {
-  server_.on_socket([](const std::string&) {
-    const std::string now = Timestamp::now().to_string();
-    return std::vector<std::string>{
-        hello(), json::serialize(json::object{{"type", "channel.updated"},
-                                              {"cid", "messaging:here"},
-                                              {"created_at", now},
-                                              {"channel", channel("here", now)}})};
-  });
   {
     auto client = make_client();
-    ASSERT_TRUE(connect(*client));
-    ASSERT_TRUE(eventually([&] { return client->persistence().channel("messaging:here"); }));
+    ASSERT_TRUE(cache_a_channel(*client));
   }
   const std::string now = Timestamp::now().to_string();
   auto update = [&](const std::string& cid, const std::string& id) {
