@@ -26,10 +26,10 @@
 #include <boost/beast.hpp>
 #include <boost/json.hpp>
 
+#include "chatkeep/testing/temp_dir.hpp"
 #include "chatkeep/token.hpp"
 #include "server.hpp"
 #include "support/http_client.hpp"
-#include "support/temp_dir.hpp"
 
 namespace {
 

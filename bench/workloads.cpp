@@ -12,14 +12,15 @@
 #include <fmt/format.h>
 #include <boost/json.hpp>
 
+#include "chatkeep/background.hpp"
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "corpus.hpp"
 #include "measure.hpp"
 #include "raw_sqlite.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
-#include "support/temp_dir.hpp"
 #include "sync/writes.hpp"
 
 namespace chatkeep::bench {
@@ -108,10 +109,12 @@ void apply_events(ChatPersistenceClient& store, std::vector<Event> events,
   }
 }
 
-std::unique_ptr<SqlitePersistenceClient> open_store(const fs::path& dir,
-                                                    ConnectionMode mode = ConnectionMode::regular) {
-  auto store = std::make_unique<SqlitePersistenceClient>(
-      SqlitePersistenceOptions{.directory = dir, .mode = mode});
+// A store on the calling thread, or (`background`) on a store thread of its own, as
+// ClientOptions::connection_mode makes it.
+std::unique_ptr<ChatPersistenceClient> open_store(const fs::path& dir, bool background = false) {
+  std::unique_ptr<ChatPersistenceClient> store =
+      std::make_unique<SqlitePersistenceClient>(SqlitePersistenceOptions{.directory = dir});
+  if (background) store = std::make_unique<BackgroundPersistenceClient>(std::move(store));
   store->connect(Corpus::kMe);
   return store;
 }
@@ -474,7 +477,7 @@ std::vector<Row> background(const Settings& s) {
   std::vector<double> mine, base;
   {
     TempDir dir;
-    auto store = open_store(dir.path(), ConnectionMode::background);
+    auto store = open_store(dir.path(), /*background=*/true);
     store->apply(channel_setup(corpus));
     auto writes = batches(s.background_writes);
     std::vector<std::future<ApplyResult>> done;

@@ -15,19 +15,13 @@
 #include <memory>
 #include <optional>
 
+#include "chatkeep/storage.hpp"
 #include "chatkeep/subscription.hpp"
 
 namespace chatkeep {
 
 class ChatClient;
 class WorkScheduler;
-
-// How many messages to keep: per channel by count, and by age. Messages the outbox still refers
-// to are always kept.
-struct RetentionOptions {
-  std::optional<std::int64_t> max_messages_per_channel;
-  std::optional<std::chrono::hours> max_age;
-};
 
 struct BackgroundWorkOptions {
   std::chrono::minutes sync_period{15};

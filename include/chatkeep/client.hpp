@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "chatkeep/background.hpp"
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/chat_channel.hpp"
 #include "chatkeep/event.hpp"
@@ -47,6 +48,11 @@ struct OutboxOptions {
   std::chrono::milliseconds lease_duration{30'000};
 };
 
+// Where store calls run: on the client's network thread (regular), or all on one store thread of
+// their own (background), through a BackgroundPersistenceClient around the store. The client is
+// the one place that decides it, for SqlitePersistenceClient and an app's own store alike.
+enum class ConnectionMode { regular, background };
+
 struct ClientOptions {
   std::string base_url = "https://chat.stream-io-api.com";  // http(s); the socket uses ws(s)
   // "host:port" to open connections to instead of the URL's host (like curl's --connect-to): a
@@ -56,9 +62,8 @@ struct ClientOptions {
   // The store. None: a SqlitePersistenceClient in `data_directory` (its default when empty).
   std::unique_ptr<ChatPersistenceClient> persistence;
   std::filesystem::path data_directory;
-  // background: every store call runs on a store thread of its own (an app's own persistence
-  // client is wrapped in a BackgroundPersistenceClient).
   ConnectionMode connection_mode = ConnectionMode::regular;
+  GroupCommit group_commit;  // background mode: how queued writes are grouped into transactions
   // Where callbacks and listeners run; none: on the client's network thread, which they must
   // then not block for long.
   Executor executor;

@@ -1,5 +1,29 @@
 #pragma once
 
+// ChatPersistenceClient: the store a ChatClient keeps the user's chat in, and the extension point
+// through which an app can put it in any storage (as Stream's SDKs allow). SqlitePersistenceClient
+// is the official implementation and MemoryPersistenceClient an in-memory one; every
+// implementation passes the contract suite in tests/store/contract/ (README, "Your own store").
+//
+// The contract, which every implementation keeps:
+//
+// - Atomic batches. apply() runs a Batch of typed mutations all or nothing: if it throws, no
+//   mutation of the batch is visible, ever; if it returns, all of them are, and stay so across a
+//   crash of the process for a store that persists (a committed transaction).
+// - Read your writes. A read sees every batch whose apply() (or apply_async()'s future) has
+//   returned before the read began, from any thread.
+// - Threads. Every method may be called from any thread, concurrently; an implementation
+//   serialises calls as it needs to. No method calls back into the caller.
+// - Errors. Every failure is a ChatError: `input` for a mutation that breaks the rules below (a
+//   cid that is not type:id, a message without created_at), `invalid_state` for any call but
+//   connect() while disconnected, `storage` for a store that cannot be read or written.
+// - Users. Connecting opens the store of one user at a time; the message rules below (versions,
+//   echoes, local changes, replay of the outbox) and own reactions are about that user.
+//
+// This header holds the store's data types (Draft, ConnectionInfo), its mutations (the write
+// side, each with its rules) and the interface (the read side). The outbox's own types live in
+// outbox.hpp.
+
 #include <cstddef>
 #include <cstdint>
 #include <future>
@@ -15,15 +39,13 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/member.hpp"
 #include "chatkeep/message.hpp"
+#include "chatkeep/outbox.hpp"
 #include "chatkeep/own_user.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/timestamp.hpp"
 #include "chatkeep/user.hpp"
 
 namespace chatkeep {
-
-// Where store calls run: on the thread that makes them, or all on one dedicated store thread.
-enum class ConnectionMode { regular, background };
 
 // A message being written and not yet sent: one per channel, and one per thread (parent_id).
 struct Draft {
@@ -32,43 +54,6 @@ struct Draft {
   Message message;
   Timestamp created_at;
 };
-
-// An action the user took that the server has not confirmed yet (DESIGN.md, "The outbox").
-enum class OutboxKind {
-  send_message,
-  update_message,
-  delete_message,
-  send_reaction,
-  delete_reaction,
-  mark_read
-};
-enum class OutboxState { queued, sending, failed };
-
-struct OutboxEntry {
-  std::int64_t id = 0;  // assigned by the store, increasing in the order the actions were made
-  OutboxKind kind = OutboxKind::send_message;
-  std::string cid;
-  std::string message_id;       // the message acted on; empty for a mark_read of the channel
-  boost::json::object payload;  // what to send
-  OutboxState state = OutboxState::queued;
-  std::int64_t attempts = 0;
-  std::optional<std::string> error;  // why it failed, when state is failed
-  Timestamp created_at;
-  std::optional<Timestamp> next_attempt_at;
-};
-
-std::string_view to_string(OutboxKind kind);
-std::string_view to_string(OutboxState state);
-
-// What an entry's action shows on `message` before the server has it, as the server will make
-// it: an edit's fields (mentioned users by id), a soft deletion, the user `me`'s reaction added to
-// or taken from the summary (unless `message` already counts it, or never did: its own_reactions
-// say whether it does, or its latest_reactions when it has no own_reactions). Hard deletions
-// remove the message; sends and read marks leave it as it is. The client makes its local echoes
-// with it, and a store with every newer copy of a message whose entries are still in the outbox
-// (see UpsertMessages), so that what the user did stays on screen until the server has it.
-enum class Replayed { unchanged, changed, removed };
-Replayed replay(const OutboxEntry& entry, const std::string& me, Message& message);
 
 // What the connected user last heard about themself: the own user of the last health.check, with
 // the unread totals that later events replaced.
@@ -253,12 +238,7 @@ struct FlushResult {
   std::int64_t discarded_outbox_entries = 0;
 };
 
-// The persistence extension point: an app may implement it over any storage, as with Stream's
-// SDK; SqlitePersistenceClient is the official implementation.
-//
-// Contract: every failure is a ChatError. apply() is all or nothing. Reads see every batch applied
-// before them. Methods other than connect() fail with ErrorCode::invalid_state while disconnected.
-// Calls may come from several threads; an implementation serialises them as it needs to.
+// The persistence extension point; its contract opens this header.
 class ChatPersistenceClient {
  public:
   virtual ~ChatPersistenceClient() = default;

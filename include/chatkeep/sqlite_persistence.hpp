@@ -4,7 +4,6 @@
 #include <memory>
 #include <string_view>
 
-#include "chatkeep/background.hpp"
 #include "chatkeep/forwarding_persistence.hpp"
 #include "chatkeep/log.hpp"
 #include "chatkeep/persistence.hpp"
@@ -19,19 +18,18 @@ struct SqlitePersistenceOptions {
   // Where the per-user database files live. Empty: $XDG_DATA_HOME/chatkeep, or
   // ~/.local/share/chatkeep; never the working directory. Created (0700) if missing.
   std::filesystem::path directory;
-  ConnectionMode mode = ConnectionMode::regular;
   LogOptions log;
   Synchronous synchronous = Synchronous::normal;
-  GroupCommit group_commit;  // background mode only
   // Opens an existing database only to read it (chatkeep inspect): nothing is created, migrated
   // or written, and writes fail.
   bool read_only = false;
 };
 
 // The official ChatPersistenceClient: one SQLite database per user, `db_<escaped user id>.sqlite`
-// in the options' directory, in WAL mode, files mode 0600. In background mode every call runs on
-// one store thread (see BackgroundPersistenceClient); the SQLite store itself runs the calls on the
-// calling thread, one at a time.
+// in the options' directory, in WAL mode, files mode 0600. Calls run on the calling thread, one at
+// a time. Where they run is the client's to decide (ClientOptions::connection_mode): in background
+// mode the client runs every call on one store thread through a BackgroundPersistenceClient, as
+// any app may do with any store.
 class SqlitePersistenceClient final : public ForwardingPersistenceClient {
  public:
   explicit SqlitePersistenceClient(SqlitePersistenceOptions options = {});

@@ -3,8 +3,10 @@
 // Where a user's data lives in a data directory, and how much of it there is (TDLib's
 // getStorageStatistics, per user).
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,13 @@ struct StorageStats {
   std::uintmax_t total_bytes() const {
     return database_bytes + wal_bytes + preferences_bytes + file_cache_bytes;
   }
+};
+
+// How many messages a user's database keeps (the maintenance work of background_work.hpp): per
+// channel by count, and by age. Messages the outbox still refers to are always kept.
+struct RetentionOptions {
+  std::optional<std::int64_t> max_messages_per_channel;
+  std::optional<std::chrono::hours> max_age;
 };
 
 // Reads a user's files without changing them (the database is opened read-only, even while a

@@ -198,4 +198,32 @@ void Api::sync(const std::vector<std::string>& cids, Timestamp since,
        }));
 }
 
+void Api::send_message(const std::string& cid, json::object body, Callback<json::object> done) {
+  call(verb::post, channel_path(cid) + "/message", std::move(body), std::move(done));
+}
+
+void Api::update_message(const std::string& id, json::object body, Callback<json::object> done) {
+  call(verb::post, "/messages/" + encoded(id), std::move(body), std::move(done));
+}
+
+void Api::delete_message(const std::string& id, bool hard, Callback<json::object> done) {
+  call(verb::delete_, "/messages/" + encoded(id), {}, std::move(done), hard ? "hard=true" : "");
+}
+
+void Api::send_reaction(const std::string& message_id, json::object body,
+                        Callback<json::object> done) {
+  call(verb::post, "/messages/" + encoded(message_id) + "/reaction", std::move(body),
+       std::move(done));
+}
+
+void Api::delete_reaction(const std::string& message_id, const std::string& type,
+                          Callback<json::object> done) {
+  call(verb::delete_, "/messages/" + encoded(message_id) + "/reaction/" + encoded(type), {},
+       std::move(done));
+}
+
+void Api::mark_read(const std::string& cid, json::object body, Callback<json::object> done) {
+  call(verb::post, channel_path(cid) + "/read", std::move(body), std::move(done));
+}
+
 }  // namespace chatkeep::api

@@ -76,6 +76,26 @@ class Api {
   void sync(const std::vector<std::string>& cids, Timestamp since,
             Callback<std::vector<Event>> done);
 
+  // The outbox's calls (protocol.md, "Messages", "Reactions", "Read state"). Each answers with
+  // the server's JSON object as it is: the outbox judges whether it shows the action done.
+  // POST /channels/{type}/{id}/message: {"message": ...}.
+  void send_message(const std::string& cid, boost::json::object body,
+                    Callback<boost::json::object> done);
+  // POST /messages/{id}: {"message": ...}.
+  void update_message(const std::string& id, boost::json::object body,
+                      Callback<boost::json::object> done);
+  // DELETE /messages/{id}, for good when `hard`.
+  void delete_message(const std::string& id, bool hard, Callback<boost::json::object> done);
+  // POST /messages/{id}/reaction: {"reaction": ..., "enforce_unique": ...}.
+  void send_reaction(const std::string& message_id, boost::json::object body,
+                     Callback<boost::json::object> done);
+  // DELETE /messages/{id}/reaction/{type}.
+  void delete_reaction(const std::string& message_id, const std::string& type,
+                       Callback<boost::json::object> done);
+  // POST /channels/{type}/{id}/read: {"message_id": ...} or nothing.
+  void mark_read(const std::string& cid, boost::json::object body,
+                 Callback<boost::json::object> done);
+
  private:
   net::HttpClient& http_;
   std::string api_key_;

@@ -258,7 +258,7 @@ std::optional<Timestamp> ClientCore::covered_until(const CatchUp& job) const {
 void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
   if (!current(job->socket)) return;
   // DESIGN.md: the outbox goes once the channels are watched and caught up, then recovered.
-  wake_outbox();
+  outbox_->wake();
   Event recovered{.type = "connection.recovered", .kind = EventType::connection_recovered};
   recovered.created_at = Timestamp::now();
   emit(recovered);

@@ -14,15 +14,15 @@ namespace json = boost::json;
 
 namespace {
 
+// The one place that decides where store calls run.
 std::unique_ptr<ChatPersistenceClient> make_store(ClientOptions& options) {
-  if (!options.persistence) {
-    return std::make_unique<SqlitePersistenceClient>(SqlitePersistenceOptions{
-        .directory = options.data_directory, .mode = options.connection_mode, .log = options.log});
+  std::unique_ptr<ChatPersistenceClient> store = std::move(options.persistence);
+  if (!store) {
+    store = std::make_unique<SqlitePersistenceClient>(
+        SqlitePersistenceOptions{.directory = options.data_directory, .log = options.log});
   }
-  if (options.connection_mode == ConnectionMode::background) {
-    return std::make_unique<BackgroundPersistenceClient>(std::move(options.persistence));
-  }
-  return std::move(options.persistence);
+  if (options.connection_mode == ConnectionMode::regular) return store;
+  return std::make_unique<BackgroundPersistenceClient>(std::move(store), options.group_commit);
 }
 
 std::string client_name() {
@@ -42,9 +42,17 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
       http_(std::make_unique<net::HttpClient>(io_.get_executor(), endpoint_, tls_,
                                               options_.request_timeout)),
       api_(std::make_unique<api::Api>(*http_, api_key_, client_name())),
-      retry_policy_{.first_delay = options_.outbox.first_retry_delay,
-                    .max_delay = options_.outbox.max_retry_delay,
-                    .max_age = options_.outbox.max_age},
+      outbox_(std::make_unique<OutboxDelivery>(
+          io_,
+          OutboxDelivery::Lent{.store = *store_,
+                               .api = *api_,
+                               .authorized =
+                                   [this](OutboxDelivery::Call call, Callback<json::object> done) {
+                                     authorized<json::object>(std::move(call), std::move(done));
+                                   },
+                               .emit = [this](const Event& event) { emit(event); },
+                               .online = [this] { return link_ == Link::up; }},
+          options_.outbox, log_)),
       thread_([this] { io_.run(); }) {
   // Nothing has been asked of the server yet, so the network thread cannot be reading this.
   api_->on_skipped([log = log_](std::string_view list, const ChatError& why) {
@@ -69,8 +77,7 @@ void ClientCore::shutdown() {
     http_->close();
     file_http_.clear();  // here, while their executor still runs (they close on it)
     reconnect_timer_.cancel();
-    outbox_timer_.cancel();
-    lease_timer_.cancel();
+    outbox_->stop();
     ended.set_value();
   });
   ended.get_future().wait();

@@ -24,6 +24,7 @@
 #include "api/api.hpp"
 #include "chatkeep/chat_channel.hpp"
 #include "chatkeep/client.hpp"
+#include "client/outbox_delivery.hpp"
 #include "listeners/listener_list.hpp"
 #include "net/http_client.hpp"
 #include "net/websocket.hpp"
@@ -136,24 +137,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void open_user_files(Session& session);
   void flush_user_files();
 
-  // outbox_delivery.cpp
-  static std::string new_lease_holder();
-  bool hold_outbox_lease();
-  void keep_outbox_lease();
-  void rescue_outbox();
-  void wake_outbox();  // the socket is back: backed-off entries go now
-  void pump_outbox();
-  void attempt(const OutboxEntry& entry);
-  void settle_attempt(const OutboxEntry& entry, Result<boost::json::object> r);
-  void finish_delivery(const OutboxEntry& entry, std::optional<Message> message,
-                       std::optional<Reaction> reaction = std::nullopt);
-  static bool hard_deletion(const OutboxEntry& entry);
-  // Throws ChatError when the answer lacks what the entry needs stored.
-  static void read_answer(const OutboxEntry& entry, const boost::json::object& answer,
-                          std::optional<Message>& message, std::optional<Reaction>& reaction);
-  void unusable_answer(const OutboxEntry& entry, const std::string& why);
-  void record_failure(const OutboxEntry& entry, outbox::Verdict verdict, const ChatError& error);
-
   // events.cpp: what arrives, into the store and to the listeners.
   void apply_live(Event event);
   void write(Batch batch);
@@ -217,12 +200,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::unique_ptr<net::WebSocket> socket_;
   boost::asio::steady_timer reconnect_timer_{io_};
   boost::asio::steady_timer greeting_timer_{io_};  // connect_timeout, until the greeting
-  boost::asio::steady_timer lease_timer_{io_};
-  const std::string lease_holder_ = new_lease_holder();  // "<pid>:<random>"
-  bool outbox_lease_ = false;
-  std::chrono::steady_clock::time_point lease_renewed_at_;
-  boost::asio::steady_timer outbox_timer_{io_};
-  outbox::RetryPolicy retry_policy_;
+  std::unique_ptr<OutboxDelivery> outbox_;         // lent store_, api_ and the session's token
   std::thread thread_;
   std::atomic<bool> stopped_{false};
 

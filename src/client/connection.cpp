@@ -38,7 +38,7 @@ void ClientCore::connect_user(User user, std::string token, TokenProvider provid
     store_->disconnect(false);
     return fail(e);
   }
-  keep_outbox_lease();
+  outbox_->start(session_->user.id);
   if (!session_->token.empty()) return open_socket();
   if (!session_->provider) {
     ChatError error(ErrorCode::authentication, "neither a token nor a token provider");
@@ -293,15 +293,7 @@ void ClientCore::end_session() {
   socket_.reset();
   reconnect_timer_.cancel();
   greeting_timer_.cancel();
-  outbox_timer_.cancel();
-  lease_timer_.cancel();
-  if (std::exchange(outbox_lease_, false)) {
-    try {
-      store_->release_lease("outbox", lease_holder_);
-    } catch (const ChatError& e) {
-      log_->error("releasing the outbox lease failed: {}", e.what());
-    }
-  }
+  outbox_->stop();
   link_ = Link::down;
   awaiting_hello_ = false;
   connection_id_.reset();

@@ -14,8 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kWholeOutbox = 1'000'000;
-
 // The fields of a message a client sends (protocol.md, "send message"): what the user may set,
 // mentioned users as ids, custom fields at the root.
 json::object sendable(const Message& message) {
@@ -56,7 +54,7 @@ Message ClientCore::stored_message(const std::string& id) {
 
 void ClientCore::enqueue(OutboxEntry action, Batch echo, const Adjust& adjust) {
   action.created_at = Timestamp::now();
-  const auto pending = store_->outbox(0, kWholeOutbox);
+  const auto pending = store_->outbox(0, outbox::kWholeOutbox);
   const outbox::Enqueue plan = outbox::plan_enqueue(pending, action);
   if (adjust) adjust(plan, action, echo);
   for (auto id : plan.remove)
@@ -76,7 +74,7 @@ void ClientCore::enqueue(OutboxEntry action, Batch echo, const Adjust& adjust) {
     echo.push_back(AddOutboxEntry{std::move(action)});
   }
   store_->apply(echo);
-  post([this] { pump_outbox(); });
+  post([this] { outbox_->pump(); });
 }
 
 Message ClientCore::send_message(const std::string& cid, Message message) {
@@ -172,19 +170,19 @@ void ClientCore::mark_read(const std::string& cid) {
 
 std::vector<OutboxEntry> ClientCore::outbox_entries() {
   require_session();
-  return store_->outbox(0, kWholeOutbox);
+  return store_->outbox(0, outbox::kWholeOutbox);
 }
 
 void ClientCore::retry(std::int64_t id) {
   require_session();
-  for (const auto& e : store_->outbox(0, kWholeOutbox)) {
+  for (const auto& e : store_->outbox(0, outbox::kWholeOutbox)) {
     if (e.id != id) continue;
     if (e.state != OutboxState::failed) return;  // already on its way
     // A fresh start in its place in the channel's order: the age limit counts from now, the
     // backoff from the first failure.
     store_->apply({UpdateOutboxEntry{
         .id = id, .state = OutboxState::queued, .created_at = Timestamp::now()}});
-    post([this] { pump_outbox(); });
+    post([this] { outbox_->pump(); });
     return;
   }
   throw ChatError(ErrorCode::not_found, "no outbox entry " + std::to_string(id));
@@ -192,7 +190,7 @@ void ClientCore::retry(std::int64_t id) {
 
 void ClientCore::discard(std::int64_t id) {
   require_session();
-  const auto pending = store_->outbox(0, kWholeOutbox);
+  const auto pending = store_->outbox(0, outbox::kWholeOutbox);
   for (const auto& e : pending) {
     if (e.id != id) continue;
     if (e.state == OutboxState::sending) {

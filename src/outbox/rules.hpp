@@ -7,6 +7,7 @@
 // with made-up times.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -20,6 +21,10 @@
 #include "chatkeep/timestamp.hpp"
 
 namespace chatkeep::outbox {
+
+// A limit on outbox reads that means "all of it": the client reads the whole outbox, which holds
+// what one user did offline.
+inline constexpr std::size_t kWholeOutbox = 1'000'000;
 
 struct RetryPolicy {
   std::chrono::milliseconds first_delay{400};  // after the first failure; doubling from there

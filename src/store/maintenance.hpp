@@ -5,7 +5,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "chatkeep/background_work.hpp"
+#include "chatkeep/storage.hpp"
 #include "chatkeep/timestamp.hpp"
 #include "sqlite/database.hpp"
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
+#include "work/work_table.hpp"
 
 namespace chatkeep::store {
 namespace {
@@ -139,37 +140,16 @@ ALTER TABLE messages ADD COLUMN local INTEGER NOT NULL DEFAULT 0;
     R"sql(
 CREATE INDEX outbox_by_message ON outbox (message_id);
 )sql",
-    // 5: background work (src/work/): the scheduler's requests, their state and who runs them;
-    // and leases: which process holds a job only one may do at a time (outbox delivery), until
-    // when. Times in microseconds since the epoch; tags, input, output and spec are JSON.
-    R"sql(
-CREATE TABLE work (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  worker TEXT NOT NULL,
-  unique_name TEXT,
-  tags TEXT NOT NULL,
-  input TEXT NOT NULL,
-  output TEXT NOT NULL DEFAULT '{}',
-  spec TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  run_at INTEGER NOT NULL,
-  period_start INTEGER,
-  after INTEGER,
-  holder TEXT,
-  held_until INTEGER,
-  created_at INTEGER NOT NULL
-);
-CREATE INDEX work_by_state ON work (state, run_at);
-CREATE INDEX work_by_name ON work (unique_name);
-CREATE INDEX work_by_after ON work (after);
-CREATE TABLE leases (
-  name TEXT PRIMARY KEY,
-  holder TEXT NOT NULL,
-  held_until INTEGER NOT NULL
-) WITHOUT ROWID;
-)sql",
+    // 5: background work: the work scheduler's table (its SQL is the scheduler's, kWorkTable)
+    // and the leases table (leases.cpp), created by migration_5().
+    nullptr,
 };
+
+// Tables the store does not own are created by the code that owns them, in the migration that
+// brought them: their SQL is there.
+std::string migration_5() {
+  return std::string(work::kWorkTable) + std::string(kLeasesTable);
+}
 
 }  // namespace
 
@@ -196,7 +176,7 @@ void migrate(Database& db) {
     Transaction transaction(db);
     const auto v = static_cast<std::size_t>(db.integer("PRAGMA user_version"));
     if (v >= kMigrations.size()) return;
-    db.exec(kMigrations[v]);
+    db.exec(kMigrations[v] ? std::string(kMigrations[v]) : migration_5());
     db.exec(fmt::format("PRAGMA user_version = {}", v + 1));
     transaction.commit();
   }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string_view>
+
 #include "sqlite/database.hpp"
 
 namespace chatkeep::store {
@@ -7,6 +9,9 @@ namespace chatkeep::store {
 using sqlite::Database;
 using sqlite::Query;
 using sqlite::Transaction;
+
+// The SQL that creates the leases table (leases.cpp), for the migrations.
+extern const std::string_view kLeasesTable;
 
 // The schema version this code writes (PRAGMA user_version).
 int schema_version();

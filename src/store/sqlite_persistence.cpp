@@ -24,20 +24,8 @@ std::filesystem::path SqlitePersistenceClient::default_directory() {
                   "XDG_DATA_HOME nor HOME is set)");
 }
 
-namespace {
-
-std::unique_ptr<ChatPersistenceClient> make_target(SqlitePersistenceOptions options) {
-  const ConnectionMode mode = options.mode;
-  const GroupCommit group_commit = options.group_commit;
-  auto store = std::make_unique<store::SqliteStore>(std::move(options));
-  if (mode == ConnectionMode::regular) return store;
-  return std::make_unique<BackgroundPersistenceClient>(std::move(store), group_commit);
-}
-
-}  // namespace
-
 SqlitePersistenceClient::SqlitePersistenceClient(SqlitePersistenceOptions options)
-    : ForwardingPersistenceClient(make_target(std::move(options))) {}
+    : ForwardingPersistenceClient(std::make_unique<store::SqliteStore>(std::move(options))) {}
 
 SqlitePersistenceClient::~SqlitePersistenceClient() = default;
 

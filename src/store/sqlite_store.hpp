@@ -1,10 +1,21 @@
 #pragma once
 
+// SqliteStore: the ChatPersistenceClient of SqlitePersistenceClient, on one SQLite database per
+// user. Its code is split by concern:
+//   sqlite_store.cpp  lifecycle: connect, disconnect, flush, apply (the batch's transaction)
+//   reads.cpp         every read, with the decoded-user cache
+//   writer.cpp        the mutations, grouped by table (with the essay on message versions)
+//   rows.cpp          model objects <-> rows, and the SQL text both sides share
+//   leases.cpp        leases between processes sharing the database
+//   schema.cpp        the tables and their migrations; user_database.cpp opens the file
+
 #include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include <spdlog/logger.h>
@@ -18,8 +29,12 @@ using sqlite::Database;
 using sqlite::Query;
 using sqlite::Transaction;
 
+// User id -> hash of the user's JSON as this connection last wrote it.
+using UserHashes = std::unordered_map<std::string, std::size_t>;
+
 // ChatPersistenceClient on one SQLite database per user, on the calling thread. A mutex makes
-// concurrent calls safe by running them one at a time.
+// concurrent calls safe by running them one at a time: every public method takes it, and every
+// `_locked` method (and the private helpers they call) asserts that its caller holds it.
 class SqliteStore final : public ChatPersistenceClient {
  public:
   explicit SqliteStore(SqlitePersistenceOptions options);
@@ -55,17 +70,26 @@ class SqliteStore final : public ChatPersistenceClient {
   void release_lease(const std::string& name, const std::string& holder) override;
   ApplyResult apply(const Batch& batch) override;
 
-  // User id -> hash of the user's JSON as this connection last wrote it.
-  using UserHashes = std::unordered_map<std::string, std::size_t>;
-
   // Rows inserted, updated or deleted since the store connected (for measurements).
   std::int64_t rows_changed();
 
  private:
   enum class Scope { channel, pinned, thread };
 
-  Database& db();  // the open database, or ChatError(invalid_state)
-  void open_read_only(const std::filesystem::path& path, const std::string& user_id);
+  // Holds mutex_ for a scope and, in a debug build, records which thread holds it.
+  class Lock {
+   public:
+    explicit Lock(SqliteStore& store);
+    ~Lock();
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    SqliteStore& store_;
+  };
+  // A debug build's check that the calling thread holds mutex_ (LevelDB's AssertHeld).
+  void assert_held() const;
+  Database& db();  // the open database, or ChatError(invalid_state); mutex_ held
   FlushResult flush_locked();
   std::optional<Channel> channel_locked(const std::string& cid);
   std::optional<ChannelState> channel_state_locked(const std::string& cid,
@@ -90,6 +114,9 @@ class SqliteStore final : public ChatPersistenceClient {
   const User& cached_user(std::string_view id);
 
   std::mutex mutex_;
+#ifndef NDEBUG
+  std::atomic<std::thread::id> holder_;  // who holds mutex_, for assert_held()
+#endif
   SqlitePersistenceOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Database> db_;

@@ -4,7 +4,7 @@
 
 #include "chatkeep/error.hpp"
 #include "crypto/sha256.hpp"
-#include "sqlite/database.hpp"
+#include "store/user_database.hpp"
 
 namespace chatkeep {
 
@@ -69,11 +69,10 @@ StorageStats storage_stats(const std::filesystem::path& directory, std::string_v
     if (it->path().parent_path() != files.file_cache) ++stats.file_cache_entries;  // not the index
   }
   if (stats.database_bytes > 0) {
-    sqlite::Database db(files.database, sqlite::Database::Access::read_only);
-    db.exec("PRAGMA busy_timeout = 5000");
-    stats.channels = db.integer("SELECT COUNT(*) FROM channels");
-    stats.messages = db.integer("SELECT COUNT(*) FROM messages");
-    stats.outbox_entries = db.integer("SELECT COUNT(*) FROM outbox");
+    auto db = store::open_user_database(files.database, {.read_only = true});
+    stats.channels = db->integer("SELECT COUNT(*) FROM channels");
+    stats.messages = db->integer("SELECT COUNT(*) FROM messages");
+    stats.outbox_entries = db->integer("SELECT COUNT(*) FROM outbox");
   }
   return stats;
 }

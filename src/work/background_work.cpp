@@ -4,8 +4,8 @@
 
 #include "chatkeep/client.hpp"
 #include "chatkeep/work.hpp"
-#include "sqlite/database.hpp"
 #include "store/maintenance.hpp"
+#include "store/user_database.hpp"
 #include "wait/wait_until.hpp"
 
 namespace chatkeep {
@@ -64,10 +64,8 @@ BackgroundWork::BackgroundWork(WorkScheduler& scheduler, ChatClient& client,
   scheduler.register_worker(
       "chatkeep.maintenance",
       [&client, database = paths.database, retention = options.retention](WorkContext& c) {
-        sqlite::Database db(database, sqlite::Database::Access::read_write);
-        db.exec("PRAGMA busy_timeout = 10000");
-        db.exec("PRAGMA foreign_keys = ON");
-        c.output = store::maintain(db, retention, Timestamp::now());
+        c.output =
+            store::maintain(*store::open_user_database(database), retention, Timestamp::now());
         c.output["file_cache_freed"] = client.file_cache()->trim();
         return WorkResult::success;
       });

@@ -1,16 +1,15 @@
 // The work scheduler: requests and their state are rows of the `work` table in the user's
-// database (migration 5), claimed by one scheduler at a time with a renewed claim, so that
+// database (work_table.hpp), claimed by one scheduler at a time with a renewed claim, so that
 // several schedulers (the app's and its agent's) can share a database and work a dead process
 // was running runs again. Each pool thread loops: claim the next due work whose constraints
 // hold, run it, record what it returned; a keeper thread renews this scheduler's claims and
 // takes back work whose claim ran out.
 
-#include <unistd.h>
+#include "chatkeep/work.hpp"
 
 #include <condition_variable>
 #include <map>
 #include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -20,8 +19,9 @@
 #include "chatkeep/error.hpp"
 #include "listeners/listener_list.hpp"
 #include "log/logger.hpp"
+#include "process/holder.hpp"
 #include "sqlite/database.hpp"
-#include "store/schema.hpp"
+#include "store/user_database.hpp"
 #include "work/rules.hpp"
 
 namespace chatkeep {
@@ -168,14 +168,8 @@ class WorkScheduler::Impl {
       : options_(std::move(options)),
         clock_(options_.clock ? options_.clock : system_work_clock()),
         log_(log::make_logger("work", options_.log)),
-        holder_(
-            fmt::format("{}:{:016x}", ::getpid(), std::random_device{}() * 0x9E3779B97F4A7C15ull)),
-        db_((sqlite::create_private_file(options_.database), options_.database),
-            Database::Access::read_write) {
-    db_.exec("PRAGMA busy_timeout = 10000");
-    db_.exec("PRAGMA journal_mode = WAL");
-    db_.exec("PRAGMA synchronous = NORMAL");
-    store::migrate(db_);
+        holder_(process::new_holder_id()),
+        db_(store::open_user_database(options_.database)) {
     jump_ = clock_->on_jump([this] { wake(); });
   }
 
@@ -249,7 +243,7 @@ class WorkScheduler::Impl {
         state = WorkState::blocked;
       }
     }
-    db_.query(
+    db_->query(
            "INSERT INTO work (worker, unique_name, tags, input, spec, state, run_at, period_start, "
            "after, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
         .bind(1, request.worker)
@@ -263,7 +257,7 @@ class WorkScheduler::Impl {
         .bind(9, after)
         .bind(10, now)
         .run();
-    const std::int64_t id = db_.last_insert_rowid();
+    const std::int64_t id = db_->last_insert_rowid();
     changed.push_back(id);
     return id;
   }
@@ -272,7 +266,7 @@ class WorkScheduler::Impl {
   auto write(F f) {
     std::vector<std::int64_t> changed;
     std::unique_lock lock(mutex_);
-    Transaction transaction(db_);
+    Transaction transaction(*db_);
     auto result = f(changed);
     transaction.commit();
     announce(lock, changed);
@@ -285,7 +279,7 @@ class WorkScheduler::Impl {
       if (!name) return insert_locked(request, std::nullopt, after, changed);
       std::vector<std::int64_t> existing;
       {
-        auto q = db_.query(
+        auto q = db_->query(
             "SELECT id FROM work WHERE unique_name = ?1 AND state IN ('enqueued', 'blocked', "
             "'running') ORDER BY id");
         q.bind(1, *name);
@@ -307,7 +301,7 @@ class WorkScheduler::Impl {
         case ExistingWorkPolicy::update: {
           // The schedule stays; what runs, with what, under which constraints changes.
           const std::int64_t id = existing.back();
-          db_.query("UPDATE work SET worker = ?2, tags = ?3, input = ?4, spec = ?5 WHERE id = ?1")
+          db_->query("UPDATE work SET worker = ?2, tags = ?3, input = ?4, spec = ?5 WHERE id = ?1")
               .bind(1, id)
               .bind(2, request.worker)
               .bind(3, json::serialize(tags_of(request.tags)))
@@ -323,7 +317,7 @@ class WorkScheduler::Impl {
   }
 
   std::optional<WorkState> state_of_locked(std::int64_t id) {
-    auto q = db_.query("SELECT state FROM work WHERE id = ?1");
+    auto q = db_->query("SELECT state FROM work WHERE id = ?1");
     q.bind(1, id);
     if (!q.next()) return std::nullopt;
     return state_named(q.text(0));
@@ -336,17 +330,17 @@ class WorkScheduler::Impl {
     while (!pending.empty()) {
       const std::int64_t next = pending.back();
       pending.pop_back();
-      db_.query(
+      db_->query(
              "UPDATE work SET state = ?2, holder = NULL WHERE id = ?1 AND state IN ('enqueued', "
              "'blocked', 'running')")
           .bind(1, next)
           .bind(2, to_string(end))
           .run();
-      if (db_.changes() > 0) {
+      if (db_->changes() > 0) {
         ++n;
         changed.push_back(next);
       }
-      auto q = db_.query("SELECT id FROM work WHERE after = ?1");
+      auto q = db_->query("SELECT id FROM work WHERE after = ?1");
       q.bind(1, next);
       while (q.next())
         pending.push_back(q.integer(0));
@@ -358,7 +352,7 @@ class WorkScheduler::Impl {
     return write([&](std::vector<std::int64_t>& changed) {
       std::vector<std::int64_t> ids;
       {
-        auto q = db_.query(
+        auto q = db_->query(
             "SELECT id FROM work WHERE state IN ('enqueued', 'blocked', 'running') AND " + where);
         q.bind(1, value);
         while (q.next())
@@ -374,7 +368,7 @@ class WorkScheduler::Impl {
   std::vector<WorkInfo> infos(const std::string& where, const std::string& value) {
     std::lock_guard lock(mutex_);
     std::vector<WorkInfo> out;
-    auto q = db_.query(fmt::format("SELECT {} FROM work WHERE {} ORDER BY id", kColumns, where));
+    auto q = db_->query(fmt::format("SELECT {} FROM work WHERE {} ORDER BY id", kColumns, where));
     q.bind(1, value);
     while (q.next())
       out.push_back(read_info(q));
@@ -387,7 +381,7 @@ class WorkScheduler::Impl {
   }
 
   std::optional<WorkInfo> info_locked(std::int64_t id) {
-    auto q = db_.query(fmt::format("SELECT {} FROM work WHERE id = ?1", kColumns));
+    auto q = db_->query(fmt::format("SELECT {} FROM work WHERE id = ?1", kColumns));
     q.bind(1, id);
     if (!q.next()) return std::nullopt;
     return read_info(q);
@@ -412,11 +406,11 @@ class WorkScheduler::Impl {
   void tend_claims_locked(std::vector<std::int64_t>& changed) {
     const std::int64_t now = now_us();
     const std::int64_t until = now + claim_us();
-    db_.query("UPDATE work SET held_until = ?2 WHERE holder = ?1 AND state = 'running'")
+    db_->query("UPDATE work SET held_until = ?2 WHERE holder = ?1 AND state = 'running'")
         .bind(1, holder_)
         .bind(2, until)
         .run();
-    auto q = db_.query(
+    auto q = db_->query(
         "UPDATE work SET state = 'enqueued', holder = NULL WHERE state = 'running' AND "
         "held_until < ?1 RETURNING id");
     q.bind(1, now);
@@ -427,7 +421,7 @@ class WorkScheduler::Impl {
   // The due work this scheduler can run now, first come first; none: when the next may be due.
   std::optional<std::int64_t> next_candidate_locked(std::optional<std::int64_t>* next_due) {
     const std::int64_t now = now_us();
-    auto q = db_.query(
+    auto q = db_->query(
         "SELECT id, worker, spec, run_at FROM work WHERE state = 'enqueued' ORDER BY run_at, id");
     while (q.next()) {
       if (!workers_.contains(std::string(q.text(1)))) continue;
@@ -440,15 +434,15 @@ class WorkScheduler::Impl {
   }
 
   std::optional<Claimed> claim_locked(std::int64_t id) {
-    Transaction transaction(db_);
-    db_.query(
+    Transaction transaction(*db_);
+    db_->query(
            "UPDATE work SET state = 'running', holder = ?2, held_until = ?3, attempts = attempts "
            "+ 1 WHERE id = ?1 AND state = 'enqueued'")
         .bind(1, id)
         .bind(2, holder_)
         .bind(3, now_us() + claim_us())
         .run();
-    if (db_.changes() == 0) return std::nullopt;  // another scheduler was first
+    if (db_->changes() == 0) return std::nullopt;  // another scheduler was first
     const auto info = info_locked(id);
     transaction.commit();
     Claimed c{.id = id, .worker = workers_.at(info->worker)};
@@ -468,12 +462,12 @@ class WorkScheduler::Impl {
 
   void finish_locked(const Claimed& c, WorkResult result, const json::object& output,
                      std::vector<std::int64_t>& changed) {
-    Transaction transaction(db_);
+    Transaction transaction(*db_);
     std::string spec_text, output_text;
     std::int64_t attempts = 0;
     std::optional<std::int64_t> period_start;
     {
-      auto q = db_.query(
+      auto q = db_->query(
           "SELECT spec, attempts, period_start FROM work WHERE id = ?1 AND state = 'running' AND "
           "holder = ?2");
       q.bind(1, c.id);
@@ -494,7 +488,7 @@ class WorkScheduler::Impl {
     const std::int64_t now = now_us();
     auto set = [&](WorkState state, std::int64_t run_at, std::int64_t attempts_now,
                    std::optional<std::int64_t> start) {
-      db_.query(
+      db_->query(
              "UPDATE work SET state = ?2, run_at = ?3, attempts = ?4, period_start = ?5, output = "
              "?6, holder = NULL, held_until = NULL WHERE id = ?1")
           .bind(1, c.id)
@@ -514,7 +508,7 @@ class WorkScheduler::Impl {
       set(WorkState::enqueued, w.run_at, 0, w.period_start);
     } else if (result == WorkResult::success) {
       set(WorkState::succeeded, now, attempts, std::nullopt);
-      auto q = db_.query(
+      auto q = db_->query(
           "UPDATE work SET state = 'enqueued', run_at = MAX(run_at, ?2) WHERE after = ?1 AND "
           "state = 'blocked' RETURNING id");
       q.bind(1, c.id);
@@ -525,7 +519,7 @@ class WorkScheduler::Impl {
       set(WorkState::failed, now, attempts, std::nullopt);
       std::vector<std::int64_t> followers;
       {
-        auto q = db_.query("SELECT id FROM work WHERE after = ?1");
+        auto q = db_->query("SELECT id FROM work WHERE after = ?1");
         q.bind(1, c.id);
         while (q.next())
           followers.push_back(q.integer(0));
@@ -671,7 +665,7 @@ class WorkScheduler::Impl {
   std::condition_variable cv_;
   std::condition_variable idle_cv_;
   std::condition_variable keeper_cv_;
-  Database db_;
+  std::unique_ptr<Database> db_;
   std::map<std::string, Worker> workers_;
   bool network_ = false;
   std::set<std::string> conditions_;

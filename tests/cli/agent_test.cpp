@@ -11,12 +11,12 @@
 #include <map>
 #include <thread>
 
+#include "chatkeep/testing/temp_dir.hpp"
 #include "chatkeep/token.hpp"
 #include "cli/program.hpp"
 #include "support/eventually.hpp"
 #include "support/http_client.hpp"
 #include "support/sqlite_peek.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

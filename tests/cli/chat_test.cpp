@@ -10,9 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include "chatkeep/testing/temp_dir.hpp"
 #include "cli/program.hpp"
 #include "cli/terminal.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

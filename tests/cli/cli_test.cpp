@@ -10,12 +10,12 @@
 #include "chatkeep/preferences.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/storage.hpp"
+#include "chatkeep/testing/builders.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "chatkeep/token.hpp"
 #include "cli/program.hpp"
-#include "support/builders.hpp"
 #include "support/http_client.hpp"
 #include "support/scripted_server.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

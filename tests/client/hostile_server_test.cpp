@@ -9,10 +9,10 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/json.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "support/eventually.hpp"
 #include "support/io_thread.hpp"
 #include "support/scripted_server.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep::testing {
 namespace {

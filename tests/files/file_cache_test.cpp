@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "chatkeep/error.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

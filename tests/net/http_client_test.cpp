@@ -10,13 +10,13 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/error.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "chatkeep/token.hpp"
 #include "net/http_client.hpp"
 #include "server.hpp"
 #include "support/eventually.hpp"
 #include "support/holding_server.hpp"
 #include "support/io_thread.hpp"
-#include "support/temp_dir.hpp"
 #include "support/tls_server.hpp"
 
 namespace chatkeep {

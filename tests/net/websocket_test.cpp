@@ -7,12 +7,12 @@
 
 #include <boost/json.hpp>
 
+#include "chatkeep/testing/temp_dir.hpp"
 #include "chatkeep/token.hpp"
 #include "net/http_client.hpp"
 #include "net/websocket.hpp"
 #include "server.hpp"
 #include "support/io_thread.hpp"
-#include "support/temp_dir.hpp"
 #include "support/tls_server.hpp"
 
 namespace chatkeep {

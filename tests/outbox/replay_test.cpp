@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/persistence.hpp"
-#include "support/builders.hpp"
+#include "chatkeep/testing/builders.hpp"
 
 namespace chatkeep {
 namespace {

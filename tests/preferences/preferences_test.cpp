@@ -14,7 +14,7 @@
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/storage.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -13,11 +13,11 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/error.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "chatkeep/token.hpp"
 #include "server.hpp"
 #include "sqlite/database.hpp"
 #include "support/http_client.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "chatkeep/testing/temp_dir.hpp"
 #include "sqlite/database.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -8,9 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include "chatkeep/background.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
-#include "support/builders.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/builders.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {
@@ -181,9 +182,9 @@ TEST(Background, WritesApplyInTheOrderTheyWereQueued) {
 TEST(Background, ShutdownAppliesWhatIsQueued) {
   TempDir dir;
   {
-    SqlitePersistenceClient store({.directory = dir.path(),
-                                   .mode = ConnectionMode::background,
-                                   .group_commit = {.max_mutations = 7, .max_delay = 50ms}});
+    BackgroundPersistenceClient store(std::make_unique<SqlitePersistenceClient>(
+                                          SqlitePersistenceOptions{.directory = dir.path()}),
+                                      {.max_mutations = 7, .max_delay = 50ms});
     store.connect("alice");
     for (int i = 0; i < 300; ++i)
       (void)store.apply_async(one_message(i));
@@ -195,7 +196,8 @@ TEST(Background, ShutdownAppliesWhatIsQueued) {
 
 TEST(Background, ManyThreadsAtOnce) {
   TempDir dir;
-  SqlitePersistenceClient store({.directory = dir.path(), .mode = ConnectionMode::background});
+  BackgroundPersistenceClient store(
+      std::make_unique<SqlitePersistenceClient>(SqlitePersistenceOptions{.directory = dir.path()}));
   store.connect("alice");
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -8,7 +8,7 @@
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/storage.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "store/schema.hpp"
 #include "support/sqlite_peek.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
-#include "support/builders.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/builders.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -8,9 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
-#include "support/builders.hpp"
+#include "chatkeep/testing/builders.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "support/sqlite_peek.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "chatkeep/client.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "support/convergence.hpp"
 #include "support/eventually.hpp"
 #include "support/io_thread.hpp"
 #include "support/server_fixture.hpp"
-#include "support/temp_dir.hpp"
 
 namespace chatkeep::testing {
 

@@ -7,8 +7,8 @@
 
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
-#include "support/builders.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/builders.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 #include "sync/writes.hpp"
 
 namespace chatkeep {

@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "chatkeep/testing/builders.hpp"
 #include "chatkeep/work.hpp"
-#include "support/builders.hpp"
 #include "support/client_fixture.hpp"
 #include "support/sqlite_peek.hpp"
 

@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "chatkeep/error.hpp"
-#include "support/temp_dir.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
 
 namespace chatkeep {
 namespace {

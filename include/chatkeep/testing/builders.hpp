@@ -1,6 +1,8 @@
 #pragma once
 
-// Small, realistic model objects for store tests.
+// Small, realistic model objects for tests of stores and clients: chatkeep's own tests and the
+// persistence contract suite (persistence_contract.hpp). Plain functions of their arguments; the
+// times are fixed, so that tests compare what they wrote with what they read.
 
 #include <string>
 

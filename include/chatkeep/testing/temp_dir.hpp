@@ -1,5 +1,7 @@
 #pragma once
 
+// A temporary directory for a test's files (the contract suite gives one to each store it makes).
+
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>

@@ -1,0 +1,59 @@
+#pragma once
+
+// The outbox's public types: the user's actions the server has not confirmed yet, as a store
+// keeps them (DESIGN.md, "The outbox"), and what each action shows on a message meanwhile.
+//
+// Entries are plain values; a ChatPersistenceClient stores them (AddOutboxEntry and the other
+// outbox mutations of persistence.hpp) and the client delivers them. replay() is a pure function,
+// safe from any thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "chatkeep/message.hpp"
+#include "chatkeep/timestamp.hpp"
+
+namespace chatkeep {
+
+// An action the user took that the server has not confirmed yet (DESIGN.md, "The outbox").
+enum class OutboxKind {
+  send_message,
+  update_message,
+  delete_message,
+  send_reaction,
+  delete_reaction,
+  mark_read
+};
+enum class OutboxState { queued, sending, failed };
+
+struct OutboxEntry {
+  std::int64_t id = 0;  // assigned by the store, increasing in the order the actions were made
+  OutboxKind kind = OutboxKind::send_message;
+  std::string cid;
+  std::string message_id;       // the message acted on; empty for a mark_read of the channel
+  boost::json::object payload;  // what to send
+  OutboxState state = OutboxState::queued;
+  std::int64_t attempts = 0;
+  std::optional<std::string> error;  // why it failed, when state is failed
+  Timestamp created_at;
+  std::optional<Timestamp> next_attempt_at;
+};
+
+std::string_view to_string(OutboxKind kind);
+std::string_view to_string(OutboxState state);
+
+// What an entry's action shows on `message` before the server has it, as the server will make
+// it: an edit's fields (mentioned users by id), a soft deletion, the user `me`'s reaction added to
+// or taken from the summary (unless `message` already counts it, or never did: its own_reactions
+// say whether it does, or its latest_reactions when it has no own_reactions). Hard deletions
+// remove the message; sends and read marks leave it as it is. The client makes its local echoes
+// with it, and a store with every newer copy of a message whose entries are still in the outbox
+// (see UpsertMessages), so that what the user did stays on screen until the server has it.
+enum class Replayed { unchanged, changed, removed };
+Replayed replay(const OutboxEntry& entry, const std::string& me, Message& message);
+
+}  // namespace chatkeep

@@ -1,0 +1,724 @@
+#pragma once
+
+// The ChatPersistenceClient contract as a typed GoogleTest suite: every rule persistence.hpp
+// states, one test each, run against any store. chatkeep runs it over SqlitePersistenceClient
+// (regular, and in background mode), over a ForwardingPersistenceClient and over
+// MemoryPersistenceClient (tests/store/contract/stores_test.cpp); an app runs it over its own
+// store the same way, in a test program linked with GoogleTest (README, "Your own store"):
+//
+//   #include <chatkeep/testing/persistence_contract.hpp>
+//   struct MyStoreFactory {
+//     // A new store, not connected, that keeps its data in `dir` (a new empty directory for each
+//     // test) or anywhere else of its own.
+//     static std::unique_ptr<chatkeep::ChatPersistenceClient> make(const std::filesystem::path&);
+//   };
+//   namespace chatkeep::testing {
+//   INSTANTIATE_TYPED_TEST_SUITE_P(MyStore, PersistenceContract, MyStoreFactory);
+//   }
+//
+// Each test names the rule it checks; each was seen to fail with its rule broken in one store.
+// The tests run the store from several threads where the contract speaks of threads.
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/persistence.hpp"
+#include "chatkeep/testing/builders.hpp"
+#include "chatkeep/testing/temp_dir.hpp"
+
+namespace chatkeep::testing {
+
+template <class Factory>
+class PersistenceContract : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = Factory::make(dir_.path());
+    store_->connect("alice");
+  }
+
+  ChatPersistenceClient& store() { return *store_; }
+
+  static constexpr const char* kCid = "messaging:general";
+
+  // A channel with alice and bob as members, three messages (m1 bob's at 10 s, m2 alice's at
+  // 20 s, m3 bob's at 30 s), a reaction of each of them to m1, and their reads.
+  void seed(const std::string& id = "general") {
+    const std::string cid = make_cid("messaging", id);
+    store().apply(
+        {UpsertChannels{{make_channel(id, 30)}},
+         UpsertMembers{cid, {make_member("alice", 1), make_member("bob", 2)}},
+         UpsertMessages{
+             {},
+             {make_message(id + "-m1", cid, 10), make_message(id + "-m2", cid, 20, "alice"),
+              make_message(id + "-m3", cid, 30)}},
+         UpsertReactions{{make_reaction(id + "-m1", "alice", "like"),
+                          make_reaction(id + "-m1", "bob", "love")}},
+         UpsertReads{
+             cid,
+             {Read{.user = make_user("alice"), .last_read = at_second(30), .unread_messages = 0},
+              Read{.user = make_user("bob"), .unread_messages = 2}}}});
+  }
+
+  std::vector<std::string> ids(const std::vector<Message>& messages) {
+    std::vector<std::string> out;
+    for (const auto& m : messages)
+      out.push_back(m.id);
+    return out;
+  }
+
+  std::int64_t unread_of(const std::string& user_id, const std::string& cid = kCid) {
+    for (const auto& read : store().reads(cid))
+      if (read.user.id == user_id) return read.unread_messages.value_or(-1);
+    return -1;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ChatPersistenceClient> store_;
+};
+
+TYPED_TEST_SUITE_P(PersistenceContract);
+
+// --- lifecycle ---------------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, OneUserAtATimeAndNothingWhileDisconnected) {
+  auto& s = this->store();
+  EXPECT_TRUE(s.is_connected());
+  EXPECT_EQ(s.user_id(), "alice");
+  EXPECT_NO_THROW(s.connect("alice"));
+  try {
+    s.connect("bob");
+    FAIL() << "connected as a second user";
+  } catch (const ChatError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_state);
+  }
+  s.disconnect(false);
+  EXPECT_FALSE(s.is_connected());
+  EXPECT_EQ(s.user_id(), std::nullopt);
+  try {
+    (void)s.channel_cids(10);
+    FAIL() << "read while disconnected";
+  } catch (const ChatError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_state);
+  }
+  try {
+    s.apply({SetLastSyncAt{at_second(1)}});
+    FAIL() << "wrote while disconnected";
+  } catch (const ChatError& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_state);
+  }
+  s.connect("bob");
+  EXPECT_EQ(s.user_id(), "bob");
+}
+
+TYPED_TEST_P(PersistenceContract, AUsersDataIsFoundAgainAfterReconnecting) {
+  this->seed();
+  this->store().disconnect(false);
+  this->store().connect("bob");
+  EXPECT_TRUE(this->store().channel_cids(10).empty()) << "bob's store is his own";
+  this->store().disconnect(false);
+  this->store().connect("alice");
+  EXPECT_EQ(this->store().messages(this->kCid, {}).size(), 3u);
+}
+
+// --- atomic batches and reading one's writes ---------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, ABatchThatFailsLeavesNothing) {
+  auto& s = this->store();
+  this->seed();
+  const auto before = s.channel_state(this->kCid, {});
+  Message headless = make_message("x", this->kCid, 40);
+  headless.created_at.reset();
+  for (const Mutation& bad : std::vector<Mutation>{
+           UpsertMessages{this->kCid, {headless}},
+           UpsertChannels{{Channel{.id = "x", .type = "messaging", .cid = "no-colon"}}},
+           UpsertReactions{{Reaction{.type = "like"}}},
+           AddOutboxEntry{make_entry("no-colon", "m")}}) {
+    try {
+      s.apply({UpsertUsers{{make_user("carol")}}, UpsertChannels{{make_channel("other", 50)}},
+               UpsertMessages{this->kCid, {make_message("new", this->kCid, 40)}},
+               DeleteMessages{.which = DeleteMessages::ByIds{{"general-m1"}}, .hard = true},
+               UpsertReads{this->kCid, {Read{.user = make_user("bob"), .unread_messages = 9}}},
+               AddOutboxEntry{make_entry(this->kCid, "new")}, SetLastSyncAt{at_second(77)}, bad});
+      FAIL() << "a bad mutation was taken";
+    } catch (const ChatError& e) {
+      EXPECT_EQ(e.code(), ErrorCode::input) << e.what();
+    }
+    EXPECT_EQ(s.channel_cids(10), std::vector<std::string>{this->kCid});
+    EXPECT_EQ(this->ids(s.messages(this->kCid, {})),
+              (std::vector<std::string>{"general-m1", "general-m2", "general-m3"}));
+    EXPECT_EQ(s.message("general-m1")->own_reactions->size(), 1u);
+    EXPECT_EQ(this->unread_of("bob"), 2);
+    EXPECT_TRUE(s.outbox(0, 10).empty());
+    EXPECT_EQ(s.last_sync_at(), std::nullopt);
+    EXPECT_EQ(to_json(*s.channel_state(this->kCid, {})), to_json(*before));
+  }
+}
+
+TYPED_TEST_P(PersistenceContract, ReadsSeeEveryWriteThatReturnedFromAnyThread) {
+  auto& s = this->store();
+  std::thread writer([&] {
+    for (int i = 0; i < 20; ++i) {
+      s.apply({UpsertMessages{this->kCid,
+                              {make_message("m" + std::to_string(i), this->kCid, 10 + i)}}});
+    }
+    (void)s.apply_async({SetLastSyncAt{at_second(5)}}).get();
+  });
+  writer.join();
+  EXPECT_EQ(s.messages(this->kCid, {.limit = 100}).size(), 20u);
+  EXPECT_EQ(s.last_sync_at(), at_second(5));
+  // And while other threads write, every read sees whole batches only.
+  std::thread more([&] {
+    for (int i = 0; i < 50; ++i) {
+      s.apply(
+          {UpsertMessages{this->kCid, {make_message("a" + std::to_string(i), this->kCid, 100)}},
+           UpsertMessages{this->kCid, {make_message("b" + std::to_string(i), this->kCid, 100)}}});
+    }
+  });
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(s.messages(this->kCid, {.limit = 1000}).size() % 2, 0u);
+  more.join();
+}
+
+// --- what is written reads back ----------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, AChannelStateReadsBackWithUsersJoined) {
+  auto& s = this->store();
+  this->seed();
+  auto state = s.channel_state(this->kCid, {});
+  ASSERT_TRUE(state);
+  EXPECT_EQ(to_json(state->channel), to_json(make_channel("general", 30)));
+  ASSERT_EQ(state->messages->size(), 3u);
+  Message expected = make_message("general-m1", this->kCid, 10);
+  expected.own_reactions = std::vector<Reaction>{make_reaction("general-m1", "alice", "like")};
+  EXPECT_EQ(to_json((*state->messages)[0]), to_json(expected));
+  ASSERT_EQ(state->members->size(), 2u);
+  EXPECT_EQ(to_json((*state->members)[1]), to_json(make_member("bob", 2)));
+  ASSERT_TRUE(state->membership);
+  EXPECT_EQ(state->membership->id(), "alice");
+  ASSERT_EQ(state->read->size(), 2u);
+  EXPECT_EQ((*state->read)[1].user.name, "User bob");
+  EXPECT_EQ(s.channel("messaging:nowhere"), std::nullopt);
+  EXPECT_EQ(s.channel_state("messaging:nowhere", {}), std::nullopt);
+  EXPECT_EQ(s.message("nothing"), std::nullopt);
+}
+
+TYPED_TEST_P(PersistenceContract, AUserIsStoredOnceAndABareReferenceErasesNothing) {
+  auto& s = this->store();
+  this->seed();
+  User renamed = make_user("bob");
+  renamed.name = "Robert";
+  s.apply({UpsertUsers{{renamed}}});
+  EXPECT_EQ(s.message("general-m1")->user->name, "Robert") << "every message shows the user now";
+  EXPECT_EQ(s.members(this->kCid)[1].user->name, "Robert");
+  Message bare = make_message("general-m4", this->kCid, 40);
+  bare.user = User{.id = "bob"};
+  s.apply({UpsertMessages{this->kCid, {bare}}});
+  EXPECT_EQ(s.message("general-m4")->user->name, "Robert");
+}
+
+TYPED_TEST_P(PersistenceContract, AMessageOfAnUnknownChannelMakesAStub) {
+  auto& s = this->store();
+  s.apply({UpsertMessages{{}, {make_message("m", "messaging:new", 10)}}});
+  auto stub = s.channel("messaging:new");
+  ASSERT_TRUE(stub);
+  EXPECT_EQ(stub->type, "messaging");
+  EXPECT_EQ(stub->id, "new");
+  EXPECT_EQ(stub->name, std::nullopt);
+  EXPECT_EQ(s.messages("messaging:new", {}).size(), 1u);
+}
+
+TYPED_TEST_P(PersistenceContract, APartialChannelKeepsWhatOnlyQueriesTell) {
+  auto& s = this->store();
+  Channel full = make_channel("general");
+  full.own_capabilities = std::vector<std::string>{"send-message"};
+  full.hidden = true;
+  s.apply({UpsertChannels{{full}}});
+  Channel from_event = make_channel("general");
+  from_event.name = "renamed";
+  from_event.config.reset();
+  from_event.member_count.reset();
+  s.apply({UpsertChannels{{from_event}, /*partial=*/true}});
+  auto stored = s.channel(this->kCid);
+  EXPECT_EQ(stored->name, "renamed");
+  EXPECT_EQ(stored->own_capabilities, full.own_capabilities);
+  EXPECT_EQ(stored->hidden, true);
+  EXPECT_EQ(stored->member_count, 2);
+  EXPECT_TRUE(stored->config);
+  s.apply({UpsertChannels{{from_event}}});  // a whole channel replaces them
+  EXPECT_FALSE(s.channel(this->kCid)->own_capabilities);
+  s.apply({SetChannelHidden{this->kCid, false}});
+  EXPECT_EQ(s.channel(this->kCid)->hidden, false);
+}
+
+// --- the message rules -------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, AnOlderCopyNeverReplacesANewerOne) {
+  auto& s = this->store();
+  this->seed();
+  Message newer = make_message("general-m1", this->kCid, 10);
+  newer.text = "edited";
+  newer.updated_at = at_second(50);
+  Message older = newer;
+  older.text = "as it was";
+  older.updated_at = at_second(40);
+  s.apply({UpsertMessages{this->kCid, {newer}}, UpsertMessages{this->kCid, {older}}});
+  EXPECT_EQ(s.message("general-m1")->text, "edited");
+  Message same = newer;
+  same.text = "same version";
+  s.apply({UpsertMessages{this->kCid, {same}}});
+  EXPECT_EQ(s.message("general-m1")->text, "same version");
+  Message unversioned = newer;
+  unversioned.updated_at.reset();
+  unversioned.text = "no version";
+  s.apply({UpsertMessages{this->kCid, {unversioned}}});
+  EXPECT_EQ(s.message("general-m1")->text, "no version");
+}
+
+TYPED_TEST_P(PersistenceContract, ALocalChangeHoldsUntilANewerCopyOrItsAnswer) {
+  auto& s = this->store();
+  this->seed();
+  Message edited = *s.message("general-m1");
+  edited.text = "alice's local edit";
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {edited}, .local = true}});
+  Message same_version = make_message("general-m1", this->kCid, 10);
+  s.apply({UpsertMessages{this->kCid, {same_version}}});
+  EXPECT_EQ(s.message("general-m1")->text, "alice's local edit") << "a re-watch undid it";
+  Message answer = same_version;
+  answer.text = "the server's answer";
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {answer}, .answer = true}});
+  EXPECT_EQ(s.message("general-m1")->text, "the server's answer");
+  s.apply({UpsertMessages{this->kCid, {same_version}}});
+  EXPECT_EQ(s.message("general-m1")->text, same_version.text) << "no longer local";
+
+  edited.text = "again";
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {edited}, .local = true}});
+  Message newer = same_version;
+  newer.updated_at = at_second(11);
+  newer.text = "newer on the server";
+  s.apply({UpsertMessages{this->kCid, {newer}}});
+  EXPECT_EQ(s.message("general-m1")->text, "newer on the server");
+}
+
+TYPED_TEST_P(PersistenceContract, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce) {
+  auto& s = this->store();
+  this->seed();
+  Message echo = make_message("mine", this->kCid, 100, "alice");
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {echo}, .echo = true}});
+  EXPECT_EQ(this->unread_of("bob"), 2);
+  EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(100));
+  EXPECT_EQ(s.channel_cids(1), std::vector<std::string>{this->kCid});
+  Message server_copy = make_message("mine", this->kCid, 60, "alice");
+  server_copy.text = "server's";
+  Message reacted = server_copy;
+  reacted.updated_at = at_second(61);
+  reacted.text = "newer";
+  s.apply({UpsertMessages{this->kCid, {reacted}}});  // a newer copy first: the echo is replaced
+  EXPECT_EQ(s.message("mine")->created_at, at_second(60));
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {server_copy}, .arrived = true}});
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {server_copy}, .arrived = true}});
+  EXPECT_EQ(s.message("mine")->text, "newer");
+  EXPECT_EQ(this->unread_of("bob"), 3) << "counted once, for the others only";
+  EXPECT_EQ(this->unread_of("alice"), 0);
+
+  // A new message from someone else counts for alice; a thread reply not shown in the channel,
+  // or a silent message, does not.
+  s.apply({UpsertMessages{.cid = this->kCid,
+                          .messages = {make_message("hers", this->kCid, 200, "carol")},
+                          .arrived = true}});
+  Message reply = make_message("reply", this->kCid, 201, "carol");
+  reply.parent_id = "hers";
+  Message silent = make_message("silent", this->kCid, 202, "carol");
+  silent.silent = true;
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {reply, silent}, .arrived = true}});
+  EXPECT_EQ(this->unread_of("alice"), 1);
+  EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(202));
+}
+
+TYPED_TEST_P(PersistenceContract, PendingActionsAreReplayedOnEveryCopy) {
+  auto& s = this->store();
+  this->seed();
+  const Message stored = *s.message("general-m3");
+  OutboxEntry edit = make_entry(this->kCid, "general-m3", OutboxKind::update_message);
+  edit.payload = {{"message", {{"id", "general-m3"}, {"text", "alice's edit"}}}};
+  OutboxEntry like = make_entry(this->kCid, "general-m3", OutboxKind::send_reaction);
+  like.payload = {{"reaction", {{"type", "like"}}}};
+  const auto entries = s.apply({AddOutboxEntry{edit}, AddOutboxEntry{like}}).outbox_ids;
+  ASSERT_EQ(entries.size(), 2u);
+
+  Message newer = stored;
+  newer.updated_at = at_second(500);
+  newer.reaction_counts = std::map<std::string, std::int64_t>{{"wow", 1}};
+  s.apply({UpsertMessages{this->kCid, {newer}}});
+  auto shown = s.message("general-m3");
+  EXPECT_EQ(shown->text, "alice's edit");
+  EXPECT_EQ(shown->reaction_counts, (std::map<std::string, std::int64_t>{{"like", 1}, {"wow", 1}}));
+  EXPECT_EQ(shown->local_state, LocalState::queued);
+  s.apply({UpsertMessages{this->kCid, {newer}}});
+  EXPECT_EQ(s.message("general-m3")->text, "alice's edit");
+
+  // Delivered: the answer comes after its entry is removed; the like is replayed on it.
+  Message answer = newer;
+  answer.text = "as the server has it";
+  answer.updated_at = at_second(501);
+  s.apply({RemoveOutboxEntry{entries[0]},
+           UpsertMessages{.cid = this->kCid, .messages = {answer}, .answer = true}});
+  shown = s.message("general-m3");
+  EXPECT_EQ(shown->text, "as the server has it");
+  EXPECT_EQ(shown->reaction_counts->at("like"), 1);
+
+  // A pending hard deletion keeps every copy out; the batch's other copies are stored.
+  OutboxEntry gone = make_entry(this->kCid, "general-m2", OutboxKind::delete_message);
+  gone.payload = {{"hard", true}};
+  Message m2 = *s.message("general-m2");
+  s.apply({DeleteMessages{.which = DeleteMessages::ByIds{{"general-m2"}}, .hard = true},
+           AddOutboxEntry{gone}});
+  m2.updated_at = at_second(600);
+  Message m1 = *s.message("general-m1");
+  m1.text = "m1 again";
+  m1.updated_at = at_second(600);
+  s.apply({UpsertMessages{this->kCid, {m2, m1}}});
+  EXPECT_FALSE(s.message("general-m2"));
+  EXPECT_EQ(s.message("general-m1")->text, "m1 again");
+}
+
+TYPED_TEST_P(PersistenceContract, ReactionsFollowTheirMessagesVersion) {
+  auto& s = this->store();
+  this->seed();
+  Message newer = make_message("general-m1", this->kCid, 10);
+  newer.updated_at = at_second(50);
+  s.apply({UpsertMessages{this->kCid, {newer}}});
+  // Changes that came with an older copy than the stored one are skipped.
+  s.apply({DeleteReaction{"general-m1", "alice", "like", at_second(40)},
+           UpsertReactions{{make_reaction("general-m1", "alice", "wow")}, at_second(40)}});
+  EXPECT_EQ(s.message("general-m1")->own_reactions->size(), 1u);
+  EXPECT_EQ(s.message("general-m1")->own_reactions->at(0).type, "like");
+  // Those of the stored version, or without one, apply.
+  s.apply({ReplaceReactions{
+      "general-m1",
+      "alice",
+      {make_reaction("general-m1", "alice", "sad"), make_reaction("general-m1", "alice", "wow")},
+      at_second(50)}});
+  std::vector<std::string> types;
+  const auto replaced = s.message("general-m1");
+  for (const auto& r : *replaced->own_reactions)
+    types.push_back(r.type);
+  std::sort(types.begin(), types.end());
+  EXPECT_EQ(types, (std::vector<std::string>{"sad", "wow"}));
+  s.apply({DeleteReaction{"general-m1", "alice", "sad", std::nullopt}});
+  EXPECT_EQ(s.message("general-m1")->own_reactions->size(), 1u);
+  // A reaction to a message not stored is skipped, and bob's are not alice's own.
+  s.apply({UpsertReactions{{make_reaction("nowhere", "alice", "like")}}});
+  EXPECT_FALSE(s.message("nowhere"));
+  EXPECT_EQ(s.message("general-m3")->own_reactions->size(), 0u);
+}
+
+// --- members, reads, deletes -------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, AReadComesAndGoesWithItsMember) {
+  auto& s = this->store();
+  this->seed();
+  s.apply({UpsertMembers{this->kCid, {make_member("carol", 5)}}});
+  EXPECT_EQ(this->unread_of("carol"), 0);
+  std::vector<std::string> members;
+  for (const auto& m : s.members(this->kCid))
+    members.push_back(m.id());
+  EXPECT_EQ(members, (std::vector<std::string>{"alice", "bob", "carol"})) << "by joining time";
+  s.apply({UpsertMembers{this->kCid, {make_member("bob", 2)}}});
+  EXPECT_EQ(this->unread_of("bob"), 2) << "a known member keeps their read";
+  s.apply({DeleteMembers{this->kCid, {"bob"}}});
+  EXPECT_EQ(s.members(this->kCid).size(), 2u);
+  EXPECT_EQ(this->unread_of("bob"), -1);
+  s.apply({MarkAllRead{"carol", at_second(900)}});
+  for (const auto& read : s.reads(this->kCid)) {
+    if (read.user.id == "carol") {
+      EXPECT_EQ(read.last_read, at_second(900));
+    }
+  }
+}
+
+TYPED_TEST_P(PersistenceContract, HardAndSoftDeletesAndTruncation) {
+  auto& s = this->store();
+  this->seed();
+  this->seed("random");
+  s.apply({DeleteMessages{.which = DeleteMessages::ByIds{{"general-m1"}}, .hard = true}});
+  EXPECT_FALSE(s.message("general-m1"));
+  s.apply({UpsertMessages{this->kCid, {make_message("general-m1", this->kCid, 10)}}});
+  EXPECT_EQ(s.message("general-m1")->own_reactions->size(), 0u) << "its reactions went with it";
+  s.apply({DeleteMessages{
+      .which = DeleteMessages::ByIds{{"general-m2"}}, .hard = false, .deleted_at = at_second(99)}});
+  EXPECT_EQ(s.message("general-m2")->type, "deleted");
+  EXPECT_EQ(s.message("general-m2")->deleted_at, at_second(99));
+  s.apply({DeleteMessages{.which = DeleteMessages::ByUser{"bob", "messaging:random"}}});
+  EXPECT_EQ(this->ids(s.messages("messaging:random", {})), std::vector<std::string>{"random-m2"});
+  EXPECT_TRUE(s.message("general-m3")) << "only in the channel named";
+  s.apply({DeleteMessages{.which = DeleteMessages::ByChannels{{"messaging:random"}}}});
+  EXPECT_TRUE(s.messages("messaging:random", {}).empty());
+  s.apply({TruncateChannel{this->kCid, at_second(30)}});
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {})), std::vector<std::string>{"general-m3"});
+  s.apply({TruncateChannel{this->kCid, std::nullopt}});
+  EXPECT_TRUE(s.messages(this->kCid, {}).empty());
+}
+
+TYPED_TEST_P(PersistenceContract, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox) {
+  auto& s = this->store();
+  this->seed();
+  this->seed("random");
+  s.apply({UpsertDrafts{{Draft{.cid = this->kCid,
+                               .message = Message{.id = "d", .text = "draft"},
+                               .created_at = at_second(1)}}},
+           SaveChannelQuery{{}, {}, {this->kCid, "messaging:random"}},
+           AddOutboxEntry{make_entry(this->kCid, "general-m1")}});
+  s.apply({DeleteChannels{{this->kCid}}});
+  EXPECT_FALSE(s.channel(this->kCid));
+  EXPECT_FALSE(s.message("general-m1"));
+  EXPECT_TRUE(s.members(this->kCid).empty());
+  EXPECT_TRUE(s.reads(this->kCid).empty());
+  EXPECT_FALSE(s.draft(this->kCid, std::nullopt));
+  EXPECT_EQ(s.outbox(0, 10).size(), 1u);
+  auto cached = s.query_channels({}, {}, 0, 10, 0);
+  ASSERT_TRUE(cached);
+  ASSERT_EQ(cached->size(), 1u);
+  EXPECT_EQ(cached->at(0).channel.cid, "messaging:random");
+  EXPECT_TRUE(s.message("random-m1"));
+}
+
+TYPED_TEST_P(PersistenceContract, DraftsOnePerChannelAndPerThread) {
+  auto& s = this->store();
+  s.apply({UpsertDrafts{{Draft{.cid = this->kCid,
+                               .message = Message{.id = "d1", .text = "channel draft"},
+                               .created_at = at_second(1)},
+                         Draft{.cid = this->kCid,
+                               .parent_id = "p",
+                               .message = Message{.id = "d2", .text = "thread draft"},
+                               .created_at = at_second(2)}}}});
+  EXPECT_EQ(s.draft(this->kCid, std::nullopt)->message.text, "channel draft");
+  EXPECT_EQ(s.draft(this->kCid, "p")->message.text, "thread draft");
+  EXPECT_EQ(s.draft(this->kCid, "p")->created_at, at_second(2));
+  s.apply({DeleteDraft{this->kCid, "p"}});
+  EXPECT_FALSE(s.draft(this->kCid, "p"));
+  EXPECT_TRUE(s.draft(this->kCid, std::nullopt));
+}
+
+// --- paging ------------------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, PagesAreInTimeOrderAroundAnyCursor) {
+  auto& s = this->store();
+  std::vector<Message> batch;
+  for (int i = 0; i < 10; ++i)
+    batch.push_back(make_message("p" + std::to_string(i), this->kCid, 100 + i));
+  // Two more at the time of p5, stored after it: ties keep the order they were first stored in,
+  // whatever the order of later copies.
+  batch.push_back(make_message("t1", this->kCid, 105));
+  batch.push_back(make_message("t2", this->kCid, 105));
+  s.apply({UpsertMessages{this->kCid, batch}});
+  s.apply({UpsertMessages{this->kCid, {batch[11], batch[10], batch[5]}}});
+  using V = std::vector<std::string>;
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 3})), (V{"p7", "p8", "p9"}));
+  EXPECT_EQ(s.messages(this->kCid, {}).size(), 12u) << "25 by default";
+  EXPECT_TRUE(s.messages(this->kCid, {.limit = 0}).empty());
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 3, .id_lt = "p7"})), (V{"t1", "t2", "p6"}));
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 2, .id_lte = "p7"})), (V{"p6", "p7"}));
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 2, .id_gt = "p2"})), (V{"p3", "p4"}));
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 2, .id_gte = "p2"})), (V{"p2", "p3"}));
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 5, .id_around = "t1"})),
+            (V{"p4", "p5", "t1", "t2", "p6"}));
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 4, .id_around = "p0"})),
+            (V{"p0", "p1", "p2", "p3"}));
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = 3, .id_around = "p9"})),
+            (V{"p7", "p8", "p9"}));
+  EXPECT_TRUE(s.messages(this->kCid, {.id_lt = "unknown"}).empty());
+  EXPECT_TRUE(s.messages(this->kCid, {.id_around = "unknown"}).empty());
+}
+
+TYPED_TEST_P(PersistenceContract, ThreadsAndPinsHaveTheirOwnPages) {
+  auto& s = this->store();
+  this->seed();
+  Message reply = make_message("reply", this->kCid, 40);
+  reply.parent_id = "general-m1";
+  Message shown = make_message("shown", this->kCid, 41);
+  shown.parent_id = "general-m1";
+  shown.show_in_channel = true;
+  Message pinned = make_message("general-m2", this->kCid, 20, "alice");
+  pinned.pinned = true;
+  s.apply({UpsertMessages{this->kCid, {reply, shown, pinned}}});
+  using V = std::vector<std::string>;
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {})),
+            (V{"general-m1", "general-m2", "general-m3", "shown"}));
+  EXPECT_EQ(this->ids(s.replies("general-m1", {})), (V{"reply", "shown"}));
+  EXPECT_EQ(this->ids(s.pinned_messages(this->kCid, {})), V{"general-m2"});
+  EXPECT_EQ(this->ids(*s.channel_state(this->kCid, {})->pinned_messages), V{"general-m2"});
+}
+
+// --- the query cache ---------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, AQueryAnswersFromTheCacheInItsSortOrder) {
+  auto& s = this->store();
+  const Filter filter = Filter::eq("type", "messaging");
+  const Sort by_last_message{{.field = "last_message_at"}};
+  EXPECT_EQ(s.query_channels(filter, by_last_message, 0, 10, 5), std::nullopt) << "never saved";
+  s.apply({UpsertChannels{{make_channel("a", 10), make_channel("b", 30), make_channel("c", 20)}},
+           SaveChannelQuery{filter, by_last_message, {"messaging:b", "messaging:c"}}});
+  s.apply({SaveChannelQuery{filter,
+                            by_last_message,
+                            {"messaging:c", "messaging:a"},
+                            /*append=*/true}});
+  auto cids = [&](std::size_t offset, std::size_t limit) {
+    std::vector<std::string> out;
+    const auto states = s.query_channels(filter, by_last_message, offset, limit, 1);
+    for (const auto& state : *states)
+      out.push_back(state.channel.cid);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(cids(0, 10), (V{"messaging:b", "messaging:c", "messaging:a"}));
+  // A new message moves its channel up at once, by what is cached now.
+  s.apply({UpsertMessages{.cid = "messaging:a",
+                          .messages = {make_message("new", "messaging:a", 40)},
+                          .arrived = true}});
+  EXPECT_EQ(cids(0, 10), (V{"messaging:a", "messaging:b", "messaging:c"}));
+  EXPECT_EQ(cids(1, 1), V{"messaging:b"});
+  auto first = s.query_channels(filter, by_last_message, 0, 1, 1);
+  EXPECT_EQ(first->at(0).messages->size(), 1u) << "message_limit";
+  // A sort field only the server knows keeps the server's order; a replaced answer replaces.
+  const Sort by_server{{.field = "custom_rank"}};
+  s.apply({SaveChannelQuery{filter, by_server, {"messaging:c", "messaging:a", "messaging:b"}}});
+  std::vector<std::string> server_order;
+  const auto states = s.query_channels(filter, by_server, 0, 10, 0);
+  for (const auto& state : *states)
+    server_order.push_back(state.channel.cid);
+  EXPECT_EQ(server_order, (V{"messaging:c", "messaging:a", "messaging:b"}));
+  s.apply({SaveChannelQuery{filter, by_server, {"messaging:b"}}});
+  EXPECT_EQ(s.query_channels(filter, by_server, 0, 10, 0)->size(), 1u);
+}
+
+// --- connection state ------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, ConnectionInfoUnreadTotalsAndTheCheckpoint) {
+  auto& s = this->store();
+  EXPECT_EQ(s.connection_info(), std::nullopt);
+  EXPECT_EQ(s.last_sync_at(), std::nullopt);
+  OwnUser me;
+  static_cast<User&>(me) = make_user("alice");
+  me.total_unread_count = 4;
+  me.unread_channels = 2;
+  s.set_connection_info({me});
+  s.apply({SetUnreadCounts{.total_unread_count = 7}});
+  auto info = s.connection_info();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->own_user.name, "User alice");
+  EXPECT_EQ(info->own_user.total_unread_count, 7);
+  EXPECT_EQ(info->own_user.unread_channels, 2) << "an absent total is left as it is";
+  const Timestamp precise = *Timestamp::parse("2026-05-01T10:00:00.123456789Z");
+  s.set_last_sync_at(precise);
+  EXPECT_EQ(s.last_sync_at(), precise);
+}
+
+// --- the outbox and leases ---------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, OutboxEntriesInTheOrderTheyWereMade) {
+  auto& s = this->store();
+  this->seed();
+  const auto ids =
+      s.apply({AddOutboxEntry{make_entry(this->kCid, "general-m1", OutboxKind::update_message)},
+               AddOutboxEntry{make_entry(this->kCid, "general-m1", OutboxKind::send_reaction)},
+               AddOutboxEntry{make_entry(this->kCid, "", OutboxKind::mark_read)}})
+          .outbox_ids;
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_LT(ids[0], ids[1]);
+  EXPECT_LT(ids[1], ids[2]);
+  EXPECT_EQ(s.outbox(0, 10).size(), 3u);
+  EXPECT_EQ(s.outbox(ids[0], 1).at(0).id, ids[1]);
+  EXPECT_EQ(s.outbox(0, 10).at(2).kind, OutboxKind::mark_read);
+  EXPECT_EQ(s.message("general-m1")->local_state, LocalState::queued);
+
+  s.apply({UpdateOutboxEntry{.id = ids[1],
+                             .state = OutboxState::failed,
+                             .attempts = 3,
+                             .error = "refused",
+                             .payload = boost::json::object{{"changed", true}}},
+           UpdateOutboxEntry{.id = ids[0], .state = OutboxState::sending, .attempts = 1},
+           UpdateOutboxEntry{.id = 999999}});  // an entry already gone is no error
+  auto entries = s.outbox(0, 10);
+  EXPECT_EQ(entries[1].state, OutboxState::failed);
+  EXPECT_EQ(entries[1].attempts, 3);
+  EXPECT_EQ(entries[1].error, "refused");
+  EXPECT_EQ(entries[1].payload, (boost::json::object{{"changed", true}}));
+  EXPECT_EQ(entries[0].payload, make_entry(this->kCid, "general-m1").payload) << "kept";
+  auto m1 = s.message("general-m1");
+  EXPECT_EQ(m1->local_state, LocalState::failed) << "the most pressing entry's state";
+  EXPECT_EQ(m1->local_error, "refused");
+  s.apply({RemoveOutboxEntry{ids[1]}});
+  EXPECT_EQ(s.message("general-m1")->local_state, LocalState::sending);
+  s.apply({RemoveOutboxEntry{ids[0]}, RemoveOutboxEntry{ids[2]}});
+  EXPECT_FALSE(s.message("general-m1")->local_state);
+  const auto next = s.apply({AddOutboxEntry{make_entry(this->kCid, "x")}}).outbox_ids;
+  EXPECT_GT(next.at(0), ids[2]) << "ids are never reused";
+}
+
+TYPED_TEST_P(PersistenceContract, ALeaseHasOneHolderUntilItRunsOut) {
+  auto& s = this->store();
+  EXPECT_TRUE(s.acquire_lease("outbox", "app", at_second(0), at_second(30)));
+  EXPECT_FALSE(s.acquire_lease("outbox", "agent", at_second(10), at_second(40)));
+  EXPECT_TRUE(s.acquire_lease("other", "agent", at_second(10), at_second(40)))
+      << "leases are by name";
+  EXPECT_TRUE(s.acquire_lease("outbox", "app", at_second(20), at_second(50))) << "renewed";
+  EXPECT_FALSE(s.acquire_lease("outbox", "agent", at_second(40), at_second(70)));
+  EXPECT_TRUE(s.acquire_lease("outbox", "agent", at_second(51), at_second(80))) << "ran out";
+  EXPECT_FALSE(s.acquire_lease("outbox", "app", at_second(60), at_second(90)));
+  s.release_lease("outbox", "app");  // not the holder: nothing changes
+  EXPECT_FALSE(s.acquire_lease("outbox", "app", at_second(60), at_second(90)));
+  s.release_lease("outbox", "agent");
+  EXPECT_TRUE(s.acquire_lease("outbox", "app", at_second(60), at_second(90)));
+}
+
+// --- flush -------------------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, FlushEmptiesEverythingAndStaysUsable) {
+  auto& s = this->store();
+  this->seed();
+  s.apply({AddOutboxEntry{make_entry(this->kCid, "general-m1")},
+           AddOutboxEntry{make_entry(this->kCid, "general-m2")},
+           SaveChannelQuery{{}, {}, {this->kCid}}, SetLastSyncAt{at_second(5)}});
+  OwnUser me;
+  me.id = "alice";
+  s.set_connection_info({me});
+  ASSERT_TRUE(s.acquire_lease("outbox", "app", at_second(0), at_second(30)));
+  EXPECT_EQ(s.flush().discarded_outbox_entries, 2);
+  EXPECT_TRUE(s.channel_cids(10).empty());
+  EXPECT_FALSE(s.message("general-m1"));
+  EXPECT_TRUE(s.outbox(0, 10).empty());
+  EXPECT_FALSE(s.query_channels({}, {}, 0, 10, 0));
+  EXPECT_FALSE(s.connection_info());
+  EXPECT_FALSE(s.last_sync_at());
+  EXPECT_TRUE(s.acquire_lease("outbox", "agent", at_second(1), at_second(30)));
+  EXPECT_TRUE(s.is_connected());
+  s.set_last_sync_at(at_second(9));
+  EXPECT_EQ(s.last_sync_at(), at_second(9));
+  this->seed();
+  EXPECT_EQ(s.disconnect(/*flush=*/true).discarded_outbox_entries, 0);
+  s.connect("alice");
+  EXPECT_TRUE(s.channel_cids(10).empty()) << "a flush on disconnect leaves nothing behind";
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    PersistenceContract, OneUserAtATimeAndNothingWhileDisconnected,
+    AUsersDataIsFoundAgainAfterReconnecting, ABatchThatFailsLeavesNothing,
+    ReadsSeeEveryWriteThatReturnedFromAnyThread, AChannelStateReadsBackWithUsersJoined,
+    AUserIsStoredOnceAndABareReferenceErasesNothing, AMessageOfAnUnknownChannelMakesAStub,
+    APartialChannelKeepsWhatOnlyQueriesTell, AnOlderCopyNeverReplacesANewerOne,
+    ALocalChangeHoldsUntilANewerCopyOrItsAnswer, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce,
+    PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
+    AReadComesAndGoesWithItsMember, HardAndSoftDeletesAndTruncation,
+    DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
+    PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
+    AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,
+    OutboxEntriesInTheOrderTheyWereMade, ALeaseHasOneHolderUntilItRunsOut,
+    FlushEmptiesEverythingAndStaysUsable);
+
+}  // namespace chatkeep::testing

@@ -1,0 +1,388 @@
+// The store's reads. Each takes the store's lock for the whole read, so that what it returns is one
+// committed state (a channel's messages, members and reads agree). Users are joined, not copied
+// into rows: one decoded User stands behind many messages, members and reads of a screen
+// (cached_user(), emptied by every write).
+
+#include <algorithm>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <boost/json/monotonic_resource.hpp>
+
+#include "chatkeep/json.hpp"
+#include "store/rows.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace chatkeep::store {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::int64_t kDefaultPageSize = 25;
+
+}  // namespace
+
+std::optional<ConnectionInfo> SqliteStore::connection_info() {
+  Lock lock(*this);
+  auto q = db().query(R"(SELECT own_user, total_unread_count, unread_channels, unread_count
+                         FROM connection_state WHERE id = 1)");
+  if (!q.next() || q.is_null(0)) return std::nullopt;
+  ConnectionInfo info{.own_user = from_json<OwnUser>(parse_row(q.text(0)))};
+  if (!q.is_null(1)) info.own_user.total_unread_count = q.integer(1);
+  if (!q.is_null(2)) info.own_user.unread_channels = q.integer(2);
+  if (!q.is_null(3)) info.own_user.unread_count = q.integer(3);
+  return info;
+}
+
+std::optional<Timestamp> SqliteStore::last_sync_at() {
+  Lock lock(*this);
+  auto q = db().query("SELECT last_sync_at FROM connection_state WHERE id = 1");
+  if (!q.next() || q.is_null(0)) return std::nullopt;
+  return Timestamp::parse(q.text(0));
+}
+
+std::vector<std::string> SqliteStore::channel_cids(std::size_t limit) {
+  Lock lock(*this);
+  auto q = db().query("SELECT cid FROM channels ORDER BY last_message_at DESC, cid DESC LIMIT ?1");
+  q.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<std::string> cids;
+  while (q.next())
+    cids.emplace_back(q.text(0));
+  return cids;
+}
+
+std::optional<Channel> SqliteStore::channel(const std::string& cid) {
+  Lock lock(*this);
+  return channel_locked(cid);
+}
+
+std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
+  assert_held();
+  auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data, u.data
+                         FROM channels c LEFT JOIN users u ON u.id = c.created_by_id
+                         WHERE c.cid = ?1)");
+  q.bind(1, cid);
+  if (!q.next()) return std::nullopt;
+  json::value row = parse_row(q.text(4));
+  json::object& object = row.as_object();
+  object.insert_or_assign("cid", q.text(0));
+  object.insert_or_assign("type", q.text(1));
+  object.insert_or_assign("id", q.text(2));
+  Channel channel = from_json<Channel>(row);
+  if (!q.is_null(3)) channel.created_by = cached_user(q.text(3), optional_text(q, 5));
+  return channel;
+}
+
+const User& SqliteStore::cached_user(std::string_view id, std::optional<std::string_view> data) {
+  auto found = user_cache_.find(id);
+  if (found != user_cache_.end()) return found->second;
+  if (user_cache_.size() >= kMaxCachedUsers) user_cache_.clear();
+  json::value user(user_object(id, data));
+  return user_cache_.emplace(std::string(id), from_json<User>(user)).first->second;
+}
+
+const User& SqliteStore::cached_user(std::string_view id) {
+  if (auto found = user_cache_.find(id); found != user_cache_.end()) return found->second;
+  auto q = db().query("SELECT data FROM users WHERE id = ?1");
+  q.bind(1, id);
+  return cached_user(id, q.next() ? std::optional(q.text(0)) : std::nullopt);
+}
+
+Message SqliteStore::message_from_row(const Query& row) {
+  // The row's JSON lives only until it is decoded: an arena spares the allocator.
+  json::monotonic_resource arena(arena_buffer_.data(), arena_buffer_.size());
+  json::value value = parse_row(row.text(3), json::storage_ptr(&arena));
+  json::object& object = value.as_object();
+  object.insert_or_assign("id", row.text(0));
+  object.insert_or_assign("cid", row.text(1));
+  Message message = from_json<Message>(value);
+  if (!row.is_null(2)) message.user = cached_user(row.text(2), optional_text(row, 4));
+  message.own_reactions.emplace();
+  return message;
+}
+
+void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
+  // One query per chunk of a page rather than one per message; most messages have none.
+  for_chunks(messages,
+             "SELECT message_id, type, data FROM reactions WHERE user_id = ?1 AND "
+             "message_id IN ",
+             user_id_, [&](Message& m, const Query& q) {
+               json::value reaction = parse_row(q.text(2));
+               reaction.as_object().insert_or_assign("message_id", q.text(0));
+               reaction.as_object().insert_or_assign("user_id", user_id_);
+               reaction.as_object().insert_or_assign("type", q.text(1));
+               m.own_reactions->push_back(from_json<Reaction>(reaction));
+               m.own_reactions->back().user = cached_user(user_id_);
+             });
+}
+
+void SqliteStore::attach_local_states(std::vector<Message>& messages) {
+  // A message's state is its most pressing entry's: failed, else sending, else queued.
+  auto rank = [](std::optional<LocalState> s) { return s ? static_cast<int>(*s) + 1 : 0; };
+  for_chunks(messages, "SELECT message_id, state, error FROM outbox WHERE message_id IN ",
+             std::nullopt, [&](Message& m, const Query& q) {
+               const std::string_view state = q.text(1);
+               const LocalState s = state == "failed"    ? LocalState::failed
+                                    : state == "sending" ? LocalState::sending
+                                                         : LocalState::queued;
+               if (rank(s) <= rank(m.local_state)) return;
+               m.local_state = s;
+               m.local_error = q.is_null(2) ? std::nullopt : std::optional(std::string(q.text(2)));
+             });
+}
+
+void SqliteStore::for_chunks(std::vector<Message>& messages, const std::string& select,
+                             const std::optional<std::string>& first_parameter,
+                             const std::function<void(Message&, const Query&)>& each) {
+  constexpr std::size_t kChunk = 500;
+  const int base = first_parameter ? 2 : 1;  // the number of the first id's parameter
+  for (std::size_t first = 0; first < messages.size(); first += kChunk) {
+    const std::size_t count = std::min(kChunk, messages.size() - first);
+    std::string sql = select + "(";
+    for (std::size_t i = 0; i < count; ++i)
+      sql += fmt::format("{}?{}", i ? ", " : "", static_cast<int>(i) + base);
+    sql += ")";
+    auto q = db().query(sql);
+    if (first_parameter) q.bind(1, *first_parameter);
+    std::unordered_map<std::string_view, Message*> by_id;
+    for (std::size_t i = 0; i < count; ++i) {
+      Message& m = messages[first + i];
+      q.bind(static_cast<int>(i) + base, m.id);
+      by_id.emplace(m.id, &m);
+    }
+    while (q.next())
+      each(*by_id.at(q.text(0)), q);
+  }
+}
+
+std::vector<Message> SqliteStore::messages(const std::string& cid, const MessagePagination& page) {
+  Lock lock(*this);
+  return page_locked(Scope::channel, cid, page);
+}
+
+std::vector<Message> SqliteStore::pinned_messages(const std::string& cid,
+                                                  const MessagePagination& page) {
+  Lock lock(*this);
+  return page_locked(Scope::pinned, cid, page);
+}
+
+std::vector<Message> SqliteStore::replies(const std::string& parent_id,
+                                          const MessagePagination& page) {
+  Lock lock(*this);
+  return page_locked(Scope::thread, parent_id, page);
+}
+
+std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& key,
+                                              const MessagePagination& page) {
+  assert_held();
+  Database& database = db();
+  const std::int64_t limit = page.limit.value_or(kDefaultPageSize);
+  if (limit <= 0) return {};
+
+  // A cursor is the (created_at, rowid) of the message it names; an unknown one matches nothing.
+  struct Bound {
+    std::int64_t created_at;
+    std::int64_t rowid;
+    bool inclusive;
+  };
+  auto resolve = [&](const std::optional<std::string>& id,
+                     bool inclusive) -> std::optional<std::optional<Bound>> {
+    if (!id) return std::optional<Bound>();
+    auto q = database.query("SELECT created_at, rowid FROM messages WHERE id = ?1");
+    q.bind(1, *id);
+    if (!q.next()) return std::nullopt;
+    return std::optional<Bound>(Bound{q.integer(0), q.integer(1), inclusive});
+  };
+
+  auto run = [&](const std::optional<Bound>& lower, const std::optional<Bound>& upper,
+                 bool ascending, std::int64_t n) {
+    std::string sql(scope == Scope::thread ? kSelectMessages : kSelectChannelMessages);
+    constexpr std::string_view kChannel = "m.channel = (SELECT key FROM channels WHERE cid = ?1)";
+    sql += scope == Scope::channel  ? std::string(kChannel) + " AND m.in_channel = 1"
+           : scope == Scope::pinned ? std::string(kChannel) + " AND m.pinned = 1"
+                                    : std::string("m.parent_id = ?1");
+    if (lower)
+      sql += lower->inclusive ? " AND (m.created_at, m.rowid) >= (?2, ?3)"
+                              : " AND (m.created_at, m.rowid) > (?2, ?3)";
+    if (upper)
+      sql += upper->inclusive ? " AND (m.created_at, m.rowid) <= (?4, ?5)"
+                              : " AND (m.created_at, m.rowid) < (?4, ?5)";
+    sql += ascending ? " ORDER BY m.created_at ASC, m.rowid ASC LIMIT ?6"
+                     : " ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?6";
+    auto q = database.query(sql);
+    q.bind(1, key).bind(6, n);
+    if (lower) q.bind(2, lower->created_at).bind(3, lower->rowid);
+    if (upper) q.bind(4, upper->created_at).bind(5, upper->rowid);
+    std::vector<Message> rows;
+    rows.reserve(static_cast<std::size_t>(n));
+    while (q.next())
+      rows.push_back(message_from_row(q));
+    attach_own_reactions(rows);
+    attach_local_states(rows);
+    if (!ascending) std::reverse(rows.begin(), rows.end());
+    return rows;
+  };
+
+  if (page.id_around) {
+    auto before = resolve(page.id_around, false);
+    if (!before) return {};
+    auto from = resolve(page.id_around, true);
+    std::vector<Message> older = run(std::nullopt, *before, false, limit);
+    std::vector<Message> newer = run(*from, std::nullopt, true, limit);  // the cursor and after
+    const auto k = static_cast<std::size_t>(limit);
+    std::size_t take_older = std::min(older.size(), (k - 1) / 2);
+    const std::size_t take_newer = std::min(newer.size(), k - take_older);
+    take_older = std::min(older.size(), k - take_newer);
+    std::vector<Message> window(
+        std::make_move_iterator(older.end() - static_cast<long>(take_older)),
+        std::make_move_iterator(older.end()));
+    window.insert(window.end(), std::make_move_iterator(newer.begin()),
+                  std::make_move_iterator(newer.begin() + static_cast<long>(take_newer)));
+    return window;
+  }
+
+  auto lower = page.id_gte ? resolve(page.id_gte, true) : resolve(page.id_gt, false);
+  auto upper = page.id_lte ? resolve(page.id_lte, true) : resolve(page.id_lt, false);
+  if (!lower || !upper) return {};
+  // Only a lower bound: the first page after it. Otherwise the last page before the upper bound.
+  const bool ascending = lower->has_value() && !upper->has_value();
+  return run(*lower, *upper, ascending, limit);
+}
+
+std::optional<Message> SqliteStore::message(const std::string& id) {
+  Lock lock(*this);
+  auto q = db().query(std::string(kSelectMessages) + "m.id = ?1");
+  q.bind(1, id);
+  if (!q.next()) return std::nullopt;
+  std::vector<Message> one{message_from_row(q)};
+  attach_own_reactions(one);
+  attach_local_states(one);
+  return std::move(one.front());
+}
+
+std::vector<Member> SqliteStore::members(const std::string& cid) {
+  Lock lock(*this);
+  return members_locked(cid);
+}
+
+std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
+  assert_held();
+  auto q = db().query(R"(SELECT m.user_id, m.data, u.data FROM members m
+                         LEFT JOIN users u ON u.id = m.user_id
+                         WHERE m.cid = ?1 ORDER BY m.created_at, m.user_id)");
+  q.bind(1, cid);
+  std::vector<Member> members;
+  while (q.next()) {
+    json::value row = parse_row(q.text(1));
+    json::object& object = row.as_object();
+    object.insert_or_assign("user_id", q.text(0));
+    members.push_back(from_json<Member>(row));
+    members.back().user = cached_user(q.text(0), optional_text(q, 2));
+  }
+  return members;
+}
+
+std::vector<Read> SqliteStore::reads(const std::string& cid) {
+  Lock lock(*this);
+  return reads_locked(cid);
+}
+
+std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
+  assert_held();
+  auto q = db().query(R"(SELECT r.user_id, r.data, u.data FROM reads r
+                         LEFT JOIN users u ON u.id = r.user_id
+                         WHERE r.cid = ?1 ORDER BY r.user_id)");
+  q.bind(1, cid);
+  std::vector<Read> reads;
+  while (q.next()) {
+    json::value row = parse_row(q.text(1));
+    row.as_object().insert_or_assign("user", json::object{{"id", q.text(0)}});
+    reads.push_back(from_json<Read>(row));
+    reads.back().user = cached_user(q.text(0), optional_text(q, 2));
+  }
+  return reads;
+}
+
+std::optional<ChannelState> SqliteStore::channel_state(const std::string& cid,
+                                                       const MessagePagination& page) {
+  Lock lock(*this);
+  return channel_state_locked(cid, page);
+}
+
+std::optional<ChannelState> SqliteStore::channel_state_locked(const std::string& cid,
+                                                              const MessagePagination& page) {
+  assert_held();
+  std::optional<Channel> channel = channel_locked(cid);
+  if (!channel) return std::nullopt;
+  ChannelState state{.channel = std::move(*channel)};
+  state.messages = page_locked(Scope::channel, cid, page);
+  state.pinned_messages = page_locked(Scope::pinned, cid, {});
+  state.members = members_locked(cid);
+  for (const auto& member : *state.members) {
+    if (member.id() == user_id_) state.membership = member;
+  }
+  state.read = reads_locked(cid);
+  return state;
+}
+
+std::optional<std::vector<ChannelState>> SqliteStore::query_channels(const Filter& filter,
+                                                                     const Sort& sort,
+                                                                     std::size_t offset,
+                                                                     std::size_t limit,
+                                                                     std::size_t message_limit) {
+  Lock lock(*this);
+  Database& database = db();
+  const std::string key = query_key(filter, sort);
+  {
+    auto saved = database.query("SELECT 1 FROM saved_queries WHERE query_key = ?1");
+    saved.bind(1, key);
+    if (!saved.next()) return std::nullopt;
+  }
+  std::vector<std::string> cids;
+  {
+    auto q = database.query(
+        "SELECT q.cid FROM channel_queries q JOIN channels c ON c.cid = q.cid "
+        "WHERE q.query_key = ?1 ORDER BY " +
+        order_by(sort) + " LIMIT ?2 OFFSET ?3");
+    q.bind(1, key)
+        .bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)))
+        .bind(3, static_cast<std::int64_t>(std::min<std::size_t>(offset, INT64_MAX)));
+    while (q.next())
+      cids.emplace_back(q.text(0));
+  }
+  std::vector<ChannelState> states;
+  states.reserve(cids.size());
+  MessagePagination page{.limit = static_cast<std::int64_t>(message_limit)};
+  for (const auto& cid : cids) {
+    if (auto state = channel_state_locked(cid, page)) states.push_back(std::move(*state));
+  }
+  return states;
+}
+
+std::optional<Draft> SqliteStore::draft(const std::string& cid,
+                                        const std::optional<std::string>& parent_id) {
+  Lock lock(*this);
+  auto q = db().query("SELECT data FROM drafts WHERE cid = ?1 AND parent_id = ?2");
+  q.bind(1, cid).bind(2, parent_id.value_or(""));
+  if (!q.next()) return std::nullopt;
+  json::value row = parse_row(q.text(0));
+  const json::object& data = row.as_object();
+  auto created_at = Timestamp::parse(data.at("created_at").as_string());
+  return Draft{.cid = cid,
+               .parent_id = parent_id,
+               .message = from_json<Message>(data.at("message")),
+               .created_at = created_at.value_or(Timestamp())};
+}
+
+std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {
+  Lock lock(*this);
+  auto q = db().query(
+      fmt::format("SELECT {} FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2", kOutboxColumns));
+  q.bind(1, after_id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<OutboxEntry> entries;
+  while (q.next())
+    entries.push_back(outbox_entry(q));
+  return entries;
+}
+
+}  // namespace chatkeep::store

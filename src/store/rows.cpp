@@ -1,0 +1,109 @@
+#include "store/rows.hpp"
+
+#include <fmt/format.h>
+
+#include "chatkeep/error.hpp"
+#include "chatkeep/json.hpp"
+
+namespace chatkeep::store {
+
+namespace json = boost::json;
+using sqlite::Query;
+
+namespace {
+
+OutboxKind parse_kind(std::string_view text) {
+  for (auto kind :
+       {OutboxKind::send_message, OutboxKind::update_message, OutboxKind::delete_message,
+        OutboxKind::send_reaction, OutboxKind::delete_reaction, OutboxKind::mark_read}) {
+    if (to_string(kind) == text) return kind;
+  }
+  throw ChatError(ErrorCode::storage, fmt::format("unknown outbox kind '{}'", text));
+}
+
+OutboxState parse_state(std::string_view text) {
+  for (auto state : {OutboxState::queued, OutboxState::sending, OutboxState::failed}) {
+    if (to_string(state) == text) return state;
+  }
+  throw ChatError(ErrorCode::storage, fmt::format("unknown outbox state '{}'", text));
+}
+
+}  // namespace
+
+json::value parse_row(std::string_view data, json::storage_ptr storage) {
+  json::value value = parse_json(data, {}, std::move(storage));
+  if (!value.is_object()) throw ChatError(ErrorCode::storage, "a stored row is not a JSON object");
+  return value;
+}
+
+json::object user_object(std::string_view id, std::optional<std::string_view> data,
+                         json::storage_ptr storage) {
+  json::object user =
+      data ? std::move(parse_row(*data, storage).as_object()) : json::object(storage);
+  user.insert_or_assign("id", id);
+  return user;
+}
+
+std::optional<std::string_view> optional_text(const Query& row, int column) {
+  if (row.is_null(column)) return std::nullopt;
+  return row.text(column);
+}
+
+std::optional<std::int64_t> micros(const std::optional<Timestamp>& t) {
+  if (!t || t->is_never()) return std::nullopt;
+  return t->unix_micros();
+}
+
+std::pair<std::string, std::string> split_cid(const std::string& cid) {
+  auto colon = cid.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == cid.size()) {
+    throw ChatError(ErrorCode::input, fmt::format("invalid cid '{}': expected type:id", cid));
+  }
+  return {cid.substr(0, colon), cid.substr(colon + 1)};
+}
+
+OutboxEntry outbox_entry(Query& q) {
+  OutboxEntry e;
+  e.id = q.integer(0);
+  e.kind = parse_kind(q.text(1));
+  e.cid = q.text(2);
+  e.message_id = q.text(3);
+  e.payload = std::move(parse_row(q.text(4)).as_object());
+  e.state = parse_state(q.text(5));
+  e.attempts = q.integer(6);
+  if (!q.is_null(7)) e.error = std::string(q.text(7));
+  e.created_at = Timestamp::from_unix_micros(q.integer(8));
+  if (!q.is_null(9)) e.next_attempt_at = Timestamp::from_unix_micros(q.integer(9));
+  return e;
+}
+
+std::string query_key(const Filter& filter, const Sort& sort) {
+  return filter.canonical() + "\n" + canonical_json(to_json(sort));
+}
+
+std::string order_by(const Sort& sort) {
+  std::string order;
+  const Sort effective = sort.empty() ? Sort{{.field = "last_updated"}} : sort;
+  for (const auto& option : effective) {
+    std::string_view column;
+    if (option.field == "last_message_at")
+      column = "c.last_message_at";
+    else if (option.field == "created_at")
+      column = "c.created_at";
+    else if (option.field == "updated_at")
+      column = "c.updated_at";
+    else if (option.field == "member_count")
+      column = "c.member_count";
+    else if (option.field == "last_updated") {
+      column =
+          "COALESCE(MAX(c.last_message_at, c.updated_at), c.last_message_at, c.updated_at, "
+          "c.created_at)";
+    } else
+      continue;  // a field only the server can sort on: keep its order
+    order += fmt::format("{} {}, ", column,
+                         option.direction == SortDirection::ascending ? "ASC" : "DESC");
+  }
+  return order + "q.position ASC";
+}
+
+}  // namespace chatkeep::store

@@ -1,0 +1,63 @@
+#pragma once
+
+// Rows: how the store's model objects sit in SQLite rows, for the writer and the reads alike. A
+// row holds an object's JSON (`data`) without what its columns and joins restore (ids, users);
+// the columns hold what reads filter or sort on (schema.cpp states the layout rules). Times used
+// for ordering are microseconds since the epoch.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/json/value.hpp>
+
+#include "chatkeep/outbox.hpp"
+#include "chatkeep/query.hpp"
+#include "chatkeep/timestamp.hpp"
+#include "sqlite/database.hpp"
+
+namespace chatkeep::store {
+
+// A stored row's JSON, always an object (else ChatError(storage)). It stays a json::value so that
+// decoding it needs no copy (from_json takes a value; handing it an object would copy the whole
+// tree into one).
+boost::json::value parse_row(std::string_view data, boost::json::storage_ptr storage = {});
+
+// A user as stored: its id first, then what is known of it (nothing when only referenced).
+boost::json::object user_object(std::string_view id, std::optional<std::string_view> data,
+                                boost::json::storage_ptr storage = {});
+
+// A message row: id, cid, user_id, data, the user's data. Pages of one channel know their cid
+// (?1) and skip the join that would find it.
+inline constexpr std::string_view kSelectMessages =
+    "SELECT m.id, c.cid, m.user_id, m.data, u.data FROM messages m "
+    "JOIN channels c ON c.key = m.channel LEFT JOIN users u ON u.id = m.user_id WHERE ";
+inline constexpr std::string_view kSelectChannelMessages =
+    "SELECT m.id, ?1, m.user_id, m.data, u.data FROM messages m "
+    "LEFT JOIN users u ON u.id = m.user_id WHERE ";
+
+std::optional<std::string_view> optional_text(const sqlite::Query& row, int column);
+
+// A time as a column holds it; none for a time never set.
+std::optional<std::int64_t> micros(const std::optional<Timestamp>& t);
+
+// "{type}:{id}" split at the first colon; ChatError(input) when it is not that.
+std::pair<std::string, std::string> split_cid(const std::string& cid);
+
+// The columns an OutboxEntry is read from, in outbox_entry()'s order.
+inline constexpr std::string_view kOutboxColumns =
+    "id, kind, cid, message_id, payload, state, attempts, error, created_at, next_attempt_at";
+// The entry of a row selected with kOutboxColumns; ChatError(storage) for one this library
+// cannot read.
+OutboxEntry outbox_entry(sqlite::Query& q);
+
+// A saved query's key: its canonical filter and sort.
+std::string query_key(const Filter& filter, const Sort& sort);
+
+// The ORDER BY of a cached query: its sort fields that the channels table holds, then the
+// position the server gave.
+std::string order_by(const Sort& sort);
+
+}  // namespace chatkeep::store

@@ -1,0 +1,647 @@
+// The writer: how a batch's mutations become rows (persistence.hpp states the rules; this is how
+// they are kept).
+//
+// Messages carry the hard part. A message arrives many times: as an event, in a query's state, in
+// /sync's catch-up, in the server's answer to the user's own action, and first of all (for the
+// user's own sends) as a local echo, before the server has it. The copies come in any order, so
+// the row keeps two facts beside the message's JSON:
+//
+//   version  the server's updated_at of the copy stored (NULL for an echo, or a row from before
+//            versions): a copy older than the stored one is skipped, a copy without one always
+//            replaces it;
+//   local    whether the row holds a change of the user's made on top of that version, which the
+//            server has not answered yet (an edit, a deletion, a reaction shown in the summary).
+//
+// A local change (`UpsertMessages::local`) always applies and keeps the version it was made on;
+// after it, copies of that same version (a re-watch of the channel, a replayed event) no longer
+// replace the row, since they do not show the change. A newer copy does, and so does the
+// server's answer to the change (`answer`), which is at least as new as what it was made on.
+//
+// A newer copy would still undo what the user did and the server has not seen. So every copy
+// that is neither an echo nor a local change is stored with the outbox's entries about its message
+// replayed on it (replay(), outbox.hpp), in the order they were made, and then counts as local on
+// its own version. A pending hard deletion keeps the copy out altogether. Delivery removes an entry
+// before its answer is stored, so the answer is replayed on with what is still waiting only.
+//
+// Echoes of sends (`echo`) move the channel's last_message_at but count no unread message: the
+// server's copy (`arrived`) does that the first time it is stored, which the `echo` column marks
+// as not yet having happened. Reactions follow their message's version: a change that came with
+// an older copy than the stored one is skipped (newer_than()).
+//
+// Users are written once per batch and connection: a message stream repeats the same users, and
+// UserHashes remembers what was committed, so that an unchanged user costs no statement.
+
+#include "store/writer.hpp"
+
+#include <fmt/format.h>
+#include <boost/json/serialize.hpp>
+
+#include "chatkeep/json.hpp"
+#include "model/tables.hpp"
+#include "store/rows.hpp"
+
+namespace chatkeep::store {
+namespace {
+
+namespace json = boost::json;
+
+// The hash recorded for a user known to exist whose stored data this connection has not seen.
+constexpr std::size_t kUnknownData = 0;
+
+}  // namespace
+
+// --- users ---------------------------------------------------------------------------------------
+// Every object that names a user records it here once.
+
+void Writer::operator()(const UpsertUsers& m) {
+  for (const auto& user : m.users)
+    upsert_user(user);
+}
+
+void Writer::upsert_user(const User& user) {
+  if (user.id.empty()) throw ChatError(ErrorCode::input, "user id is empty");
+  std::string data = model::encode_except(user, {"id"});
+  const bool bare = data == "{}";
+  const std::size_t hash = bare ? kUnknownData : std::hash<std::string>()(data);
+  // Skip the statement when the user is known stored as it is (or, for a bare reference, at all).
+  for (const UserHashes* known :
+       std::initializer_list<const UserHashes*>{&written_users_, &known_users_}) {
+    if (auto found = known->find(user.id); found != known->end()) {
+      if (bare || found->second == hash) return;
+    }
+  }
+  written_users_[user.id] = hash;
+  if (bare) {
+    db_.query("INSERT INTO users (id, data) VALUES (?1, '{}') ON CONFLICT (id) DO NOTHING")
+        .bind(1, user.id)
+        .run();
+    return;
+  }
+  db_.query(R"(INSERT INTO users (id, data) VALUES (?1, ?2)
+               ON CONFLICT (id) DO UPDATE SET data = excluded.data
+               WHERE data IS NOT excluded.data)")
+      .bind(1, user.id)
+      .bind(2, data)
+      .run();
+}
+
+// --- channels ------------------------------------------------------------------------------------
+// A channel is one row keyed by an integer that messages name it by; stubs stand in for channels
+// known only by cid.
+
+void Writer::operator()(const UpsertChannels& m) {
+  for (const auto& given : m.channels) {
+    split_cid(given.cid);
+    const Channel& channel = m.partial ? keep_local_fields(given) : given;
+    if (channel.created_by) upsert_user(*channel.created_by);
+    db_.query(R"(INSERT INTO channels (cid, type, id, created_by_id, created_at, updated_at,
+                   last_message_at, member_count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (cid) DO UPDATE SET type = excluded.type, id = excluded.id,
+                   created_by_id = excluded.created_by_id, created_at = excluded.created_at,
+                   updated_at = excluded.updated_at, last_message_at = excluded.last_message_at,
+                   member_count = excluded.member_count, data = excluded.data)")
+        .bind(1, channel.cid)
+        .bind(2, channel.type)
+        .bind(3, channel.id)
+        .bind(4, channel.created_by ? std::optional(channel.created_by->id) : std::nullopt)
+        .bind(5, micros(channel.created_at))
+        .bind(6, micros(channel.updated_at))
+        .bind(7, micros(channel.last_message_at))
+        .bind(8, channel.member_count)
+        .bind(9, model::encode_except(channel, {"cid", "id", "type", "created_by"}))
+        .run();
+  }
+}
+
+const Channel& Writer::keep_local_fields(const Channel& given) {
+  merged_ = given;
+  auto q = db_.query(R"(SELECT json_extract(data, '$.own_capabilities'),
+                          json_extract(data, '$.config'), json_extract(data, '$.hidden'),
+                          member_count FROM channels WHERE cid = ?1)");
+  q.bind(1, given.cid);
+  if (!q.next()) return merged_;
+  if (!merged_.own_capabilities && !q.is_null(0)) {
+    merged_.own_capabilities.emplace();
+    const json::value stored = parse_json(q.text(0));
+    for (const auto& capability : stored.as_array())
+      merged_.own_capabilities->emplace_back(capability.as_string());
+  }
+  if (!merged_.config && !q.is_null(1)) merged_.config = decode<ChannelConfig>(q.text(1));
+  if (!merged_.hidden && !q.is_null(2)) merged_.hidden = q.integer(2) != 0;
+  if (!merged_.member_count && !q.is_null(3)) merged_.member_count = q.integer(3);
+  return merged_;
+}
+
+std::int64_t Writer::ensure_channel(const std::string& cid) {
+  if (auto known = channel_keys_.find(cid); known != channel_keys_.end()) return known->second;
+  auto [type, id] = split_cid(cid);
+  db_.query(R"(INSERT INTO channels (cid, type, id, data) VALUES (?1, ?2, ?3, '{}')
+               ON CONFLICT (cid) DO NOTHING)")
+      .bind(1, cid)
+      .bind(2, type)
+      .bind(3, id)
+      .run();
+  auto q = db_.query("SELECT key FROM channels WHERE cid = ?1");
+  q.bind(1, cid);
+  q.next();
+  return channel_keys_[cid] = q.integer(0);
+}
+
+void Writer::operator()(const SetChannelHidden& m) {
+  ensure_channel(m.cid);
+  db_.query("UPDATE channels SET data = json_set(data, '$.hidden', json(?2)) WHERE cid = ?1")
+      .bind(1, m.cid)
+      .bind(2, m.hidden ? "true" : "false")
+      .run();
+}
+
+void Writer::operator()(const DeleteChannels& m) {
+  for (const auto& cid : m.cids) {
+    db_.query("DELETE FROM channels WHERE cid = ?1").bind(1, cid).run();
+    channel_keys_.erase(cid);  // a later mutation of this batch may create it anew
+  }
+}
+
+// --- messages ------------------------------------------------------------------------------------
+// Versions, echoes, local changes and the replay of pending actions: see the essay above.
+
+void Writer::operator()(const UpsertMessages& m) {
+  // Copies from the server show the user's actions still in the outbox on top (replay()): a
+  // newer copy replaces the row, and without them the user's change would vanish from the
+  // screen until it is delivered. The row then counts as holding a local change on the copy's
+  // version. (The user's own changes and new messages are echoes: they carry them already.)
+  const bool replaying = !m.local && !m.echo && outbox_has_message_entries();
+  Message replayed;
+  for (const auto& given : m.messages) {
+    bool local_change = m.local;
+    if (replaying) {
+      const Replayed r = replay_pending(given, replayed);
+      if (r == Replayed::removed) continue;  // deleted for good, the server to be told
+      local_change = r == Replayed::changed;
+    }
+    const Message& message = local_change && !m.local ? replayed : given;
+    // Whether the message is stored for the first time, or stored only as a local echo, when
+    // that matters.
+    bool first_time = false;
+    bool stored_as_echo = false;
+    if (m.arrived || m.echo) {
+      auto known = db_.query("SELECT echo FROM messages WHERE id = ?1");
+      known.bind(1, message.id);
+      first_time = !known.next();
+      stored_as_echo = !first_time && known.integer(0) != 0;
+    }
+    const std::string& cid = message.cid ? *message.cid : m.cid.value_or(std::string());
+    if (cid.empty()) {
+      throw ChatError(ErrorCode::input, fmt::format("message {}: cid required", message.id));
+    }
+    if (message.cid && m.cid && *message.cid != *m.cid) {
+      throw ChatError(ErrorCode::input,
+                      fmt::format("message {}: cid {} is not {}", message.id, cid, *m.cid));
+    }
+    if (!message.created_at) {
+      throw ChatError(ErrorCode::input, fmt::format("message {}: created_at required", message.id));
+    }
+    const std::int64_t channel = ensure_channel(cid);
+    if (message.user) upsert_user(*message.user);
+    // A local change always applies and keeps the version it was made on; a copy with
+    // pending changes replayed on it applies as a copy and holds them as local (?14).
+    db_.query(R"(INSERT INTO messages (id, channel, created_at, user_id, parent_id,
+                   show_in_channel, pinned, data, echo, version, local)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?14)
+                 ON CONFLICT (id) DO UPDATE SET channel = excluded.channel,
+                   created_at = excluded.created_at, user_id = excluded.user_id,
+                   parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
+                   pinned = excluded.pinned, data = excluded.data,
+                   echo = CASE WHEN ?10 THEN 0 ELSE echo END,
+                   version = CASE WHEN ?12 THEN messages.version ELSE excluded.version END,
+                   local = ?14
+                 WHERE ?12 OR messages.version IS NULL OR excluded.version IS NULL
+                   OR excluded.version > messages.version
+                   OR (excluded.version = messages.version AND (messages.local = 0 OR ?13)))")
+        .bind(1, message.id)
+        .bind(2, channel)
+        .bind(3, message.created_at->unix_micros())
+        .bind(4, message.user ? std::optional(message.user->id) : std::nullopt)
+        .bind(5, message.parent_id)
+        .bind(6, std::int64_t{message.show_in_channel.value_or(false)})
+        .bind(7, std::int64_t{message.pinned.value_or(false)})
+        .bind(8, model::encode_except(message, {"id", "cid", "user", "own_reactions"}))
+        .bind(9, std::int64_t{m.echo})
+        .bind(10, std::int64_t{m.arrived})
+        .bind(11, m.echo || !message.updated_at ? std::nullopt
+                                                : std::optional(message.updated_at->unix_micros()))
+        .bind(12, std::int64_t{m.local})
+        .bind(13, std::int64_t{m.answer})
+        .bind(14, std::int64_t{local_change})
+        .run();
+    if (m.arrived && stored_as_echo) {
+      // The server has it now, even if a newer copy was stored already and this one skipped.
+      db_.query("UPDATE messages SET echo = 0 WHERE id = ?1").bind(1, message.id).run();
+    }
+    if (m.arrived && (first_time || stored_as_echo)) {
+      count_arrival(channel, cid, message, true);
+    } else if (m.echo && first_time) {
+      count_arrival(channel, cid, message, false);
+    }
+  }
+}
+
+bool Writer::outbox_has_message_entries() {
+  if (!outbox_has_message_entries_) {
+    auto q = db_.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id <> '')");
+    outbox_has_message_entries_ = q.next() && q.integer(0) != 0;
+  }
+  return *outbox_has_message_entries_;
+}
+
+Replayed Writer::replay_pending(const Message& given, Message& out) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM outbox WHERE message_id = ?1 ORDER BY id", kOutboxColumns);
+  auto q = db_.query(sql);
+  q.bind(1, given.id);
+  Replayed result = Replayed::unchanged;
+  bool copied = false;
+  while (q.next()) {
+    if (!copied) {
+      out = given;
+      // Whether the copy counts the user's reactions is for its summary to say: own_reactions
+      // are kept apart, and an event's are nobody's in particular.
+      out.own_reactions.reset();
+      copied = true;
+    }
+    OutboxEntry entry;
+    try {
+      entry = outbox_entry(q);
+    } catch (const ChatError&) {
+      // An entry this library cannot read (a damaged row) shows nothing; the outbox's own
+      // reads report it. It must not stop every copy of its message from being stored.
+      continue;
+    }
+    switch (replay(entry, me_, out)) {
+      case Replayed::removed:
+        return Replayed::removed;
+      case Replayed::changed:
+        result = Replayed::changed;
+        break;
+      case Replayed::unchanged:
+        break;
+    }
+  }
+  return result;
+}
+
+void Writer::count_arrival(std::int64_t channel, const std::string& cid, const Message& message,
+                           bool unread) {
+  const std::int64_t at = message.created_at->unix_micros();
+  db_.query(R"(UPDATE channels SET last_message_at = ?2, data = json_set(data,
+                 '$.last_message_at', ?3)
+               WHERE key = ?1 AND (last_message_at IS NULL OR last_message_at < ?2))")
+      .bind(1, channel)
+      .bind(2, at)
+      .bind(3, message.created_at->to_string())
+      .run();
+  if (!unread || !shown_in_channel(message) || message.silent.value_or(false)) return;
+  db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
+                 COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
+               WHERE cid = ?1 AND user_id IS NOT ?2)")
+      .bind(1, cid)
+      .bind(2, message.user ? std::optional(message.user->id) : std::nullopt)
+      .run();
+}
+
+void Writer::operator()(const DeleteMessages& m) {
+  // One statement per selector and kind of delete; soft deletes keep the row and its reactions.
+  const std::string deleted_at = m.deleted_at.to_string();
+  auto run = [&](std::string_view hard_sql, std::string_view soft_sql, auto&& bind_selector) {
+    if (m.hard) {
+      bind_selector(db_.query(hard_sql)).run();
+    } else {
+      bind_selector(db_.query(soft_sql)).bind(9, deleted_at).run();
+    }
+  };
+  if (const auto* by_ids = std::get_if<DeleteMessages::ByIds>(&m.which)) {
+    for (const auto& id : by_ids->ids) {
+      run("DELETE FROM messages WHERE id = ?1",
+          R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+             WHERE id = ?1)",
+          [&](Query q) {
+            q.bind(1, id);
+            return q;
+          });
+    }
+  } else if (const auto* by_channels = std::get_if<DeleteMessages::ByChannels>(&m.which)) {
+    for (const auto& cid : by_channels->cids) {
+      run("DELETE FROM messages WHERE channel = (SELECT key FROM channels WHERE cid = ?1)",
+          R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+             WHERE channel = (SELECT key FROM channels WHERE cid = ?1))",
+          [&](Query q) {
+            q.bind(1, cid);
+            return q;
+          });
+    }
+  } else {
+    const auto& by_user = std::get<DeleteMessages::ByUser>(m.which);
+    // In one channel through its index; in all of them by a scan (a rare moderation event:
+    // an index by user would cost every message insert a page write).
+    if (by_user.cid) {
+      run(R"(DELETE FROM messages
+             WHERE channel = (SELECT key FROM channels WHERE cid = ?2) AND user_id = ?1)",
+          R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+             WHERE channel = (SELECT key FROM channels WHERE cid = ?2) AND user_id = ?1)",
+          [&](Query q) {
+            q.bind(1, by_user.user_id).bind(2, *by_user.cid);
+            return q;
+          });
+    } else {
+      run("DELETE FROM messages WHERE user_id = ?1",
+          R"(UPDATE messages SET data = json_set(data, '$.type', 'deleted', '$.deleted_at', ?9)
+             WHERE user_id = ?1)",
+          [&](Query q) {
+            q.bind(1, by_user.user_id);
+            return q;
+          });
+    }
+  }
+}
+
+void Writer::operator()(const TruncateChannel& m) {
+  if (m.before) {
+    db_.query(R"(DELETE FROM messages
+                 WHERE channel = (SELECT key FROM channels WHERE cid = ?1) AND created_at < ?2)")
+        .bind(1, m.cid)
+        .bind(2, m.before->unix_micros())
+        .run();
+  } else {
+    db_.query("DELETE FROM messages WHERE channel = (SELECT key FROM channels WHERE cid = ?1)")
+        .bind(1, m.cid)
+        .run();
+  }
+}
+
+// --- reactions -----------------------------------------------------------------------------------
+// Reactions of messages not stored are skipped; a change from an older copy of the message than the
+// stored one is too.
+
+void Writer::operator()(const UpsertReactions& m) {
+  for (const auto& reaction : m.reactions) {
+    if (reaction.message_id && newer_than(*reaction.message_id, m.as_of)) continue;
+    upsert_reaction(reaction, std::nullopt, std::nullopt);
+  }
+}
+
+void Writer::operator()(const DeleteReaction& m) {
+  if (newer_than(m.message_id, m.as_of)) return;
+  db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND type = ?3")
+      .bind(1, m.message_id)
+      .bind(2, m.user_id)
+      .bind(3, m.type)
+      .run();
+}
+
+void Writer::operator()(const ReplaceReactions& m) {
+  if (newer_than(m.message_id, m.as_of)) return;
+  db_.query("DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2")
+      .bind(1, m.message_id)
+      .bind(2, m.user_id)
+      .run();
+  for (const auto& reaction : m.reactions)
+    upsert_reaction(reaction, m.message_id, m.user_id);
+}
+
+void Writer::upsert_reaction(const Reaction& reaction, const std::optional<std::string>& message_id,
+                             const std::optional<std::string>& user_id) {
+  const std::string mid = message_id ? *message_id : reaction.message_id.value_or("");
+  const std::string uid = user_id            ? *user_id
+                          : reaction.user_id ? *reaction.user_id
+                          : reaction.user    ? reaction.user->id
+                                             : "";
+  if (mid.empty() || uid.empty()) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("reaction {}: message_id and user_id required", reaction.type));
+  }
+  if (reaction.user) {
+    if (reaction.user->id != uid) {
+      throw ChatError(ErrorCode::input,
+                      fmt::format("reaction {}: user.id does not match user_id", reaction.type));
+    }
+    upsert_user(*reaction.user);
+  }
+  db_.query(R"(INSERT INTO reactions (message_id, user_id, type, data)
+                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?1)
+               ON CONFLICT (message_id, user_id, type) DO UPDATE SET data = excluded.data)")
+      .bind(1, mid)
+      .bind(2, uid)
+      .bind(3, reaction.type)
+      .bind(4, model::encode_except(reaction, {"message_id", "user_id", "type", "user"}))
+      .run();
+}
+
+bool Writer::newer_than(const std::string& message_id, const std::optional<Timestamp>& as_of) {
+  if (!as_of) return false;
+  auto q = db_.query("SELECT version, local FROM messages WHERE id = ?1");
+  q.bind(1, message_id);
+  if (!q.next() || q.is_null(0)) return false;
+  return q.integer(0) > as_of->unix_micros() ||
+         (q.integer(0) == as_of->unix_micros() && q.integer(1) != 0);
+}
+
+// --- members and reads ---------------------------------------------------------------------------
+// A read belongs to a member: it comes and goes with them.
+
+void Writer::operator()(const UpsertMembers& m) {
+  ensure_channel(m.cid);
+  for (const auto& member : m.members) {
+    if (member.user) upsert_user(*member.user);
+    db_.query(R"(INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (cid, user_id) DO UPDATE SET created_at = excluded.created_at,
+                   data = excluded.data)")
+        .bind(1, m.cid)
+        .bind(2, member.id())
+        .bind(3, micros(member.created_at))
+        .bind(4, model::encode_except(member, {"user_id", "user"}))
+        .run();
+    // A member has a read from the day they join, with nothing unread yet.
+    const Read read{
+        .user = User{.id = member.id()}, .last_read = member.created_at, .unread_messages = 0};
+    db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cid, user_id) DO NOTHING)")
+        .bind(1, m.cid)
+        .bind(2, member.id())
+        .bind(3, model::encode_except(read, {"user"}))
+        .run();
+  }
+}
+
+void Writer::operator()(const DeleteMembers& m) {
+  for (const auto& user_id : m.user_ids) {
+    db_.query("DELETE FROM members WHERE cid = ?1 AND user_id = ?2")
+        .bind(1, m.cid)
+        .bind(2, user_id)
+        .run();
+    db_.query("DELETE FROM reads WHERE cid = ?1 AND user_id = ?2")
+        .bind(1, m.cid)
+        .bind(2, user_id)
+        .run();
+  }
+}
+
+void Writer::operator()(const UpsertReads& m) {
+  ensure_channel(m.cid);
+  for (const auto& read : m.reads) {
+    upsert_user(read.user);
+    db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
+        .bind(1, m.cid)
+        .bind(2, read.user.id)
+        .bind(3, model::encode_except(read, {"user"}))
+        .run();
+  }
+}
+
+void Writer::operator()(const MarkAllRead& m) {
+  db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages', 0,
+                 '$.last_read', ?2) WHERE user_id = ?1)")
+      .bind(1, m.user_id)
+      .bind(2, m.at.to_string())
+      .run();
+}
+
+// --- drafts --------------------------------------------------------------------------------------
+
+void Writer::operator()(const UpsertDrafts& m) {
+  for (const auto& draft : m.drafts) {
+    ensure_channel(draft.cid);
+    json::object data{{"message", to_json(draft.message)},
+                      {"created_at", draft.created_at.to_string()}};
+    db_.query(R"(INSERT INTO drafts (cid, parent_id, data) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cid, parent_id) DO UPDATE SET data = excluded.data)")
+        .bind(1, draft.cid)
+        .bind(2, draft.parent_id.value_or(""))
+        .bind(3, json::serialize(data))
+        .run();
+  }
+}
+
+void Writer::operator()(const DeleteDraft& m) {
+  db_.query("DELETE FROM drafts WHERE cid = ?1 AND parent_id = ?2")
+      .bind(1, m.cid)
+      .bind(2, m.parent_id.value_or(""))
+      .run();
+}
+
+// --- saved_queries and channel_queries -----------------------------------------------------------
+// The query cache: which channels a query answered with, in the server's order.
+
+void Writer::operator()(const SaveChannelQuery& m) {
+  const std::string key = query_key(m.filter, m.sort);
+  db_.query(R"(INSERT INTO saved_queries (query_key, filter, sort) VALUES (?1, ?2, ?3)
+               ON CONFLICT (query_key) DO NOTHING)")
+      .bind(1, key)
+      .bind(2, m.filter.canonical())
+      .bind(3, canonical_json(to_json(m.sort)))
+      .run();
+  std::int64_t position = 0;
+  if (m.append) {
+    auto q = db_.query(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM channel_queries WHERE query_key = ?1");
+    q.bind(1, key);
+    if (q.next()) position = q.integer(0);
+  } else {
+    db_.query("DELETE FROM channel_queries WHERE query_key = ?1").bind(1, key).run();
+  }
+  for (const auto& cid : m.cids) {
+    ensure_channel(cid);
+    // A cid already in the query (pages can overlap) keeps its first place.
+    db_.query(R"(INSERT INTO channel_queries (query_key, position, cid) SELECT ?1, ?2, ?3
+                 WHERE NOT EXISTS (SELECT 1 FROM channel_queries
+                                   WHERE cid = ?3 AND query_key = ?1))")
+        .bind(1, key)
+        .bind(2, position)
+        .bind(3, cid)
+        .run();
+    position += db_.changes();
+  }
+}
+
+// --- connection_state ----------------------------------------------------------------------------
+// One row: the own user, the unread totals and the /sync checkpoint.
+
+void Writer::operator()(const SetConnectionInfo& m) {
+  const OwnUser& me = m.info.own_user;
+  db_.query(R"(INSERT INTO connection_state (id, own_user, total_unread_count, unread_channels,
+                 unread_count) VALUES (1, ?1, ?2, ?3, ?4)
+               ON CONFLICT (id) DO UPDATE SET own_user = excluded.own_user,
+                 total_unread_count = excluded.total_unread_count,
+                 unread_channels = excluded.unread_channels,
+                 unread_count = excluded.unread_count)")
+      .bind(1, json::serialize(to_json(me)))
+      .bind(2, me.total_unread_count)
+      .bind(3, me.unread_channels)
+      .bind(4, me.unread_count)
+      .run();
+}
+
+void Writer::operator()(const SetUnreadCounts& m) {
+  db_.query(
+         R"(INSERT INTO connection_state (id, total_unread_count, unread_channels, unread_count)
+                 VALUES (1, ?1, ?2, ?3)
+               ON CONFLICT (id) DO UPDATE SET
+                 total_unread_count = COALESCE(excluded.total_unread_count, total_unread_count),
+                 unread_channels = COALESCE(excluded.unread_channels, unread_channels),
+                 unread_count = COALESCE(excluded.unread_count, unread_count))")
+      .bind(1, m.total_unread_count)
+      .bind(2, m.unread_channels)
+      .bind(3, m.unread_count)
+      .run();
+}
+
+void Writer::operator()(const SetLastSyncAt& m) {
+  // An upsert: the checkpoint must stick even when nothing else is stored (after a flush).
+  db_.query(R"(INSERT INTO connection_state (id, last_sync_at) VALUES (1, ?1)
+               ON CONFLICT (id) DO UPDATE SET last_sync_at = excluded.last_sync_at)")
+      .bind(1, m.last_sync_at.to_string())
+      .run();
+}
+
+// --- outbox --------------------------------------------------------------------------------------
+// The user's actions the server has not confirmed; rows are local-only: nothing cascades into them.
+
+void Writer::operator()(const AddOutboxEntry& m) {
+  const OutboxEntry& e = m.entry;
+  split_cid(e.cid);
+  if (!e.message_id.empty()) outbox_has_message_entries_ = true;
+  db_.query(R"(INSERT INTO outbox (kind, cid, message_id, payload, state, attempts, error,
+                 created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))")
+      .bind(1, to_string(e.kind))
+      .bind(2, e.cid)
+      .bind(3, e.message_id)
+      .bind(4, json::serialize(e.payload))
+      .bind(5, to_string(e.state))
+      .bind(6, e.attempts)
+      .bind(7, e.error)
+      .bind(8, e.created_at.unix_micros())
+      .bind(9, micros(e.next_attempt_at))
+      .run();
+  result_.outbox_ids.push_back(db_.last_insert_rowid());
+}
+
+void Writer::operator()(const UpdateOutboxEntry& m) {
+  // An entry already removed (discarded while in flight) is no error.
+  db_.query(R"(UPDATE outbox SET state = ?2, attempts = ?3, error = ?4, next_attempt_at = ?5,
+                 payload = COALESCE(?6, payload), created_at = COALESCE(?7, created_at)
+               WHERE id = ?1)")
+      .bind(1, m.id)
+      .bind(2, to_string(m.state))
+      .bind(3, m.attempts)
+      .bind(4, m.error)
+      .bind(5, micros(m.next_attempt_at))
+      .bind(6, m.payload ? std::optional(json::serialize(*m.payload)) : std::nullopt)
+      .bind(7, micros(m.created_at))
+      .run();
+}
+
+void Writer::operator()(const RemoveOutboxEntry& m) {
+  db_.query("DELETE FROM outbox WHERE id = ?1").bind(1, m.id).run();
+}
+
+}  // namespace chatkeep::store
