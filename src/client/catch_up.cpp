@@ -75,7 +75,7 @@ struct ClientCore::CatchUp {
 
 void ClientCore::start_catch_up() {
   auto job = std::make_shared<CatchUp>();
-  job->socket = socket_serial_;
+  job->socket = connection_->serial();
   job->since = *checkpoint_;
   job->watched.assign(watched_.begin(), watched_.end());
   if (*checkpoint_ > *greeted_at_) {
@@ -106,7 +106,7 @@ void ClientCore::rewatch(std::shared_ptr<CatchUp> job, std::size_t from) {
 void ClientCore::sync_now(Callback<std::size_t> done) {
   auto fail = [&](ChatError error) { deliver([done, error] { done({.error = error}); }); };
   if (!session_) return fail(ChatError(ErrorCode::invalid_state, "no user is connected"));
-  if (link_ == Link::up) return deliver([done] { done({.value = 0}); });  // live already
+  if (connection_->up()) return deliver([done] { done({.value = 0}); });  // live already
   if (!checkpoint_) {
     return fail(ChatError(ErrorCode::invalid_state, "nothing to sync from: never connected"));
   }
@@ -267,7 +267,7 @@ void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
 void ClientCore::catch_up_failed(const std::shared_ptr<CatchUp>& job, const std::string& what,
                                  const ChatError& error) {
   if (job->done) return deliver([done = job->done, error] { done({.error = error}); });
-  on_lost(what);
+  connection_->drop(what);
 }
 
 void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std::string>& cids,

@@ -42,6 +42,14 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
       http_(std::make_unique<net::HttpClient>(io_.get_executor(), endpoint_, tls_,
                                               options_.request_timeout)),
       api_(std::make_unique<api::Api>(*http_, api_key_, client_name())),
+      connection_(std::make_unique<Connection>(
+          io_, endpoint_, tls_, options_,
+          Connection::Handlers{
+              .greeted = [this](Event hello) { on_greeted(std::move(hello)); },
+              .frame = [this](json::value frame) { on_frame(std::move(frame)); },
+              .refused = [this](ChatError error) { on_refused(std::move(error)); },
+              .lost = [this](const std::string& why, bool was_up) { on_lost(why, was_up); }},
+          log_)),
       outbox_(std::make_unique<OutboxDelivery>(
           io_,
           OutboxDelivery::Lent{.store = *store_,
@@ -51,7 +59,7 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
                                      authorized<json::object>(std::move(call), std::move(done));
                                    },
                                .emit = [this](const Event& event) { emit(event); },
-                               .online = [this] { return link_ == Link::up; }},
+                               .online = [this] { return connection_->up(); }},
           options_.outbox, log_)),
       thread_([this] { io_.run(); }) {
   // Nothing has been asked of the server yet, so the network thread cannot be reading this.
@@ -73,10 +81,9 @@ void ClientCore::shutdown() {
     } catch (const std::exception& e) {
       log_->error("closing the session failed: {}", e.what());
     }
-    socket_.reset();
+    connection_->close();
     http_->close();
     file_http_.clear();  // here, while their executor still runs (they close on it)
-    reconnect_timer_.cancel();
     outbox_->stop();
     ended.set_value();
   });
@@ -110,13 +117,14 @@ void ClientCore::query_channels(QueryChannelsOptions options,
                                       static_cast<std::size_t>(shared->message_limit));
       },
       [this, shared](Callback<std::vector<ChannelState>> fetched) {
-        QueryChannelsRequest request{.filter_conditions = shared->filter,
-                                     .state = true,
-                                     .watch = shared->watch && connection_id_.has_value(),
-                                     .limit = shared->limit,
-                                     .offset = shared->offset,
-                                     .message_limit = shared->message_limit,
-                                     .member_limit = shared->member_limit};
+        QueryChannelsRequest request{
+            .filter_conditions = shared->filter,
+            .state = true,
+            .watch = shared->watch && connection_->connection_id().has_value(),
+            .limit = shared->limit,
+            .offset = shared->offset,
+            .message_limit = shared->message_limit,
+            .member_limit = shared->member_limit};
         if (!shared->sort.empty()) request.sort = shared->sort;
         api_->query_channels(
             request, storing<std::vector<ChannelState>>(
@@ -144,7 +152,7 @@ void ClientCore::query_channel(const std::string& cid, ChannelQuery query, bool 
       std::move(done), [this, cid, shared] { return store_->channel_state(cid, shared->messages); },
       [this, cid, shared, watch](Callback<ChannelState> fetched) {
         json::object body{{"state", true},
-                          {"watch", watch && connection_id_.has_value()},
+                          {"watch", watch && connection_->connection_id().has_value()},
                           {"messages", to_json(shared->messages)}};
         if (shared->members) body["members"] = to_json(*shared->members);
         if (!shared->data.empty()) body["data"] = shared->data;

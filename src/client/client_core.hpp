@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -24,10 +23,10 @@
 #include "api/api.hpp"
 #include "chatkeep/chat_channel.hpp"
 #include "chatkeep/client.hpp"
+#include "client/connection.hpp"
 #include "client/outbox_delivery.hpp"
 #include "listeners/listener_list.hpp"
 #include "net/http_client.hpp"
-#include "net/websocket.hpp"
 #include "outbox/rules.hpp"
 
 namespace chatkeep {
@@ -96,7 +95,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
                   Callback<std::filesystem::path> done);
   StorageStats storage_stats();
   UserStorage storage_paths();
-  bool online() const { return link_ == Link::up; }
+  bool online() const { return connection_->up(); }
 
  private:
   struct Session {
@@ -109,13 +108,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   };
   struct CatchUp;
 
-  // connection.cpp: the socket's life.
+  // session.cpp: the user's session, and what the connection reports.
   void open_socket();
   std::string connect_target();
-  void on_frame(std::string text);
-  void on_hello(const boost::json::value& frame);
+  void on_greeted(Event hello);
+  void on_frame(boost::json::value frame);
   void on_refused(ChatError error);
-  void on_lost(const std::string& why);
+  void on_lost(const std::string& why, bool was_up);
   void schedule_reconnect();
   void refresh_token(std::function<void(std::optional<ChatError>)> then);
   void end_session();
@@ -163,7 +162,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // With the socket, drops it (catch-up starts over on the next); without, tells sync_now's caller.
   void catch_up_failed(const std::shared_ptr<CatchUp>& job, const std::string& what,
                        const ChatError& error);
-  bool current(std::uint64_t socket) const { return socket == socket_serial_ && link_ == Link::up; }
+  bool current(std::uint64_t socket) const {
+    return socket == connection_->serial() && connection_->up();
+  }
 
   // A call that, on code 40 with a token provider, fetches a new token and tries once more.
   template <class T>
@@ -197,22 +198,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // The file cache's work (user_files.cpp); after io_, whose handlers its work posts.
   boost::asio::thread_pool files_thread_{1};
   std::unique_ptr<api::Api> api_;
-  std::unique_ptr<net::WebSocket> socket_;
-  boost::asio::steady_timer reconnect_timer_{io_};
-  boost::asio::steady_timer greeting_timer_{io_};  // connect_timeout, until the greeting
-  std::unique_ptr<OutboxDelivery> outbox_;         // lent store_, api_ and the session's token
+  std::unique_ptr<Connection> connection_;  // the socket's life, reporting to session.cpp
+  std::unique_ptr<OutboxDelivery> outbox_;  // lent store_, api_ and the session's token
   std::thread thread_;
   std::atomic<bool> stopped_{false};
 
-  enum class Link { down, connecting, up };
   std::optional<Session> session_;
   std::uint64_t session_serial_ = 0;  // a new one per connect_user: stale callbacks see the change
-  std::uint64_t socket_serial_ = 0;   // likewise per socket
-  Link link_ = Link::down;
-  bool awaiting_hello_ = false;
-  int failures_ = 0;  // consecutive failed connects, for the backoff
-  std::mt19937 random_{std::random_device{}()};
-  std::optional<std::string> connection_id_;
   // last_sync_at as stored. Invariant: never beyond a time the server itself gave (its greeting,
   // health checks, an answer's Date), up to which everything is stored; an event's own time
   // proves nothing (a server clock that ran ahead would stop catch-up for good).
