@@ -19,7 +19,7 @@ CREATE TABLE leases (
 
 bool SqliteStore::acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
                                 Timestamp until) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   Database& database = db();
   Transaction transaction(database);
   database
@@ -52,7 +52,7 @@ bool SqliteStore::acquire_lease(const std::string& name, const std::string& hold
 }
 
 void SqliteStore::release_lease(const std::string& name, const std::string& holder) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   db().query("DELETE FROM leases WHERE name = ?1 AND holder = ?2")
       .bind(1, name)
       .bind(2, holder)

@@ -10,6 +10,10 @@
 // Atomicity: every change a batch makes goes through save(), which logs how to undo it; a batch
 // that throws is rolled back by running the log backwards, so no half-applied batch is ever seen
 // (the mutex is held throughout).
+//
+// One file of about a thousand lines, on purpose: it is the example of a whole store an app
+// author reads beside persistence.hpp, rule by rule, and the mutations and reads share the
+// tables and the undo log defined at its top.
 
 #include "chatkeep/memory_persistence.hpp"
 

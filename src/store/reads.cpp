@@ -23,7 +23,7 @@ constexpr std::int64_t kDefaultPageSize = 25;
 }  // namespace
 
 std::optional<ConnectionInfo> SqliteStore::connection_info() {
-  Lock lock(*this);
+  Lock lock(mutex_);
   auto q = db().query(R"(SELECT own_user, total_unread_count, unread_channels, unread_count
                          FROM connection_state WHERE id = 1)");
   if (!q.next() || q.is_null(0)) return std::nullopt;
@@ -35,14 +35,14 @@ std::optional<ConnectionInfo> SqliteStore::connection_info() {
 }
 
 std::optional<Timestamp> SqliteStore::last_sync_at() {
-  Lock lock(*this);
+  Lock lock(mutex_);
   auto q = db().query("SELECT last_sync_at FROM connection_state WHERE id = 1");
   if (!q.next() || q.is_null(0)) return std::nullopt;
   return Timestamp::parse(q.text(0));
 }
 
 std::vector<std::string> SqliteStore::channel_cids(std::size_t limit) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   auto q = db().query("SELECT cid FROM channels ORDER BY last_message_at DESC, cid DESC LIMIT ?1");
   q.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   std::vector<std::string> cids;
@@ -52,12 +52,12 @@ std::vector<std::string> SqliteStore::channel_cids(std::size_t limit) {
 }
 
 std::optional<Channel> SqliteStore::channel(const std::string& cid) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return channel_locked(cid);
 }
 
 std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
-  assert_held();
+  mutex_.assert_held();
   auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data, u.data
                          FROM channels c LEFT JOIN users u ON u.id = c.created_by_id
                          WHERE c.cid = ?1)");
@@ -156,25 +156,25 @@ void SqliteStore::for_chunks(std::vector<Message>& messages, const std::string& 
 }
 
 std::vector<Message> SqliteStore::messages(const std::string& cid, const MessagePagination& page) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return page_locked(Scope::channel, cid, page);
 }
 
 std::vector<Message> SqliteStore::pinned_messages(const std::string& cid,
                                                   const MessagePagination& page) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return page_locked(Scope::pinned, cid, page);
 }
 
 std::vector<Message> SqliteStore::replies(const std::string& parent_id,
                                           const MessagePagination& page) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return page_locked(Scope::thread, parent_id, page);
 }
 
 std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& key,
                                               const MessagePagination& page) {
-  assert_held();
+  mutex_.assert_held();
   Database& database = db();
   const std::int64_t limit = page.limit.value_or(kDefaultPageSize);
   if (limit <= 0) return {};
@@ -250,7 +250,7 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
 }
 
 std::optional<Message> SqliteStore::message(const std::string& id) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   auto q = db().query(std::string(kSelectMessages) + "m.id = ?1");
   q.bind(1, id);
   if (!q.next()) return std::nullopt;
@@ -261,12 +261,12 @@ std::optional<Message> SqliteStore::message(const std::string& id) {
 }
 
 std::vector<Member> SqliteStore::members(const std::string& cid) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return members_locked(cid);
 }
 
 std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
-  assert_held();
+  mutex_.assert_held();
   auto q = db().query(R"(SELECT m.user_id, m.data, u.data FROM members m
                          LEFT JOIN users u ON u.id = m.user_id
                          WHERE m.cid = ?1 ORDER BY m.created_at, m.user_id)");
@@ -283,12 +283,12 @@ std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
 }
 
 std::vector<Read> SqliteStore::reads(const std::string& cid) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return reads_locked(cid);
 }
 
 std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
-  assert_held();
+  mutex_.assert_held();
   auto q = db().query(R"(SELECT r.user_id, r.data, u.data FROM reads r
                          LEFT JOIN users u ON u.id = r.user_id
                          WHERE r.cid = ?1 ORDER BY r.user_id)");
@@ -305,13 +305,13 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
 
 std::optional<ChannelState> SqliteStore::channel_state(const std::string& cid,
                                                        const MessagePagination& page) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return channel_state_locked(cid, page);
 }
 
 std::optional<ChannelState> SqliteStore::channel_state_locked(const std::string& cid,
                                                               const MessagePagination& page) {
-  assert_held();
+  mutex_.assert_held();
   std::optional<Channel> channel = channel_locked(cid);
   if (!channel) return std::nullopt;
   ChannelState state{.channel = std::move(*channel)};
@@ -330,7 +330,7 @@ std::optional<std::vector<ChannelState>> SqliteStore::query_channels(const Filte
                                                                      std::size_t offset,
                                                                      std::size_t limit,
                                                                      std::size_t message_limit) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   Database& database = db();
   const std::string key = query_key(filter, sort);
   {
@@ -361,7 +361,7 @@ std::optional<std::vector<ChannelState>> SqliteStore::query_channels(const Filte
 
 std::optional<Draft> SqliteStore::draft(const std::string& cid,
                                         const std::optional<std::string>& parent_id) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   auto q = db().query("SELECT data FROM drafts WHERE cid = ?1 AND parent_id = ?2");
   q.bind(1, cid).bind(2, parent_id.value_or(""));
   if (!q.next()) return std::nullopt;
@@ -375,7 +375,7 @@ std::optional<Draft> SqliteStore::draft(const std::string& cid,
 }
 
 std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   auto q = db().query(
       fmt::format("SELECT {} FROM outbox WHERE id > ?1 ORDER BY id LIMIT ?2", kOutboxColumns));
   q.bind(1, after_id).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));

@@ -7,8 +7,6 @@
 
 #include <sqlite3.h>
 
-#include <cassert>
-
 #include <fmt/format.h>
 
 #include "log/logger.hpp"
@@ -23,34 +21,14 @@ SqliteStore::SqliteStore(SqlitePersistenceOptions options)
 
 SqliteStore::~SqliteStore() = default;
 
-SqliteStore::Lock::Lock(SqliteStore& store) : store_(store) {
-  store_.mutex_.lock();
-#ifndef NDEBUG
-  store_.holder_ = std::this_thread::get_id();
-#endif
-}
-
-SqliteStore::Lock::~Lock() {
-#ifndef NDEBUG
-  store_.holder_ = std::thread::id();
-#endif
-  store_.mutex_.unlock();
-}
-
-void SqliteStore::assert_held() const {
-#ifndef NDEBUG
-  assert(holder_.load() == std::this_thread::get_id() && "SqliteStore: mutex_ not held");
-#endif
-}
-
 Database& SqliteStore::db() {
-  assert_held();
+  mutex_.assert_held();
   if (!db_) throw ChatError(ErrorCode::invalid_state, "the store is not connected");
   return *db_;
 }
 
 void SqliteStore::connect(const std::string& user_id) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   if (db_) {
     if (user_id == user_id_) return;
     throw ChatError(ErrorCode::invalid_state,
@@ -78,7 +56,7 @@ void SqliteStore::connect(const std::string& user_id) {
 }
 
 FlushResult SqliteStore::disconnect(bool flush) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   FlushResult result;
   if (!db_) return result;
   if (flush) result = flush_locked();
@@ -91,12 +69,12 @@ FlushResult SqliteStore::disconnect(bool flush) {
 }
 
 FlushResult SqliteStore::flush() {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return flush_locked();
 }
 
 FlushResult SqliteStore::flush_locked() {
-  assert_held();
+  mutex_.assert_held();
   user_cache_.clear();
   user_hashes_.clear();
   Database& database = db();
@@ -113,18 +91,18 @@ FlushResult SqliteStore::flush_locked() {
 }
 
 bool SqliteStore::is_connected() {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return db_ != nullptr;
 }
 
 std::optional<std::string> SqliteStore::user_id() {
-  Lock lock(*this);
+  Lock lock(mutex_);
   if (!db_) return std::nullopt;
   return user_id_;
 }
 
 ApplyResult SqliteStore::apply(const Batch& batch) {
-  Lock lock(*this);
+  Lock lock(mutex_);
   user_cache_.clear();  // a write may change any user
   Database& database = db();
   ApplyResult result;
@@ -140,7 +118,7 @@ ApplyResult SqliteStore::apply(const Batch& batch) {
 }
 
 std::int64_t SqliteStore::rows_changed() {
-  Lock lock(*this);
+  Lock lock(mutex_);
   return sqlite3_total_changes64(db().handle());
 }
 

@@ -10,17 +10,16 @@
 //   schema.cpp        the tables and their migrations; user_database.cpp opens the file
 
 #include <array>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 
 #include <spdlog/logger.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
+#include "locks/checked_mutex.hpp"
 #include "sqlite/database.hpp"
 
 namespace chatkeep::store {
@@ -76,19 +75,7 @@ class SqliteStore final : public ChatPersistenceClient {
  private:
   enum class Scope { channel, pinned, thread };
 
-  // Holds mutex_ for a scope and, in a debug build, records which thread holds it.
-  class Lock {
-   public:
-    explicit Lock(SqliteStore& store);
-    ~Lock();
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-
-   private:
-    SqliteStore& store_;
-  };
-  // A debug build's check that the calling thread holds mutex_ (LevelDB's AssertHeld).
-  void assert_held() const;
+  using Lock = std::lock_guard<CheckedMutex>;
   Database& db();  // the open database, or ChatError(invalid_state); mutex_ held
   FlushResult flush_locked();
   std::optional<Channel> channel_locked(const std::string& cid);
@@ -113,10 +100,7 @@ class SqliteStore final : public ChatPersistenceClient {
   const User& cached_user(std::string_view id, std::optional<std::string_view> data);
   const User& cached_user(std::string_view id);
 
-  std::mutex mutex_;
-#ifndef NDEBUG
-  std::atomic<std::thread::id> holder_;  // who holds mutex_, for assert_held()
-#endif
+  CheckedMutex mutex_;
   SqlitePersistenceOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Database> db_;

@@ -4,6 +4,9 @@
 // was running runs again. Each pool thread loops: claim the next due work whose constraints
 // hold, run it, record what it returned; a keeper thread renews this scheduler's claims and
 // takes back work whose claim ran out.
+//
+// One file over 600 lines: one class (Impl) whose every method runs under the same mutex, on the
+// same table; the pure rules (timing, backoff) are apart in rules.cpp.
 
 #include "chatkeep/work.hpp"
 
@@ -18,6 +21,7 @@
 
 #include "chatkeep/error.hpp"
 #include "listeners/listener_list.hpp"
+#include "locks/checked_mutex.hpp"
 #include "log/logger.hpp"
 #include "process/holder.hpp"
 #include "sqlite/database.hpp"
@@ -221,6 +225,7 @@ class WorkScheduler::Impl {
   std::int64_t insert_locked(const WorkRequest& request, const std::optional<std::string>& name,
                              std::optional<std::int64_t> after,
                              std::vector<std::int64_t>& changed) {
+    mutex_.assert_held();
     if (request.worker.empty()) throw ChatError(ErrorCode::input, "work needs a worker");
     const std::string input = limited(request.input, "input");
     const json::object spec = spec_of(request);
@@ -317,6 +322,7 @@ class WorkScheduler::Impl {
   }
 
   std::optional<WorkState> state_of_locked(std::int64_t id) {
+    mutex_.assert_held();
     auto q = db_->query("SELECT state FROM work WHERE id = ?1");
     q.bind(1, id);
     if (!q.next()) return std::nullopt;
@@ -325,6 +331,7 @@ class WorkScheduler::Impl {
 
   // Ends unfinished work `id` as `end` (cancelled or failed), and the work chained after it.
   std::size_t cancel_locked(std::int64_t id, WorkState end, std::vector<std::int64_t>& changed) {
+    mutex_.assert_held();
     std::size_t n = 0;
     std::vector<std::int64_t> pending = {id};
     while (!pending.empty()) {
@@ -381,6 +388,7 @@ class WorkScheduler::Impl {
   }
 
   std::optional<WorkInfo> info_locked(std::int64_t id) {
+    mutex_.assert_held();
     auto q = db_->query(fmt::format("SELECT {} FROM work WHERE id = ?1", kColumns));
     q.bind(1, id);
     if (!q.next()) return std::nullopt;
@@ -396,6 +404,7 @@ class WorkScheduler::Impl {
   };
 
   bool constraints_hold_locked(const json::object& spec) const {
+    mutex_.assert_held();
     if (spec.at("network").as_bool() && !network_) return false;
     for (const auto& c : spec.at("conditions").as_array())
       if (!conditions_.contains(std::string(c.as_string()))) return false;
@@ -404,6 +413,7 @@ class WorkScheduler::Impl {
 
   // Renews this scheduler's claims and takes back work whose claim ran out.
   void tend_claims_locked(std::vector<std::int64_t>& changed) {
+    mutex_.assert_held();
     const std::int64_t now = now_us();
     const std::int64_t until = now + claim_us();
     db_->query("UPDATE work SET held_until = ?2 WHERE holder = ?1 AND state = 'running'")
@@ -420,6 +430,7 @@ class WorkScheduler::Impl {
 
   // The due work this scheduler can run now, first come first; none: when the next may be due.
   std::optional<std::int64_t> next_candidate_locked(std::optional<std::int64_t>* next_due) {
+    mutex_.assert_held();
     const std::int64_t now = now_us();
     auto q = db_->query(
         "SELECT id, worker, spec, run_at FROM work WHERE state = 'enqueued' ORDER BY run_at, id");
@@ -434,6 +445,7 @@ class WorkScheduler::Impl {
   }
 
   std::optional<Claimed> claim_locked(std::int64_t id) {
+    mutex_.assert_held();
     Transaction transaction(*db_);
     db_->query(
            "UPDATE work SET state = 'running', holder = ?2, held_until = ?3, attempts = attempts "
@@ -462,6 +474,7 @@ class WorkScheduler::Impl {
 
   void finish_locked(const Claimed& c, WorkResult result, const json::object& output,
                      std::vector<std::int64_t>& changed) {
+    mutex_.assert_held();
     Transaction transaction(*db_);
     std::string spec_text, output_text;
     std::int64_t attempts = 0;
@@ -606,7 +619,7 @@ class WorkScheduler::Impl {
 
   // After a change to stored work: the pool looks again, and the listeners hear of it (the lock
   // is let go meanwhile, and held again on return).
-  void announce(std::unique_lock<std::mutex>& lock, const std::vector<std::int64_t>& changed) {
+  void announce(std::unique_lock<CheckedMutex>& lock, const std::vector<std::int64_t>& changed) {
     changed_ = true;
     cv_.notify_all();
     publish_locked(changed);
@@ -617,6 +630,7 @@ class WorkScheduler::Impl {
 
   // Queues the changed work as it is now, while the lock still holds, for the listeners.
   void publish_locked(const std::vector<std::int64_t>& changed) {
+    mutex_.assert_held();
     if (listeners_.empty()) return;
     std::set<std::int64_t> seen;
     for (auto id : changed) {
@@ -661,10 +675,10 @@ class WorkScheduler::Impl {
   std::shared_ptr<spdlog::logger> log_;
   std::string holder_;  // this scheduler, in claims: pid and a random number
 
-  std::mutex mutex_;  // everything below
-  std::condition_variable cv_;
-  std::condition_variable idle_cv_;
-  std::condition_variable keeper_cv_;
+  CheckedMutex mutex_;  // everything below
+  std::condition_variable_any cv_;
+  std::condition_variable_any idle_cv_;
+  std::condition_variable_any keeper_cv_;
   std::unique_ptr<Database> db_;
   std::map<std::string, Worker> workers_;
   bool network_ = false;
