@@ -643,25 +643,27 @@ TYPED_TEST_P(PersistenceContract, OutboxEntriesInTheOrderTheyWereMade) {
   EXPECT_EQ(s.outbox(0, 10).at(2).kind, OutboxKind::mark_read);
   EXPECT_EQ(s.message("general-m1")->local_state, LocalState::queued);
 
-  s.apply({UpdateOutboxEntry{.id = ids[1],
+  // The older entry fails and the newer one is in flight: the message shows the failure.
+  s.apply({UpdateOutboxEntry{.id = ids[0],
                              .state = OutboxState::failed,
                              .attempts = 3,
                              .error = "refused",
                              .payload = boost::json::object{{"changed", true}}},
-           UpdateOutboxEntry{.id = ids[0], .state = OutboxState::sending, .attempts = 1},
+           UpdateOutboxEntry{.id = ids[1], .state = OutboxState::sending, .attempts = 1},
            UpdateOutboxEntry{.id = 999999}});  // an entry already gone is no error
   auto entries = s.outbox(0, 10);
-  EXPECT_EQ(entries[1].state, OutboxState::failed);
-  EXPECT_EQ(entries[1].attempts, 3);
-  EXPECT_EQ(entries[1].error, "refused");
-  EXPECT_EQ(entries[1].payload, (boost::json::object{{"changed", true}}));
-  EXPECT_EQ(entries[0].payload, make_entry(this->kCid, "general-m1").payload) << "kept";
+  EXPECT_EQ(entries[0].state, OutboxState::failed);
+  EXPECT_EQ(entries[0].attempts, 3);
+  EXPECT_EQ(entries[0].error, "refused");
+  EXPECT_EQ(entries[0].payload, (boost::json::object{{"changed", true}}));
+  EXPECT_EQ(entries[1].payload, make_entry(this->kCid, "general-m1").payload) << "kept";
   auto m1 = s.message("general-m1");
   EXPECT_EQ(m1->local_state, LocalState::failed) << "the most pressing entry's state";
   EXPECT_EQ(m1->local_error, "refused");
-  s.apply({RemoveOutboxEntry{ids[1]}});
+  s.apply({RemoveOutboxEntry{ids[0]}});
   EXPECT_EQ(s.message("general-m1")->local_state, LocalState::sending);
-  s.apply({RemoveOutboxEntry{ids[0]}, RemoveOutboxEntry{ids[2]}});
+  EXPECT_EQ(s.message("general-m1")->local_error, std::nullopt);
+  s.apply({RemoveOutboxEntry{ids[1]}, RemoveOutboxEntry{ids[2]}});
   EXPECT_FALSE(s.message("general-m1")->local_state);
   const auto next = s.apply({AddOutboxEntry{make_entry(this->kCid, "x")}}).outbox_ids;
   EXPECT_GT(next.at(0), ids[2]) << "ids are never reused";
