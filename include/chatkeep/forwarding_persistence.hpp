@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "chatkeep/persistence.hpp"
@@ -7,7 +8,10 @@
 namespace chatkeep {
 
 // A ChatPersistenceClient that passes every call on to another: the base of decorators (metrics,
-// tracing, a store with other rules) that override only what they change.
+// tracing, a store with other rules, BackgroundPersistenceClient's store thread) that override
+// only what they change. Every call but apply() and apply_async() goes through run(), so that a
+// decorator can change where or how all of them run by overriding that one function. Threads:
+// those of the target, unless run() says otherwise.
 class ForwardingPersistenceClient : public ChatPersistenceClient {
  public:
   explicit ForwardingPersistenceClient(std::unique_ptr<ChatPersistenceClient> target);
@@ -46,8 +50,14 @@ class ForwardingPersistenceClient : public ChatPersistenceClient {
 
  protected:
   ChatPersistenceClient& target() { return *target_; }
+  // Runs `call` on the target and returns once it has, passing on what it throws. Here: at once,
+  // on the calling thread.
+  virtual void run(const std::function<void(ChatPersistenceClient&)>& call);
 
  private:
+  template <class F>
+  auto through(F f);
+
   std::unique_ptr<ChatPersistenceClient> target_;
 };
 

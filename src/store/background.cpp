@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -12,8 +13,8 @@ namespace chatkeep {
 // one group transaction, closed early when a call is waiting behind them.
 class BackgroundPersistenceClient::Worker {
  public:
-  Worker(std::unique_ptr<ChatPersistenceClient> store, GroupCommit group_commit)
-      : store_(std::move(store)), group_commit_(group_commit), thread_([this] { run(); }) {}
+  Worker(ChatPersistenceClient& store, GroupCommit group_commit)
+      : store_(store), group_commit_(group_commit), thread_([this] { run(); }) {}
 
   ~Worker() {
     {
@@ -31,15 +32,13 @@ class BackgroundPersistenceClient::Worker {
     return future;
   }
 
-  // Runs f on the store thread, after everything queued before it, and returns its result.
-  template <class F>
-  auto call(F f) -> decltype(f(std::declval<ChatPersistenceClient&>())) {
-    using Result = decltype(f(std::declval<ChatPersistenceClient&>()));
-    auto task = std::make_shared<std::packaged_task<Result()>>(
-        [this, f = std::move(f)] { return f(*store_); });
-    auto future = task->get_future();
+  // Runs `f` on the store thread, after everything queued before it, and returns once it has,
+  // passing on what it throws.
+  void call(const std::function<void(ChatPersistenceClient&)>& f) {
+    auto task = std::make_shared<std::packaged_task<void()>>([this, &f] { f(store_); });
+    auto done = task->get_future();
     post(std::function<void()>([task] { (*task)(); }));
-    return future.get();
+    done.get();
   }
 
  private:
@@ -107,7 +106,7 @@ class BackgroundPersistenceClient::Worker {
       merged.insert(merged.end(), write.batch.begin(), write.batch.end());
     ApplyResult result;
     try {
-      result = store_->apply(merged);
+      result = store_.apply(merged);
     } catch (...) {
       // The group rolled back as a whole: apply each batch alone, so only a bad one fails.
       for (auto& write : group)
@@ -126,13 +125,13 @@ class BackgroundPersistenceClient::Worker {
 
   void settle(Write& write, const Batch& batch) {
     try {
-      write.done.set_value(store_->apply(batch));
+      write.done.set_value(store_.apply(batch));
     } catch (...) {
       write.done.set_exception(std::current_exception());
     }
   }
 
-  std::unique_ptr<ChatPersistenceClient> store_;
+  ChatPersistenceClient& store_;
   const GroupCommit group_commit_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -143,92 +142,19 @@ class BackgroundPersistenceClient::Worker {
 
 BackgroundPersistenceClient::BackgroundPersistenceClient(
     std::unique_ptr<ChatPersistenceClient> store, GroupCommit group_commit)
-    : worker_(std::make_unique<Worker>(std::move(store), group_commit)) {}
+    : ForwardingPersistenceClient(std::move(store)),
+      worker_(std::make_unique<Worker>(target(), group_commit)) {}
 
 BackgroundPersistenceClient::~BackgroundPersistenceClient() = default;
 
-void BackgroundPersistenceClient::connect(const std::string& user_id) {
-  worker_->call([&](ChatPersistenceClient& s) { s.connect(user_id); });
+void BackgroundPersistenceClient::run(const std::function<void(ChatPersistenceClient&)>& call) {
+  worker_->call(call);
 }
-FlushResult BackgroundPersistenceClient::disconnect(bool flush) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.disconnect(flush); });
-}
-FlushResult BackgroundPersistenceClient::flush() {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.flush(); });
-}
-bool BackgroundPersistenceClient::is_connected() {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.is_connected(); });
-}
-std::optional<std::string> BackgroundPersistenceClient::user_id() {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.user_id(); });
-}
-std::optional<ConnectionInfo> BackgroundPersistenceClient::connection_info() {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.connection_info(); });
-}
-std::optional<Timestamp> BackgroundPersistenceClient::last_sync_at() {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.last_sync_at(); });
-}
-std::vector<std::string> BackgroundPersistenceClient::channel_cids(std::size_t limit) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.channel_cids(limit); });
-}
-std::optional<Channel> BackgroundPersistenceClient::channel(const std::string& cid) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.channel(cid); });
-}
-std::optional<ChannelState> BackgroundPersistenceClient::channel_state(
-    const std::string& cid, const MessagePagination& messages) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.channel_state(cid, messages); });
-}
-std::vector<Message> BackgroundPersistenceClient::messages(const std::string& cid,
-                                                           const MessagePagination& page) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.messages(cid, page); });
-}
-std::vector<Message> BackgroundPersistenceClient::pinned_messages(const std::string& cid,
-                                                                  const MessagePagination& page) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.pinned_messages(cid, page); });
-}
-std::vector<Message> BackgroundPersistenceClient::replies(const std::string& parent_id,
-                                                          const MessagePagination& page) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.replies(parent_id, page); });
-}
-std::optional<Message> BackgroundPersistenceClient::message(const std::string& id) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.message(id); });
-}
-std::vector<Member> BackgroundPersistenceClient::members(const std::string& cid) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.members(cid); });
-}
-std::vector<Read> BackgroundPersistenceClient::reads(const std::string& cid) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.reads(cid); });
-}
-std::optional<std::vector<ChannelState>> BackgroundPersistenceClient::query_channels(
-    const Filter& filter, const Sort& sort, std::size_t offset, std::size_t limit,
-    std::size_t message_limit) {
-  return worker_->call([&](ChatPersistenceClient& s) {
-    return s.query_channels(filter, sort, offset, limit, message_limit);
-  });
-}
-std::optional<Draft> BackgroundPersistenceClient::draft(
-    const std::string& cid, const std::optional<std::string>& parent_id) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.draft(cid, parent_id); });
-}
-std::vector<OutboxEntry> BackgroundPersistenceClient::outbox(std::int64_t after_id,
-                                                             std::size_t limit) {
-  return worker_->call([&](ChatPersistenceClient& s) { return s.outbox(after_id, limit); });
-}
-bool BackgroundPersistenceClient::acquire_lease(const std::string& name, const std::string& holder,
-                                                Timestamp now, Timestamp until) {
-  return worker_->call(
-      [&](ChatPersistenceClient& s) { return s.acquire_lease(name, holder, now, until); });
-}
-void BackgroundPersistenceClient::release_lease(const std::string& name,
-                                                const std::string& holder) {
-  worker_->call([&](ChatPersistenceClient& s) {
-    s.release_lease(name, holder);
-    return true;
-  });
-}
+
 ApplyResult BackgroundPersistenceClient::apply(const Batch& batch) {
   return worker_->write(batch).get();
 }
+
 std::future<ApplyResult> BackgroundPersistenceClient::apply_async(Batch batch) {
   return worker_->write(std::move(batch));
 }
