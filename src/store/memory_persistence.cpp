@@ -473,18 +473,7 @@ class MemoryPersistenceClient::Impl {
         local_change = r == Replayed::changed;
       }
       const Message& message = local_change && !m.local ? replayed : given;
-      const std::string& cid = message.cid ? *message.cid : m.cid.value_or(std::string());
-      if (cid.empty()) {
-        throw ChatError(ErrorCode::input, fmt::format("message {}: cid required", message.id));
-      }
-      if (message.cid && m.cid && *message.cid != *m.cid) {
-        throw ChatError(ErrorCode::input,
-                        fmt::format("message {}: cid {} is not {}", message.id, cid, *m.cid));
-      }
-      if (!message.created_at) {
-        throw ChatError(ErrorCode::input,
-                        fmt::format("message {}: created_at required", message.id));
-      }
+      const std::string& cid = store::message_channel(message, m.cid);
       auto stored = t->messages.find(message.id);
       const bool first_time = stored == t->messages.end();
       const bool stored_as_echo = !first_time && stored->second.echo;
@@ -582,22 +571,8 @@ class MemoryPersistenceClient::Impl {
 
   void upsert_reaction(const Reaction& reaction, const std::optional<std::string>& message_id,
                        const std::optional<std::string>& user_id) {
-    const std::string mid = message_id ? *message_id : reaction.message_id.value_or("");
-    const std::string uid = user_id            ? *user_id
-                            : reaction.user_id ? *reaction.user_id
-                            : reaction.user    ? reaction.user->id
-                                               : "";
-    if (mid.empty() || uid.empty()) {
-      throw ChatError(ErrorCode::input,
-                      fmt::format("reaction {}: message_id and user_id required", reaction.type));
-    }
-    if (reaction.user) {
-      if (reaction.user->id != uid) {
-        throw ChatError(ErrorCode::input,
-                        fmt::format("reaction {}: user.id does not match user_id", reaction.type));
-      }
-      upsert_user(*reaction.user);
-    }
+    const auto [mid, uid] = store::reaction_owner(reaction, message_id, user_id);
+    if (reaction.user) upsert_user(*reaction.user);
     if (!t->messages.count(mid)) return;  // reactions of messages not stored are skipped
     const auto key = std::make_tuple(mid, uid, reaction.type);
     save(t->reactions, key);

@@ -62,6 +62,41 @@ std::pair<std::string, std::string> split_cid(const std::string& cid) {
   return {cid.substr(0, colon), cid.substr(colon + 1)};
 }
 
+const std::string& message_channel(const Message& message, const std::optional<std::string>& cid) {
+  static const std::string kNone;
+  const std::string& channel = message.cid ? *message.cid : cid ? *cid : kNone;
+  if (channel.empty()) {
+    throw ChatError(ErrorCode::input, fmt::format("message {}: cid required", message.id));
+  }
+  if (message.cid && cid && *message.cid != *cid) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("message {}: cid {} is not {}", message.id, channel, *cid));
+  }
+  if (!message.created_at) {
+    throw ChatError(ErrorCode::input, fmt::format("message {}: created_at required", message.id));
+  }
+  return channel;
+}
+
+std::pair<std::string, std::string> reaction_owner(const Reaction& reaction,
+                                                   const std::optional<std::string>& message_id,
+                                                   const std::optional<std::string>& user_id) {
+  std::string mid = message_id ? *message_id : reaction.message_id.value_or("");
+  std::string uid = user_id            ? *user_id
+                    : reaction.user_id ? *reaction.user_id
+                    : reaction.user    ? reaction.user->id
+                                       : "";
+  if (mid.empty() || uid.empty()) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("reaction {}: message_id and user_id required", reaction.type));
+  }
+  if (reaction.user && reaction.user->id != uid) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("reaction {}: user.id does not match user_id", reaction.type));
+  }
+  return {std::move(mid), std::move(uid)};
+}
+
 OutboxEntry outbox_entry(Query& q) {
   OutboxEntry e;
   e.id = q.integer(0);

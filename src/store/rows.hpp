@@ -46,6 +46,16 @@ std::optional<std::int64_t> micros(const std::optional<Timestamp>& t);
 // "{type}:{id}" split at the first colon; ChatError(input) when it is not that.
 std::pair<std::string, std::string> split_cid(const std::string& cid);
 
+// The channel of a message of an UpsertMessages: its own cid, else the mutation's. ChatError(input)
+// when it has neither, the two differ, or the message has no created_at.
+const std::string& message_channel(const Message& message, const std::optional<std::string>& cid);
+
+// The message and user ids a reaction belongs to: those given, else the reaction's own.
+// ChatError(input) when either is missing, or the reaction's user is another.
+std::pair<std::string, std::string> reaction_owner(const Reaction& reaction,
+                                                   const std::optional<std::string>& message_id,
+                                                   const std::optional<std::string>& user_id);
+
 // The columns an OutboxEntry is read from, in outbox_entry()'s order.
 inline constexpr std::string_view kOutboxColumns =
     "id, kind, cid, message_id, payload, state, attempts, error, created_at, next_attempt_at";

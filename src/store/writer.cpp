@@ -190,17 +190,7 @@ void Writer::operator()(const UpsertMessages& m) {
       first_time = !known.next();
       stored_as_echo = !first_time && known.integer(0) != 0;
     }
-    const std::string& cid = message.cid ? *message.cid : m.cid.value_or(std::string());
-    if (cid.empty()) {
-      throw ChatError(ErrorCode::input, fmt::format("message {}: cid required", message.id));
-    }
-    if (message.cid && m.cid && *message.cid != *m.cid) {
-      throw ChatError(ErrorCode::input,
-                      fmt::format("message {}: cid {} is not {}", message.id, cid, *m.cid));
-    }
-    if (!message.created_at) {
-      throw ChatError(ErrorCode::input, fmt::format("message {}: created_at required", message.id));
-    }
+    const std::string& cid = message_channel(message, m.cid);
     const std::int64_t channel = ensure_channel(cid);
     if (message.user) upsert_user(*message.user);
     // A local change always applies and keeps the version it was made on; a copy with
@@ -410,22 +400,8 @@ void Writer::operator()(const ReplaceReactions& m) {
 
 void Writer::upsert_reaction(const Reaction& reaction, const std::optional<std::string>& message_id,
                              const std::optional<std::string>& user_id) {
-  const std::string mid = message_id ? *message_id : reaction.message_id.value_or("");
-  const std::string uid = user_id            ? *user_id
-                          : reaction.user_id ? *reaction.user_id
-                          : reaction.user    ? reaction.user->id
-                                             : "";
-  if (mid.empty() || uid.empty()) {
-    throw ChatError(ErrorCode::input,
-                    fmt::format("reaction {}: message_id and user_id required", reaction.type));
-  }
-  if (reaction.user) {
-    if (reaction.user->id != uid) {
-      throw ChatError(ErrorCode::input,
-                      fmt::format("reaction {}: user.id does not match user_id", reaction.type));
-    }
-    upsert_user(*reaction.user);
-  }
+  const auto [mid, uid] = reaction_owner(reaction, message_id, user_id);
+  if (reaction.user) upsert_user(*reaction.user);
   db_.query(R"(INSERT INTO reactions (message_id, user_id, type, data)
                  SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = ?1)
                ON CONFLICT (message_id, user_id, type) DO UPDATE SET data = excluded.data)")
