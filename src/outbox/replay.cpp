@@ -130,4 +130,28 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
   return Replayed::unchanged;
 }
 
+namespace outbox {
+
+Replayed replay_all(const std::vector<OutboxEntry>& entries, const std::string& me,
+                    const Message& message, Message& out) {
+  if (entries.empty()) return Replayed::unchanged;
+  out = message;
+  out.own_reactions.reset();
+  Replayed result = Replayed::unchanged;
+  for (const auto& entry : entries) {
+    switch (replay(entry, me, out)) {
+      case Replayed::removed:
+        return Replayed::removed;
+      case Replayed::changed:
+        result = Replayed::changed;
+        break;
+      case Replayed::unchanged:
+        break;
+    }
+  }
+  return result;
+}
+
+}  // namespace outbox
+
 }  // namespace chatkeep

@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "chatkeep/json.hpp"
+#include "outbox/rules.hpp"
 #include "process/holder.hpp"
 #include "store/rows.hpp"
 
@@ -123,6 +124,15 @@ class MemoryPersistenceClient::Impl {
   Tables& tables() {
     if (!t) throw ChatError(ErrorCode::invalid_state, "the store is not connected");
     return *t;
+  }
+
+  // Empties the connected user's tables; outbox ids go on from where they were.
+  FlushResult flush() {
+    FlushResult result{.discarded_outbox_entries = static_cast<std::int64_t>(t->outbox.size())};
+    const std::int64_t next_outbox_id = t->next_outbox_id;
+    *t = Tables{};
+    t->next_outbox_id = next_outbox_id;
+    return result;
   }
 
   // --- the undo log ------------------------------------------------------------------------------
@@ -423,26 +433,10 @@ class MemoryPersistenceClient::Impl {
 
   // `given` with the outbox's entries about it replayed on it, in the order they were made.
   Replayed replay_pending(const Message& given, Message& out) {
-    Replayed result = Replayed::unchanged;
-    bool copied = false;
-    for (const auto& [id, entry] : t->outbox) {
-      if (entry.message_id != given.id) continue;
-      if (!copied) {
-        out = given;
-        out.own_reactions.reset();
-        copied = true;
-      }
-      switch (replay(entry, me, out)) {
-        case Replayed::removed:
-          return Replayed::removed;
-        case Replayed::changed:
-          result = Replayed::changed;
-          break;
-        case Replayed::unchanged:
-          break;
-      }
-    }
-    return result;
+    std::vector<OutboxEntry> entries;
+    for (const auto& [id, entry] : t->outbox)
+      if (entry.message_id == given.id) entries.push_back(entry);
+    return outbox::replay_all(entries, me, given, out);
   }
 
   void count_arrival(const std::string& cid, const Message& message, bool unread) {
@@ -753,10 +747,10 @@ void MemoryPersistenceClient::connect(const std::string& user_id) {
 }
 
 FlushResult MemoryPersistenceClient::disconnect(bool flush) {
-  if (!is_connected()) return {};
-  FlushResult result;
-  if (flush) result = this->flush();
   std::lock_guard lock(impl_->mutex);
+  FlushResult result;
+  if (!impl_->t) return result;
+  if (flush) result = impl_->flush();
   impl_->t = nullptr;
   impl_->me.clear();
   return result;
@@ -764,12 +758,8 @@ FlushResult MemoryPersistenceClient::disconnect(bool flush) {
 
 FlushResult MemoryPersistenceClient::flush() {
   std::lock_guard lock(impl_->mutex);
-  Tables& t = impl_->tables();
-  FlushResult result{.discarded_outbox_entries = static_cast<std::int64_t>(t.outbox.size())};
-  const std::int64_t next_outbox_id = t.next_outbox_id;
-  t = Tables{};
-  t.next_outbox_id = next_outbox_id;
-  return result;
+  impl_->tables();
+  return impl_->flush();
 }
 
 bool MemoryPersistenceClient::is_connected() {

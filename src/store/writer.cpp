@@ -38,6 +38,7 @@
 
 #include "chatkeep/json.hpp"
 #include "model/tables.hpp"
+#include "outbox/rules.hpp"
 #include "store/rows.hpp"
 
 namespace chatkeep::store {
@@ -249,35 +250,16 @@ Replayed Writer::replay_pending(const Message& given, Message& out) {
       fmt::format("SELECT {} FROM outbox WHERE message_id = ?1 ORDER BY id", kOutboxColumns);
   auto q = db_.query(sql);
   q.bind(1, given.id);
-  Replayed result = Replayed::unchanged;
-  bool copied = false;
+  std::vector<OutboxEntry> entries;
   while (q.next()) {
-    if (!copied) {
-      out = given;
-      // Whether the copy counts the user's reactions is for its summary to say: own_reactions
-      // are kept apart, and an event's are nobody's in particular.
-      out.own_reactions.reset();
-      copied = true;
-    }
-    OutboxEntry entry;
     try {
-      entry = outbox_entry(q);
+      entries.push_back(outbox_entry(q));
     } catch (const ChatError&) {
       // An entry this library cannot read (a damaged row) shows nothing; the outbox's own
       // reads report it. It must not stop every copy of its message from being stored.
-      continue;
-    }
-    switch (replay(entry, me_, out)) {
-      case Replayed::removed:
-        return Replayed::removed;
-      case Replayed::changed:
-        result = Replayed::changed;
-        break;
-      case Replayed::unchanged:
-        break;
     }
   }
-  return result;
+  return outbox::replay_all(entries, me_, given, out);
 }
 
 void Writer::count_arrival(std::int64_t channel, const std::string& cid, const Message& message,
