@@ -1,6 +1,6 @@
 // Fault injection (protocol.md, "chatkeep-server extensions"): the parts of the server that
 // misbehave on purpose, so that clients can be tested against drops, outages, failures,
-// latency, duplicates and reordering.
+// latency, duplicates and reordering, and uploads cut off mid-body or trickling in.
 
 #include "server_impl.hpp"
 
@@ -50,6 +50,10 @@ Response Server::Impl::chaos(Request& request) {
     if (auto seed = integer("seed")) chaos_random_.seed(static_cast<std::uint32_t>(*seed));
     if (auto s = integer("fail_status")) chaos_.fail_status = static_cast<unsigned>(*s);
     if (auto ms = integer("latency_ms")) chaos_.latency = std::chrono::milliseconds(*ms);
+    if (auto n = integer("upload_drop_after_bytes")) chaos_.upload_drop_after = static_cast<std::uint64_t>(*n);
+    if (auto n = integer("upload_bytes_per_second")) {
+      chaos_.upload_bytes_per_second = static_cast<std::uint64_t>(*n);
+    }
     flag("duplicate_events", chaos_.duplicate);
     flag("reorder_events", chaos_.reorder);
     flag("refuse_sockets", chaos_.refuse_sockets);
@@ -82,7 +86,9 @@ Response Server::Impl::chaos(Request& request) {
       {"fail_next", chaos_.fail_remaining},        {"fail_rate", chaos_.fail_rate},
       {"fail_after_rate", chaos_.fail_after_rate}, {"fail_status", chaos_.fail_status},
       {"latency_ms", chaos_.latency.count()},      {"duplicate_events", chaos_.duplicate},
-      {"reorder_events", chaos_.reorder}};
+      {"reorder_events", chaos_.reorder},
+      {"upload_drop_after_bytes", chaos_.upload_drop_after},
+      {"upload_bytes_per_second", chaos_.upload_bytes_per_second}};
   return response;
 }
 

@@ -2,6 +2,8 @@
 
 // A request as the routes see it, and their answer.
 
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 
@@ -40,11 +42,20 @@ struct Request {
   boost::json::object json_payload() const;
 };
 
+// Bytes of a file on disk that an answer carries instead of JSON (a download), streamed.
+struct FileSpan {
+  std::filesystem::path path;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
 struct Response {
   unsigned status = 200;
-  boost::json::object
-      body;  // "duration" is added on the way out
-             // Channels the caller's socket (the request's connection_id) watches from now on.
+  boost::json::object body;  // "duration" is added on the way out
+  // When set, the answer is this file's bytes, not `body`; `headers` then say what they are.
+  std::optional<FileSpan> file;
+  std::vector<std::pair<http::field, std::string>> headers;
+  // Channels the caller's socket (the request's connection_id) watches from now on.
   std::vector<std::string> watch;
   // Channels the caller's socket stops watching.
   std::vector<std::string> unwatch;

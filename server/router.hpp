@@ -8,8 +8,8 @@
 
 namespace chatkeep::server {
 
-// Who may call a route.
-enum class Access { user, server, user_or_server };
+// Who may call a route. `anyone` needs no token at all (downloads, whose URL is the secret).
+enum class Access { user, server, user_or_server, anyone };
 
 using Handler = std::function<Response(Request&)>;
 

@@ -1,6 +1,8 @@
 #include "server.hpp"
 
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <set>
 
 #include <fmt/chrono.h>
@@ -33,26 +35,34 @@ Request parse(const http::request<http::string_body>& raw) {
   return request;
 }
 
-http::response<http::string_body> finish(Response response, unsigned version, bool keep_alive,
-                                         Clock::time_point start) {
-  response.body["duration"] = fmt::format(
-      "{:.2f}ms", std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-  http::response<http::string_body> out{static_cast<http::status>(response.status), version};
-  out.set(http::field::content_type, "application/json");
-  // The server's time of the answer: a client without a socket checkpoints at it.
-  out.set(http::field::date,
-          fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fmt::gmtime(std::time(nullptr))));
-  out.keep_alive(keep_alive);
-  out.body() = boost::json::serialize(response.body);
-  out.prepare_payload();
-  return out;
-}
-
 bool is_notification(EventType kind) {
   return to_string(kind).starts_with("notification.");
 }
 
 }  // namespace
+
+Answer Server::Impl::finish(Response response, unsigned version, bool keep_alive,
+                           Clock::time_point start) const {
+  Answer out{static_cast<http::status>(response.status), version};
+  // The server's time of the answer: a client without a socket checkpoints at it.
+  out.set(http::field::date,
+          fmt::format("{:%a, %d %b %Y %H:%M:%S} GMT", fmt::gmtime(std::time(nullptr))));
+  out.keep_alive(keep_alive);
+  if (response.file) {
+    for (auto& [field, value] : response.headers)
+      out.set(field, value);
+    out.body().push_back(net::SplicedBody::Piece{.file = response.file->path,
+                                                 .offset = response.file->offset,
+                                                 .length = response.file->length});
+  } else {
+    response.body["duration"] = fmt::format(
+        "{:.2f}ms", std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    out.set(http::field::content_type, "application/json");
+    out.body().push_back(net::SplicedBody::Piece{.bytes = boost::json::serialize(response.body)});
+  }
+  out.prepare_payload();
+  return out;
+}
 
 ChatError with_status(const ChatError& e) {
   if (e.http_status() != 0) return e;
@@ -81,21 +91,46 @@ Server::Impl::Impl(ServerOptions options)
       log_(log::make_logger("server", options_.log)),
       state_(options_.db),
       auth_{options_.api_key, options_.api_secret, options_.allow_dev_tokens} {
+  uploads_.max_bytes = options_.max_upload_bytes;
+  if (!options_.files_directory.empty()) {
+    uploads_.directory = options_.files_directory;
+  } else if (options_.db != ":memory:" && !options_.db.empty()) {
+    uploads_.directory = options_.db + ".files";
+  } else {
+    std::string pattern = (std::filesystem::temp_directory_path() / "chatkeep-server-XXXXXX");
+    if (!::mkdtemp(pattern.data())) {
+      throw ChatError(ErrorCode::storage, "cannot make a directory for uploads");
+    }
+    uploads_.directory = pattern;
+    temporary_files_ = true;
+  }
+  std::filesystem::create_directories(uploads_.directory);
+  std::filesystem::permissions(uploads_.directory, std::filesystem::perms::owner_all);
   add_user_routes(router_, state_);
   add_channel_routes(router_, state_);
   add_message_routes(router_, state_);
   add_activity_routes(router_, state_);
   add_sync_routes(router_, state_);
+  add_upload_routes(router_, state_, uploads_);
 }
 
 Server::Impl::~Impl() {
   stop();
+  if (temporary_files_) {
+    std::error_code ignored;
+    std::filesystem::remove_all(uploads_.directory, ignored);
+  }
 }
 
 std::uint16_t Server::Impl::start() {
   port_ = options_.port;
   listen();
   port_ = acceptor_.local_endpoint().port();  // the one chosen, when asked for any
+  uploads_.public_url = options_.public_url.empty()
+                            ? fmt::format("http://{}:{}", options_.host, port_)
+                            : options_.public_url;
+  while (uploads_.public_url.ends_with('/'))
+    uploads_.public_url.pop_back();
   thread_ = std::thread([this] { io_.run(); });
   log_->info("listening on {}:{}", options_.host, port_);
   return port_;
@@ -119,8 +154,8 @@ void Server::Impl::track(const std::shared_ptr<Connection>& connection) {
   connections_.push_back(connection);
 }
 
-http::response<http::string_body> Server::Impl::handle(const http::request<http::string_body>& raw,
-                                                       std::function<void()>& then) {
+Answer Server::Impl::handle(const http::request<http::string_body>& raw,
+                           std::function<void()>& then) {
   const auto start = Clock::now();
   Response response;
   try {
@@ -136,23 +171,76 @@ http::response<http::string_body> Server::Impl::handle(const http::request<http:
       bind_socket(request, response);
       if (draw(chaos_.fail_after_rate)) response = error_response(injected_failure());
     }
-  } catch (const ChatError& e) {
-    state_.take_recorded();  // rolled back: nothing happened
-    response = error_response(e);
-  } catch (const std::exception& e) {
-    state_.take_recorded();
-    // The path only: a query may hold a token (a socket's, or a careless client's).
-    const std::string_view target = raw.target();
-    log_->error("{} {}: {}", std::string_view(raw.method_string()),
-                target.substr(0, target.find('?')), e.what());
-    response = error_response(ChatError(ErrorCode::internal, "internal error", 500));
+  } catch (...) {
+    response = failed(raw, std::current_exception());
   }
   then = std::move(response.then);
   return finish(std::move(response), raw.version(), raw.keep_alive(), start);
 }
 
-http::response<http::string_body> Server::Impl::handle_error(const ChatError& error) {
+Response Server::Impl::failed(const http::request<http::string_body>& raw,
+                              std::exception_ptr error) {
+  state_.take_recorded();  // rolled back: nothing happened
+  try {
+    std::rethrow_exception(error);
+  } catch (const ChatError& e) {
+    return error_response(e);
+  } catch (const std::exception& e) {
+    // The path only: a query may hold a token (a socket's, or a careless client's).
+    const std::string_view target = raw.target();
+    log_->error("{} {}: {}", std::string_view(raw.method_string()),
+                target.substr(0, target.find('?')), e.what());
+  }
+  return error_response(ChatError(ErrorCode::internal, "internal error", 500));
+}
+
+Answer Server::Impl::handle_error(const ChatError& error) {
   return finish(error_response(error), 11, false, Clock::now());
+}
+
+std::optional<UploadRoute> Server::Impl::upload_route_of(
+    const http::request<http::string_body>& header) const {
+  try {
+    return upload_route(header.method(), header.target());
+  } catch (const ChatError&) {
+    return std::nullopt;  // not a channel the route could name: the router answers it
+  }
+}
+
+std::unique_ptr<UploadReceiver> Server::Impl::begin_upload(
+    const http::request<http::string_body>& header, UploadRoute route) {
+  if (chaos_.fail_remaining > 0) {
+    --chaos_.fail_remaining;
+    throw injected_failure();
+  }
+  if (draw(chaos_.fail_rate)) throw injected_failure();
+  Request request = parse(header);
+  authenticate(request, Access::user_or_server, auth_);
+  if (request.caller.user_id) {
+    const Channel channel = usable_channel(state_, route.cid, *request.caller.user_id);
+    require_capability(state_, channel, *request.caller.user_id, "upload-file");
+  } else if (!state_.channel(route.cid)) {
+    throw ChatError(ErrorCode::not_found, fmt::format("channel '{}' does not exist", route.cid),
+                    404);
+  }
+  return std::make_unique<UploadReceiver>(std::move(request), std::move(route), uploads_);
+}
+
+Answer Server::Impl::finish_upload(UploadReceiver& upload,
+                                   const http::request<http::string_body>& header,
+                                   std::function<void()>& then) {
+  const auto start = Clock::now();
+  Response response;
+  try {
+    auto transaction = state_.transaction();
+    response = upload.finish(state_);
+    transaction.commit();
+    if (draw(chaos_.fail_after_rate)) response = error_response(injected_failure());
+  } catch (...) {
+    response = failed(header, std::current_exception());
+  }
+  then = std::move(response.then);
+  return finish(std::move(response), header.version(), header.keep_alive(), start);
 }
 
 Response Server::Impl::route(Request& request) {
@@ -166,7 +254,7 @@ Response Server::Impl::route(Request& request) {
     if (match.path_known) throw ChatError(ErrorCode::input, "method not allowed", 405);
     throw ChatError(ErrorCode::not_found, "no such route: " + request.path, 404);
   }
-  authenticate(request, match.access, auth_);
+  if (match.access != Access::anyone) authenticate(request, match.access, auth_);
   return (*match.handler)(request);
 }
 

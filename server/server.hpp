@@ -19,6 +19,12 @@ struct ServerOptions {
   bool allow_dev_tokens = false;
   bool chaos = true;                     // fault injection under /_chaos (a later slice)
   std::size_t max_body_bytes = 1 << 20;  // larger bodies: HTTP 413, code 22
+  std::uint64_t max_upload_bytes = 100ull << 20;  // per uploaded file (Stream's limit)
+  // Where uploaded files are kept; empty: beside `db` (its name + ".files"), or for ":memory:" a
+  // private temporary directory removed when the server stops.
+  std::string files_directory;
+  // What upload URLs start with ("https://chat.example.com"); empty: http://host:port as bound.
+  std::string public_url;
   std::chrono::milliseconds request_timeout{10'000};  // a request must arrive whole by then
   // A socket whose unsent frames pass this (its client reads too slowly, or not at all) is
   // dropped; its client reconnects and catches up through /sync.

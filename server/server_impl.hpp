@@ -19,9 +19,11 @@
 #include "chatkeep/error.hpp"
 #include "chatkeep/user.hpp"
 #include "log/logger.hpp"
+#include "net/spliced_body.hpp"
 #include "router.hpp"
 #include "server.hpp"
 #include "state.hpp"
+#include "uploads.hpp"
 
 namespace chatkeep::server {
 
@@ -46,6 +48,9 @@ class EventSink : public Connection {
   virtual void send(std::string frame) = 0;
 };
 
+// Every answer: JSON bytes, or a file streamed from disk (a download).
+using Answer = http::response<net::SplicedBody>;
+
 // The error with the HTTP status its code implies when it did not name one.
 ChatError with_status(const ChatError& error);
 
@@ -63,10 +68,24 @@ class Server::Impl {
 
   // One request in, one response out, in one transaction; never throws. `then` is what must
   // run once the response has been written.
-  http::response<http::string_body> handle(const http::request<http::string_body>& raw,
-                                           std::function<void()>& then);
+  Answer handle(const http::request<http::string_body>& raw, std::function<void()>& then);
   // The answer to a request that could not be read; the connection closes after it.
-  http::response<http::string_body> handle_error(const ChatError& error);
+  Answer handle_error(const ChatError& error);
+
+  // Uploads (uploads.hpp). Whether a request whose header has come is an upload, to be read by
+  // an UploadReceiver rather than whole.
+  std::optional<UploadRoute> upload_route_of(const http::request<http::string_body>& header) const;
+  // Checks the caller as for any route, and that they may upload to the channel, before any of
+  // the body is read. ChatError when refused.
+  std::unique_ptr<UploadReceiver> begin_upload(const http::request<http::string_body>& header,
+                                               UploadRoute route);
+  // The body has come whole: the answer, the upload recorded in one transaction. Never throws.
+  Answer finish_upload(UploadReceiver& upload, const http::request<http::string_body>& header,
+                       std::function<void()>& then);
+  // Fault injection on uploads: a body is cut after this many bytes (0: never), or read at most
+  // this fast (0: as fast as it comes).
+  std::uint64_t upload_drop_after() const { return chaos_.upload_drop_after; }
+  std::uint64_t upload_bytes_per_second() const { return chaos_.upload_bytes_per_second; }
   void track(const std::shared_ptr<Connection>& connection);
 
   // A socket opens: checks the caller as for any call, records the user's details, and returns
@@ -113,10 +132,20 @@ class Server::Impl {
     bool duplicate = false;
     bool reorder = false;
     bool refuse_sockets = false;  // WebSocket upgrades answered 503 while REST works
+    std::uint64_t upload_drop_after = 0;
+    std::uint64_t upload_bytes_per_second = 0;
   };
+
+  // The answer's envelope around a response: JSON with "duration", or a file's bytes.
+  Answer finish(Response response, unsigned version, bool keep_alive,
+                std::chrono::steady_clock::time_point start) const;
+  // The response to a request that failed, and the failure's changes undone.
+  Response failed(const http::request<http::string_body>& raw, std::exception_ptr error);
 
   ServerOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  UploadSettings uploads_;
+  bool temporary_files_ = false;  // uploads_.directory is the server's own, removed at the end
   State state_;
   AuthSettings auth_;
   Router router_;

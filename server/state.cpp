@@ -14,7 +14,7 @@ namespace {
 
 // The schema this build writes. A file from a newer server is refused rather than misread; a
 // later version adds its migration from this one beside the creation below.
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"(
   CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL);
@@ -49,6 +49,15 @@ constexpr const char* kSchema = R"(
   CREATE INDEX events_by_channel ON events (cid, created_at);
 )";
 
+// Version 2: uploads (state.hpp, State::Upload).
+constexpr const char* kUploadsSchema = R"(
+  CREATE TABLE uploads (cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+    hash TEXT NOT NULL, name TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+    user_id TEXT NOT NULL, created_at INTEGER NOT NULL,
+    PRIMARY KEY (cid, hash, name)) WITHOUT ROWID;
+  CREATE INDEX uploads_by_hash ON uploads (hash, name);
+)";
+
 }  // namespace
 
 State::State(const std::string& db_path) : db_(db_path, sqlite::Database::Access::create) {
@@ -64,9 +73,10 @@ State::State(const std::string& db_path) : db_(db_path, sqlite::Database::Access
                                 "reads up to {})",
                                 db_path, version, kSchemaVersion));
   }
-  if (version == 0) {
+  if (version < kSchemaVersion) {
     sqlite::Transaction transaction(db_);
-    db_.exec(kSchema);
+    if (version < 1) db_.exec(kSchema);
+    if (version < 2) db_.exec(kUploadsSchema);
     db_.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
   }

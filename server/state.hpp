@@ -119,6 +119,28 @@ class State {
   // The channels the user is a member of.
   std::vector<std::string> channels_of(const std::string& user_id);
 
+  // Uploads (upload_routes.cpp): files stored by their SHA-256 beside the server's database, each
+  // recorded for the channel it was sent to. The same bytes under the same name in one channel are
+  // one upload, so a client's retry after a lost answer gets the first one's URL back.
+  struct Upload {
+    std::string cid;
+    std::string hash;  // of the bytes: the file's name on disk
+    std::string name;  // the file name given, as the URL ends
+    std::string content_type;
+    std::int64_t size = 0;
+    std::string user_id;  // who sent it; empty for the server
+    Timestamp created_at;
+  };
+  // Records the upload unless the channel has it already; returns the record kept.
+  Upload record_upload(const Upload& upload);
+  std::optional<Upload> upload(const std::string& cid, const std::string& hash,
+                               const std::string& name);
+  // Some channel's upload of these bytes under this name (what a download serves).
+  std::optional<Upload> any_upload(const std::string& hash, const std::string& name);
+  void remove_upload(const std::string& cid, const std::string& hash, const std::string& name);
+  // Whether any upload still names these bytes.
+  bool bytes_referenced(const std::string& hash);
+
   // One transaction around a whole request: its changes and events stand or fall together.
   sqlite::Transaction transaction() { return sqlite::Transaction(db_); }
 

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <fstream>
-#include <memory>
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -23,33 +22,52 @@ std::string hex_of(const unsigned char* digest, unsigned int size) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
+struct Sha256::Context {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+};
+
+Sha256::Sha256() : context_(std::make_unique<Context>()) {
+  if (!context_->md || EVP_DigestInit_ex(context_->md.get(), EVP_sha256(), nullptr) != 1) {
+    throw ChatError(ErrorCode::internal, "SHA-256 failed");
+  }
+}
+
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::string_view bytes) {
+  if (EVP_DigestUpdate(context_->md.get(), bytes.data(), bytes.size()) != 1) {
+    throw ChatError(ErrorCode::internal, "SHA-256 failed");
+  }
+}
+
+std::string Sha256::hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
+  if (EVP_DigestFinal_ex(context_->md.get(), digest, &size) != 1) {
     throw ChatError(ErrorCode::internal, "SHA-256 failed");
   }
   return hex_of(digest, size);
 }
 
+std::string sha256_hex(std::string_view data) {
+  Sha256 hash;
+  hash.update(data);
+  return hash.hex();
+}
+
 std::optional<std::string> sha256_hex_of_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                  EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    throw ChatError(ErrorCode::internal, "SHA-256 failed");
-  }
+  Sha256 hash;
   std::array<char, 65536> buffer{};
   while (in) {
     in.read(buffer.data(), buffer.size());
     if (in.bad()) return std::nullopt;
-    EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+    hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(context.get(), digest, &size);
-  return hex_of(digest, size);
+  return hash.hex();
 }
 
 }  // namespace chatkeep::crypto

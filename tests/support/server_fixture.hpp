@@ -23,6 +23,16 @@ constexpr const char* kSecret = "test-secret";
 
 class ServerTest : public ::testing::Test {
  public:
+  ServerTest() : ServerTest(server::ServerOptions{}) {}
+  // A server with these options, and the test's key and secret.
+  explicit ServerTest(server::ServerOptions options) : server_(with_keys(std::move(options))) {}
+
+  static server::ServerOptions with_keys(server::ServerOptions options) {
+    options.api_key = kKey;
+    options.api_secret = kSecret;
+    return options;
+  }
+
   void SetUp() override {
     port_ = server_.start();
     add_users();
@@ -40,13 +50,15 @@ class ServerTest : public ::testing::Test {
   }
 
   HttpResponse call(const std::string& user, verb method, const std::string& path,
-                    const std::string& body = "") {
+                    const std::string& body = "",
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpClient client(port_);
-    return client.send(
-        method,
-        path + (path.find('?') == std::string::npos ? "?" : "&") + "api_key=" + kKey +
-            "&user_id=" + user,
-        body, {{"Authorization", make_user_token(kSecret, user)}, {"stream-auth-type", "jwt"}});
+    headers.emplace_back("Authorization", make_user_token(kSecret, user));
+    headers.emplace_back("stream-auth-type", "jwt");
+    return client.send(method,
+                       path + (path.find('?') == std::string::npos ? "?" : "&") +
+                           "api_key=" + kKey + "&user_id=" + user,
+                       body, headers);
   }
 
   HttpResponse query(const std::string& user, const std::string& cid,
@@ -111,7 +123,7 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(r.json.at("code"), code) << r.text;
   }
 
-  server::Server server_{{.api_key = kKey, .api_secret = kSecret}};
+  server::Server server_;
   std::uint16_t port_ = 0;
 };
 

@@ -1,0 +1,179 @@
+// Uploads on chatkeep-server over real sockets: who may upload, what is stored and served (with
+// ranges), limits, bad bodies, deletion, and uploads cut off by fault injection.
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/testing/temp_dir.hpp"
+#include "crypto/sha256.hpp"
+#include "support/media.hpp"
+#include "support/server_fixture.hpp"
+
+namespace chatkeep {
+namespace {
+
+using boost::beast::http::verb;
+using testing::HttpClient;
+using testing::HttpResponse;
+
+class UploadTest : public testing::ServerTest {
+ public:
+  UploadTest() : ServerTest(options()) {}
+
+  static std::filesystem::path files() {
+    static testing::TempDir dir;
+    return dir.path() / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+  static server::ServerOptions options() {
+    std::filesystem::remove_all(files());
+    server::ServerOptions o;
+    o.files_directory = files().string();
+    o.max_upload_bytes = 100'000;
+    return o;
+  }
+
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_EQ(query("alice", "messaging:general", R"({"data":{"members":["alice","bob"]}})").status,
+              200u);
+  }
+
+  HttpResponse upload(const std::string& user, const std::string& route, const std::string& body,
+                      const std::string& content_type = testing::multipart_content_type()) {
+    return call(user, verb::post, "/channels/messaging/general/" + route, body,
+                {{"Content-Type", content_type}});
+  }
+
+  // The path of a URL this server gave.
+  std::string path_of(const std::string& url) {
+    const std::string origin = "http://127.0.0.1:" + std::to_string(port_);
+    EXPECT_TRUE(url.starts_with(origin)) << url;
+    return url.substr(origin.size());
+  }
+
+  // Files stored (not counting any still arriving).
+  std::size_t stored_files() {
+    std::size_t n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(files()))
+      n += entry.path().filename().string().starts_with(".") ? 0u : 1u;
+    return n;
+  }
+  std::size_t all_files() {
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(files()),
+                                                  std::filesystem::directory_iterator()));
+  }
+};
+
+TEST_F(UploadTest, AnImageIsStoredByItsHashAndServedWithRanges) {
+  const std::string png = testing::tiny_png();
+  auto r = upload("alice", "image", testing::multipart_file("cat.png", "image/png", png));
+  ASSERT_EQ(r.status, 200u) << r.text;
+  const std::string url(r.json.at("file").as_string());
+  EXPECT_TRUE(url.ends_with("/uploads/" + crypto::sha256_hex(png) + "/cat.png")) << url;
+  EXPECT_TRUE(r.json.at("duration").is_string());
+  EXPECT_EQ(stored_files(), 1u);
+
+  HttpClient download(port_);  // no token: the URL is enough
+  auto got = download.send(verb::get, path_of(url));
+  EXPECT_EQ(got.status, 200u);
+  EXPECT_EQ(got.text, png);
+  got = download.send(verb::get, path_of(url), "", {{"Range", "bytes=1-3"}});
+  EXPECT_EQ(got.status, 206u);
+  EXPECT_EQ(got.text, png.substr(1, 3));
+  got = download.send(verb::get, path_of(url), "", {{"Range", "bytes=-4"}});
+  EXPECT_EQ(got.status, 206u);
+  EXPECT_EQ(got.text, png.substr(png.size() - 4));
+  got = download.send(verb::get, path_of(url), "", {{"Range", "bytes=60-"}});
+  EXPECT_EQ(got.text, png.substr(60));
+  got = download.send(verb::get, path_of(url), "", {{"Range", "bytes=1000-"}});
+  EXPECT_EQ(got.status, 416u);
+  // Keep-alive goes on after a file.
+  EXPECT_EQ(download.send(verb::get, path_of(url)).text, png);
+  EXPECT_EQ(download.send(verb::get, "/uploads/" + std::string(64, 'a') + "/cat.png").status, 404u);
+  EXPECT_EQ(download.send(verb::get, "/uploads/..%2F..%2Fetc/passwd").status, 404u);
+}
+
+TEST_F(UploadTest, TheSameBytesSentTwiceAreOneUploadWithOneUrl) {
+  const std::string body = testing::multipart_file("notes.txt", "text/plain", "same bytes");
+  auto first = upload("alice", "file", body);
+  auto again = upload("alice", "file", body);
+  ASSERT_EQ(first.status, 200u) << first.text;
+  EXPECT_EQ(first.json.at("file"), again.json.at("file"));
+  // Under another name they are another upload of the same stored file.
+  auto renamed = upload("bob", "file", testing::multipart_file("other.txt", "text/plain", "same bytes"));
+  EXPECT_NE(renamed.json.at("file"), first.json.at("file"));
+  EXPECT_EQ(stored_files(), 1u);
+}
+
+TEST_F(UploadTest, OnlyMembersUploadAndNothingOfARefusedUploadIsKept) {
+  const std::string body = testing::multipart_file("a.txt", "text/plain", "from carol");
+  testing::ServerTest::expect_error(upload("carol", "file", body), 403, 17);
+  auto r = call("alice", verb::post, "/channels/messaging/nowhere/file", body,
+                {{"Content-Type", testing::multipart_content_type()}});
+  testing::ServerTest::expect_error(r, 404, 16);
+  EXPECT_EQ(all_files(), 0u);
+}
+
+TEST_F(UploadTest, AnImageRouteTakesOnlyImagesWhateverTheyAreCalled) {
+  auto r = upload("alice", "image", testing::multipart_file("cat.png", "image/png", "not a png"));
+  testing::ServerTest::expect_error(r, 400, 4);
+  EXPECT_NE(r.text.find("not an image"), std::string::npos) << r.text;
+  // And a PNG called .txt is still an image.
+  r = upload("alice", "image",
+             testing::multipart_file("notes.txt", "text/plain", testing::tiny_png()));
+  EXPECT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(stored_files(), 1u);
+  EXPECT_EQ(all_files(), 1u);  // the refused one left nothing behind
+}
+
+TEST_F(UploadTest, BadBodiesAndLargeFilesAreRefusedClearly) {
+  testing::ServerTest::expect_error(upload("alice", "file", "junk", "multipart/form-data; boundary=x"),
+                                    400, 4);
+  testing::ServerTest::expect_error(upload("alice", "file", "{}", "application/json"), 400, 4);
+  auto r = upload("alice", "file", testing::multipart_file("big", "x/y", std::string(100'001, 'b')));
+  testing::ServerTest::expect_error(r, 413, 22);
+  // No file part at all.
+  const std::string b(testing::kBoundary);
+  r = upload("alice", "file",
+             "--" + b + "\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nx\r\n--" + b + "--");
+  testing::ServerTest::expect_error(r, 400, 4);
+  EXPECT_EQ(all_files(), 0u);
+}
+
+TEST_F(UploadTest, TheSenderOrTheChannelsCreatorDeletesAnUpload) {
+  auto r = upload("bob", "file", testing::multipart_file("b.txt", "text/plain", "bob's"));
+  ASSERT_EQ(r.status, 200u) << r.text;
+  const std::string url(r.json.at("file").as_string());
+  const std::string target =
+      "/channels/messaging/general/file?url=" + boost::urls::encode(url, boost::urls::unreserved_chars);
+  testing::ServerTest::expect_error(call("carol", verb::delete_, target), 403, 17);
+  EXPECT_EQ(call("alice", verb::delete_, target).status, 200u);  // the creator
+  HttpClient download(port_);
+  EXPECT_EQ(download.send(verb::get, path_of(url)).status, 404u);
+  EXPECT_EQ(stored_files(), 0u);
+  testing::ServerTest::expect_error(call("bob", verb::delete_, target), 404, 16);
+  testing::ServerTest::expect_error(
+      call("bob", verb::delete_, "/channels/messaging/general/file?url=http://elsewhere/x"), 400, 4);
+}
+
+TEST_F(UploadTest, AnUploadCutOffMidBodyLeavesNothing) {
+  HttpClient admin(port_);
+  auto r = admin.send(verb::post, std::string("/_chaos?api_key=") + testing::kKey,
+                      R"({"upload_drop_after_bytes":1000})",
+                      {{"Authorization", make_server_token(testing::kSecret)}});
+  ASSERT_EQ(r.status, 200u) << r.text;
+  HttpClient client(port_);
+  const std::string body = testing::multipart_file("big", "x/y", std::string(50'000, 'c'));
+  EXPECT_THROW(client.send(verb::post,
+                           "/channels/messaging/general/file?api_key=" + std::string(testing::kKey) +
+                               "&user_id=alice",
+                           body,
+                           {{"Authorization", make_user_token(testing::kSecret, "alice")},
+                            {"Content-Type", testing::multipart_content_type()}}),
+               std::exception);
+  EXPECT_EQ(all_files(), 0u);
+}
+
+}  // namespace
+}  // namespace chatkeep
