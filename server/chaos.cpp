@@ -50,7 +50,8 @@ Response Server::Impl::chaos(Request& request) {
     if (auto seed = integer("seed")) chaos_random_.seed(static_cast<std::uint32_t>(*seed));
     if (auto s = integer("fail_status")) chaos_.fail_status = static_cast<unsigned>(*s);
     if (auto ms = integer("latency_ms")) chaos_.latency = std::chrono::milliseconds(*ms);
-    if (auto n = integer("upload_drop_after_bytes")) chaos_.upload_drop_after = static_cast<std::uint64_t>(*n);
+    if (auto n = integer("upload_drop_after_bytes"))
+      chaos_.upload_drop_after = static_cast<std::uint64_t>(*n);
     if (auto n = integer("upload_bytes_per_second")) {
       chaos_.upload_bytes_per_second = static_cast<std::uint64_t>(*n);
     }
@@ -82,13 +83,15 @@ Response Server::Impl::chaos(Request& request) {
   } else if (request.method != http::verb::get) {
     throw ChatError(ErrorCode::input, "method not allowed", 405);
   }
-  response.body = {
-      {"fail_next", chaos_.fail_remaining},        {"fail_rate", chaos_.fail_rate},
-      {"fail_after_rate", chaos_.fail_after_rate}, {"fail_status", chaos_.fail_status},
-      {"latency_ms", chaos_.latency.count()},      {"duplicate_events", chaos_.duplicate},
-      {"reorder_events", chaos_.reorder},
-      {"upload_drop_after_bytes", chaos_.upload_drop_after},
-      {"upload_bytes_per_second", chaos_.upload_bytes_per_second}};
+  response.body = {{"fail_next", chaos_.fail_remaining},
+                   {"fail_rate", chaos_.fail_rate},
+                   {"fail_after_rate", chaos_.fail_after_rate},
+                   {"fail_status", chaos_.fail_status},
+                   {"latency_ms", chaos_.latency.count()},
+                   {"duplicate_events", chaos_.duplicate},
+                   {"reorder_events", chaos_.reorder},
+                   {"upload_drop_after_bytes", chaos_.upload_drop_after},
+                   {"upload_bytes_per_second", chaos_.upload_bytes_per_second}};
   return response;
 }
 

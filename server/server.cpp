@@ -42,7 +42,7 @@ bool is_notification(EventType kind) {
 }  // namespace
 
 Answer Server::Impl::finish(Response response, unsigned version, bool keep_alive,
-                           Clock::time_point start) const {
+                            Clock::time_point start) const {
   Answer out{static_cast<http::status>(response.status), version};
   // The server's time of the answer: a client without a socket checkpoints at it.
   out.set(http::field::date,
@@ -155,7 +155,7 @@ void Server::Impl::track(const std::shared_ptr<Connection>& connection) {
 }
 
 Answer Server::Impl::handle(const http::request<http::string_body>& raw,
-                           std::function<void()>& then) {
+                            std::function<void()>& then) {
   const auto start = Clock::now();
   Response response;
   try {

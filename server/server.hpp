@@ -17,8 +17,8 @@ struct ServerOptions {
   std::string api_secret;
   std::string db = ":memory:";  // the server's SQLite file
   bool allow_dev_tokens = false;
-  bool chaos = true;                     // fault injection under /_chaos (a later slice)
-  std::size_t max_body_bytes = 1 << 20;  // larger bodies: HTTP 413, code 22
+  bool chaos = true;                              // fault injection under /_chaos (a later slice)
+  std::size_t max_body_bytes = 1 << 20;           // larger bodies: HTTP 413, code 22
   std::uint64_t max_upload_bytes = 100ull << 20;  // per uploaded file (Stream's limit)
   // Where uploaded files are kept; empty: beside `db` (its name + ".files"), or for ":memory:" a
   // private temporary directory removed when the server stops.

@@ -11,6 +11,9 @@ namespace {
 
 namespace websocket = beast::websocket;
 
+// What multipart may wrap around an uploaded file (boundaries, part headers, a `user` part).
+constexpr std::uint64_t kMultipartOverhead = 64 * 1024;
+
 // One connection: requests read one at a time, each with a deadline and a body limit. The
 // header comes first; an upload's body is then read piece by piece into an UploadReceiver (its
 // deadline renewed with each piece, so a large file on a slow link gets there), any other body
@@ -22,6 +25,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void read() {
     header_.emplace();
     header_->header_limit(16 * 1024);
+    header_->body_limit(boost::none);  // the body's limit is known once the header is (on_header)
     stream_.expires_after(server_.options().request_timeout);
     http::async_read_header(stream_, buffer_, *header_,
                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -46,7 +50,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void on_header(beast::error_code ec, std::size_t) {
     if (read_failed(ec)) return;
     http::request<http::string_body> header(header_->get().base());
-    if (auto route = server_.upload_route_of(header)) {
+    auto route = server_.upload_route_of(header);
+    // The parser checks a declared length against its limit when the header arrives, which was
+    // before the limit for this body was known: checked here instead (chunked bodies are
+    // checked as they come).
+    const std::uint64_t limit = route ? server_.options().max_upload_bytes + kMultipartOverhead
+                                      : server_.options().max_body_bytes;
+    if (header_->content_length() && *header_->content_length() > limit) {
+      reply_and_close(ChatError(ErrorCode::payload_too_big,
+                                fmt::format("request body over the limit of {} bytes", limit),
+                                413));
+      return;
+    }
+    if (route) {
       try {
         upload_ = server_.begin_upload(header, std::move(*route));
       } catch (const ChatError& e) {
@@ -56,13 +72,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       }
       upload_header_ = std::move(header);
       upload_parser_.emplace(std::move(*header_));
-      // The file, and what multipart wraps around it.
-      upload_parser_->body_limit(server_.options().max_upload_bytes + 64 * 1024);
+      upload_parser_->body_limit(limit);
       read_upload();
       return;
     }
     parser_.emplace(std::move(*header_));
-    parser_->body_limit(server_.options().max_body_bytes);
+    parser_->body_limit(limit);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }

@@ -39,9 +39,8 @@ State::Upload State::record_upload(const Upload& upload) {
 
 std::optional<State::Upload> State::upload(const std::string& cid, const std::string& hash,
                                            const std::string& name) {
-  auto row =
-      db_.query(fmt::format("SELECT {} FROM uploads WHERE cid = ? AND hash = ? AND name = ?",
-                            kColumns));
+  auto row = db_.query(
+      fmt::format("SELECT {} FROM uploads WHERE cid = ? AND hash = ? AND name = ?", kColumns));
   row.bind(1, cid).bind(2, hash).bind(3, name);
   if (!row.next()) return std::nullopt;
   return read_upload(row);

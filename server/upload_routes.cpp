@@ -44,7 +44,11 @@ bool printable_utf8(std::string_view text) {
   std::size_t i = 0;
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t length = c < 0x80           ? 1
+                         : (c >> 5) == 0x6  ? 2
+                         : (c >> 4) == 0xE  ? 3
+                         : (c >> 3) == 0x1E ? 4
+                                            : 0;
     if (length == 0 || i + length > text.size()) return false;
     if (length == 1 && (c < 0x20 || c == 0x7F)) return false;
     for (std::size_t k = 1; k < length; ++k) {
@@ -78,8 +82,7 @@ std::string upload_url(const UploadSettings& settings, const std::string& hash,
 }
 
 bool is_hash(std::string_view text) {
-  return text.size() == 64 &&
-         text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
 std::filesystem::path stored_file(const UploadSettings& settings, const std::string& hash) {
@@ -194,7 +197,8 @@ Response download(State& state, const UploadSettings& settings, Request& request
     response.headers.emplace_back(
         http::field::content_range,
         fmt::format("bytes {}-{}/{}", range->first, range->second - 1, size));
-    response.file = FileSpan{.path = path, .offset = range->first, .length = range->second - range->first};
+    response.file =
+        FileSpan{.path = path, .offset = range->first, .length = range->second - range->first};
   } else {
     response.file = FileSpan{.path = path, .offset = 0, .length = size};
   }
@@ -253,7 +257,8 @@ void UploadReceiver::begin_part(const MultipartPart& part) {
     fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd_ < 0) {
       temporary_.clear();
-      throw ChatError(ErrorCode::internal, std::string("storing an upload: ") + std::strerror(errno));
+      throw ChatError(ErrorCode::internal,
+                      std::string("storing an upload: ") + std::strerror(errno));
     }
     into_ = Into::file;
   } else if (part.name == "user") {
@@ -282,7 +287,8 @@ void UploadReceiver::part_content(std::string_view bytes) {
     const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      throw ChatError(ErrorCode::internal, std::string("storing an upload: ") + std::strerror(errno));
+      throw ChatError(ErrorCode::internal,
+                      std::string("storing an upload: ") + std::strerror(errno));
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -303,7 +309,8 @@ Response UploadReceiver::finish(State& state) {
     // A server-side call names its user; a user's own call never does (it is the token's).
     const boost::json::value user = parse_json(user_part_);
     const boost::json::value* id = user.is_object() ? user.as_object().if_contains("id") : nullptr;
-    if (!id || !id->is_string()) throw ChatError(ErrorCode::input, "user.id: expected a string", 400);
+    if (!id || !id->is_string())
+      throw ChatError(ErrorCode::input, "user.id: expected a string", 400);
     uploader = std::string(id->as_string());
     require_valid_id(IdKind::user_id, uploader, "user.id");
   }
@@ -314,13 +321,14 @@ Response UploadReceiver::finish(State& state) {
   // Identical bytes are already there, or become so by this rename (atomic: no reader sees half).
   std::filesystem::rename(temporary_, stored_file(settings_, hash));
   temporary_.clear();
-  const State::Upload kept = state.record_upload(State::Upload{.cid = route_.cid,
-                                                               .hash = hash,
-                                                               .name = file_name_,
-                                                               .content_type = type,
-                                                               .size = static_cast<std::int64_t>(file_bytes_),
-                                                               .user_id = uploader,
-                                                               .created_at = Timestamp::now()});
+  const State::Upload kept =
+      state.record_upload(State::Upload{.cid = route_.cid,
+                                        .hash = hash,
+                                        .name = file_name_,
+                                        .content_type = type,
+                                        .size = static_cast<std::int64_t>(file_bytes_),
+                                        .user_id = uploader,
+                                        .created_at = Timestamp::now()});
   Response response;
   response.body["file"] = upload_url(settings_, kept.hash, kept.name);
   if (route_.image) response.body["thumb_url"] = response.body["file"];

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/optional/optional.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/optional/optional.hpp>
 #include <boost/system/error_code.hpp>
 
 namespace chatkeep::net {
@@ -81,7 +81,8 @@ struct SplicedBody {
           chunk_.resize(kChunk);
         }
         const std::uint64_t want = std::min<std::uint64_t>(kChunk, piece.length - done_);
-        const ssize_t got = ::pread(fd_, chunk_.data(), want, static_cast<off_t>(piece.offset + done_));
+        const ssize_t got =
+            ::pread(fd_, chunk_.data(), want, static_cast<off_t>(piece.offset + done_));
         if (got <= 0) {
           ec = got < 0 ? boost::system::error_code(errno, boost::system::generic_category())
                        : boost::system::error_code(EIO, boost::system::generic_category());

@@ -21,14 +21,15 @@ struct Found {
 
 Found read_in_pieces(const std::string& body, std::size_t piece) {
   Found found;
-  MultipartReader reader(std::string(testing::kBoundary),
-                         {.begin =
-                              [&](const MultipartPart& part) {
-                                found.parts.push_back(part);
-                                found.contents.emplace_back();
-                              },
-                          .content = [&](std::string_view bytes) { found.contents.back() += bytes; },
-                          .end = [&] { ++found.ended; }});
+  MultipartReader reader(
+      std::string(testing::kBoundary),
+      {.begin =
+           [&](const MultipartPart& part) {
+             found.parts.push_back(part);
+             found.contents.emplace_back();
+           },
+       .content = [&](std::string_view bytes) { found.contents.back() += bytes; },
+       .end = [&] { ++found.ended; }});
   for (std::size_t at = 0; at < body.size(); at += piece)
     reader.feed(std::string_view(body).substr(at, piece));
   reader.finish();
@@ -37,8 +38,8 @@ Found read_in_pieces(const std::string& body, std::size_t piece) {
 
 TEST(Multipart, PartsAreTheSameHoweverTheBodyIsCut) {
   // Content that looks like a boundary's start, and CRLFs, must survive every cut.
-  const std::string content = "a\r\n--" + std::string(testing::kBoundary.substr(0, 10)) +
-                              "\r\n\r\nb" + testing::tiny_png();
+  const std::string content =
+      "a\r\n--" + std::string(testing::kBoundary.substr(0, 10)) + "\r\n\r\nb" + testing::tiny_png();
   const std::string body =
       testing::multipart_file("cat \"one\".png", "image/png", content, R"({"id":"alice"})");
   for (std::size_t piece = 1; piece <= body.size(); ++piece) {
@@ -95,11 +96,13 @@ TEST(Multipart, MalformedBodiesAreRefusedWithAReason) {
 
 TEST(Multipart, TheBoundaryComesFromTheContentType) {
   EXPECT_EQ(MultipartReader::boundary_of("multipart/form-data; boundary=abc"), "abc");
-  EXPECT_EQ(MultipartReader::boundary_of("Multipart/Form-Data; charset=x; boundary=\"a b\""), "a b");
+  EXPECT_EQ(MultipartReader::boundary_of("Multipart/Form-Data; charset=x; boundary=\"a b\""),
+            "a b");
   EXPECT_THROW(MultipartReader::boundary_of("application/json"), ChatError);
   EXPECT_THROW(MultipartReader::boundary_of("multipart/form-data"), ChatError);
-  EXPECT_THROW(MultipartReader::boundary_of("multipart/form-data; boundary=" + std::string(71, 'a')),
-               ChatError);
+  EXPECT_THROW(
+      MultipartReader::boundary_of("multipart/form-data; boundary=" + std::string(71, 'a')),
+      ChatError);
 }
 
 }  // namespace

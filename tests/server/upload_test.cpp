@@ -29,7 +29,7 @@ class UploadTest : public testing::ServerTest {
     std::filesystem::remove_all(files());
     server::ServerOptions o;
     o.files_directory = files().string();
-    o.max_upload_bytes = 100'000;
+    o.max_upload_bytes = 3'000'000;  // over max_body_bytes, which must not apply
     return o;
   }
 
@@ -94,6 +94,17 @@ TEST_F(UploadTest, AnImageIsStoredByItsHashAndServedWithRanges) {
   EXPECT_EQ(download.send(verb::get, "/uploads/..%2F..%2Fetc/passwd").status, 404u);
 }
 
+TEST_F(UploadTest, AFileLargerThanAnyOtherBodyIsTakenWhole) {
+  std::string bytes(2'500'000, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>((i * 7919) >> 3);
+  auto r = upload("alice", "file", testing::multipart_file("data.bin", "x/y", bytes));
+  ASSERT_EQ(r.status, 200u) << r.text;
+  HttpClient download(port_);
+  auto got = download.send(verb::get, path_of(std::string(r.json.at("file").as_string())));
+  EXPECT_EQ(crypto::sha256_hex(got.text), crypto::sha256_hex(bytes));
+}
+
 TEST_F(UploadTest, TheSameBytesSentTwiceAreOneUploadWithOneUrl) {
   const std::string body = testing::multipart_file("notes.txt", "text/plain", "same bytes");
   auto first = upload("alice", "file", body);
@@ -101,7 +112,8 @@ TEST_F(UploadTest, TheSameBytesSentTwiceAreOneUploadWithOneUrl) {
   ASSERT_EQ(first.status, 200u) << first.text;
   EXPECT_EQ(first.json.at("file"), again.json.at("file"));
   // Under another name they are another upload of the same stored file.
-  auto renamed = upload("bob", "file", testing::multipart_file("other.txt", "text/plain", "same bytes"));
+  auto renamed =
+      upload("bob", "file", testing::multipart_file("other.txt", "text/plain", "same bytes"));
   EXPECT_NE(renamed.json.at("file"), first.json.at("file"));
   EXPECT_EQ(stored_files(), 1u);
 }
@@ -128,10 +140,11 @@ TEST_F(UploadTest, AnImageRouteTakesOnlyImagesWhateverTheyAreCalled) {
 }
 
 TEST_F(UploadTest, BadBodiesAndLargeFilesAreRefusedClearly) {
-  testing::ServerTest::expect_error(upload("alice", "file", "junk", "multipart/form-data; boundary=x"),
-                                    400, 4);
+  testing::ServerTest::expect_error(
+      upload("alice", "file", "junk", "multipart/form-data; boundary=x"), 400, 4);
   testing::ServerTest::expect_error(upload("alice", "file", "{}", "application/json"), 400, 4);
-  auto r = upload("alice", "file", testing::multipart_file("big", "x/y", std::string(100'001, 'b')));
+  auto r =
+      upload("alice", "file", testing::multipart_file("big", "x/y", std::string(3'000'001, 'b')));
   testing::ServerTest::expect_error(r, 413, 22);
   // No file part at all.
   const std::string b(testing::kBoundary);
@@ -145,8 +158,8 @@ TEST_F(UploadTest, TheSenderOrTheChannelsCreatorDeletesAnUpload) {
   auto r = upload("bob", "file", testing::multipart_file("b.txt", "text/plain", "bob's"));
   ASSERT_EQ(r.status, 200u) << r.text;
   const std::string url(r.json.at("file").as_string());
-  const std::string target =
-      "/channels/messaging/general/file?url=" + boost::urls::encode(url, boost::urls::unreserved_chars);
+  const std::string target = "/channels/messaging/general/file?url=" +
+                             boost::urls::encode(url, boost::urls::unreserved_chars);
   testing::ServerTest::expect_error(call("carol", verb::delete_, target), 403, 17);
   EXPECT_EQ(call("alice", verb::delete_, target).status, 200u);  // the creator
   HttpClient download(port_);
@@ -154,7 +167,8 @@ TEST_F(UploadTest, TheSenderOrTheChannelsCreatorDeletesAnUpload) {
   EXPECT_EQ(stored_files(), 0u);
   testing::ServerTest::expect_error(call("bob", verb::delete_, target), 404, 16);
   testing::ServerTest::expect_error(
-      call("bob", verb::delete_, "/channels/messaging/general/file?url=http://elsewhere/x"), 400, 4);
+      call("bob", verb::delete_, "/channels/messaging/general/file?url=http://elsewhere/x"), 400,
+      4);
 }
 
 TEST_F(UploadTest, AnUploadCutOffMidBodyLeavesNothing) {
@@ -166,8 +180,8 @@ TEST_F(UploadTest, AnUploadCutOffMidBodyLeavesNothing) {
   HttpClient client(port_);
   const std::string body = testing::multipart_file("big", "x/y", std::string(50'000, 'c'));
   EXPECT_THROW(client.send(verb::post,
-                           "/channels/messaging/general/file?api_key=" + std::string(testing::kKey) +
-                               "&user_id=alice",
+                           "/channels/messaging/general/file?api_key=" +
+                               std::string(testing::kKey) + "&user_id=alice",
                            body,
                            {{"Authorization", make_user_token(testing::kSecret, "alice")},
                             {"Content-Type", testing::multipart_content_type()}}),

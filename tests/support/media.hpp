@@ -26,7 +26,7 @@ inline std::string multipart_content_type() {
 
 // A body with one `file` part (and a `user` part when given).
 inline std::string multipart_file(std::string_view filename, std::string_view content_type,
-                                   std::string_view bytes, std::string_view user_json = {}) {
+                                  std::string_view bytes, std::string_view user_json = {}) {
   std::string body;
   if (!user_json.empty()) {
     body += "--" + std::string(kBoundary) + "\r\n";
