@@ -48,6 +48,9 @@ enum class EventType {
   connection_recovered,  // local
   outbox_delivered,      // local: the server has an outbox entry's action
   outbox_failed,         // local: an entry failed for good (it waits for retry or discard)
+  // local: a file of a message being sent is on its way; extra["upload"] holds message_id, key,
+  // bytes_sent and bytes_total. A few times a second per file at most, and once when all is sent.
+  attachment_upload_progress,
   unknown,
 };
 

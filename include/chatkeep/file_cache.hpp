@@ -12,7 +12,8 @@
 namespace chatkeep {
 
 // Files under keys, within a size budget: putting a file evicts the least recently used ones
-// beyond it. A file is written to a temporary name, synced and renamed, so no key ever names a
+// beyond it, except pinned ones (files the user is sending, which exist nowhere else until
+// uploaded). A file is written to a temporary name, synced and renamed, so no key ever names a
 // half-written file, even after a crash. Reading checks the file's size and SHA-256 against what
 // was written and drops an entry that no longer matches. Files are named by their key's hash, so
 // no key can reach outside the directory. An index (index.sqlite) beside the files keeps sizes,
@@ -29,13 +30,30 @@ class FileCache {
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
 
-  // Stores `bytes` under `key` (replacing what was there) and returns the file's path. A file
-  // larger than the whole budget is refused (ChatError input).
-  std::filesystem::path put(std::string_view key, std::string_view bytes);
+  // Whether eviction may take an entry. A pinned one stays, whatever the budget, until it is
+  // removed or re-keyed.
+  enum class Keep { evictable, pinned };
+
+  // Stores `bytes` under `key` (replacing what was there) and returns the file's path. An
+  // evictable file larger than the whole budget is refused (ChatError input).
+  std::filesystem::path put(std::string_view key, std::string_view bytes,
+                            Keep keep = Keep::evictable);
   // The same with a copy of the file at `source`.
-  std::filesystem::path put_file(std::string_view key, const std::filesystem::path& source);
+  std::filesystem::path put_file(std::string_view key, const std::filesystem::path& source,
+                                 Keep keep = Keep::evictable);
   // The file's path if it is there and intact; it becomes the most recently used.
   std::optional<std::filesystem::path> get(std::string_view key);
+  // The same with its size and SHA-256 (64 hex digits), as checked.
+  struct Stored {
+    std::filesystem::path path;
+    std::uintmax_t size = 0;
+    std::string sha256;
+  };
+  std::optional<Stored> stored(std::string_view key);
+  // The entry under `from` is under `to` from now on (replacing what was there), evictable;
+  // false when there is none. A file sent is re-keyed to the URL it was uploaded to, so that
+  // fetching that URL finds it here.
+  bool rekey(std::string_view from, std::string_view to);
   bool remove(std::string_view key);
   // Evicts least recently used entries until the cache fits `budget_bytes`; the bytes freed.
   std::uintmax_t trim(std::uintmax_t budget_bytes);

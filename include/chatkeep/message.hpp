@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +17,21 @@
 
 namespace chatkeep {
 
+// Where a file of the user's own message stands on its way to the server (Attachment::upload).
+enum class UploadState { queued, uploading, done, failed };
+std::string_view to_string(UploadState state);
+
+// Local only, never sent or received: a file the user attached from the device (LocalFile), as
+// a store reads it from its outbox. Its attachment carries the key in extra["chatkeep_upload"]
+// until the server has the message.
+struct AttachmentUpload {
+  std::string key;                   // the file's name in the outbox and the file cache
+  std::filesystem::path local_file;  // its bytes, for the app to show; empty once uploaded
+  UploadState state = UploadState::queued;
+  std::int64_t bytes_total = 0;
+  std::optional<std::string> error;  // why it failed, when it did
+};
+
 struct Attachment {
   std::optional<std::string> type;  // image, file, video, audio, giphy, ...
   std::optional<std::string> asset_url;
@@ -29,6 +45,7 @@ struct Attachment {
   std::optional<std::int64_t> file_size;
   std::optional<std::string> og_scrape_url;
   boost::json::object extra;
+  std::optional<AttachmentUpload> upload;  // local only (AttachmentUpload)
 };
 
 // One user's reaction of one type to one message; a user has at most one of each type per message.

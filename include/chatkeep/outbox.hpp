@@ -20,13 +20,20 @@
 namespace chatkeep {
 
 // An action the user took that the server has not confirmed yet (DESIGN.md, "The outbox").
+// upload_attachment sends one file of a message the user is sending (its payload: the file's
+// cache key, sha256, size, mime_type, name, whether it is an image, and its path when queued);
+// the send waits for its message's uploads and then carries their URLs. delete_upload takes back
+// a file uploaded for a message the user deleted or edited before it was sent (payload: url,
+// image), best effort.
 enum class OutboxKind {
   send_message,
   update_message,
   delete_message,
   send_reaction,
   delete_reaction,
-  mark_read
+  mark_read,
+  upload_attachment,
+  delete_upload
 };
 enum class OutboxState { queued, sending, failed };
 

@@ -220,13 +220,21 @@ struct UpdateOutboxEntry {
 struct RemoveOutboxEntry {
   std::int64_t id = 0;
 };
+// The server's URL for bytes the user uploaded to a channel: the same bytes sent there again are
+// not uploaded again (uploaded_url).
+struct RecordUpload {
+  std::string cid;
+  std::string sha256;
+  std::string url;
+};
 
 using Mutation =
     std::variant<UpsertUsers, UpsertChannels, UpsertMessages, UpsertMembers, DeleteMembers,
                  UpsertReads, MarkAllRead, SetChannelHidden, UpsertReactions, DeleteReaction,
                  ReplaceReactions, UpsertDrafts, DeleteDraft, DeleteMessages, TruncateChannel,
                  DeleteChannels, SaveChannelQuery, SetConnectionInfo, SetUnreadCounts,
-                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry>;
+                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry,
+                 RecordUpload>;
 using Batch = std::vector<Mutation>;
 
 struct ApplyResult {
@@ -298,6 +306,10 @@ class ChatPersistenceClient {
   virtual bool acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
                              Timestamp until);
   virtual void release_lease(const std::string& name, const std::string& holder);
+  // The URL RecordUpload stored for these bytes in this channel, if any. The default keeps none,
+  // which costs a store only a second upload of the same bytes.
+  virtual std::optional<std::string> uploaded_url(const std::string& cid,
+                                                  const std::string& sha256);
 
   virtual ApplyResult apply(const Batch& batch) = 0;
 

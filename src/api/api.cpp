@@ -88,38 +88,60 @@ void Api::set_connection_id(std::optional<std::string> connection_id) {
   connection_id_ = std::move(connection_id);
 }
 
-void Api::call(verb method, const std::string& path, json::object body, Callback<json::object> done,
-               const std::string& query) {
+std::string Api::target(const std::string& path, const std::string& query) const {
   std::string target = path + "?api_key=" + encoded(api_key_);
   if (!user_id_.empty()) target += "&user_id=" + encoded(user_id_);
   if (connection_id_) target += "&connection_id=" + encoded(*connection_id_);
   if (!query.empty()) target += "&" + query;
-  net::Headers headers{
-      {"Authorization", token_}, {"stream-auth-type", "jwt"}, {"X-Stream-Client", client_name_}};
+  return target;
+}
+
+net::Headers Api::headers() const {
+  return {{"Authorization", token_}, {"stream-auth-type", "jwt"}, {"X-Stream-Client", client_name_}};
+}
+
+std::function<void(net::HttpResult)> Api::answering(Callback<json::object> done) const {
+  return [answered_at = answered_at_, done = std::move(done)](net::HttpResult r) {
+    *answered_at = r.error ? std::nullopt : parse_http_date(r.date);
+    if (r.error) {
+      return done({.error = ChatError(ErrorCode::network,
+                                      "no answer from the server: " + r.error.message(), 0, true)});
+    }
+    json::value answer;
+    try {
+      answer = parse_json(r.body);
+    } catch (const ChatError&) {
+      // No JSON at all (a proxy's page, say): worth another try, as protocol.md says.
+      return done({.error = ChatError(
+                       ErrorCode::network,
+                       "an answer without a JSON body (HTTP " + std::to_string(r.status) + ")",
+                       static_cast<int>(r.status), true)});
+    }
+    if (r.status >= 200 && r.status < 300 && answer.is_object()) {
+      return done({.value = std::move(answer.as_object())});
+    }
+    done({.error = error_from_json(answer, static_cast<int>(r.status))});
+  };
+}
+
+void Api::call(verb method, const std::string& path, json::object body, Callback<json::object> done,
+               const std::string& query) {
   std::string text = method == verb::get || method == verb::delete_ ? "" : json::serialize(body);
-  http_.send(method, std::move(target), std::move(headers), std::move(text),
-             [answered_at = answered_at_, done = std::move(done)](net::HttpResult r) {
-               *answered_at = r.error ? std::nullopt : parse_http_date(r.date);
-               if (r.error) {
-                 return done({.error = ChatError(ErrorCode::network,
-                                                 "no answer from the server: " + r.error.message(),
-                                                 0, true)});
-               }
-               json::value answer;
-               try {
-                 answer = parse_json(r.body);
-               } catch (const ChatError&) {
-                 // No JSON at all (a proxy's page, say): worth another try, as protocol.md says.
-                 return done({.error = ChatError(ErrorCode::network,
-                                                 "an answer without a JSON body (HTTP " +
-                                                     std::to_string(r.status) + ")",
-                                                 static_cast<int>(r.status), true)});
-               }
-               if (r.status >= 200 && r.status < 300 && answer.is_object()) {
-                 return done({.value = std::move(answer.as_object())});
-               }
-               done({.error = error_from_json(answer, static_cast<int>(r.status))});
-             });
+  http_.send(method, target(path, query), headers(), std::move(text), answering(std::move(done)));
+}
+
+net::CancelUpload Api::upload_file(const std::string& cid, bool image, net::FileUpload file,
+                                   net::UploadProgress progress, Callback<json::object> done) {
+  file.target = target(channel_path(cid) + (image ? "/image" : "/file"));
+  file.headers = headers();
+  return net::upload_file(http_.executor(), http_.endpoint(), http_.tls(), http_.timeout(),
+                          std::move(file), std::move(progress), answering(std::move(done)));
+}
+
+void Api::delete_file(const std::string& cid, bool image, const std::string& url,
+                      Callback<json::object> done) {
+  call(verb::delete_, channel_path(cid) + (image ? "/image" : "/file"), {}, std::move(done),
+       "url=" + encoded(url));
 }
 
 void Api::query_channels(const QueryChannelsRequest& request,

@@ -19,6 +19,7 @@
 #include "chatkeep/query.hpp"
 #include "chatkeep/result.hpp"
 #include "net/http_client.hpp"
+#include "net/http_upload.hpp"
 
 namespace chatkeep::api {
 
@@ -96,7 +97,22 @@ class Api {
   void mark_read(const std::string& cid, boost::json::object body,
                  Callback<boost::json::object> done);
 
+  // Files (protocol.md, "upload an image / a file"). POST /channels/{type}/{id}/image or /file:
+  // `file` (its target and headers are the Api's to fill) streamed from disk on a connection of
+  // its own, `progress` as it goes; the answer is {"file": url, ...}.
+  net::CancelUpload upload_file(const std::string& cid, bool image, net::FileUpload file,
+                                net::UploadProgress progress, Callback<boost::json::object> done);
+  // DELETE /channels/{type}/{id}/image or /file?url=.
+  void delete_file(const std::string& cid, bool image, const std::string& url,
+                   Callback<boost::json::object> done);
+
  private:
+  // A request's target (the path, then api_key, user_id, connection_id and `query`), its
+  // headers, and the handler that makes its answer a JSON object or a ChatError.
+  std::string target(const std::string& path, const std::string& query = "") const;
+  net::Headers headers() const;
+  std::function<void(net::HttpResult)> answering(Callback<boost::json::object> done) const;
+
   net::HttpClient& http_;
   std::string api_key_;
   std::string client_name_;

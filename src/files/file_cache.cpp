@@ -65,6 +65,11 @@ class FileCache::Impl {
         "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
         "size INTEGER NOT NULL, sha256 TEXT NOT NULL, used INTEGER NOT NULL)");
     db_.exec("CREATE INDEX IF NOT EXISTS entries_by_use ON entries (used)");
+    // Caches from before pinning have no `pinned` column; every entry of theirs is evictable.
+    if (db_.integer("SELECT COUNT(*) FROM pragma_table_info('entries') WHERE name = 'pinned'") ==
+        0) {
+      db_.exec("ALTER TABLE entries ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0");
+    }
     sweep();
   }
 
@@ -97,7 +102,7 @@ class FileCache::Impl {
   }
 
   fs::path put(std::string_view key, const std::function<void(const fs::path&)>& write,
-               std::uintmax_t budget) {
+               std::uintmax_t budget, Keep keep) {
     if (key.empty()) throw ChatError(ErrorCode::input, "file cache: the key is empty");
     const std::string name = crypto::sha256_hex(key);
     const fs::path temporary =
@@ -105,7 +110,7 @@ class FileCache::Impl {
     try {
       write(temporary);
       const auto size = fs::file_size(temporary);
-      if (size > budget) {
+      if (size > budget && keep == Keep::evictable) {
         throw ChatError(
             ErrorCode::input,
             fmt::format("file cache: {} bytes do not fit in a budget of {}", size, budget));
@@ -116,12 +121,13 @@ class FileCache::Impl {
       // Indexed first: a crash before the rename leaves an entry whose file is missing, which
       // get() drops; never a file that another process's sweep would take for a stray.
       db_.query(
-             "INSERT OR REPLACE INTO entries (key, name, size, sha256, used) VALUES (?1, ?2, ?3, "
-             "?4, (SELECT IFNULL(MAX(used), 0) + 1 FROM entries))")
+             "INSERT OR REPLACE INTO entries (key, name, size, sha256, used, pinned) VALUES (?1, "
+             "?2, ?3, ?4, (SELECT IFNULL(MAX(used), 0) + 1 FROM entries), ?5)")
           .bind(1, key)
           .bind(2, name)
           .bind(3, static_cast<std::int64_t>(size))
           .bind(4, *hash)
+          .bind(5, keep == Keep::pinned ? 1 : 0)
           .run();
       const fs::path path = files_ / name;
       fs::rename(temporary, path);
@@ -134,7 +140,7 @@ class FileCache::Impl {
     }
   }
 
-  std::optional<fs::path> get(std::string_view key) {
+  std::optional<Stored> stored(std::string_view key) {
     std::string name, hash;
     std::int64_t size = 0;
     {
@@ -156,7 +162,32 @@ class FileCache::Impl {
     db_.query("UPDATE entries SET used = (SELECT MAX(used) + 1 FROM entries) WHERE key = ?1")
         .bind(1, key)
         .run();
-    return path;
+    return Stored{.path = path, .size = actual, .sha256 = hash};
+  }
+
+  // The index names the file under its new key first, then the file takes that name: a crash
+  // between leaves an entry whose file is missing (get() drops it) and a stray that the next
+  // sweep removes; never a key naming another key's bytes.
+  bool rekey(std::string_view from, std::string_view to) {
+    if (to.empty()) throw ChatError(ErrorCode::input, "file cache: the key is empty");
+    if (from == to) return static_cast<bool>(stored(from));
+    std::string old_name;
+    {
+      auto q = db_.query("SELECT name FROM entries WHERE key = ?1");
+      q.bind(1, from);
+      if (!q.next()) return false;
+      old_name = q.text(0);
+    }
+    remove(to);
+    const std::string name = crypto::sha256_hex(to);
+    db_.query("UPDATE entries SET key = ?2, name = ?3, pinned = 0 WHERE key = ?1")
+        .bind(1, from)
+        .bind(2, to)
+        .bind(3, name)
+        .run();
+    fs::rename(files_ / old_name, files_ / name);
+    sync_path(files_, O_RDONLY | O_DIRECTORY);
+    return true;
   }
 
   bool remove(std::string_view key) {
@@ -181,7 +212,7 @@ class FileCache::Impl {
       std::string key;
       std::int64_t size = 0;
       {
-        auto q = db_.query("SELECT key, size FROM entries ORDER BY used LIMIT 1");
+        auto q = db_.query("SELECT key, size FROM entries WHERE pinned = 0 ORDER BY used LIMIT 1");
         if (!q.next()) break;
         key = q.text(0);
         size = q.integer(1);
@@ -217,7 +248,7 @@ FileCache::FileCache(fs::path directory, std::uintmax_t budget_bytes)
 
 FileCache::~FileCache() = default;
 
-fs::path FileCache::put(std::string_view key, std::string_view bytes) {
+fs::path FileCache::put(std::string_view key, std::string_view bytes, Keep keep) {
   std::lock_guard lock(impl_->mutex_);
   fs::path path = impl_->put(
       key,
@@ -237,12 +268,12 @@ fs::path FileCache::put(std::string_view key, std::string_view bytes) {
         }
         ::close(fd);
       },
-      budget_bytes_);
+      budget_bytes_, keep);
   impl_->trim(budget_bytes_);
   return path;
 }
 
-fs::path FileCache::put_file(std::string_view key, const fs::path& source) {
+fs::path FileCache::put_file(std::string_view key, const fs::path& source, Keep keep) {
   std::lock_guard lock(impl_->mutex_);
   fs::path path = impl_->put(
       key,
@@ -252,14 +283,26 @@ fs::path FileCache::put_file(std::string_view key, const fs::path& source) {
         if (ec) fail("cannot copy " + source.string(), ec.value());
         fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write, ec);
       },
-      budget_bytes_);
+      budget_bytes_, keep);
   impl_->trim(budget_bytes_);
   return path;
 }
 
 std::optional<fs::path> FileCache::get(std::string_view key) {
   std::lock_guard lock(impl_->mutex_);
-  return impl_->get(key);
+  auto found = impl_->stored(key);
+  if (!found) return std::nullopt;
+  return std::move(found->path);
+}
+
+std::optional<FileCache::Stored> FileCache::stored(std::string_view key) {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->stored(key);
+}
+
+bool FileCache::rekey(std::string_view from, std::string_view to) {
+  std::lock_guard lock(impl_->mutex_);
+  return impl_->rekey(from, to);
 }
 
 bool FileCache::remove(std::string_view key) {

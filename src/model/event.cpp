@@ -59,6 +59,7 @@ constexpr KnownType kKnownTypes[] = {
     {EventType::connection_recovered, "connection.recovered", 0},
     {EventType::outbox_delivered, "outbox.delivered", 0},
     {EventType::outbox_failed, "outbox.failed", 0},
+    {EventType::attachment_upload_progress, "attachment.upload_progress", 0},
 };
 
 const KnownType* find_known(EventType type) {

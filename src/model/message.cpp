@@ -143,4 +143,18 @@ std::string_view to_string(LocalState state) {
   return "unknown";
 }
 
+std::string_view to_string(UploadState state) {
+  switch (state) {
+    case UploadState::queued:
+      return "queued";
+    case UploadState::uploading:
+      return "uploading";
+    case UploadState::done:
+      return "done";
+    case UploadState::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
 }  // namespace chatkeep

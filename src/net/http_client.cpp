@@ -91,6 +91,8 @@ class HttpClient::Impl : public std::enable_shared_from_this<HttpClient::Impl> {
 
   const Endpoint& endpoint() const { return endpoint_; }
   const asio::any_io_executor& executor() const { return executor_; }
+  const std::shared_ptr<ssl::context>& tls() const { return tls_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
   // Hands queued requests to idle connections, opening new ones up to the limit.
@@ -243,6 +245,19 @@ void HttpClient::send(http::verb method, std::string target, Headers headers, st
 
 void HttpClient::close() {
   asio::dispatch(impl_->executor(), [impl = impl_] { impl->close(); });
+}
+
+const Endpoint& HttpClient::endpoint() const {
+  return impl_->endpoint();
+}
+const std::shared_ptr<ssl::context>& HttpClient::tls() const {
+  return impl_->tls();
+}
+std::chrono::milliseconds HttpClient::timeout() const {
+  return impl_->timeout();
+}
+asio::any_io_executor HttpClient::executor() const {
+  return impl_->executor();
 }
 
 }  // namespace chatkeep::net

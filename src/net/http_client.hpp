@@ -47,6 +47,13 @@ class HttpClient {
   // Fails queued requests with operation_aborted and drops the connection.
   void close();
 
+  // Where and how it connects, for a connection of another kind to the same server (an upload,
+  // http_upload.hpp).
+  const Endpoint& endpoint() const;
+  const std::shared_ptr<boost::asio::ssl::context>& tls() const;
+  std::chrono::milliseconds timeout() const;
+  boost::asio::any_io_executor executor() const;
+
   class Impl;
 
  private:

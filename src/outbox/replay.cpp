@@ -125,6 +125,8 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
     }
     case OutboxKind::send_message:
     case OutboxKind::mark_read:
+    case OutboxKind::upload_attachment:
+    case OutboxKind::delete_upload:
       break;
   }
   return Replayed::unchanged;

@@ -110,6 +110,8 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
       break;
     case OutboxKind::send_message:
     case OutboxKind::send_reaction:
+    case OutboxKind::upload_attachment:
+    case OutboxKind::delete_upload:
       break;
   }
   return plan;
@@ -117,10 +119,12 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
 
 std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now) {
   std::set<std::string> failed_sends;
+  std::set<std::string> uploading;  // messages with files still to upload
   for (const auto& e : pending) {
     if (e.kind == OutboxKind::send_message && e.state == OutboxState::failed) {
       failed_sends.insert(e.message_id);
     }
+    if (e.kind == OutboxKind::upload_attachment) uploading.insert(e.message_id);
   }
   std::set<std::string> held;  // channels whose next entry is decided
   std::vector<std::int64_t> due;
@@ -131,6 +135,8 @@ std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, T
       continue;
     }
     held.insert(e.cid);
+    // A send goes with the URLs of its files, so after them; its channel waits with it.
+    if (e.kind == OutboxKind::send_message && uploading.contains(e.message_id)) continue;
     if (e.state == OutboxState::queued && (!e.next_attempt_at || *e.next_attempt_at <= now)) {
       due.push_back(e.id);
     }
@@ -154,7 +160,8 @@ Verdict judge(OutboxKind kind, const ChatError& error) {
     return Verdict::delivered;
   }
   // Deleting what is gone already, or a reaction that is not there, leaves the server as wanted.
-  if ((kind == OutboxKind::delete_message || kind == OutboxKind::delete_reaction) &&
+  if ((kind == OutboxKind::delete_message || kind == OutboxKind::delete_reaction ||
+       kind == OutboxKind::delete_upload) &&
       error.code() == ErrorCode::not_found) {
     return Verdict::delivered;
   }

@@ -104,6 +104,10 @@ void ForwardingPersistenceClient::release_lease(const std::string& name,
                                                 const std::string& holder) {
   through([&](ChatPersistenceClient& t) { t.release_lease(name, holder); });
 }
+std::optional<std::string> ForwardingPersistenceClient::uploaded_url(const std::string& cid,
+                                                                     const std::string& sha256) {
+  return through([&](ChatPersistenceClient& t) { return t.uploaded_url(cid, sha256); });
+}
 ApplyResult ForwardingPersistenceClient::apply(const Batch& batch) {
   return target_->apply(batch);
 }

@@ -28,6 +28,7 @@
 
 #include "chatkeep/json.hpp"
 #include "outbox/rules.hpp"
+#include "outbox/uploads.hpp"
 #include "process/holder.hpp"
 #include "store/rows.hpp"
 
@@ -108,6 +109,7 @@ struct Tables {
   std::optional<ConnectionRow> connection;
   std::map<std::int64_t, OutboxEntry> outbox;
   std::map<std::string, Lease> leases;
+  std::map<Pair, std::string> uploads;  // (cid, sha256) -> url
   std::int64_t next_seq = 1;
   std::int64_t next_outbox_id = 1;  // never reused, even after a flush
 };
@@ -206,8 +208,10 @@ class MemoryPersistenceClient::Impl {
     }
     // The most pressing of the user's entries about it: failed, else sending, else queued.
     auto rank = [](std::optional<LocalState> s) { return s ? static_cast<int>(*s) + 1 : 0; };
+    std::vector<OutboxEntry> uploads;
     for (const auto& [entry_id, entry] : t->outbox) {
       if (entry.message_id != id) continue;
+      if (entry.kind == OutboxKind::upload_attachment) uploads.push_back(entry);
       const LocalState s = entry.state == OutboxState::failed    ? LocalState::failed
                            : entry.state == OutboxState::sending ? LocalState::sending
                                                                  : LocalState::queued;
@@ -215,6 +219,7 @@ class MemoryPersistenceClient::Impl {
       message.local_state = s;
       message.local_error = entry.error;
     }
+    outbox::attach_uploads(message, uploads);
     return message;
   }
 
@@ -728,6 +733,13 @@ class MemoryPersistenceClient::Impl {
   }
 
   void operator()(const RemoveOutboxEntry& m) { erase(t->outbox, m.id); }
+
+  void operator()(const RecordUpload& m) {
+    split_cid(m.cid);
+    const Pair key{m.cid, m.sha256};
+    save(t->uploads, key);
+    t->uploads.insert_or_assign(key, m.url);
+  }
 };
 
 MemoryPersistenceClient::MemoryPersistenceClient() : impl_(std::make_unique<Impl>()) {}
@@ -946,6 +958,15 @@ bool MemoryPersistenceClient::acquire_lease(const std::string& name, const std::
     return true;
   }
   return false;
+}
+
+std::optional<std::string> MemoryPersistenceClient::uploaded_url(const std::string& cid,
+                                                                 const std::string& sha256) {
+  std::lock_guard lock(impl_->mutex);
+  const auto& uploads = impl_->tables().uploads;
+  auto found = uploads.find({cid, sha256});
+  if (found == uploads.end()) return std::nullopt;
+  return found->second;
 }
 
 void MemoryPersistenceClient::release_lease(const std::string& name, const std::string& holder) {

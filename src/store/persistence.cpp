@@ -16,6 +16,10 @@ std::string_view to_string(OutboxKind kind) {
       return "delete_reaction";
     case OutboxKind::mark_read:
       return "mark_read";
+    case OutboxKind::upload_attachment:
+      return "upload_attachment";
+    case OutboxKind::delete_upload:
+      return "delete_upload";
   }
   return "";
 }
@@ -38,6 +42,11 @@ bool ChatPersistenceClient::acquire_lease(const std::string&, const std::string&
 }
 
 void ChatPersistenceClient::release_lease(const std::string&, const std::string&) {}
+
+std::optional<std::string> ChatPersistenceClient::uploaded_url(const std::string&,
+                                                               const std::string&) {
+  return std::nullopt;
+}
 
 std::future<ApplyResult> ChatPersistenceClient::apply_async(Batch batch) {
   std::promise<ApplyResult> done;

@@ -10,6 +10,7 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include "chatkeep/json.hpp"
+#include "outbox/uploads.hpp"
 #include "store/rows.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -119,16 +120,32 @@ void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
 void SqliteStore::attach_local_states(std::vector<Message>& messages) {
   // A message's state is its most pressing entry's: failed, else sending, else queued.
   auto rank = [](std::optional<LocalState> s) { return s ? static_cast<int>(*s) + 1 : 0; };
-  for_chunks(messages, "SELECT message_id, state, error FROM outbox WHERE message_id IN ",
+  std::unordered_map<std::string, std::vector<OutboxEntry>> uploads;  // by message id
+  for_chunks(messages,
+             "SELECT message_id, state, error, kind, payload FROM outbox WHERE message_id IN ",
              std::nullopt, [&](Message& m, const Query& q) {
                const std::string_view state = q.text(1);
                const LocalState s = state == "failed"    ? LocalState::failed
                                     : state == "sending" ? LocalState::sending
                                                          : LocalState::queued;
+               const auto error =
+                   q.is_null(2) ? std::nullopt : std::optional(std::string(q.text(2)));
+               if (q.text(3) == to_string(OutboxKind::upload_attachment)) {
+                 const json::value payload = parse_row(q.text(4));
+                 uploads[m.id].push_back(OutboxEntry{
+                     .kind = OutboxKind::upload_attachment,
+                     .payload = payload.as_object(),
+                     .state = s == LocalState::failed    ? OutboxState::failed
+                              : s == LocalState::sending ? OutboxState::sending
+                                                         : OutboxState::queued,
+                     .error = error});
+               }
                if (rank(s) <= rank(m.local_state)) return;
                m.local_state = s;
-               m.local_error = q.is_null(2) ? std::nullopt : std::optional(std::string(q.text(2)));
+               m.local_error = error;
              });
+  for (auto& m : messages)
+    outbox::attach_uploads(m, uploads[m.id]);
 }
 
 void SqliteStore::for_chunks(std::vector<Message>& messages, const std::string& select,
@@ -372,6 +389,15 @@ std::optional<Draft> SqliteStore::draft(const std::string& cid,
                .parent_id = parent_id,
                .message = from_json<Message>(data.at("message")),
                .created_at = created_at.value_or(Timestamp())};
+}
+
+std::optional<std::string> SqliteStore::uploaded_url(const std::string& cid,
+                                                     const std::string& sha256) {
+  Lock lock(mutex_);
+  auto q = db().query("SELECT url FROM uploads WHERE cid = ?1 AND sha256 = ?2");
+  q.bind(1, cid).bind(2, sha256);
+  if (!q.next()) return std::nullopt;
+  return std::string(q.text(0));
 }
 
 std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {

@@ -15,7 +15,8 @@ namespace {
 OutboxKind parse_kind(std::string_view text) {
   for (auto kind :
        {OutboxKind::send_message, OutboxKind::update_message, OutboxKind::delete_message,
-        OutboxKind::send_reaction, OutboxKind::delete_reaction, OutboxKind::mark_read}) {
+        OutboxKind::send_reaction, OutboxKind::delete_reaction, OutboxKind::mark_read,
+        OutboxKind::upload_attachment, OutboxKind::delete_upload}) {
     if (to_string(kind) == text) return kind;
   }
   throw ChatError(ErrorCode::storage, fmt::format("unknown outbox kind '{}'", text));

@@ -22,7 +22,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 5> kMigrations = {
+constexpr std::array<const char*, 6> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -143,6 +143,15 @@ CREATE INDEX outbox_by_message ON outbox (message_id);
     // 5: background work: the work scheduler's table (its SQL is the scheduler's, kWorkTable)
     // and the leases table (leases.cpp), created by migration_5().
     nullptr,
+    // 6: the URLs of the user's uploads, by channel and content (RecordUpload).
+    R"sql(
+CREATE TABLE uploads (
+  cid TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  url TEXT NOT NULL,
+  PRIMARY KEY (cid, sha256)
+) WITHOUT ROWID;
+)sql",
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

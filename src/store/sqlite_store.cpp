@@ -84,7 +84,7 @@ FlushResult SqliteStore::flush_locked() {
                    DELETE FROM reads; DELETE FROM drafts; DELETE FROM channel_queries;
                    DELETE FROM saved_queries; DELETE FROM channels; DELETE FROM users;
                    DELETE FROM connection_state; DELETE FROM outbox; DELETE FROM work;
-                   DELETE FROM leases;)");
+                   DELETE FROM leases; DELETE FROM uploads;)");
   transaction.commit();
   log_->info("flushed; {} outbox entries discarded", result.discarded_outbox_entries);
   return result;

@@ -67,6 +67,8 @@ class SqliteStore final : public ChatPersistenceClient {
   bool acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
                      Timestamp until) override;
   void release_lease(const std::string& name, const std::string& holder) override;
+  std::optional<std::string> uploaded_url(const std::string& cid,
+                                          const std::string& sha256) override;
   ApplyResult apply(const Batch& batch) override;
 
   // Rows inserted, updated or deleted since the store connected (for measurements).

@@ -602,4 +602,16 @@ void Writer::operator()(const RemoveOutboxEntry& m) {
   db_.query("DELETE FROM outbox WHERE id = ?1").bind(1, m.id).run();
 }
 
+// --- uploads -------------------------------------------------------------------------------------
+// Local-only like the outbox: what the user's own uploads became on the server.
+
+void Writer::operator()(const RecordUpload& m) {
+  split_cid(m.cid);
+  db_.query("INSERT OR REPLACE INTO uploads (cid, sha256, url) VALUES (?1, ?2, ?3)")
+      .bind(1, m.cid)
+      .bind(2, m.sha256)
+      .bind(3, m.url)
+      .run();
+}
+
 }  // namespace chatkeep::store

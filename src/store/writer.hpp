@@ -53,6 +53,7 @@ class Writer {
   void operator()(const AddOutboxEntry& m);
   void operator()(const UpdateOutboxEntry& m);
   void operator()(const RemoveOutboxEntry& m);
+  void operator()(const RecordUpload& m);
 
  private:
   // A bare {"id"} reference adds the user if unknown but never replaces what is known of it;
