@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +27,19 @@ struct ChannelQuery {
   std::optional<Pagination> members;
   boost::json::object data;
 };
+
+// A file from the device to send with a message (ChatChannel::send_message, update_message) or
+// alone (upload_file). It is copied into the user's file cache when the call is made, so the app
+// may delete its own copy at once; the outbox uploads it from there (DESIGN.md, "The outbox").
+struct LocalFile {
+  std::filesystem::path path;            // the file; or, when it is empty,
+  std::string bytes;                     // the bytes themselves
+  std::optional<std::string> mime_type;  // else told from the content (libmagic), not the name
+  std::optional<std::string> title;      // its name as sent and shown; else the path's file name
+};
+
+// Stream's limit on one file.
+inline constexpr std::uint64_t kMaxFileBytes = 100ull << 20;
 
 // One channel of a ChatClient, by cid. Every call answers twice, like ChatClient::query_channels:
 // from the cache at once when the cache has something, then from the server, whose answer is
@@ -52,18 +67,33 @@ class ChatChannel {
   // connected, not_found for a message not stored).
 
   // Returns the local echo: the message with its id (a new UUID v4 unless given), cid, user and
-  // local created_at.
-  Message send_message(Message message);
-  // Edits text, attachments, mentions and custom fields of a stored message.
-  void update_message(Message message);
+  // local created_at. Each of `files` becomes an attachment after the message's own (an image
+  // when its content is one, else a file, video or audio) whose `upload` shows its local copy and
+  // where its upload stands, and which gets the server's URL once uploaded; the message goes to
+  // the server after its files. ChatError (input) for a file that cannot be read or is over
+  // kMaxFileBytes; nothing is queued then.
+  Message send_message(Message message, std::vector<LocalFile> files = {});
+  // Edits text, attachments, mentions and custom fields of a stored message; `files` are added
+  // as for send_message. Before the message is sent, leaving out one of its local attachments
+  // cancels that file's upload (or takes back the file, once uploaded).
+  void update_message(Message message, std::vector<LocalFile> files = {});
   void delete_message(const std::string& id, bool hard = false);
   void send_reaction(const std::string& message_id, Reaction reaction);
   void delete_reaction(const std::string& message_id, const std::string& type);
   void mark_read();
 
+  // Files alone, online only, as Stream's SDKs offer them: the URL the server gave, or a
+  // ChatError. An upload_file of an image goes to the file route all the same (Stream's rule).
+  // The bytes stay in the file cache under their URL.
+  void upload_file(LocalFile file, Callback<std::string> done);
+  void upload_image(LocalFile file, Callback<std::string> done);
+  void delete_file(const std::string& url, Callback<bool> done);
+  void delete_image(const std::string& url, Callback<bool> done);
+
  private:
   friend class ChatClient;
   ChatChannel(std::weak_ptr<ClientCore> client, std::string cid);
+  void upload(LocalFile file, bool image, Callback<std::string> done);
 
   std::weak_ptr<ClientCore> client_;
   std::string cid_;

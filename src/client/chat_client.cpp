@@ -197,12 +197,68 @@ auto on_client_now(const std::weak_ptr<ClientCore>& weak, Call call) {
 
 }  // namespace
 
-Message ChatChannel::send_message(Message message) {
-  return on_client_now(client_, [&](ClientCore& c) { return c.send_message(cid_, message); });
+// Copies `files` into the user's cache on the caller's thread, then runs `call` with them on
+// the client's; the cache lets go of them if `call` throws.
+template <class Call>
+auto with_staged(const std::weak_ptr<ClientCore>& weak, std::vector<LocalFile> files, Call call) {
+  std::vector<outbox::Upload> staged;
+  std::shared_ptr<FileCache> cache;
+  if (!files.empty()) {
+    cache = on_client_now(weak, [](ClientCore& c) { return c.file_cache(); });
+    staged = ClientCore::stage_files(*cache, std::move(files));
+  }
+  try {
+    return on_client_now(weak, [&](ClientCore& c) { return call(c, staged); });
+  } catch (...) {
+    if (cache) ClientCore::unstage_files(*cache, staged);
+    throw;
+  }
 }
 
-void ChatChannel::update_message(Message message) {
-  on_client_now(client_, [&](ClientCore& c) { c.update_message(message); });
+Message ChatChannel::send_message(Message message, std::vector<LocalFile> files) {
+  return with_staged(client_, std::move(files),
+                     [&](ClientCore& c, std::vector<outbox::Upload>& staged) {
+                       return c.send_message(cid_, message, std::move(staged));
+                     });
+}
+
+void ChatChannel::update_message(Message message, std::vector<LocalFile> files) {
+  with_staged(client_, std::move(files), [&](ClientCore& c, std::vector<outbox::Upload>& staged) {
+    c.update_message(message, std::move(staged));
+  });
+}
+
+void ChatChannel::upload_file(LocalFile file, Callback<std::string> done) {
+  upload(std::move(file), false, std::move(done));
+}
+
+void ChatChannel::upload_image(LocalFile file, Callback<std::string> done) {
+  upload(std::move(file), true, std::move(done));
+}
+
+void ChatChannel::upload(LocalFile file, bool image, Callback<std::string> done) {
+  try {
+    std::vector<LocalFile> files;
+    files.push_back(std::move(file));
+    with_staged(client_, std::move(files),
+                [&](ClientCore& c, std::vector<outbox::Upload>& staged) {
+                  c.upload_alone(cid_, std::move(staged.front()), image, done);
+                });
+  } catch (const ChatError& e) {
+    done({.error = e});
+  }
+}
+
+void ChatChannel::delete_file(const std::string& url, Callback<bool> done) {
+  on_client(client_, done, [cid = cid_, url, done](ClientCore& c) mutable {
+    c.delete_file(cid, false, url, std::move(done));
+  });
+}
+
+void ChatChannel::delete_image(const std::string& url, Callback<bool> done) {
+  on_client(client_, done, [cid = cid_, url, done](ClientCore& c) mutable {
+    c.delete_file(cid, true, url, std::move(done));
+  });
 }
 
 void ChatChannel::delete_message(const std::string& id, bool hard) {

@@ -59,7 +59,14 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
                                      authorized<json::object>(std::move(call), std::move(done));
                                    },
                                .emit = [this](const Event& event) { emit(event); },
-                               .online = [this] { return connection_->up(); }},
+                               .online = [this] { return connection_->up(); },
+                               .files = [this]() -> std::shared_ptr<FileCache> {
+                                 return session_ ? session_->files : nullptr;
+                               },
+                               .on_files_thread =
+                                   [this](std::function<void()> work) {
+                                     boost::asio::post(files_thread_, std::move(work));
+                                   }},
           options_.outbox, log_)),
       thread_([this] { io_.run(); }) {
   // Nothing has been asked of the server yet, so the network thread cannot be reading this.

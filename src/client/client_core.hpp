@@ -28,6 +28,7 @@
 #include "listeners/listener_list.hpp"
 #include "net/http_client.hpp"
 #include "outbox/rules.hpp"
+#include "outbox/uploads.hpp"
 
 namespace chatkeep {
 
@@ -77,8 +78,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // outbox_actions.cpp: the user's writes, each with its local echo in one transaction. They
   // throw ChatError.
-  Message send_message(const std::string& cid, Message message);
-  void update_message(Message message);
+  Message send_message(const std::string& cid, Message message,
+                       std::vector<outbox::Upload> files = {});
+  void update_message(Message message, std::vector<outbox::Upload> files = {});
   void delete_message(const std::string& id, bool hard);
   void send_reaction(const std::string& message_id, Reaction reaction);
   void delete_reaction(const std::string& message_id, const std::string& type);
@@ -86,6 +88,17 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::vector<OutboxEntry> outbox_entries();
   void retry(std::int64_t id);
   void discard(std::int64_t id);
+
+  // attachments.cpp: files the user sends. stage_files copies them into the cache (pinned) and
+  // runs on the caller's thread, so that a large file does not hold up the network thread;
+  // ChatError (input) for a file it cannot take, and nothing is left staged then.
+  static std::vector<outbox::Upload> stage_files(FileCache& cache, std::vector<LocalFile> files);
+  // Files staged but not queued after all (the send failed): the cache lets go of them.
+  static void unstage_files(FileCache& cache, const std::vector<outbox::Upload>& files);
+  void upload_alone(const std::string& cid, outbox::Upload file, bool image_route,
+                    Callback<std::string> done);
+  void delete_file(const std::string& cid, bool image, const std::string& url,
+                   Callback<bool> done);
 
   // user_files.cpp: what lives beside the store.
   std::shared_ptr<Preferences> preferences();

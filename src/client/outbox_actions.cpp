@@ -6,6 +6,7 @@
 #include "chatkeep/json.hpp"
 #include "chatkeep/uuid.hpp"
 #include "client/client_core.hpp"
+#include "files/content_type.hpp"
 #include "outbox/rules.hpp"
 
 namespace chatkeep {
@@ -38,6 +39,71 @@ json::object sendable(const Message& message) {
   if (m.quoted_message_id) out["quoted_message_id"] = *m.quoted_message_id;
   if (m.silent) out["silent"] = *m.silent;
   return out;
+}
+
+// A file the user attached, as its message shows it until the server has it.
+Attachment local_attachment(const outbox::Upload& file) {
+  Attachment a;
+  a.type = files::attachment_type(file.mime_type);
+  a.title = file.name;
+  a.mime_type = file.mime_type;
+  a.file_size = file.size;
+  a.extra[outbox::kUploadKey] = file.key;
+  a.upload = AttachmentUpload{.key = file.key,
+                              .local_file = file.path,
+                              .state = UploadState::queued,
+                              .bytes_total = file.size};
+  return a;
+}
+
+// Adds `files` to the message's attachments, and their upload entries to `batch`.
+void attach(Message& message, const std::vector<outbox::Upload>& files, Batch& batch) {
+  if (files.empty()) return;
+  if (!message.attachments) message.attachments.emplace();
+  for (const auto& file : files) {
+    message.attachments->push_back(local_attachment(file));
+    batch.push_back(AddOutboxEntry{OutboxEntry{.kind = OutboxKind::upload_attachment,
+                                               .cid = message.cid.value_or(""),
+                                               .message_id = message.id,
+                                               .payload = outbox::to_payload(file),
+                                               .created_at = Timestamp::now()}});
+  }
+}
+
+// The message's local attachments (their keys) that `message` leaves out of `before`'s, each
+// either cancelled (its upload entry removed) or, uploaded already while its message waits,
+// taken back from the server (a delete_upload entry). `cancelled` gets the keys the cache may
+// let go of.
+void drop_left_out(const std::vector<OutboxEntry>& pending, const json::object& before,
+                   const std::optional<std::vector<Attachment>>& after, const std::string& cid,
+                   const std::string& message_id, Batch& batch, std::vector<std::string>& cancelled) {
+  std::set<std::string> kept;
+  if (after) {
+    for (const auto& a : *after) {
+      if (auto key = outbox::upload_key(a.extra)) kept.insert(*key);
+    }
+  }
+  for (const auto& key : outbox::upload_keys(before)) {
+    if (kept.contains(key)) continue;
+    bool queued = false;
+    for (const auto& e : pending) {
+      if (e.kind != OutboxKind::upload_attachment || e.message_id != message_id) continue;
+      const json::value* k = e.payload.if_contains("key");
+      if (k && k->is_string() && k->as_string() == key) {
+        batch.push_back(RemoveOutboxEntry{e.id});
+        queued = true;
+      }
+    }
+    if (queued) {
+      cancelled.push_back(key);
+    } else if (auto done = outbox::uploaded(before, key)) {
+      batch.push_back(AddOutboxEntry{OutboxEntry{.kind = OutboxKind::delete_upload,
+                                                 .cid = cid,
+                                                 .message_id = message_id,
+                                                 .payload = {{"url", done->url}, {"image", done->image}},
+                                                 .created_at = Timestamp::now()}});
+    }
+  }
 }
 
 }  // namespace
@@ -77,32 +143,58 @@ void ClientCore::enqueue(OutboxEntry action, Batch echo, const Adjust& adjust) {
   post([this] { outbox_->pump(); });
 }
 
-Message ClientCore::send_message(const std::string& cid, Message message) {
+Message ClientCore::send_message(const std::string& cid, Message message,
+                                 std::vector<outbox::Upload> files) {
   require_session();
   if (message.id.empty()) message.id = make_uuid_v4();
   message.cid = cid;
   message.user = session_->user;
   message.type = message.type.value_or(message.parent_id ? "reply" : "regular");
   message.created_at = Timestamp::now();
+  Batch uploads;
+  attach(message, files, uploads);
   OutboxEntry action{.kind = OutboxKind::send_message,
                      .cid = cid,
                      .message_id = message.id,
                      .payload = {{"message", sendable(message)}}};
-  enqueue(std::move(action), {UpsertMessages{.cid = cid, .messages = {message}, .echo = true}});
+  // The echo, the uploads and the send (after them) in one transaction.
+  Batch batch{UpsertMessages{.cid = cid, .messages = {message}, .echo = true}};
+  batch.insert(batch.end(), uploads.begin(), uploads.end());
+  enqueue(std::move(action), std::move(batch));
   message.local_state = LocalState::queued;
   return message;
 }
 
-void ClientCore::update_message(Message message) {
+void ClientCore::update_message(Message message, std::vector<outbox::Upload> files) {
   require_session();
   Message stored = stored_message(message.id);
   const std::string cid = stored.cid.value_or("");
+  message.cid = cid;
+  if (!files.empty() && !message.attachments) message.attachments = stored.attachments;
+  Batch uploads;
+  attach(message, files, uploads);
+  const auto pending = store_->outbox(0, outbox::kWholeOutbox);
+  std::vector<std::string> cancelled;
+  // Local attachments left out of an edit before the message was sent.
+  for (const auto& e : pending) {
+    if (e.kind != OutboxKind::send_message || e.message_id != message.id || !message.attachments) {
+      continue;
+    }
+    const json::value* before = e.payload.if_contains("message");
+    if (before && before->is_object()) {
+      drop_left_out(pending, before->as_object(), message.attachments, cid, message.id, uploads,
+                    cancelled);
+    }
+  }
   OutboxEntry action{.kind = OutboxKind::update_message,
                      .cid = cid,
                      .message_id = message.id,
                      .payload = {{"message", sendable(message)}}};
   Batch echo = echo_of(action, std::move(stored));
+  echo.insert(echo.end(), uploads.begin(), uploads.end());
   enqueue(std::move(action), std::move(echo));
+  for (const auto& key : cancelled)
+    session_->files->remove(key);
 }
 
 void ClientCore::delete_message(const std::string& id, bool hard) {
@@ -113,6 +205,7 @@ void ClientCore::delete_message(const std::string& id, bool hard) {
                      .cid = cid,
                      .message_id = id,
                      .payload = {{"hard", hard}}};
+  std::vector<std::string> cancelled;
   const auto echo = [&](const outbox::Enqueue& plan, const OutboxEntry& stamped, Batch& batch) {
     if (hard || !plan.add) {
       // Never sent (the send is cancelled) or deleted for good: the row goes.
@@ -120,8 +213,24 @@ void ClientCore::delete_message(const std::string& id, bool hard) {
     } else {
       batch = echo_of(stamped, std::move(stored));  // deleted_at is the action's time
     }
+    if (plan.add) return;
+    // Never sent: its files are not uploaded, or are taken back from the server.
+    const auto pending = store_->outbox(0, outbox::kWholeOutbox);
+    for (const auto& e : pending) {
+      const json::value* before = e.payload.if_contains("message");
+      if (e.kind == OutboxKind::send_message && e.message_id == id && before &&
+          before->is_object()) {
+        Batch ignored;  // the plan removes every entry of the message already
+        drop_left_out(pending, before->as_object(), std::nullopt, cid, id, ignored, cancelled);
+        for (auto& m : ignored) {
+          if (std::holds_alternative<AddOutboxEntry>(m)) batch.push_back(std::move(m));
+        }
+      }
+    }
   };
   enqueue(std::move(action), {}, echo);
+  for (const auto& key : cancelled)
+    session_->files->remove(key);
 }
 
 Batch ClientCore::echo_of(const OutboxEntry& action, Message stored) {
@@ -175,13 +284,29 @@ std::vector<OutboxEntry> ClientCore::outbox_entries() {
 
 void ClientCore::retry(std::int64_t id) {
   require_session();
-  for (const auto& e : store_->outbox(0, outbox::kWholeOutbox)) {
+  const auto pending = store_->outbox(0, outbox::kWholeOutbox);
+  for (const auto& e : pending) {
     if (e.id != id) continue;
     if (e.state != OutboxState::failed) return;  // already on its way
     // A fresh start in its place in the channel's order: the age limit counts from now, the
     // backoff from the first failure.
-    store_->apply({UpdateOutboxEntry{
-        .id = id, .state = OutboxState::queued, .created_at = Timestamp::now()}});
+    Batch batch{UpdateOutboxEntry{
+        .id = id, .state = OutboxState::queued, .created_at = Timestamp::now()}};
+    // A message and its files fail together (outbox_uploads.cpp), and are retried together.
+    const bool with_files = e.kind == OutboxKind::upload_attachment ||
+                            e.kind == OutboxKind::send_message ||
+                            e.kind == OutboxKind::update_message;
+    for (const auto& other : pending) {
+      if (!with_files || other.id == id || other.message_id != e.message_id ||
+          other.state != OutboxState::failed ||
+          (other.kind != OutboxKind::upload_attachment && other.kind != OutboxKind::send_message &&
+           other.kind != OutboxKind::update_message)) {
+        continue;
+      }
+      batch.push_back(UpdateOutboxEntry{
+          .id = other.id, .state = OutboxState::queued, .created_at = Timestamp::now()});
+    }
+    store_->apply(batch);
     post([this] { outbox_->pump(); });
     return;
   }
@@ -197,17 +322,31 @@ void ClientCore::discard(std::int64_t id) {
       throw ChatError(ErrorCode::invalid_state, "the entry is being delivered");
     }
     Batch batch{RemoveOutboxEntry{id}};
-    if (e.kind == OutboxKind::send_message) {
-      // The message never reached the server: its echo and what was queued about it go too.
+    std::vector<std::string> staged;  // files the cache holds for this message only
+    const bool unsent = e.kind == OutboxKind::send_message ||
+                        (e.kind == OutboxKind::upload_attachment &&
+                         std::any_of(pending.begin(), pending.end(), [&](const OutboxEntry& o) {
+                           return o.kind == OutboxKind::send_message && o.message_id == e.message_id;
+                         }));
+    if (unsent) {
+      // The message never reached the server: its echo and what was queued about it go too,
+      // files included (a file of a message is nothing without it).
       for (const auto& other : pending) {
-        if (other.id != id && other.message_id == e.message_id) {
-          batch.push_back(RemoveOutboxEntry{other.id});
+        if (other.message_id != e.message_id) continue;
+        if (other.id != id) batch.push_back(RemoveOutboxEntry{other.id});
+        if (other.kind == OutboxKind::upload_attachment) {
+          staged.push_back(outbox::upload_of(other).key);
         }
       }
       batch.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{e.message_id}}, .hard = true});
+    } else if (e.kind == OutboxKind::upload_attachment) {
+      staged.push_back(outbox::upload_of(e).key);
     }
     store_->apply(batch);
-    if (e.kind != OutboxKind::send_message && e.kind != OutboxKind::mark_read) {
+    for (const auto& key : staged)
+      session_->files->remove(key);
+    if (!unsent && e.kind != OutboxKind::mark_read && e.kind != OutboxKind::upload_attachment &&
+        e.kind != OutboxKind::delete_upload) {
       // Its echo shows a change that will not happen, and copies of the version it was made on
       // do not replace an echo: the server's copy does, as an answer. (Offline, the echo stays
       // until the message next changes.)

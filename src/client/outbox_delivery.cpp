@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/json.hpp"
+#include "outbox/uploads.hpp"
 
 namespace chatkeep {
 
@@ -34,7 +35,10 @@ bool hard_deletion(const OutboxEntry& entry) {
 // ChatError when the answer lacks what the entry needs stored.
 void read_answer(const OutboxEntry& entry, const json::object& answer,
                  std::optional<Message>& message, std::optional<Reaction>& reaction) {
-  if (entry.kind == OutboxKind::mark_read || hard_deletion(entry)) return;
+  if (entry.kind == OutboxKind::mark_read || entry.kind == OutboxKind::delete_upload ||
+      hard_deletion(entry)) {
+    return;
+  }
   const json::value* m = answer.if_contains("message");
   if (!m) throw ChatError(ErrorCode::input, "no message in it");
   message = from_json<Message>(*m);
@@ -53,6 +57,9 @@ void read_answer(const OutboxEntry& entry, const json::object& answer,
   }
 }
 
+
+}  // namespace
+
 Event outbox_event(EventType kind, const OutboxEntry& e, const std::optional<ChatError>& error) {
   Event event{.type = std::string(to_string(kind)), .kind = kind};
   event.created_at = Timestamp::now();
@@ -64,8 +71,6 @@ Event outbox_event(EventType kind, const OutboxEntry& e, const std::optional<Cha
   return event;
 }
 
-}  // namespace
-
 OutboxDelivery::OutboxDelivery(boost::asio::io_context& io, Lent lent, const OutboxOptions& options,
                                std::shared_ptr<spdlog::logger> log)
     : lent_(std::move(lent)),
@@ -74,6 +79,7 @@ OutboxDelivery::OutboxDelivery(boost::asio::io_context& io, Lent lent, const Out
                     .max_delay = options.max_retry_delay,
                     .max_age = options.max_age},
       log_(std::move(log)),
+      io_(io),
       lease_timer_(io),
       retry_timer_(io) {}
 
@@ -88,6 +94,9 @@ void OutboxDelivery::stop() {
   user_id_.reset();
   lease_timer_.cancel();
   retry_timer_.cancel();
+  for (auto& [id, cancel] : std::exchange(uploads_, {}))
+    cancel();
+  progress_told_.clear();
   if (std::exchange(lease_held_, false)) {
     try {
       lent_.store.release_lease("outbox", lease_holder_);
@@ -211,6 +220,7 @@ void OutboxDelivery::attempt(const OutboxEntry& entry) {
                                        .state = OutboxState::sending,
                                        .attempts = entry.attempts,
                                        .error = entry.error}});
+  if (entry.kind == OutboxKind::upload_attachment) return attempt_upload(entry);
   lent_.authorized([this, entry](Callback<json::object> done) { call_for(entry, std::move(done)); },
                    [this, entry, session = session_](Result<json::object> r) {
                      // The user left: the entry waits, sending, for the next start.
@@ -222,9 +232,9 @@ void OutboxDelivery::attempt(const OutboxEntry& entry) {
 void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done) {
   switch (e.kind) {
     case OutboxKind::send_message:
-      return lent_.api.send_message(e.cid, e.payload, std::move(done));
+      return lent_.api.send_message(e.cid, outbox::sendable(e.payload), std::move(done));
     case OutboxKind::update_message:
-      return lent_.api.update_message(e.message_id, e.payload, std::move(done));
+      return lent_.api.update_message(e.message_id, outbox::sendable(e.payload), std::move(done));
     case OutboxKind::delete_message:
       return lent_.api.delete_message(e.message_id, hard_deletion(e), std::move(done));
     case OutboxKind::send_reaction:
@@ -233,6 +243,15 @@ void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done)
       return lent_.api.delete_reaction(e.message_id, outbox::reaction_type(e), std::move(done));
     case OutboxKind::mark_read:
       return lent_.api.mark_read(e.cid, e.payload, std::move(done));
+    case OutboxKind::delete_upload: {
+      const json::value* url = e.payload.if_contains("url");
+      const json::value* image = e.payload.if_contains("image");
+      if (!url || !url->is_string() || !image || !image->is_bool()) break;
+      return lent_.api.delete_file(e.cid, image->as_bool(), std::string(url->as_string()),
+                                   std::move(done));
+    }
+    case OutboxKind::upload_attachment:
+      break;  // attempt_upload()
   }
   done({.error = ChatError(ErrorCode::input, "an outbox entry of no known kind")});
 }
@@ -252,7 +271,8 @@ void OutboxDelivery::settle_attempt(const OutboxEntry& entry, Result<json::objec
   }
   const outbox::Verdict verdict = outbox::judge(entry.kind, *r.error);
   if (verdict == outbox::Verdict::delivered) {
-    if (entry.kind == OutboxKind::mark_read || hard_deletion(entry)) {
+    if (entry.kind == OutboxKind::mark_read || entry.kind == OutboxKind::delete_upload ||
+        hard_deletion(entry)) {
       return finish(entry, std::nullopt);
     }
     // Done before (a send whose answer was lost, a removal of what is gone): the server's copy
@@ -301,6 +321,7 @@ void OutboxDelivery::record_failure(const OutboxEntry& entry, outbox::Verdict ve
   if (verdict == outbox::Verdict::failed) {
     log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind), error.message());
     lent_.emit(outbox_event(EventType::outbox_failed, entry, error));
+    if (entry.kind == OutboxKind::upload_attachment) fail_dependents(entry, error);
   }
   pump();
 }

@@ -3,11 +3,13 @@
 // The outbox part of a ChatClient: delivers the user's actions the store's outbox holds, on the
 // client's network thread. It owns its state (the lease, its timers, the retry policy's random
 // source) and sees of the client only what the core lends it (OutboxDelivery::Lent); the core
-// says when a user's session starts and ends. How delivery goes is outbox_delivery.cpp's essay.
+// says when a user's session starts and ends. How delivery goes is outbox_delivery.cpp's essay;
+// how files go, outbox_uploads.cpp's.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -20,11 +22,16 @@
 
 #include "api/api.hpp"
 #include "chatkeep/client.hpp"
+#include "chatkeep/file_cache.hpp"
 #include "chatkeep/persistence.hpp"
 #include "outbox/rules.hpp"
 #include "process/holder.hpp"
 
 namespace chatkeep {
+
+// The local event that tells the app an entry was delivered or failed (outbox.delivered,
+// outbox.failed), with the entry in extra["outbox_entry"].
+Event outbox_event(EventType kind, const OutboxEntry& e, const std::optional<ChatError>& error);
 
 class OutboxDelivery {
  public:
@@ -38,6 +45,10 @@ class OutboxDelivery {
     std::function<void(Call call, Callback<boost::json::object> done)> authorized;
     std::function<void(const Event&)> emit;
     std::function<bool()> online;
+    // The session's file cache, and a way to run work on the thread that reads and writes it
+    // (which hashes whole files: never the network thread).
+    std::function<std::shared_ptr<FileCache>()> files;
+    std::function<void(std::function<void()>)> on_files_thread;
   };
 
   OutboxDelivery(boost::asio::io_context& io, Lent lent, const OutboxOptions& options,
@@ -66,10 +77,21 @@ class OutboxDelivery {
   void unusable_answer(const OutboxEntry& entry, const std::string& why);
   void record_failure(const OutboxEntry& entry, outbox::Verdict verdict, const ChatError& error);
 
+  // outbox_uploads.cpp: an upload_attachment entry's attempt.
+  void attempt_upload(const OutboxEntry& entry);
+  void send_file(const OutboxEntry& entry, const std::filesystem::path& file);
+  void report_progress(const OutboxEntry& entry, std::uint64_t sent, std::uint64_t total,
+                       bool last);
+  void settle_upload(const OutboxEntry& entry, Result<boost::json::object> r);
+  void finish_upload(const OutboxEntry& entry, const std::string& url);
+  // An upload failed for good: so do its message's send and edits, which cannot go without it.
+  void fail_dependents(const OutboxEntry& upload, const ChatError& error);
+
   Lent lent_;
   const OutboxOptions options_;
   const outbox::RetryPolicy retry_policy_;
   std::shared_ptr<spdlog::logger> log_;
+  boost::asio::io_context& io_;
   boost::asio::steady_timer lease_timer_;
   boost::asio::steady_timer retry_timer_;  // wakes delivery when the next backed-off entry is due
   const std::string lease_holder_ = process::new_holder_id();
@@ -80,6 +102,10 @@ class OutboxDelivery {
   // of an ended one (an answer, a timer) sees that it is stale.
   std::optional<std::string> user_id_;
   std::uint64_t session_ = 0;
+  // Uploads on their way, by entry id: cancelled when the session ends. And when each last
+  // told the app of its progress.
+  std::map<std::int64_t, net::CancelUpload> uploads_;
+  std::map<std::int64_t, std::chrono::steady_clock::time_point> progress_told_;
 };
 
 }  // namespace chatkeep

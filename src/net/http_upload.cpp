@@ -137,7 +137,7 @@ CancelUpload run(std::shared_ptr<Stream> stream, asio::any_io_executor executor,
   asio::dispatch(executor, [upload] { upload->start(); });
   return [executor, weak = std::weak_ptr(upload)] {
     asio::dispatch(executor, [weak] {
-      if (auto upload = weak.lock()) upload->cancel();
+      if (auto running = weak.lock()) running->cancel();
     });
   };
 }

@@ -119,13 +119,19 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
 
 std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now) {
   std::set<std::string> failed_sends;
-  std::set<std::string> uploading;  // messages with files still to upload
+  // Files still to upload (not failed), by message, in id order.
+  std::map<std::string, std::vector<const OutboxEntry*>> uploads;
   for (const auto& e : pending) {
     if (e.kind == OutboxKind::send_message && e.state == OutboxState::failed) {
       failed_sends.insert(e.message_id);
     }
-    if (e.kind == OutboxKind::upload_attachment) uploading.insert(e.message_id);
+    if (e.kind == OutboxKind::upload_attachment && e.state != OutboxState::failed) {
+      uploads[e.message_id].push_back(&e);
+    }
   }
+  auto is_due = [&](const OutboxEntry& e) {
+    return e.state == OutboxState::queued && (!e.next_attempt_at || *e.next_attempt_at <= now);
+  };
   std::set<std::string> held;  // channels whose next entry is decided
   std::vector<std::int64_t> due;
   for (const auto& e : pending) {
@@ -135,11 +141,16 @@ std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, T
       continue;
     }
     held.insert(e.cid);
-    // A send goes with the URLs of its files, so after them; its channel waits with it.
-    if (e.kind == OutboxKind::send_message && uploading.contains(e.message_id)) continue;
-    if (e.state == OutboxState::queued && (!e.next_attempt_at || *e.next_attempt_at <= now)) {
-      due.push_back(e.id);
+    // A send or an edit goes with the URLs of its files, so after them, wherever they are in the
+    // outbox (an edit may add files to a message queued long before): its files go in its place
+    // in the channel's order, one at a time.
+    if (auto files = uploads.find(e.message_id);
+        files != uploads.end() &&
+        (e.kind == OutboxKind::send_message || e.kind == OutboxKind::update_message)) {
+      if (is_due(*files->second.front())) due.push_back(files->second.front()->id);
+      continue;
     }
+    if (is_due(e)) due.push_back(e.id);
   }
   return due;
 }

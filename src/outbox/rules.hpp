@@ -55,7 +55,8 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
 // The entries to attempt now, in id order: in each channel the oldest entry still to deliver, if
 // it is queued and due. An entry in flight holds back the rest of its channel; a failed entry
 // does not, but the entries about a message whose send failed wait for that send (its retry or
-// discard decides for them). A send waits for its message's uploads, holding its channel.
+// discard decides for them). A send or an edit whose message has files still to upload (not
+// failed) waits for them, its files going in its place in the channel's order.
 std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now);
 
 // The earliest time a queued entry becomes due, if any is waiting; for the client's timer.

@@ -69,14 +69,17 @@ std::vector<std::string> upload_keys(const json::object& message) {
   return keys;
 }
 
-std::optional<std::string> uploaded_url(const json::object& message, const std::string& key) {
+std::optional<Uploaded> uploaded(const json::object& message, const std::string& key) {
   const json::array* list = attachments_of(message);
   if (!list) return std::nullopt;
   for (const auto& a : *list) {
     if (!a.is_object() || upload_key(a.as_object()) != key) continue;
     for (const char* field : {"image_url", "asset_url"}) {
       const json::value* url = a.as_object().if_contains(field);
-      if (url && url->is_string()) return std::string(url->as_string());
+      if (url && url->is_string()) {
+        return Uploaded{.url = std::string(url->as_string()),
+                        .image = std::string_view(field) == "image_url"};
+      }
     }
   }
   return std::nullopt;

@@ -38,8 +38,12 @@ Upload upload_of(const OutboxEntry& entry);
 std::optional<std::string> upload_key(const boost::json::object& attachment);
 // The keys of a message object's local attachments, in order.
 std::vector<std::string> upload_keys(const boost::json::object& message);
-// The uploaded URL of the local attachment `key` of a message object, if it has one yet.
-std::optional<std::string> uploaded_url(const boost::json::object& message, const std::string& key);
+// Where the local attachment `key` of a message object was uploaded to, if it was yet.
+struct Uploaded {
+  std::string url;
+  bool image = false;  // its URL is the image_url
+};
+std::optional<Uploaded> uploaded(const boost::json::object& message, const std::string& key);
 
 // Puts `url` into the attachment `key` of a message object (image_url and thumb_url for an
 // image, else asset_url); false when the message has no such attachment.
