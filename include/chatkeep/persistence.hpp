@@ -233,8 +233,7 @@ using Mutation =
                  UpsertReads, MarkAllRead, SetChannelHidden, UpsertReactions, DeleteReaction,
                  ReplaceReactions, UpsertDrafts, DeleteDraft, DeleteMessages, TruncateChannel,
                  DeleteChannels, SaveChannelQuery, SetConnectionInfo, SetUnreadCounts,
-                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry,
-                 RecordUpload>;
+                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry, RecordUpload>;
 using Batch = std::vector<Mutation>;
 
 struct ApplyResult {

@@ -97,7 +97,8 @@ std::string Api::target(const std::string& path, const std::string& query) const
 }
 
 net::Headers Api::headers() const {
-  return {{"Authorization", token_}, {"stream-auth-type", "jwt"}, {"X-Stream-Client", client_name_}};
+  return {
+      {"Authorization", token_}, {"stream-auth-type", "jwt"}, {"X-Stream-Client", client_name_}};
 }
 
 std::function<void(net::HttpResult)> Api::answering(Callback<json::object> done) const {

@@ -46,9 +46,10 @@ std::vector<outbox::Upload> ClientCore::stage_files(FileCache& cache,
         }
       }
       if (size > kMaxFileBytes) {
-        throw ChatError(ErrorCode::input, fmt::format("{} is {} bytes, over the {} a file may be",
-                                                      file.path.empty() ? "a file" : file.path.string(),
-                                                      size, kMaxFileBytes));
+        throw ChatError(
+            ErrorCode::input,
+            fmt::format("{} is {} bytes, over the {} a file may be",
+                        file.path.empty() ? "a file" : file.path.string(), size, kMaxFileBytes));
       }
       if (file.mime_type) check_mime_type(*file.mime_type);
       outbox::Upload& upload = staged.emplace_back();

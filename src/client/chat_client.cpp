@@ -240,10 +240,9 @@ void ChatChannel::upload(LocalFile file, bool image, Callback<std::string> done)
   try {
     std::vector<LocalFile> files;
     files.push_back(std::move(file));
-    with_staged(client_, std::move(files),
-                [&](ClientCore& c, std::vector<outbox::Upload>& staged) {
-                  c.upload_alone(cid_, std::move(staged.front()), image, done);
-                });
+    with_staged(client_, std::move(files), [&](ClientCore& c, std::vector<outbox::Upload>& staged) {
+      c.upload_alone(cid_, std::move(staged.front()), image, done);
+    });
   } catch (const ChatError& e) {
     done({.error = e});
   }

@@ -97,8 +97,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   static void unstage_files(FileCache& cache, const std::vector<outbox::Upload>& files);
   void upload_alone(const std::string& cid, outbox::Upload file, bool image_route,
                     Callback<std::string> done);
-  void delete_file(const std::string& cid, bool image, const std::string& url,
-                   Callback<bool> done);
+  void delete_file(const std::string& cid, bool image, const std::string& url, Callback<bool> done);
 
   // user_files.cpp: what lives beside the store.
   std::shared_ptr<Preferences> preferences();

@@ -76,7 +76,8 @@ void attach(Message& message, const std::vector<outbox::Upload>& files, Batch& b
 // let go of.
 void drop_left_out(const std::vector<OutboxEntry>& pending, const json::object& before,
                    const std::optional<std::vector<Attachment>>& after, const std::string& cid,
-                   const std::string& message_id, Batch& batch, std::vector<std::string>& cancelled) {
+                   const std::string& message_id, Batch& batch,
+                   std::vector<std::string>& cancelled) {
   std::set<std::string> kept;
   if (after) {
     for (const auto& a : *after) {
@@ -97,11 +98,32 @@ void drop_left_out(const std::vector<OutboxEntry>& pending, const json::object& 
     if (queued) {
       cancelled.push_back(key);
     } else if (auto done = outbox::uploaded(before, key)) {
-      batch.push_back(AddOutboxEntry{OutboxEntry{.kind = OutboxKind::delete_upload,
-                                                 .cid = cid,
-                                                 .message_id = message_id,
-                                                 .payload = {{"url", done->url}, {"image", done->image}},
-                                                 .created_at = Timestamp::now()}});
+      batch.push_back(
+          AddOutboxEntry{OutboxEntry{.kind = OutboxKind::delete_upload,
+                                     .cid = cid,
+                                     .message_id = message_id,
+                                     .payload = {{"url", done->url}, {"image", done->image}},
+                                     .created_at = Timestamp::now()}});
+    }
+  }
+}
+
+// For a message that will now never be sent: its files' uploads are cancelled (the keys the
+// cache may let go of go to `cancelled`), and those uploaded already are taken back from the
+// server (delete_upload entries, into `batch`).
+void take_back_files(const std::vector<OutboxEntry>& pending, const std::string& cid,
+                     const std::string& message_id, Batch& batch,
+                     std::vector<std::string>& cancelled) {
+  for (const auto& e : pending) {
+    const json::value* before = e.payload.if_contains("message");
+    if (e.kind != OutboxKind::send_message || e.message_id != message_id || !before ||
+        !before->is_object()) {
+      continue;
+    }
+    Batch removals;  // whoever cancels the message removes its entries already
+    drop_left_out(pending, before->as_object(), std::nullopt, cid, message_id, removals, cancelled);
+    for (auto& m : removals) {
+      if (std::holds_alternative<AddOutboxEntry>(m)) batch.push_back(std::move(m));
     }
   }
 }
@@ -213,20 +235,9 @@ void ClientCore::delete_message(const std::string& id, bool hard) {
     } else {
       batch = echo_of(stamped, std::move(stored));  // deleted_at is the action's time
     }
-    if (plan.add) return;
     // Never sent: its files are not uploaded, or are taken back from the server.
-    const auto pending = store_->outbox(0, outbox::kWholeOutbox);
-    for (const auto& e : pending) {
-      const json::value* before = e.payload.if_contains("message");
-      if (e.kind == OutboxKind::send_message && e.message_id == id && before &&
-          before->is_object()) {
-        Batch ignored;  // the plan removes every entry of the message already
-        drop_left_out(pending, before->as_object(), std::nullopt, cid, id, ignored, cancelled);
-        for (auto& m : ignored) {
-          if (std::holds_alternative<AddOutboxEntry>(m)) batch.push_back(std::move(m));
-        }
-      }
-    }
+    if (!plan.add)
+      take_back_files(store_->outbox(0, outbox::kWholeOutbox), cid, id, batch, cancelled);
   };
   enqueue(std::move(action), {}, echo);
   for (const auto& key : cancelled)
@@ -290,8 +301,8 @@ void ClientCore::retry(std::int64_t id) {
     if (e.state != OutboxState::failed) return;  // already on its way
     // A fresh start in its place in the channel's order: the age limit counts from now, the
     // backoff from the first failure.
-    Batch batch{UpdateOutboxEntry{
-        .id = id, .state = OutboxState::queued, .created_at = Timestamp::now()}};
+    Batch batch{
+        UpdateOutboxEntry{.id = id, .state = OutboxState::queued, .created_at = Timestamp::now()}};
     // A message and its files fail together (outbox_uploads.cpp), and are retried together.
     const bool with_files = e.kind == OutboxKind::upload_attachment ||
                             e.kind == OutboxKind::send_message ||
@@ -323,11 +334,12 @@ void ClientCore::discard(std::int64_t id) {
     }
     Batch batch{RemoveOutboxEntry{id}};
     std::vector<std::string> staged;  // files the cache holds for this message only
-    const bool unsent = e.kind == OutboxKind::send_message ||
-                        (e.kind == OutboxKind::upload_attachment &&
-                         std::any_of(pending.begin(), pending.end(), [&](const OutboxEntry& o) {
-                           return o.kind == OutboxKind::send_message && o.message_id == e.message_id;
-                         }));
+    const bool unsent =
+        e.kind == OutboxKind::send_message ||
+        (e.kind == OutboxKind::upload_attachment &&
+         std::any_of(pending.begin(), pending.end(), [&](const OutboxEntry& o) {
+           return o.kind == OutboxKind::send_message && o.message_id == e.message_id;
+         }));
     if (unsent) {
       // The message never reached the server: its echo and what was queued about it go too,
       // files included (a file of a message is nothing without it).
@@ -339,6 +351,7 @@ void ClientCore::discard(std::int64_t id) {
         }
       }
       batch.push_back(DeleteMessages{.which = DeleteMessages::ByIds{{e.message_id}}, .hard = true});
+      take_back_files(pending, e.cid, e.message_id, batch, staged);
     } else if (e.kind == OutboxKind::upload_attachment) {
       staged.push_back(outbox::upload_of(e).key);
     }

@@ -57,7 +57,6 @@ void read_answer(const OutboxEntry& entry, const json::object& answer,
   }
 }
 
-
 }  // namespace
 
 Event outbox_event(EventType kind, const OutboxEntry& e, const std::optional<ChatError>& error) {

@@ -157,7 +157,8 @@ void OutboxDelivery::finish_upload(const OutboxEntry& entry, const std::string& 
         if (upload.image) a.thumb_url = url;
       }
       std::optional<std::string> cid = echo->cid;
-      batch.push_back(UpsertMessages{.cid = std::move(cid), .messages = {std::move(*echo)}, .echo = true});
+      batch.push_back(
+          UpsertMessages{.cid = std::move(cid), .messages = {std::move(*echo)}, .echo = true});
     }
     lent_.store.apply(batch);
   } catch (const ChatError& e) {

@@ -94,18 +94,18 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
   void read() {
     tcp_layer(*stream_).expires_after(timeout_);
     response_.body_limit(1 << 20);
-    http::async_read(*stream_, buffer_, response_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec) return self->finish(HttpResult{.error = ec});
-                       auto response = self->response_.release();
-                       self->finish(HttpResult{.status = response.result_int(),
-                                               .body = std::move(response.body()),
-                                               .date = std::string(response[http::field::date])});
-                       beast::error_code ignored;
-                       tcp_layer(*self->stream_).socket().shutdown(tcp::socket::shutdown_both,
-                                                                   ignored);
-                       tcp_layer(*self->stream_).close();
-                     });
+    http::async_read(
+        *stream_, buffer_, response_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->finish(HttpResult{.error = ec});
+          auto response = self->response_.release();
+          self->finish(HttpResult{.status = response.result_int(),
+                                  .body = std::move(response.body()),
+                                  .date = std::string(response[http::field::date])});
+          beast::error_code ignored;
+          tcp_layer(*self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+          tcp_layer(*self->stream_).close();
+        });
   }
 
   // Answers once: a cancel and a failing handler may both try.
@@ -131,9 +131,9 @@ template <class Stream>
 CancelUpload run(std::shared_ptr<Stream> stream, asio::any_io_executor executor, Endpoint endpoint,
                  std::chrono::milliseconds timeout, http::request<SplicedBody> request,
                  UploadProgress progress, std::function<void(HttpResult)> done) {
-  auto upload = std::make_shared<Upload<Stream>>(std::move(stream), std::move(endpoint), timeout,
-                                                 std::move(request), std::move(progress),
-                                                 std::move(done));
+  auto upload =
+      std::make_shared<Upload<Stream>>(std::move(stream), std::move(endpoint), timeout,
+                                       std::move(request), std::move(progress), std::move(done));
   asio::dispatch(executor, [upload] { upload->start(); });
   return [executor, weak = std::weak_ptr(upload)] {
     asio::dispatch(executor, [weak] {

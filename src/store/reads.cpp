@@ -121,29 +121,28 @@ void SqliteStore::attach_local_states(std::vector<Message>& messages) {
   // A message's state is its most pressing entry's: failed, else sending, else queued.
   auto rank = [](std::optional<LocalState> s) { return s ? static_cast<int>(*s) + 1 : 0; };
   std::unordered_map<std::string, std::vector<OutboxEntry>> uploads;  // by message id
-  for_chunks(messages,
-             "SELECT message_id, state, error, kind, payload FROM outbox WHERE message_id IN ",
-             std::nullopt, [&](Message& m, const Query& q) {
-               const std::string_view state = q.text(1);
-               const LocalState s = state == "failed"    ? LocalState::failed
-                                    : state == "sending" ? LocalState::sending
-                                                         : LocalState::queued;
-               const auto error =
-                   q.is_null(2) ? std::nullopt : std::optional(std::string(q.text(2)));
-               if (q.text(3) == to_string(OutboxKind::upload_attachment)) {
-                 const json::value payload = parse_row(q.text(4));
-                 uploads[m.id].push_back(OutboxEntry{
-                     .kind = OutboxKind::upload_attachment,
-                     .payload = payload.as_object(),
-                     .state = s == LocalState::failed    ? OutboxState::failed
-                              : s == LocalState::sending ? OutboxState::sending
-                                                         : OutboxState::queued,
-                     .error = error});
-               }
-               if (rank(s) <= rank(m.local_state)) return;
-               m.local_state = s;
-               m.local_error = error;
-             });
+  for_chunks(
+      messages, "SELECT message_id, state, error, kind, payload FROM outbox WHERE message_id IN ",
+      std::nullopt, [&](Message& m, const Query& q) {
+        const std::string_view state = q.text(1);
+        const LocalState s = state == "failed"    ? LocalState::failed
+                             : state == "sending" ? LocalState::sending
+                                                  : LocalState::queued;
+        const auto error = q.is_null(2) ? std::nullopt : std::optional(std::string(q.text(2)));
+        if (q.text(3) == to_string(OutboxKind::upload_attachment)) {
+          const json::value payload = parse_row(q.text(4));
+          uploads[m.id].push_back(OutboxEntry{.kind = OutboxKind::upload_attachment,
+                                              .payload = payload.as_object(),
+                                              .state = s == LocalState::failed ? OutboxState::failed
+                                                       : s == LocalState::sending
+                                                           ? OutboxState::sending
+                                                           : OutboxState::queued,
+                                              .error = error});
+        }
+        if (rank(s) <= rank(m.local_state)) return;
+        m.local_state = s;
+        m.local_error = error;
+      });
   for (auto& m : messages)
     outbox::attach_uploads(m, uploads[m.id]);
 }

@@ -81,6 +81,9 @@ class Answers {
 
 class ClientTest : public ServerTest {
  public:
+  ClientTest() = default;
+  explicit ClientTest(server::ServerOptions options) : ServerTest(std::move(options)) {}
+
   // A client's options for the fixture's server (or the one on `port`), data in data_.
   ClientOptions client_options(std::uint16_t port = 0) {
     ClientOptions options;

@@ -40,8 +40,10 @@ void HttpClient::write_raw(const std::string& bytes) {
 }
 
 HttpResponse HttpClient::receive() {
-  http::response<http::string_body> response;
-  http::read(impl_->stream, impl_->buffer, response);
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(boost::none);  // downloads of large files too
+  http::read(impl_->stream, impl_->buffer, parser);
+  http::response<http::string_body> response = parser.release();
   HttpResponse out{response.result_int(), response.body(), nullptr};
   boost::system::error_code ec;
   out.json = boost::json::parse(out.text, ec);
