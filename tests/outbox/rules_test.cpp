@@ -120,6 +120,43 @@ TEST(OutboxRules, EachChannelDeliversInOrderAndChannelsProceedIndependently) {
   EXPECT_EQ(due_entries(pending, at(2000)), (std::vector<std::int64_t>{2, 4}));
 }
 
+TEST(OutboxRules, AMessagesFilesGoBeforeItAndInItsPlace) {
+  auto upload = [](std::int64_t id, std::string message_id) {
+    return entry(id, OutboxKind::upload_attachment, "messaging:a", std::move(message_id));
+  };
+  // m1's two files, m1, then m2; an edit later added a third file to m1 (id 5).
+  std::vector<OutboxEntry> pending{upload(1, "m1"),
+                                   upload(2, "m1"),
+                                   send(3, "messaging:a", "m1", "x"),
+                                   send(4, "messaging:a", "m2", "y"),
+                                   upload(5, "m1"),
+                                   send(6, "messaging:b", "b1", "z")};
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{1, 6}));
+  pending.erase(pending.begin());  // the first file is uploaded
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{2, 6}));
+  pending.erase(pending.begin());
+  // The file the edit added goes in m1's place, before m2.
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{5, 6}));
+  pending.back().state = OutboxState::sending;  // b1 in flight
+  pending[2].state = OutboxState::sending;      // the third file in flight: m1 and m2 wait
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{}));
+  pending[2].state = OutboxState::failed;  // a failed file no longer holds its message back
+  pending[0].state = OutboxState::failed;  // (the client fails the send with it): m2 goes
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{4}));
+  pending[0].state = OutboxState::queued;
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{3}));
+}
+
+TEST(OutboxRules, TakingBackAFileThatIsGoneIsDone) {
+  EXPECT_EQ(judge(OutboxKind::delete_upload, ChatError(ErrorCode::not_found, "gone", 404)),
+            Verdict::delivered);
+  EXPECT_EQ(judge(OutboxKind::upload_attachment,
+                  ChatError(ErrorCode::payload_too_big, "over the limit", 413)),
+            Verdict::failed);
+  EXPECT_EQ(judge(OutboxKind::upload_attachment, ChatError(ErrorCode::network, "x", 0, true)),
+            Verdict::retry);
+}
+
 TEST(OutboxRules, AFailedSendHoldsBackOnlyWhatDependsOnIt) {
   std::vector<OutboxEntry> pending{send(1, "messaging:a", "m1", "x"),
                                    entry(2, OutboxKind::update_message, "messaging:a", "m1"),

@@ -685,6 +685,54 @@ TYPED_TEST_P(PersistenceContract, ALeaseHasOneHolderUntilItRunsOut) {
   EXPECT_TRUE(s.acquire_lease("outbox", "app", at_second(60), at_second(90)));
 }
 
+// --- uploads -----------------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, UploadsAreKeptByChannelAndContentAndShownOnTheirMessage) {
+  auto& s = this->store();
+  this->seed();
+  EXPECT_EQ(s.uploaded_url(this->kCid, "h1"), std::nullopt);
+  s.apply({RecordUpload{.cid = this->kCid, .sha256 = "h1", .url = "http://files/1"}});
+  EXPECT_EQ(s.uploaded_url(this->kCid, "h1"), "http://files/1");
+  EXPECT_EQ(s.uploaded_url("messaging:other", "h1"), std::nullopt) << "by channel";
+  s.apply({RecordUpload{.cid = this->kCid, .sha256 = "h1", .url = "http://files/2"}});
+  EXPECT_EQ(s.uploaded_url(this->kCid, "h1"), "http://files/2") << "the latest";
+
+  // A local attachment (its key in extra) shows where its upload entry stands.
+  Message m = *s.message("general-m2");
+  Attachment photo{.type = "image"};
+  photo.extra["chatkeep_upload"] = "k1";
+  Attachment plain{.type = "file", .asset_url = "http://files/plain"};
+  m.attachments = std::vector<Attachment>{photo, plain};
+  OutboxEntry upload = make_entry(this->kCid, "general-m2", OutboxKind::upload_attachment);
+  upload.payload = {{"key", "k1"},        {"sha256", "h2"},           {"size", 5},
+                    {"name", "a.png"},    {"mime_type", "image/png"}, {"image", true},
+                    {"path", "/cache/k1"}};
+  const auto ids = s.apply({UpsertMessages{.cid = this->kCid, .messages = {m}, .echo = true},
+                            AddOutboxEntry{upload}})
+                       .outbox_ids;
+  auto shown = s.message("general-m2")->attachments.value();
+  ASSERT_EQ(shown.size(), 2u);
+  ASSERT_TRUE(shown[0].upload);
+  EXPECT_EQ(shown[0].upload->key, "k1");
+  EXPECT_EQ(shown[0].upload->state, UploadState::queued);
+  EXPECT_EQ(shown[0].upload->local_file, "/cache/k1");
+  EXPECT_EQ(shown[0].upload->bytes_total, 5);
+  EXPECT_FALSE(shown[1].upload) << "an attachment of the server's has no upload";
+  s.apply({UpdateOutboxEntry{.id = ids.at(0), .state = OutboxState::sending, .attempts = 1}});
+  EXPECT_EQ(s.message("general-m2")->attachments->at(0).upload->state, UploadState::uploading);
+  s.apply({UpdateOutboxEntry{
+      .id = ids.at(0), .state = OutboxState::failed, .attempts = 2, .error = "too large"}});
+  EXPECT_EQ(s.message("general-m2")->attachments->at(0).upload->state, UploadState::failed);
+  EXPECT_EQ(s.message("general-m2")->attachments->at(0).upload->error, "too large");
+  m.attachments->at(0).image_url = "http://files/k1";
+  s.apply({RemoveOutboxEntry{ids.at(0)},
+           UpsertMessages{.cid = this->kCid, .messages = {m}, .echo = true}});
+  shown = s.message("general-m2")->attachments.value();
+  EXPECT_EQ(shown[0].upload->state, UploadState::done);
+  EXPECT_EQ(shown[0].image_url, "http://files/k1");
+  EXPECT_FALSE(s.message("general-m2")->local_state);
+}
+
 // --- flush -------------------------------------------------------------------------------------
 
 TYPED_TEST_P(PersistenceContract, FlushEmptiesEverythingAndStaysUsable) {
@@ -692,7 +740,8 @@ TYPED_TEST_P(PersistenceContract, FlushEmptiesEverythingAndStaysUsable) {
   this->seed();
   s.apply({AddOutboxEntry{make_entry(this->kCid, "general-m1")},
            AddOutboxEntry{make_entry(this->kCid, "general-m2")},
-           SaveChannelQuery{{}, {}, {this->kCid}}, SetLastSyncAt{at_second(5)}});
+           SaveChannelQuery{{}, {}, {this->kCid}}, SetLastSyncAt{at_second(5)},
+           RecordUpload{.cid = this->kCid, .sha256 = "h", .url = "http://files/h"}});
   OwnUser me;
   me.id = "alice";
   s.set_connection_info({me});
@@ -704,6 +753,7 @@ TYPED_TEST_P(PersistenceContract, FlushEmptiesEverythingAndStaysUsable) {
   EXPECT_FALSE(s.query_channels({}, {}, 0, 10, 0));
   EXPECT_FALSE(s.connection_info());
   EXPECT_FALSE(s.last_sync_at());
+  EXPECT_FALSE(s.uploaded_url(this->kCid, "h"));
   EXPECT_TRUE(s.acquire_lease("outbox", "agent", at_second(1), at_second(30)));
   EXPECT_TRUE(s.is_connected());
   s.set_last_sync_at(at_second(9));
@@ -727,6 +777,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
     AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,
     OutboxEntriesInTheOrderTheyWereMade, ALeaseHasOneHolderUntilItRunsOut,
-    FlushEmptiesEverythingAndStaysUsable);
+    UploadsAreKeptByChannelAndContentAndShownOnTheirMessage, FlushEmptiesEverythingAndStaysUsable);
 
 }  // namespace chatkeep::testing
