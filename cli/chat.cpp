@@ -5,8 +5,10 @@
 // outbox, so it works offline. Its connections pass through a relay (cli/relay.hpp) that
 // /offline cuts and /online restores, to show exactly that.
 
+#include <algorithm>
 #include <atomic>
 #include <future>
+#include <map>
 #include <mutex>
 #include <sstream>
 
@@ -27,8 +29,8 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kHelp =
-    "text: send | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | /delete N | /react N TYPE | "
-    "/unreact N TYPE | /read | /retry | /offline | /online | /quit";
+    "text: send | /attach PATH [TEXT] | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | "
+    "/delete N | /react N TYPE | /unreact N TYPE | /read | /retry | /offline | /online | /quit";
 
 class ChatApp {
  public:
@@ -43,6 +45,7 @@ class ChatApp {
       if (e.kind == EventType::outbox_failed) {
         notify("the server refused an action (marked failed): /retry to try again", Tone::failed);
       }
+      if (e.kind == EventType::attachment_upload_progress) note_progress(e);
       dirty_ = true;
     });
   }
@@ -148,6 +151,11 @@ class ChatApp {
       } else {
         channel().delete_reaction(id, type);
       }
+    } else if (command == "attach") {
+      std::string path;
+      in >> path;
+      if (path.empty()) throw std::runtime_error("/attach PATH [TEXT]");
+      channel().send_message(Message{.text = rest(in)}, {LocalFile{.path = path}});
     } else if (command == "read") {
       channel().mark_read();
     } else if (command == "retry") {
@@ -278,7 +286,7 @@ class ChatApp {
       frame.title = open_ + (members.empty() ? "" : " · " + members);
       for (const Message& m : store.messages(open_, {.limit = rows})) {
         shown_.push_back(m.id);
-        frame.messages.push_back(describe(m, shown_.size()));
+        frame.messages.push_back(describe(m, shown_.size(), progress()));
       }
     }
     {
@@ -289,7 +297,27 @@ class ChatApp {
     return frame;
   }
 
-  static Line describe(const Message& m, std::size_t number) {
+  // How far each upload is, by key, in percent (attachment.upload_progress).
+  void note_progress(const Event& e) {
+    const auto* upload = e.extra.if_contains("upload");
+    if (!upload || !upload->is_object()) return;
+    const auto& o = upload->as_object();
+    const auto* key = o.if_contains("key");
+    const auto* sent = o.if_contains("bytes_sent");
+    const auto* total = o.if_contains("bytes_total");
+    if (!key || !key->is_string() || !sent || !total) return;
+    const double whole = std::max(1.0, total->to_number<double>());
+    std::lock_guard lock(mutex_);
+    progress_[std::string(key->as_string())] =
+        static_cast<int>(100.0 * sent->to_number<double>() / whole);
+  }
+  std::map<std::string, int> progress() {
+    std::lock_guard lock(mutex_);
+    return progress_;
+  }
+
+  static Line describe(const Message& m, std::size_t number,
+                       const std::map<std::string, int>& progress) {
     const std::string at = m.created_at ? m.created_at->to_string().substr(11, 5) : "--:--";
     const std::string who = m.user ? m.user->id : "?";
     Line line{fmt::format("{:>2} {} {}: ", number, at, who)};
@@ -303,6 +331,16 @@ class ChatApp {
     if (m.reaction_counts) {
       for (const auto& [type, count] : *m.reaction_counts)
         if (count > 0) line.text += fmt::format(" [{} {}]", type, count);
+    }
+    for (const auto& a : m.attachments.value_or(std::vector<Attachment>{})) {
+      line.text += " [" + a.type.value_or("file") + " " + a.title.value_or("");
+      if (a.upload && a.upload->state == UploadState::uploading) {
+        auto percent = progress.find(a.upload->key);
+        line.text += fmt::format(" {}%", percent == progress.end() ? 0 : percent->second);
+      } else if (a.upload && a.upload->state != UploadState::done) {
+        line.text += " " + std::string(to_string(a.upload->state));
+      }
+      line.text += "]";
     }
     if (m.local_state == LocalState::failed) {
       line.text += " [failed: " + m.local_error.value_or("refused") + "]";
@@ -327,7 +365,8 @@ class ChatApp {
   std::vector<std::string> shown_;   // the ids of the messages as last drawn, numbered from 1
   std::string input_;
   std::mutex mutex_;
-  Line notice_;  // guarded by mutex_
+  Line notice_;                          // guarded by mutex_
+  std::map<std::string, int> progress_;  // guarded by mutex_
 };
 
 }  // namespace

@@ -19,6 +19,24 @@ json::value optional_string(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
 }
 
+// A message's attachments as inspect shows them: name, type, URL, and where an upload stands.
+json::array attachments_of(const Message& m) {
+  json::array out;
+  for (const auto& a : m.attachments.value_or(std::vector<Attachment>{})) {
+    json::object o{{"title", optional_string(a.title)},
+                   {"type", optional_string(a.type)},
+                   {"url", optional_string(a.image_url ? a.image_url : a.asset_url)}};
+    if (a.upload) {
+      o["upload_state"] = to_string(a.upload->state);
+      o["upload_error"] = optional_string(a.upload->error);
+      o["local_file"] = a.upload->local_file.string();
+      o["bytes_total"] = a.upload->bytes_total;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 }  // namespace
 
 json::object inspect(const InspectRequest& request) {
@@ -80,7 +98,8 @@ json::object inspect(const InspectRequest& request) {
           {"reactions", std::move(reactions)},
           {"local_state",
            m.local_state ? json::value(to_string(*m.local_state)) : json::value(nullptr)},
-          {"local_error", optional_string(m.local_error)}});
+          {"local_error", optional_string(m.local_error)},
+          {"attachments", attachments_of(m)}});
     }
     out["channel"] = *request.channel;
     out["messages"] = std::move(messages);
@@ -135,6 +154,18 @@ void print_inspection(const json::object& inspection, std::ostream& out) {
       std::string mark;
       if (o.at("local_state").is_string())
         mark = " [" + std::string(o.at("local_state").as_string()) + "]";
+      for (const auto& a : o.at("attachments").as_array()) {
+        const auto& attachment = a.as_object();
+        mark += " [file " + (attachment.at("title").is_string()
+                                 ? std::string(attachment.at("title").as_string())
+                                 : std::string("?"));
+        if (const auto* state = attachment.if_contains("upload_state")) {
+          mark += ": upload " + std::string(state->as_string());
+          if (attachment.at("upload_error").is_string())
+            mark += " (" + std::string(attachment.at("upload_error").as_string()) + ")";
+        }
+        mark += "]";
+      }
       out << fmt::format("  {:<8} {}{}{}{}\n",
                          o.at("user").is_string() ? std::string(o.at("user").as_string()) : "?",
                          o.at("deleted").as_bool()  ? "(deleted)"

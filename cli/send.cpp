@@ -1,6 +1,6 @@
-// `chatkeep send`: posts one message through the user's client, store and outbox. Online it waits
-// until the server has it; offline the message waits in the user's database, and the next run
-// that is online (any command) delivers it.
+// `chatkeep send`: posts one message, with files if any, through the user's client, store and
+// outbox. Online it waits until the server has it (its files first); offline the message waits in
+// the user's database, and the next run that is online (any command) delivers it.
 
 #include <iostream>
 #include <thread>
@@ -15,6 +15,7 @@ void add_send(CLI::App& app, int& status) {
     ConnectionFlags connection;
     std::string cid;
     std::string text;
+    std::vector<std::string> files;
   };
   auto flags = std::make_shared<Flags>();
   flags->connection.wait_seconds = 10;
@@ -22,6 +23,7 @@ void add_send(CLI::App& app, int& status) {
   add_connection_flags(*sub, flags->connection);
   sub->add_option("--channel", flags->cid, "the channel's cid (type:id)")->required();
   sub->add_option("--text", flags->text, "the message")->required();
+  sub->add_option("--file", flags->files, "a file to attach (repeatable)");
   sub->callback([flags, &status] {
     Connected connected = connect(flags->connection);
     const auto colon = flags->cid.find(':');
@@ -29,7 +31,10 @@ void add_send(CLI::App& app, int& status) {
       throw ChatError(ErrorCode::input, "--channel: expected type:id");
     ChatChannel channel =
         connected.client->channel(flags->cid.substr(0, colon), flags->cid.substr(colon + 1));
-    const Message sent = channel.send_message(Message{.text = flags->text});
+    std::vector<LocalFile> files;
+    for (const auto& path : flags->files)
+      files.push_back(LocalFile{.path = path});
+    const Message sent = channel.send_message(Message{.text = flags->text}, std::move(files));
     const auto deadline = connected.deadline;
     auto pending = [&] {
       auto m = connected.client->persistence().message(sent.id);

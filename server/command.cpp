@@ -19,6 +19,13 @@ void add_serve_flags(CLI::App& app, ServeCommand& command) {
       ->required();
   app.add_option("--db", options.db, "SQLite file for the server's data (:memory: for none)")
       ->capture_default_str();
+  app.add_option("--files-dir", options.files_directory,
+                 "where uploaded files are kept (default: beside --db, or temporary for :memory:)");
+  app.add_option("--public-url", options.public_url,
+                 "what upload URLs start with, as clients reach the server (default: "
+                 "http://HOST:PORT)");
+  app.add_option("--max-upload-bytes", options.max_upload_bytes, "the largest file accepted")
+      ->capture_default_str();
   app.add_flag("--allow-dev-tokens", options.allow_dev_tokens, "accept development tokens");
   app.add_flag("--no-chaos", command.no_chaos, "disable fault injection (/_chaos)");
   app.add_option("--log-level", command.log_level, "trace, debug, info, warn, error or off")

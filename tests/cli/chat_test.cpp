@@ -2,17 +2,22 @@
 // `chatkeep serve`. They talk; alice opens a second channel and bob sees its unread count; alice
 // cuts her network and acts offline while bob writes; her actions show as pending, and when the
 // network is back they reach bob once and bob's message reaches her; a refused action shows as
-// failed. Assertions are on what the screens show.
+// failed; a photo attached offline shows its upload's percentage once the network is back.
+// Assertions are on what the screens show.
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
 
 #include "chatkeep/testing/temp_dir.hpp"
+#include "chatkeep/token.hpp"
 #include "cli/program.hpp"
 #include "cli/terminal.hpp"
+#include "support/http_client.hpp"
+#include "support/media.hpp"
 
 namespace chatkeep {
 namespace {
@@ -107,6 +112,18 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   EXPECT_NE(line_of(s, "hello bob, edited").find("[like 1] [pending]"), std::string::npos) << s;
   EXPECT_NE(line_of(s, "(deleted)").find("[pending]"), std::string::npos) << s;
 
+  // A photo attached offline waits too; once back, its upload is slow enough to watch.
+  const auto photo = dir.path() / "photo.png";
+  std::ofstream(photo, std::ios::binary) << testing::tiny_png() << std::string(1 << 20, '\0');
+  alice.type("/attach " + photo.string() + " the photo");
+  s = alice.wait_for("outbox: 6 pending");
+  EXPECT_NE(line_of(s, "the photo").find("[image photo.png queued]"), std::string::npos) << s;
+  testing::HttpClient admin(port);
+  auto slow = admin.send(boost::beast::http::verb::post, "/_chaos?api_key=k",
+                         R"({"upload_bytes_per_second":300000})",
+                         {{"Authorization", make_server_token("s")}});
+  ASSERT_EQ(slow.status, 200u) << slow.text;
+
   bob.type("bob writes meanwhile");
   s = bob.wait_for("bob: bob writes meanwhile");
   ASSERT_NE(s.find("bob: bob writes meanwhile"), std::string::npos) << s;
@@ -115,6 +132,10 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
 
   // The network returns: her outbox empties, bob sees each of her actions once, she sees his.
   alice.type("/online");
+  s = alice.wait_for([](const std::string& screen) {
+    return std::regex_search(screen, std::regex(R"(\[image photo\.png \d{1,3}%\])"));
+  });
+  EXPECT_TRUE(std::regex_search(s, std::regex(R"(\[image photo\.png \d{1,3}%\])"))) << s;
   s = alice.wait_for([](const std::string& screen) {
     return screen.find("outbox: 0 pending, 0 failed") != std::string::npos &&
            screen.find("bob: bob writes meanwhile") != std::string::npos;
@@ -130,6 +151,8 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   EXPECT_EQ(count(s, "alice: sent while offline"), 1u) << s;
   EXPECT_NE(line_of(s, "alice: hello bob, edited").find("[like 1]"), std::string::npos) << s;
   EXPECT_EQ(count(s, "delete me"), 0u) << s;
+  s = bob.wait_for("alice: the photo [image photo.png]");
+  EXPECT_EQ(count(s, "alice: the photo [image photo.png]"), 1u) << s;
 
   // Editing bob's message is refused by the server: marked failed, with the reason.
   alice.type("/edit " + number_of(alice.screen(), "bob: hi alice") + " not mine");

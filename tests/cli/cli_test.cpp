@@ -2,6 +2,9 @@
 // send, sync and query against `chatkeep serve` (stopped and started again), --version, and
 // one-line errors for bad flags. (The demo runs as a test of its own.)
 
+#include <algorithm>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -159,6 +162,62 @@ TEST(Cli, SendQueuesOfflineAndSyncDeliversWhatWaits) {
   for (const auto& m : last.at("channel").at("messages").as_array())
     texts.emplace_back(m.at("text").as_string());
   EXPECT_EQ(texts, (std::vector<std::string>{"hello", "while away"}));
+}
+
+TEST(Cli, SendTakesFilesAndInspectShowsWhereTheirUploadsStand) {
+  testing::TempDir dir;
+  std::unique_ptr<cli::ChildProcess> server;
+  const std::string db = (dir.path() / "server.sqlite").string();
+  const std::uint16_t port = serve(server, db);
+  testing::HttpClient http(port);
+  auto made = http.send(
+      boost::beast::http::verb::post, "/channels/messaging/cli/query?api_key=k&user_id=alice",
+      R"({"data":{"members":["alice","bob"]}})",
+      {{"Authorization", make_user_token("s", "alice")}, {"stream-auth-type", "jwt"}});
+  ASSERT_EQ(made.status, 200u) << made.text;
+  const std::string as_alice = "--url http://127.0.0.1:" + std::to_string(port) +
+                               " --api-key k --user alice --secret s --data-dir " +
+                               (dir.path() / "alice").string();
+  const auto notes = dir.path() / "notes.txt";
+  std::ofstream(notes) << "meeting at noon";
+  Outcome online = chatkeep("send " + as_alice + " --channel messaging:cli --text agenda --file " +
+                            notes.string());
+  ASSERT_EQ(online.status, 0) << (online.lines.empty() ? "" : online.lines[0]);
+  EXPECT_TRUE(online.lines.at(0).starts_with("sent ")) << online.lines[0];
+  std::ofstream(notes, std::ios::app) << ", or one";
+
+  server->kill();
+  Outcome offline =
+      chatkeep("send " + as_alice + " --channel messaging:cli --text minutes --file " +
+               notes.string() + " --wait 1");
+  ASSERT_EQ(offline.status, 0) << (offline.lines.empty() ? "" : offline.lines[0]);
+  EXPECT_TRUE(offline.lines.at(0).starts_with("queued ")) << offline.lines[0];
+  Outcome shown = chatkeep("inspect --data-dir " + (dir.path() / "alice").string() +
+                           " --user alice --channel messaging:cli");
+  ASSERT_EQ(shown.status, 0);
+  const bool queued = std::any_of(shown.lines.begin(), shown.lines.end(), [](const std::string& l) {
+    return l.find("[file notes.txt: upload queued]") != std::string::npos;
+  });
+  EXPECT_TRUE(queued) << "inspect shows the upload waiting";
+
+  serve(server, db, port);
+  ASSERT_EQ(chatkeep("sync " + as_alice).status, 0);
+  Outcome queried = chatkeep("query " + as_alice + " --channel messaging:cli --json");
+  ASSERT_EQ(queried.status, 0);
+  const boost::json::object last = boost::json::parse(queried.lines.back()).as_object();
+  const auto& messages = last.at("channel").at("messages").as_array();
+  ASSERT_EQ(messages.size(), 2u);
+  testing::HttpClient files(port);
+  for (auto [i, text] :
+       {std::pair{0, "meeting at noon"}, std::pair{1, "meeting at noon, or one"}}) {
+    const std::string url(messages.at(static_cast<std::size_t>(i))
+                              .at("attachments")
+                              .at(0)
+                              .at("asset_url")
+                              .as_string());
+    EXPECT_EQ(files.send(boost::beast::http::verb::get, url.substr(url.find("/uploads/"))).text,
+              text);
+  }
 }
 
 // Defect: a server that upgrades the socket and then sends only junk, or nothing, kept send,
