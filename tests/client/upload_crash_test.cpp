@@ -1,0 +1,193 @@
+// Files across crashes: a child process sends a seeded script of messages with files while
+// online, its uploads slowed so that kills land mid-body, and is SIGKILLed at random moments and
+// restarted at least 100 times; then it runs until its outbox is empty. Every message must be on
+// the server once with all its files byte for byte; no file of a channel is stored under two
+// uploads of the same name; uploads that no message names (uploaded, then killed before the
+// send) are counted and bounded by the kills.
+
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <random>
+
+#include "chatkeep/sqlite_persistence.hpp"
+#include "crypto/sha256.hpp"
+#include "support/client_fixture.hpp"
+#include "support/sqlite_peek.hpp"
+#include "support/upload_script.hpp"
+
+namespace chatkeep::testing {
+namespace {
+
+constexpr std::size_t kMessages = 60;
+constexpr int kMinKills = 100;
+
+// One run of the driver, its stdout read line by line.
+class Driver {
+ public:
+  Driver(std::uint16_t port, const std::string& dir, std::uint32_t seed, std::size_t from,
+         bool online) {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], STDOUT_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      const std::string port_arg = std::to_string(port), seed_arg = std::to_string(seed),
+                        length_arg = std::to_string(kMessages), from_arg = std::to_string(from);
+      execl(CHATKEEP_UPLOAD_DRIVER, CHATKEEP_UPLOAD_DRIVER, "--port", port_arg.c_str(), "--dir",
+            dir.c_str(), "--seed", seed_arg.c_str(), "--length", length_arg.c_str(), "--from",
+            from_arg.c_str(), online ? "--online" : nullptr, nullptr);
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fds[0];
+  }
+  ~Driver() {
+    if (pid_ > 0) kill_now();
+    close(out_);
+  }
+  std::string line(std::chrono::milliseconds limit) {
+    for (;;) {
+      if (auto eol = buffer_.find('\n'); eol != std::string::npos) {
+        std::string l = buffer_.substr(0, eol);
+        buffer_.erase(0, eol + 1);
+        return l;
+      }
+      pollfd p{out_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(limit.count())) <= 0) return "";
+      char chunk[256];
+      const auto n = read(out_, chunk, sizeof chunk);
+      if (n <= 0) return "";
+      buffer_.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+  void kill_now() {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  int wait_exit() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buffer_;
+};
+
+TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
+  TempDir server_data;
+  const std::string db = (server_data.path() / "server.sqlite").string();
+  auto server = start_file_server(db);
+  const std::uint16_t port = port_;
+  const std::vector<std::string> cids = {create("c0"), create("c1"), create("c2")};
+  // Uploads take a while (about 2 MB a second), so that kills land in the middle of them.
+  chaos(R"({"upload_bytes_per_second":2000000})");
+
+  const std::uint32_t seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  const UploadScript script(seed, kMessages, cids);
+  std::mt19937 random(seed);
+  std::size_t acked = 0;
+  int kills = 0;
+  while (kills < kMinKills) {
+    Driver driver(port, data_.path().string(), seed, acked, false);
+    // Up to two sends, then a moment within the uploads that follow.
+    for (std::size_t target = random() % 3, seen = 0; seen < target;) {
+      const std::string l = driver.line(20s);
+      if (l.rfind("ack ", 0) == 0) {
+        acked = std::stoul(l.substr(4)) + 1;
+        ++seen;
+      } else {
+        ASSERT_TRUE(l == "done" || acked == kMessages) << "the driver ended early: " << l;
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 400));
+    driver.kill_now();
+    ++kills;
+    for (std::string l = driver.line(0ms); !l.empty(); l = driver.line(0ms)) {
+      if (l.rfind("ack ", 0) == 0) acked = std::stoul(l.substr(4)) + 1;
+    }
+  }
+  chaos(R"({"upload_bytes_per_second":0})");
+  {
+    // The rest of the script, then until the outbox is empty.
+    Driver rest(port, data_.path().string(), seed, acked, false);
+    for (std::string l = rest.line(60s); l != "done"; l = rest.line(60s))
+      ASSERT_FALSE(l.empty()) << "the driver ended early";
+  }
+  Driver online(port, data_.path().string(), seed, kMessages, true);
+  ASSERT_EQ(online.wait_exit(), 0) << "the outbox did not empty";
+
+  std::set<std::string> named;  // "cid url" of every attachment a message names
+  std::size_t files_checked = 0;
+  for (const auto& cid : cids) {
+    auto r = query("alice", cid, R"({"state":true,"messages":{"limit":300}})");
+    const auto messages = from_json<ChannelState>(r.json).messages.value_or(std::vector<Message>{});
+    std::set<std::string> ids;
+    for (const auto& m : messages) {
+      EXPECT_TRUE(ids.insert(m.id).second) << m.id << " twice";
+      const auto expected =
+          std::find_if(script.messages().begin(), script.messages().end(),
+                       [&](const ScriptedUpload& s) { return s.message_id == m.id; });
+      ASSERT_NE(expected, script.messages().end()) << m.id;
+      ASSERT_EQ(m.attachments.value_or(std::vector<Attachment>{}).size(), expected->files.size())
+          << m.id;
+      for (std::size_t f = 0; f < expected->files.size(); ++f) {
+        const Attachment& a = m.attachments->at(f);
+        ASSERT_TRUE(a.asset_url) << m.id;
+        EXPECT_FALSE(a.extra.contains("chatkeep_upload"));
+        HttpClient http(port);
+        const auto got = http.send(verb::get, a.asset_url->substr(a.asset_url->find("/uploads/")));
+        EXPECT_EQ(crypto::sha256_hex(got.text), crypto::sha256_hex(expected->files[f].bytes))
+            << m.id << " file " << f;
+        named.insert(cid + " " + *a.asset_url);
+        ++files_checked;
+      }
+    }
+    std::size_t expected_here = 0;
+    for (const auto& s : script.messages())
+      expected_here += s.cid == cid ? 1u : 0u;
+    EXPECT_EQ(ids.size(), expected_here) << cid << ": every message, once";
+  }
+  server.reset();  // its database is its own while it runs
+
+  // The server's uploads: those no message names are orphans of kills between upload and send.
+  const auto rows = peek_column(db, "SELECT cid || ' ' || hash || '/' || name FROM uploads");
+  std::size_t orphans = 0;
+  for (const auto& row : rows) {
+    const std::string cid = row.substr(0, row.find(' '));
+    const std::string tail = "/uploads/" + row.substr(row.find(' ') + 1);
+    const bool is_named = std::any_of(named.begin(), named.end(), [&](const std::string& n) {
+      return n.starts_with(cid + " ") && n.ends_with(tail);
+    });
+    orphans += is_named ? 0u : 1u;
+  }
+  std::cout << "[ crash    ] " << kills << " kills; " << files_checked << " files checked; "
+            << rows.size() << " uploads stored, " << orphans << " named by no message\n";
+  EXPECT_LE(orphans, static_cast<std::size_t>(kills));
+  EXPECT_EQ(peek_column(SqlitePersistenceClient::database_path(data_.path(), "alice"),
+                        "PRAGMA integrity_check"),
+            std::vector<std::string>{"ok"});
+  // Files staged by a run killed before its send committed stay pinned in the cache (see
+  // README, "Attachments"): at most one per kill.
+  const auto pinned = peek_column(user_storage(data_.path(), "alice").file_cache / "index.sqlite",
+                                  "SELECT key FROM entries WHERE pinned = 1");
+  std::cout << "[ crash    ] " << pinned.size() << " staged files left pinned\n";
+  EXPECT_LE(pinned.size(), static_cast<std::size_t>(kills));
+}
+
+}  // namespace
+}  // namespace chatkeep::testing

@@ -1,0 +1,84 @@
+// The upload crash test's child: sends an UploadScript's messages with their files through
+// ChatClient, online, from message `--from` on, printing "ack N" once message N's send has
+// returned (it and its uploads are then committed), then "done", and waits to be killed. With
+// --online it instead waits until the outbox is empty and exits 0.
+//
+// usage: chatkeep_upload_driver --port P --dir D --seed S --length N --from K [--online]
+
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "chatkeep/client.hpp"
+#include "chatkeep/token.hpp"
+#include "support/upload_script.hpp"
+
+using namespace chatkeep;
+
+int main(int argc, char** argv) {
+  std::uint16_t port = 0;
+  std::string dir;
+  std::uint32_t seed = 1;
+  std::size_t length = 0;
+  std::size_t from = 0;
+  bool online = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (arg == "--port")
+      port = static_cast<std::uint16_t>(std::stoi(next()));
+    else if (arg == "--dir")
+      dir = next();
+    else if (arg == "--seed")
+      seed = static_cast<std::uint32_t>(std::stoul(next()));
+    else if (arg == "--length")
+      length = std::stoul(next());
+    else if (arg == "--from")
+      from = std::stoul(next());
+    else if (arg == "--online")
+      online = true;
+  }
+  const testing::UploadScript script(seed, length,
+                                     {"messaging:c0", "messaging:c1", "messaging:c2"});
+
+  ClientOptions options;
+  options.base_url = "http://127.0.0.1:" + std::to_string(port);
+  options.data_directory = dir;
+  options.connect_timeout = std::chrono::seconds(2);
+  options.request_timeout = std::chrono::seconds(5);
+  options.outbox.first_retry_delay = std::chrono::milliseconds(50);
+  options.outbox.max_retry_delay = std::chrono::milliseconds(500);
+  ChatClient client("test-key", std::move(options));
+  std::promise<Result<OwnUser>> connected;
+  client.connect_user(User{.id = "alice"}, make_user_token("test-secret", "alice"),
+                      [&](Result<OwnUser> r) { connected.set_value(std::move(r)); });
+  if (auto r = connected.get_future().get(); !r) {
+    std::cerr << "connect failed: " << r.error->what() << "\n";
+    return 2;
+  }
+  if (online) {
+    for (int i = 0; i < 1200 && !client.outbox().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& e : client.outbox())
+      std::cerr << "left: " << to_string(e.kind) << " " << e.error.value_or("") << "\n";
+    return client.outbox().empty() ? 0 : 3;
+  }
+  for (std::size_t i = from; i < script.messages().size(); ++i) {
+    const auto& m = script.messages()[i];
+    std::vector<LocalFile> files;
+    for (const auto& f : m.files)
+      files.push_back(LocalFile{.bytes = f.bytes, .title = f.name});
+    if (!client.persistence().message(m.message_id)) {  // else sent by a run killed before "ack"
+      client.channel("messaging", m.cid.substr(10))
+          .send_message(Message{.id = m.message_id, .text = m.text}, std::move(files));
+    }
+    std::printf("ack %zu\n", i);
+    std::fflush(stdout);
+  }
+  std::printf("done\n");
+  std::fflush(stdout);
+  for (;;)
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+}
