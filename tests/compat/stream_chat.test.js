@@ -160,6 +160,45 @@ test('connectUser, watch, send, edit, react, read, delete between two users', as
   await assert.rejects(alice.getMessage(second.message.id), (e) => e.code === 16);
 });
 
+test('sendImage and sendFile upload to the channel; their URLs serve the bytes', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const id = unique('files');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await channel.watch();
+  const png = Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0f01f0005000' +
+      '1ff89993d1d0000000049454e44ae426082',
+    'hex');
+  const image = await channel.sendImage(png, 'dot.png', 'image/png');
+  assert.match(image.file, /^http:\/\/127\.0\.0\.1:\d+\/uploads\/[0-9a-f]{64}\/dot\.png$/);
+  let fetched = await fetch(image.file);
+  assert.equal(fetched.status, 200);
+  assert.equal(fetched.headers.get('content-type'), 'image/png');
+  assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), png);
+
+  const minutes = Buffer.from('minutes of the meeting');
+  const file = await channel.sendFile(minutes, 'minutes.txt', 'text/plain');
+  fetched = await fetch(file.file, { headers: { Range: 'bytes=0-6' } });
+  assert.equal(fetched.status, 206);
+  assert.equal(await fetched.text(), 'minutes');
+  await assert.rejects(channel.sendImage(minutes, 'fake.png', 'image/png'), (e) => e.code === 4);
+
+  const sent = await channel.sendMessage({
+    text: 'see attached',
+    attachments: [
+      { type: 'image', image_url: image.file },
+      { type: 'file', asset_url: file.file, title: 'minutes.txt' },
+    ],
+  });
+  assert.equal(sent.message.attachments.length, 2);
+  assert.equal(sent.message.attachments[1].asset_url, file.file);
+
+  await channel.deleteFile(file.file);
+  assert.equal((await fetch(file.file)).status, 404);
+  await channel.deleteImage(image.file);
+  assert.equal((await fetch(image.file)).status, 404);
+});
+
 test('client.sync returns what happened while a user was away', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   let { client: bob } = await connect('bob', 'Bob');
