@@ -4,6 +4,7 @@
 //   connect                    connect the user (offline, the cached user answers)
 //   watch <channel id>         watch messaging:<id>; later commands act in that channel
 //   send <text>                ok <message id>
+//   send-file <path> <text>    the same, with the file attached
 //   edit <message id> <text>
 //   delete <message id>
 //   react <message id> <type>
@@ -65,6 +66,11 @@ class DemoApp {
       return "";
     }
     if (command == "send") return channel().send_message(Message{.text = rest(args)}).id;
+    if (command == "send-file") {
+      std::string path;
+      args >> path;
+      return channel().send_message(Message{.text = rest(args)}, {LocalFile{.path = path}}).id;
+    }
     std::string id;
     args >> id;
     if (command == "edit") {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -109,6 +110,40 @@ TEST_F(AgentTest, AppAndAgentDeliverEachActionOnceThoughTheAgentIsKilled) {
   for (int i = 0; i < 15; ++i) {
     EXPECT_TRUE(texts.contains("before " + std::to_string(i)));
     EXPECT_TRUE(texts.contains("after " + std::to_string(i)));
+  }
+  app->send("quit");
+  EXPECT_EQ(app->wait(), 0);
+}
+
+TEST_F(AgentTest, TheAgentDeliversFilesTheAppQueued) {
+  auto agent = start("agent");
+  ASSERT_TRUE(agent->receive(30s).starts_with("agent: alice running"));
+  ASSERT_TRUE(testing::eventually([&] { return lease_holder() == agent->pid(); }, 30s));
+  auto app = start("demo-app");
+  auto ask = [&](const std::string& line) {
+    app->send(line);
+    return app->receive(30s);
+  };
+  ASSERT_EQ(ask("connect"), "ok");
+  ASSERT_EQ(ask("watch general"), "ok");
+  for (int i = 0; i < 4; ++i) {
+    const auto path = dir_.path() / ("file" + std::to_string(i) + ".txt");
+    std::ofstream(path) << "contents " << i;
+    ASSERT_TRUE(
+        ask("send-file " + path.string() + " with file " + std::to_string(i)).starts_with("ok "));
+  }
+  ASSERT_EQ(ask("wait-delivered"), "ok");
+  EXPECT_EQ(lease_holder(), agent->pid()) << "the agent, not the app, uploaded them";
+  auto r = call(boost::beast::http::verb::post, "/channels/messaging/general/query",
+                R"({"messages":{"limit":300}})");
+  const auto& messages = r.json.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 4u);
+  testing::HttpClient files(port_);
+  for (const auto& m : messages) {
+    const std::string text(m.at("text").as_string());
+    const std::string url(m.at("attachments").at(0).at("asset_url").as_string());
+    EXPECT_EQ(files.send(boost::beast::http::verb::get, url.substr(url.find("/uploads/"))).text,
+              "contents " + text.substr(text.size() - 1));
   }
   app->send("quit");
   EXPECT_EQ(app->wait(), 0);

@@ -224,6 +224,20 @@ TEST_F(AttachmentsTest, APermanentFailureShowsTheServersReason) {
   EXPECT_EQ(client_->file_cache()->entries(), 0);
 }
 
+TEST_F(AttachmentsTest, AFileGoneFromTheCacheFailsClearly) {
+  go_offline(2500);
+  const Message echo =
+      channel().send_message(Message{.text = "lost"}, {LocalFile{.bytes = "will vanish"}});
+  ASSERT_TRUE(client_->file_cache()->remove(echo.attachments->at(0).upload->key));
+  ASSERT_TRUE(events_->wait(EventType::outbox_failed, 2));
+  const Message shown = *client_->persistence().message(echo.id);
+  EXPECT_EQ(shown.attachments->at(0).upload->state, UploadState::failed);
+  EXPECT_NE(shown.attachments->at(0).upload->error.value_or("").find("no longer in the file cache"),
+            std::string::npos)
+      << shown.attachments->at(0).upload->error.value_or("");
+  EXPECT_TRUE(server_messages().empty());
+}
+
 TEST_F(AttachmentsTest, TheSameBytesAreUploadedOnceToAChannel) {
   channel().send_message(Message{.text = "one"},
                          {LocalFile{.bytes = tiny_png(), .title = "p.png"}});
