@@ -1,8 +1,10 @@
-// The crash test's child: plays an OutboxScript through ChatClient's public API from action
+// The crash tests' child: plays an OutboxScript through ChatClient's public API from action
 // `--from` on, printing "ack N" once action N has returned (it is then committed), until it is
-// killed. With --online it instead waits, connected, until the outbox is empty, and exits 0.
+// killed; with --uploads an UploadScript instead (messages with files, sent online). With
+// --online it instead waits, connected, until the outbox is empty, and exits 0.
 //
-// usage: chatkeep_outbox_driver --port P --dir D --seed S --length N --from K [--online]
+// usage: chatkeep_outbox_driver --port P --dir D --seed S --length N --from K [--uploads]
+//                               [--online]
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,7 @@
 #include "chatkeep/client.hpp"
 #include "chatkeep/token.hpp"
 #include "support/outbox_script.hpp"
+#include "support/upload_script.hpp"
 
 using namespace chatkeep;
 
@@ -25,6 +28,7 @@ int main(int argc, char** argv) {
   std::size_t length = 0;
   std::size_t from = 0;
   bool online = false;
+  bool uploads = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -40,16 +44,18 @@ int main(int argc, char** argv) {
       from = std::stoul(next());
     else if (arg == "--online")
       online = true;
+    else if (arg == "--uploads")
+      uploads = true;
   }
   const std::vector<std::string> cids = {"messaging:c0", "messaging:c1", "messaging:c2",
                                          "messaging:c3", "messaging:c4"};
-  testing::OutboxScript script(seed, length, cids);
+  testing::OutboxScript script(seed, uploads ? 0 : length, cids);
 
   ClientOptions options;
   options.base_url = "http://127.0.0.1:" + std::to_string(port);
   options.data_directory = dir;
   options.connect_timeout = std::chrono::seconds(2);
-  options.request_timeout = std::chrono::seconds(2);
+  options.request_timeout = std::chrono::seconds(uploads ? 5 : 2);
   options.outbox.first_retry_delay = std::chrono::milliseconds(50);
   options.outbox.max_retry_delay = std::chrono::milliseconds(500);
   ChatClient client("test-key", std::move(options));
@@ -61,11 +67,28 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (online) {
-    for (int i = 0; i < 600 && !client.outbox().empty(); ++i)
+    for (int i = 0; i < 1200 && !client.outbox().empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const auto& e : client.outbox())
+      std::cerr << "left: " << to_string(e.kind) << " " << e.error.value_or("") << "\n";
     return client.outbox().empty() ? 0 : 3;
   }
-  for (std::size_t i = from; i < script.actions().size(); ++i) {
+  if (uploads) {
+    const testing::UploadScript sends(seed, length, {cids[0], cids[1], cids[2]});
+    for (std::size_t i = from; i < sends.messages().size(); ++i) {
+      const auto& m = sends.messages()[i];
+      std::vector<LocalFile> files;
+      for (const auto& f : m.files)
+        files.push_back(LocalFile{.bytes = f.bytes, .title = f.name});
+      if (!client.persistence().message(m.message_id)) {  // else sent by a run killed before "ack"
+        client.channel("messaging", m.cid.substr(10))
+            .send_message(Message{.id = m.message_id, .text = m.text}, std::move(files));
+      }
+      std::printf("ack %zu\n", i);
+      std::fflush(stdout);
+    }
+  }
+  for (std::size_t i = uploads ? length : from; i < script.actions().size(); ++i) {
     const auto& a = script.actions()[i];
     ChatChannel channel = client.channel("messaging", a.cid.substr(10));
     try {

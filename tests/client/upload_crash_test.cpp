@@ -7,17 +7,13 @@
 
 #include <gtest/gtest.h>
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <iostream>
 #include <random>
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "crypto/sha256.hpp"
 #include "support/client_fixture.hpp"
+#include "support/driver_process.hpp"
 #include "support/sqlite_peek.hpp"
 #include "support/upload_script.hpp"
 
@@ -27,64 +23,24 @@ namespace {
 constexpr std::size_t kMessages = 60;
 constexpr int kMinKills = 100;
 
-// One run of the driver, its stdout read line by line.
-class Driver {
- public:
-  Driver(std::uint16_t port, const std::string& dir, std::uint32_t seed, std::size_t from,
-         bool online) {
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], STDOUT_FILENO);
-      close(fds[0]);
-      close(fds[1]);
-      const std::string port_arg = std::to_string(port), seed_arg = std::to_string(seed),
-                        length_arg = std::to_string(kMessages), from_arg = std::to_string(from);
-      execl(CHATKEEP_UPLOAD_DRIVER, CHATKEEP_UPLOAD_DRIVER, "--port", port_arg.c_str(), "--dir",
-            dir.c_str(), "--seed", seed_arg.c_str(), "--length", length_arg.c_str(), "--from",
-            from_arg.c_str(), online ? "--online" : nullptr, nullptr);
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fds[0];
-  }
-  ~Driver() {
-    if (pid_ > 0) kill_now();
-    close(out_);
-  }
-  std::string line(std::chrono::milliseconds limit) {
-    for (;;) {
-      if (auto eol = buffer_.find('\n'); eol != std::string::npos) {
-        std::string l = buffer_.substr(0, eol);
-        buffer_.erase(0, eol + 1);
-        return l;
-      }
-      pollfd p{out_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(limit.count())) <= 0) return "";
-      char chunk[256];
-      const auto n = read(out_, chunk, sizeof chunk);
-      if (n <= 0) return "";
-      buffer_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-  void kill_now() {
-    ::kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  int wait_exit() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string buffer_;
-};
+// One run of the driver (tests/client/outbox_driver.cpp).
+DriverProcess driver(std::uint16_t port, const std::string& dir, std::uint32_t seed,
+                     std::size_t from, bool online) {
+  std::vector<std::string> argv = {CHATKEEP_OUTBOX_DRIVER,
+                                   "--port",
+                                   std::to_string(port),
+                                   "--dir",
+                                   dir,
+                                   "--seed",
+                                   std::to_string(seed),
+                                   "--length",
+                                   std::to_string(kMessages),
+                                   "--from",
+                                   std::to_string(from)};
+  argv.push_back("--uploads");
+  if (online) argv.push_back("--online");
+  return DriverProcess(std::move(argv));
+}
 
 TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
   TempDir server_data;
@@ -102,10 +58,10 @@ TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
   std::size_t acked = 0;
   int kills = 0;
   while (kills < kMinKills) {
-    Driver driver(port, data_.path().string(), seed, acked, false);
+    DriverProcess run = driver(port, data_.path().string(), seed, acked, false);
     // Up to two sends, then a moment within the uploads that follow.
     for (std::size_t target = random() % 3, seen = 0; seen < target;) {
-      const std::string l = driver.line(20s);
+      const std::string l = run.line(20s);
       if (l.rfind("ack ", 0) == 0) {
         acked = std::stoul(l.substr(4)) + 1;
         ++seen;
@@ -115,20 +71,20 @@ TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 400));
-    driver.kill_now();
+    run.kill_now();
     ++kills;
-    for (std::string l = driver.line(0ms); !l.empty(); l = driver.line(0ms)) {
+    for (std::string l = run.line(0ms); !l.empty(); l = run.line(0ms)) {
       if (l.rfind("ack ", 0) == 0) acked = std::stoul(l.substr(4)) + 1;
     }
   }
   chaos(R"({"upload_bytes_per_second":0})");
   {
     // The rest of the script, then until the outbox is empty.
-    Driver rest(port, data_.path().string(), seed, acked, false);
+    DriverProcess rest = driver(port, data_.path().string(), seed, acked, false);
     for (std::string l = rest.line(60s); l != "done"; l = rest.line(60s))
       ASSERT_FALSE(l.empty()) << "the driver ended early";
   }
-  Driver online(port, data_.path().string(), seed, kMessages, true);
+  DriverProcess online = driver(port, data_.path().string(), seed, kMessages, true);
   ASSERT_EQ(online.wait_exit(), 0) << "the outbox did not empty";
 
   std::set<std::string> named;  // "cid url" of every attachment a message names
