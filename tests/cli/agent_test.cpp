@@ -66,6 +66,20 @@ class AgentTest : public ::testing::Test {
     return std::make_unique<cli::ChildProcess>(argv);
   }
 
+  // The agent, running and holding the outbox lease.
+  std::unique_ptr<cli::ChildProcess> start_agent() {
+    auto agent = start("agent");
+    EXPECT_TRUE(agent->receive(30s).starts_with("agent: alice running"));
+    EXPECT_TRUE(testing::eventually([&] { return lease_holder() == agent->pid(); }, 30s));
+    return agent;
+  }
+
+  // One command to the demo app, and its answer.
+  static std::string ask(cli::ChildProcess& app, const std::string& line) {
+    app.send(line);
+    return app.receive(30s);
+  }
+
   // The process holding the outbox lease, by pid; 0 if none.
   long lease_holder() {
     const auto db = dir_.path() / "data" / "db_alice.sqlite";
@@ -80,15 +94,11 @@ class AgentTest : public ::testing::Test {
 };
 
 TEST_F(AgentTest, AppAndAgentDeliverEachActionOnceThoughTheAgentIsKilled) {
-  auto agent = start("agent");
-  ASSERT_TRUE(agent->receive(30s).starts_with("agent: alice running"));
-  ASSERT_TRUE(testing::eventually([&] { return lease_holder() == agent->pid(); }, 30s));
+  auto agent = start_agent();
+  ASSERT_EQ(lease_holder(), agent->pid());
 
   auto app = start("demo-app");
-  auto ask = [&](const std::string& line) {
-    app->send(line);
-    return app->receive(30s);
-  };
+  auto ask = [&](const std::string& line) { return this->ask(*app, line); };
   ASSERT_EQ(ask("connect"), "ok");
   ASSERT_EQ(ask("watch general"), "ok");
   for (int i = 0; i < 15; ++i)
@@ -116,14 +126,10 @@ TEST_F(AgentTest, AppAndAgentDeliverEachActionOnceThoughTheAgentIsKilled) {
 }
 
 TEST_F(AgentTest, TheAgentDeliversFilesTheAppQueued) {
-  auto agent = start("agent");
-  ASSERT_TRUE(agent->receive(30s).starts_with("agent: alice running"));
-  ASSERT_TRUE(testing::eventually([&] { return lease_holder() == agent->pid(); }, 30s));
+  auto agent = start_agent();
+  ASSERT_EQ(lease_holder(), agent->pid());
   auto app = start("demo-app");
-  auto ask = [&](const std::string& line) {
-    app->send(line);
-    return app->receive(30s);
-  };
+  auto ask = [&](const std::string& line) { return this->ask(*app, line); };
   ASSERT_EQ(ask("connect"), "ok");
   ASSERT_EQ(ask("watch general"), "ok");
   for (int i = 0; i < 4; ++i) {

@@ -21,24 +21,6 @@ namespace {
 constexpr std::size_t kActions = 500;
 constexpr int kMinKills = 100;
 
-// One run of the driver (tests/client/outbox_driver.cpp).
-DriverProcess driver(std::uint16_t port, const std::string& dir, std::uint32_t seed,
-                     std::size_t from, bool online) {
-  std::vector<std::string> argv = {CHATKEEP_OUTBOX_DRIVER,
-                                   "--port",
-                                   std::to_string(port),
-                                   "--dir",
-                                   dir,
-                                   "--seed",
-                                   std::to_string(seed),
-                                   "--length",
-                                   std::to_string(kActions),
-                                   "--from",
-                                   std::to_string(from)};
-  if (online) argv.push_back("--online");
-  return DriverProcess(std::move(argv));
-}
-
 TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   TempDir server_data;
   const std::string db = (server_data.path() / "server.sqlite").string();
@@ -60,30 +42,15 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   const OutboxScript script(seed, kActions, cids);
   std::mt19937 random(seed);
-  std::size_t acked = 0;
-  int kills = 0;
-  while (acked < kActions || kills < kMinKills) {
-    DriverProcess run = driver(port, data_.path().string(), seed, acked, false);
-    const std::size_t target = random() % 8;  // acknowledgements to wait for before the kill
-    for (std::size_t seen = 0; seen < target;) {
-      const std::string l = run.line();
-      if (l.rfind("ack ", 0) == 0) {
-        EXPECT_EQ(std::stoul(l.substr(4)), acked) << "acknowledged out of order";
-        ++acked;
-        ++seen;
-      } else {
-        ASSERT_EQ(l, "done") << "the driver ended early";
-        break;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
-    run.kill_now();
-    ++kills;
-    // Whatever it acknowledged in the moment before the kill counts too.
-    for (std::string l = run.line(0ms); !l.empty(); l = run.line(0ms)) {
-      if (l.rfind("ack ", 0) == 0) acked = std::stoul(l.substr(4)) + 1;
-    }
-  }
+  const DriverScript driver{.binary = CHATKEEP_OUTBOX_DRIVER,
+                            .port = port,
+                            .dir = data_.path().string(),
+                            .seed = seed,
+                            .length = kActions};
+  // Up to 7 acknowledgements, then up to 3 ms more.
+  const auto [acked, kills] = kill_repeatedly(driver, random, 8, 3000us, [](const Killed& k) {
+    return k.acked >= kActions && k.kills >= kMinKills;
+  });
   std::size_t expected_messages = script.final_messages().size();
   std::cout << "[ crash    ] " << kills << " kills; " << acked << " actions acknowledged; "
             << expected_messages << " messages expected on the server\n";
@@ -91,7 +58,7 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   EXPECT_EQ(acked, kActions);
 
   server = start_file_server(db, port);
-  DriverProcess online = driver(port, data_.path().string(), seed, kActions, true);
+  DriverProcess online = start_driver(driver, kActions, true);
   ASSERT_EQ(online.wait_exit(), 0) << "the outbox did not empty";
 
   for (const auto& cid : cids) {

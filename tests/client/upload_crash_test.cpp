@@ -23,25 +23,6 @@ namespace {
 constexpr std::size_t kMessages = 60;
 constexpr int kMinKills = 100;
 
-// One run of the driver (tests/client/outbox_driver.cpp).
-DriverProcess driver(std::uint16_t port, const std::string& dir, std::uint32_t seed,
-                     std::size_t from, bool online) {
-  std::vector<std::string> argv = {CHATKEEP_OUTBOX_DRIVER,
-                                   "--port",
-                                   std::to_string(port),
-                                   "--dir",
-                                   dir,
-                                   "--seed",
-                                   std::to_string(seed),
-                                   "--length",
-                                   std::to_string(kMessages),
-                                   "--from",
-                                   std::to_string(from)};
-  argv.push_back("--uploads");
-  if (online) argv.push_back("--online");
-  return DriverProcess(std::move(argv));
-}
-
 TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
   TempDir server_data;
   const std::string db = (server_data.path() / "server.sqlite").string();
@@ -55,36 +36,23 @@ TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   const UploadScript script(seed, kMessages, cids);
   std::mt19937 random(seed);
-  std::size_t acked = 0;
-  int kills = 0;
-  while (kills < kMinKills) {
-    DriverProcess run = driver(port, data_.path().string(), seed, acked, false);
-    // Up to two sends, then a moment within the uploads that follow.
-    for (std::size_t target = random() % 3, seen = 0; seen < target;) {
-      const std::string l = run.line(20s);
-      if (l.rfind("ack ", 0) == 0) {
-        acked = std::stoul(l.substr(4)) + 1;
-        ++seen;
-      } else {
-        ASSERT_TRUE(l == "done" || acked == kMessages) << "the driver ended early: " << l;
-        break;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(random() % 400));
-    run.kill_now();
-    ++kills;
-    for (std::string l = run.line(0ms); !l.empty(); l = run.line(0ms)) {
-      if (l.rfind("ack ", 0) == 0) acked = std::stoul(l.substr(4)) + 1;
-    }
-  }
+  const DriverScript driver{.binary = CHATKEEP_OUTBOX_DRIVER,
+                            .port = port,
+                            .dir = data_.path().string(),
+                            .seed = seed,
+                            .length = kMessages,
+                            .uploads = true};
+  // Up to two sends, then a moment within the uploads that follow.
+  const auto [acked, kills] = kill_repeatedly(driver, random, 3, 400ms,
+                                              [](const Killed& k) { return k.kills >= kMinKills; });
   chaos(R"({"upload_bytes_per_second":0})");
   {
     // The rest of the script, then until the outbox is empty.
-    DriverProcess rest = driver(port, data_.path().string(), seed, acked, false);
+    DriverProcess rest = start_driver(driver, acked, false);
     for (std::string l = rest.line(60s); l != "done"; l = rest.line(60s))
       ASSERT_FALSE(l.empty()) << "the driver ended early";
   }
-  DriverProcess online = driver(port, data_.path().string(), seed, kMessages, true);
+  DriverProcess online = start_driver(driver, kMessages, true);
   ASSERT_EQ(online.wait_exit(), 0) << "the outbox did not empty";
 
   std::set<std::string> named;  // "cid url" of every attachment a message names

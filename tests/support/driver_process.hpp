@@ -9,9 +9,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace chatkeep::testing {
 
@@ -75,5 +79,73 @@ class DriverProcess {
   int out_ = -1;
   std::string buffer_;
 };
+
+// The crash tests' child (tests/client/outbox_driver.cpp) and its script.
+struct DriverScript {
+  std::string binary;
+  std::uint16_t port = 0;
+  std::string dir;
+  std::uint32_t seed = 0;
+  std::size_t length = 0;
+  bool uploads = false;  // an UploadScript, not an OutboxScript
+};
+
+// A run of the driver from action `from` on; `online`: until its outbox is empty.
+inline DriverProcess start_driver(const DriverScript& script, std::size_t from, bool online) {
+  std::vector<std::string> argv = {script.binary,
+                                   "--port",
+                                   std::to_string(script.port),
+                                   "--dir",
+                                   script.dir,
+                                   "--seed",
+                                   std::to_string(script.seed),
+                                   "--length",
+                                   std::to_string(script.length),
+                                   "--from",
+                                   std::to_string(from)};
+  if (script.uploads) argv.push_back("--uploads");
+  if (online) argv.push_back("--online");
+  return DriverProcess(std::move(argv));
+}
+
+struct Killed {
+  std::size_t acked = 0;  // actions acknowledged, all in order
+  int kills = 0;
+};
+
+// Runs the driver again and again, each run from the first action not acknowledged: lets it
+// acknowledge fewer than `max_acks` actions, waits less than `max_pause`, and kills it, until
+// `enough(killed)`. Acknowledgements must come in order; a run that ends before its script is done
+// fails the test.
+template <class Enough>
+Killed kill_repeatedly(const DriverScript& script, std::mt19937& random, std::size_t max_acks,
+                       std::chrono::microseconds max_pause, Enough enough) {
+  using namespace std::chrono_literals;
+  Killed k;
+  while (!enough(k)) {
+    DriverProcess run = start_driver(script, k.acked, false);
+    for (std::size_t target = random() % max_acks, seen = 0; seen < target; ++seen) {
+      const std::string l = run.line();
+      if (l.rfind("ack ", 0) != 0) {
+        if (l != "done") {
+          ADD_FAILURE() << "the driver ended early: '" << l << "'";
+          return k;
+        }
+        break;
+      }
+      EXPECT_EQ(std::stoul(l.substr(4)), k.acked) << "acknowledged out of order";
+      ++k.acked;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        random() % static_cast<std::uint64_t>(std::max<std::int64_t>(max_pause.count(), 1))));
+    run.kill_now();
+    ++k.kills;
+    // Whatever it acknowledged in the moment before the kill counts too.
+    for (std::string l = run.line(0ms); !l.empty(); l = run.line(0ms)) {
+      if (l.rfind("ack ", 0) == 0) k.acked = std::stoul(l.substr(4)) + 1;
+    }
+  }
+  return k;
+}
 
 }  // namespace chatkeep::testing
