@@ -227,13 +227,19 @@ struct RecordUpload {
   std::string sha256;
   std::string url;
 };
+// The file at `url` is being taken back from the server: no later upload may count on it.
+struct ForgetUpload {
+  std::string cid;
+  std::string url;
+};
 
 using Mutation =
     std::variant<UpsertUsers, UpsertChannels, UpsertMessages, UpsertMembers, DeleteMembers,
                  UpsertReads, MarkAllRead, SetChannelHidden, UpsertReactions, DeleteReaction,
                  ReplaceReactions, UpsertDrafts, DeleteDraft, DeleteMessages, TruncateChannel,
                  DeleteChannels, SaveChannelQuery, SetConnectionInfo, SetUnreadCounts,
-                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry, RecordUpload>;
+                 SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry, RecordUpload,
+                 ForgetUpload>;
 using Batch = std::vector<Mutation>;
 
 struct ApplyResult {

@@ -98,6 +98,7 @@ void drop_left_out(const std::vector<OutboxEntry>& pending, const json::object& 
     if (queued) {
       cancelled.push_back(key);
     } else if (auto done = outbox::uploaded(before, key)) {
+      batch.push_back(ForgetUpload{.cid = cid, .url = done->url});
       batch.push_back(
           AddOutboxEntry{OutboxEntry{.kind = OutboxKind::delete_upload,
                                      .cid = cid,
@@ -123,7 +124,7 @@ void take_back_files(const std::vector<OutboxEntry>& pending, const std::string&
     Batch removals;  // whoever cancels the message removes its entries already
     drop_left_out(pending, before->as_object(), std::nullopt, cid, message_id, removals, cancelled);
     for (auto& m : removals) {
-      if (std::holds_alternative<AddOutboxEntry>(m)) batch.push_back(std::move(m));
+      if (!std::holds_alternative<RemoveOutboxEntry>(m)) batch.push_back(std::move(m));
     }
   }
 }

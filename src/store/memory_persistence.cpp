@@ -740,6 +740,12 @@ class MemoryPersistenceClient::Impl {
     save(t->uploads, key);
     t->uploads.insert_or_assign(key, m.url);
   }
+
+  void operator()(const ForgetUpload& m) {
+    erase_if(t->uploads, [&](const Pair& key, const std::string& url) {
+      return key.first == m.cid && url == m.url;
+    });
+  }
 };
 
 MemoryPersistenceClient::MemoryPersistenceClient() : impl_(std::make_unique<Impl>()) {}

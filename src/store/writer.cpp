@@ -614,4 +614,8 @@ void Writer::operator()(const RecordUpload& m) {
       .run();
 }
 
+void Writer::operator()(const ForgetUpload& m) {
+  db_.query("DELETE FROM uploads WHERE cid = ?1 AND url = ?2").bind(1, m.cid).bind(2, m.url).run();
+}
+
 }  // namespace chatkeep::store

@@ -54,6 +54,7 @@ class Writer {
   void operator()(const UpdateOutboxEntry& m);
   void operator()(const RemoveOutboxEntry& m);
   void operator()(const RecordUpload& m);
+  void operator()(const ForgetUpload& m);
 
  private:
   // A bare {"id"} reference adds the user if unknown but never replaces what is known of it;

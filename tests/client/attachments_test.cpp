@@ -201,6 +201,15 @@ TEST_F(AttachmentsTest, AFileOfAMessageThatIsDiscardedIsTakenBack) {
   EXPECT_FALSE(client_->persistence().message(echo.id));
   ASSERT_TRUE(delivered_all());
   EXPECT_EQ(stored_files(), 0u) << "taken back";
+
+  // The same bytes sent again are uploaded again: what was taken back is not counted on.
+  r = call("bob", verb::post, "/channels/messaging/media", R"({"data":{"frozen":false}})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  channel().send_message(Message{.text = "thawed"}, {LocalFile{.bytes = "kept?"}});
+  ASSERT_TRUE(delivered_all());
+  const auto on_server = server_messages();
+  ASSERT_EQ(on_server.size(), 1u);
+  EXPECT_EQ(download(*on_server[0].attachments->at(0).asset_url), "kept?");
 }
 
 TEST_F(AttachmentsTest, APermanentFailureShowsTheServersReason) {

@@ -696,6 +696,10 @@ TYPED_TEST_P(PersistenceContract, UploadsAreKeptByChannelAndContentAndShownOnThe
   EXPECT_EQ(s.uploaded_url("messaging:other", "h1"), std::nullopt) << "by channel";
   s.apply({RecordUpload{.cid = this->kCid, .sha256 = "h1", .url = "http://files/2"}});
   EXPECT_EQ(s.uploaded_url(this->kCid, "h1"), "http://files/2") << "the latest";
+  s.apply({RecordUpload{.cid = "messaging:other", .sha256 = "h1", .url = "http://files/2"},
+           ForgetUpload{.cid = this->kCid, .url = "http://files/2"}});
+  EXPECT_EQ(s.uploaded_url(this->kCid, "h1"), std::nullopt) << "taken back";
+  EXPECT_EQ(s.uploaded_url("messaging:other", "h1"), "http://files/2") << "by channel";
 
   // A local attachment (its key in extra) shows where its upload entry stands.
   Message m = *s.message("general-m2");
