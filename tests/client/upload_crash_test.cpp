@@ -29,8 +29,8 @@ TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
   auto server = start_file_server(db);
   const std::uint16_t port = port_;
   const std::vector<std::string> cids = {create("c0"), create("c1"), create("c2")};
-  // Uploads take a while (about 2 MB a second), so that kills land in the middle of them.
-  chaos(R"({"upload_bytes_per_second":2000000})");
+  // Uploads take a while (about 1 MB a second), so that kills land in the middle of them.
+  chaos(R"({"upload_bytes_per_second":1000000})");
 
   const std::uint32_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -43,7 +43,7 @@ TEST_F(ClientTest, UploadsSurviveAHundredKillsAndArriveOnceByteForByte) {
                             .length = kMessages,
                             .uploads = true};
   // Up to two sends, then a moment within the uploads that follow.
-  const auto [acked, kills] = kill_repeatedly(driver, random, 3, 400ms,
+  const auto [acked, kills] = kill_repeatedly(driver, random, 3, 300ms,
                                               [](const Killed& k) { return k.kills >= kMinKills; });
   chaos(R"({"upload_bytes_per_second":0})");
   {

@@ -37,7 +37,7 @@ class UploadScript {
           m.files.push_back(messages_[random() % messages_.size()].files.front());
           continue;
         }
-        std::string bytes(16 * 1024 + random() % (768 * 1024), '\0');
+        std::string bytes(8 * 1024 + random() % (256 * 1024), '\0');
         for (auto& byte : bytes)
           byte = static_cast<char>(random());
         m.files.push_back(
