@@ -54,7 +54,7 @@ struct Response {
   boost::json::object body;  // "duration" is added on the way out
   // When set, the answer is this file's bytes, not `body`; `headers` then say what they are.
   std::optional<FileSpan> file;
-  std::vector<std::pair<http::field, std::string>> headers;
+  std::vector<std::pair<std::string, std::string>> headers;
   // Channels the caller's socket (the request's connection_id) watches from now on.
   std::vector<std::string> watch;
   // Channels the caller's socket stops watching.

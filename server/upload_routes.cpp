@@ -178,25 +178,31 @@ Response download(State& state, const UploadSettings& settings, Request& request
   const std::uint64_t size = upload ? std::filesystem::file_size(path, error) : 0;
   if (!upload || error) throw ChatError(ErrorCode::not_found, "no such file", 404);
   Response response;
-  response.headers = {{http::field::content_type, upload->content_type},
-                      {http::field::accept_ranges, "bytes"},
-                      {http::field::etag, "\"" + hash + "\""},
+  response.headers = {{"Content-Type", upload->content_type},
+                      {"Accept-Ranges", "bytes"},
+                      {"ETag", "\"" + hash + "\""},
                       // The bytes under a URL never change: its name is their hash.
-                      {http::field::cache_control, "public, max-age=31536000, immutable"}};
+                      {"Cache-Control", "public, max-age=31536000, immutable"},
+                      // A browser on this origin must not run what a user uploaded: the type is
+                      // the one told from the content, never guessed again, and anything but a
+                      // plain image is a download, not a page.
+                      {"X-Content-Type-Options", "nosniff"}};
+  if (!files::is_image(upload->content_type) || upload->content_type == "image/svg+xml") {
+    response.headers.emplace_back("Content-Disposition", "attachment");
+  }
   std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
   try {
     range = range_of(request.header("Range"), size);
   } catch (const ChatError&) {
     response.status = 416;
-    response.headers.emplace_back(http::field::content_range, fmt::format("bytes */{}", size));
+    response.headers.emplace_back("Content-Range", fmt::format("bytes */{}", size));
     response.file = FileSpan{.path = path, .offset = 0, .length = 0};
     return response;
   }
   if (range) {
     response.status = 206;
     response.headers.emplace_back(
-        http::field::content_range,
-        fmt::format("bytes {}-{}/{}", range->first, range->second - 1, size));
+        "Content-Range", fmt::format("bytes {}-{}/{}", range->first, range->second - 1, size));
     response.file =
         FileSpan{.path = path, .offset = range->first, .length = range->second - range->first};
   } else {

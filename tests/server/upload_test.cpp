@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+
 #include "chatkeep/testing/temp_dir.hpp"
 #include "crypto/sha256.hpp"
 #include "support/media.hpp"
@@ -103,6 +106,29 @@ TEST_F(UploadTest, AFileLargerThanAnyOtherBodyIsTakenWhole) {
   HttpClient download(port_);
   auto got = download.send(verb::get, path_of(std::string(r.json.at("file").as_string())));
   EXPECT_EQ(crypto::sha256_hex(got.text), crypto::sha256_hex(bytes));
+}
+
+TEST_F(UploadTest, AnUploadedPageIsADownloadNotAPage) {
+  auto r = upload("alice", "file",
+                  testing::multipart_file("x.html", "text/html",
+                                          "<!DOCTYPE html><html><script>alert(1)</script></html>"));
+  ASSERT_EQ(r.status, 200u) << r.text;
+  const std::string url(r.json.at("file").as_string());
+  const std::string origin = "http://127.0.0.1:" + std::to_string(port_);
+  // The raw answer's headers, through a socket of our own.
+  boost::asio::io_context io;
+  boost::beast::tcp_stream stream(io);
+  stream.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
+  boost::beast::http::request<boost::beast::http::empty_body> get{verb::get,
+                                                                  url.substr(origin.size()), 11};
+  get.set(boost::beast::http::field::host, "127.0.0.1");
+  boost::beast::http::write(stream, get);
+  boost::beast::flat_buffer buffer;
+  boost::beast::http::response<boost::beast::http::string_body> answer;
+  boost::beast::http::read(stream, buffer, answer);
+  EXPECT_EQ(answer[boost::beast::http::field::content_type], "text/html");
+  EXPECT_EQ(answer[boost::beast::http::field::content_disposition], "attachment");
+  EXPECT_EQ(answer["X-Content-Type-Options"], "nosniff");
 }
 
 TEST_F(UploadTest, TheSameBytesSentTwiceAreOneUploadWithOneUrl) {
