@@ -25,9 +25,8 @@ namespace http = boost::beast::http;
 constexpr const char* kKey = "fuzz-key";
 constexpr const char* kSecret = "fuzz-secret";
 
-http::response<http::string_body> handle(chatkeep::server::Server::Impl& server, http::verb verb,
-                                         std::string target, std::string body,
-                                         const std::string& token) {
+chatkeep::server::Answer handle(chatkeep::server::Server::Impl& server, http::verb verb,
+                                std::string target, std::string body, const std::string& token) {
   http::request<http::string_body> request{verb, target, 11};
   request.set(http::field::authorization, token);
   request.set("stream-auth-type", "jwt");
@@ -83,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto response = handle(server(), verb, std::move(target), body, token);
   if (response.result_int() >= 500) {
     std::fprintf(stderr, "%u for %.*s\n%s\n", response.result_int(), static_cast<int>(line.size()),
-                 line.data(), response.body().c_str());
+                 line.data(), response.body().empty() ? "" : response.body().front().bytes.c_str());
     std::abort();
   }
   return 0;
