@@ -62,22 +62,29 @@ Response Server::Impl::chaos(Request& request) {
     flag("drop_sockets", drop);
     const auto offline = integer("offline_ms");
     if (drop || offline) {
-      // After this answer is written: drop every connection, and stay away for offline_ms.
-      response.then = [this, offline] {
-        std::vector<std::shared_ptr<Connection>> open;
-        for (auto& weak : connections_) {
-          if (auto connection = weak.lock()) open.push_back(connection);
+      // Done before the answer goes: every other connection is dropped and, for offline_ms, no
+      // new one accepted; the caller's own goes once its answer is written. So whoever has read
+      // the answer finds the outage begun, and a connection it opens next is refused or new,
+      // never one dropped later by this request.
+      std::vector<std::shared_ptr<Connection>> open;
+      std::shared_ptr<Connection> own;
+      for (auto& weak : connections_) {
+        if (auto connection = weak.lock()) {
+          (connection.get() == request.connection ? own : open.emplace_back()) = connection;
         }
-        for (auto& connection : open)
-          connection->close();
-        if (offline && *offline > 0) {
-          beast::error_code ignored;
-          acceptor_.close(ignored);
-          reopen_.expires_after(std::chrono::milliseconds(*offline));
-          reopen_.async_wait([this](beast::error_code ec) {
-            if (!ec && !stopping_) listen();
-          });
-        }
+      }
+      for (auto& connection : open)
+        connection->close();
+      if (offline && *offline > 0) {
+        beast::error_code ignored;
+        acceptor_.close(ignored);
+        reopen_.expires_after(std::chrono::milliseconds(*offline));
+        reopen_.async_wait([this](beast::error_code ec) {
+          if (!ec && !stopping_) listen();
+        });
+      }
+      response.then = [own] {
+        if (own) own->close();
       };
     }
   } else if (request.method != http::verb::get) {

@@ -34,6 +34,7 @@ struct Request {
   std::vector<std::string> params;           // the {segments} of the route's pattern
   const http::request<http::string_body>* raw = nullptr;
   Caller caller;
+  const void* connection = nullptr;  // the Connection it came on (server_impl.hpp), if known
 
   std::string header(std::string_view name) const;
   // The body as a JSON object ({} when empty); ChatError (code 4) when it is not one.

@@ -155,11 +155,12 @@ void Server::Impl::track(const std::shared_ptr<Connection>& connection) {
 }
 
 Answer Server::Impl::handle(const http::request<http::string_body>& raw,
-                            std::function<void()>& then) {
+                            std::function<void()>& then, const Connection* connection) {
   const auto start = Clock::now();
   Response response;
   try {
     Request request = parse(raw);
+    request.connection = connection;
     if (request.path == "/_chaos") {
       response = chaos(request);
     } else {

@@ -68,7 +68,9 @@ class Server::Impl {
 
   // One request in, one response out, in one transaction; never throws. `then` is what must
   // run once the response has been written.
-  Answer handle(const http::request<http::string_body>& raw, std::function<void()>& then);
+  // `connection`: the one the request came on, for fault injection that drops the others.
+  Answer handle(const http::request<http::string_body>& raw, std::function<void()>& then,
+                const Connection* connection = nullptr);
   // The answer to a request that could not be read; the connection closes after it.
   Answer handle_error(const ChatError& error);
 

@@ -97,7 +97,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       return;  // the socket has the connection now
     }
     std::function<void()> then;
-    auto response = server_.handle(request, then);
+    auto response = server_.handle(request, then, this);
     answer(std::move(response), !request.keep_alive(), std::move(then));
   }
 
