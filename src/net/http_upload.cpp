@@ -64,7 +64,6 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
 
   void cancel() {
     if (!done_) return;
-    beast::error_code ignored;
     tcp_layer(*stream_).close();
     finish(HttpResult{.error = asio::error::operation_aborted});
   }
