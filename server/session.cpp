@@ -70,10 +70,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         reply_and_close(with_status(e));
         return;
       }
+      const bool expects_continue = beast::iequals(header[http::field::expect], "100-continue");
       upload_header_ = std::move(header);
       upload_parser_.emplace(std::move(*header_));
       upload_parser_->body_limit(limit);
-      read_upload();
+      if (!expects_continue) return read_upload();
+      // The client waits for this before it sends the body (RFC 9110, 10.1.1).
+      auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      stream_.expires_after(server_.options().request_timeout);
+      http::async_write(stream_, *go_on,
+                        [self = shared_from_this(), go_on](beast::error_code written, std::size_t) {
+                          if (written) return self->close();
+                          self->read_upload();
+                        });
       return;
     }
     parser_.emplace(std::move(*header_));

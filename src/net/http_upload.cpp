@@ -58,7 +58,7 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
     open_stream(stream_, resolver_, endpoint_, timeout_, [self](beast::error_code ec) {
       if (ec) return self->finish(HttpResult{.error = ec});
       self->serializer_.emplace(self->request_);
-      self->write_some();
+      self->write_header();
     });
   }
 
@@ -69,6 +69,30 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
   }
 
  private:
+  // The header alone, with Expect: 100-continue: a server that will refuse the file (too large,
+  // not a member) says so before the body goes, and its answer is read rather than lost to a
+  // connection it closed while the body was still being written.
+  void write_header() {
+    tcp_layer(*stream_).expires_after(timeout_);
+    http::async_write_header(
+        *stream_, *serializer_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->finish(HttpResult{.error = ec});
+          self->response_.emplace();
+          self->response_->body_limit(1 << 20);
+          tcp_layer(*self->stream_).expires_after(self->timeout_);
+          http::async_read_header(
+              *self->stream_, self->buffer_, *self->response_,
+              [self](beast::error_code ec2, std::size_t) {
+                if (ec2) return self->finish(HttpResult{.error = ec2});
+                if (self->response_->get().result() == http::status::continue_) {
+                  return self->write_some();
+                }
+                self->read();  // the final answer, before the body: the rest of it
+              });
+        });
+  }
+
   void write_some() {
     tcp_layer(*stream_).expires_after(timeout_);
     http::async_write_some(*stream_, *serializer_,
@@ -79,6 +103,8 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
                                if (self->progress_ && self->done_) {
                                  self->progress_(self->total_, self->total_);
                                }
+                               self->response_.emplace();
+                               self->response_->body_limit(1 << 20);
                                return self->read();
                              }
                              // Headers are counted as body: a few hundred bytes early.
@@ -92,12 +118,11 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
 
   void read() {
     tcp_layer(*stream_).expires_after(timeout_);
-    response_.body_limit(1 << 20);
     http::async_read(
-        *stream_, buffer_, response_,
+        *stream_, buffer_, *response_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec) return self->finish(HttpResult{.error = ec});
-          auto response = self->response_.release();
+          auto response = self->response_->release();
           self->finish(HttpResult{.status = response.result_int(),
                                   .body = std::move(response.body()),
                                   .date = std::string(response[http::field::date])});
@@ -121,7 +146,7 @@ class Upload : public std::enable_shared_from_this<Upload<Stream>> {
   std::uint64_t total_ = 0;
   std::uint64_t written_ = 0;
   beast::flat_buffer buffer_;
-  http::response_parser<http::string_body> response_;
+  std::optional<http::response_parser<http::string_body>> response_;  // interim, then final
   UploadProgress progress_;
   std::function<void(HttpResult)> done_;
 };
@@ -154,6 +179,7 @@ CancelUpload upload_file(asio::any_io_executor executor, Endpoint endpoint,
   for (auto& [name, value] : upload.headers)
     request.set(name, value);
   request.set(http::field::content_type, "multipart/form-data; boundary=" + boundary);
+  request.set(http::field::expect, "100-continue");
   request.body() = {
       SplicedBody::Piece{.bytes = fmt::format("--{}\r\nContent-Disposition: form-data; "
                                               "name=\"file\"; filename=\"{}\"\r\n"

@@ -3,7 +3,8 @@
 // Sending a file as multipart/form-data (RFC 7578), streamed from disk over a connection of its
 // own: memory stays at one chunk whatever the file's size, and a large upload does not hold up
 // the pool's short requests. The deadline is for progress, not for the whole: each step
-// (connecting, each write, the answer) has `timeout`, so a slow but moving upload goes on.
+// (connecting, each write, the answer) has `timeout`, so a slow but moving upload goes on. The
+// header goes first with Expect: 100-continue (RFC 9110), so a refusal comes before the body.
 
 #include <chrono>
 #include <cstdint>

@@ -131,6 +131,32 @@ TEST_F(UploadTest, AnUploadedPageIsADownloadNotAPage) {
   EXPECT_EQ(answer["X-Content-Type-Options"], "nosniff");
 }
 
+// What a client that asks (Expect: 100-continue) hears after its header alone: go on, or no.
+unsigned answer_to_header(std::uint16_t port, const std::string& user, std::uint64_t length) {
+  boost::asio::io_context io;
+  boost::beast::tcp_stream stream(io);
+  stream.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  const std::string header =
+      "POST /channels/messaging/general/file?api_key=" + std::string(testing::kKey) +
+      "&user_id=" + user +
+      " HTTP/1.1\r\nHost: x\r\nAuthorization: " + make_user_token(testing::kSecret, user) +
+      "\r\nContent-Type: " + testing::multipart_content_type() +
+      "\r\nContent-Length: " + std::to_string(length) + "\r\nExpect: 100-continue\r\n\r\n";
+  boost::asio::write(stream.socket(), boost::asio::buffer(header));
+  stream.expires_after(std::chrono::seconds(10));
+  boost::beast::flat_buffer buffer;
+  boost::beast::http::response_parser<boost::beast::http::string_body> answer;
+  boost::beast::http::read_header(stream, buffer, answer);
+  return answer.get().result_int();
+}
+
+TEST_F(UploadTest, AClientThatAsksHearsNoBeforeItSendsTheBody) {
+  EXPECT_EQ(answer_to_header(port_, "alice", 1000), 100u);
+  EXPECT_EQ(answer_to_header(port_, "carol", 1000), 403u) << "not a member";
+  EXPECT_EQ(answer_to_header(port_, "alice", 3'100'000), 413u) << "too large";
+  EXPECT_EQ(all_files(), 0u);
+}
+
 TEST_F(UploadTest, TheSameBytesSentTwiceAreOneUploadWithOneUrl) {
   const std::string body = testing::multipart_file("notes.txt", "text/plain", "same bytes");
   auto first = upload("alice", "file", body);
