@@ -187,7 +187,7 @@ Response download(State& state, const UploadSettings& settings, Request& request
                       // the one told from the content, never guessed again, and anything but a
                       // plain image is a download, not a page.
                       {"X-Content-Type-Options", "nosniff"}};
-  if (!files::is_image(upload->content_type) || upload->content_type == "image/svg+xml") {
+  if (!files::is_image(upload->content_type)) {
     response.headers.emplace_back("Content-Disposition", "attachment");
   }
   std::optional<std::pair<std::uint64_t, std::uint64_t>> range;

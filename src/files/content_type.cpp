@@ -64,7 +64,14 @@ std::string content_type_of_file(const std::filesystem::path& path) {
 }
 
 bool is_image(std::string_view mime_type) {
-  return mime_type.starts_with("image/");
+  // The formats apps show as pictures. libmagic also knows dozens of obscure "image/x-..."
+  // types, some of which random bytes match (a BIOS logo, say); those are files. SVG can carry
+  // script: a file too.
+  for (std::string_view type : {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp",
+                                "image/tiff", "image/heic", "image/heif", "image/avif"}) {
+    if (mime_type == type) return true;
+  }
+  return false;
 }
 
 std::string attachment_type(std::string_view mime_type) {

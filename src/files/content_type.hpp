@@ -19,9 +19,9 @@ std::string content_type(std::string_view head);
 // The same of a file's first kContentTypeHead bytes; ChatError (input) if it cannot be read.
 std::string content_type_of_file(const std::filesystem::path& path);
 
-// Whether Stream's clients show a file of this MIME type as an image (an `image` attachment with
-// image_url, sent to the image route) rather than a file (`file`, `video` or `audio` with
-// asset_url, sent to the file route).
+// Whether a file of this MIME type is sent as an image (an `image` attachment with image_url, to
+// the image route) rather than a file (`file`, `video` or `audio` with asset_url, to the file
+// route): JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC/HEIF and AVIF, the formats apps show.
 bool is_image(std::string_view mime_type);
 // The attachment type Stream's clients give a file of this MIME type.
 std::string attachment_type(std::string_view mime_type);

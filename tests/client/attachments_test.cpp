@@ -215,7 +215,9 @@ TEST_F(AttachmentsTest, AFileOfAMessageThatIsDiscardedIsTakenBack) {
 TEST_F(AttachmentsTest, APermanentFailureShowsTheServersReason) {
   const auto big = make_file("huge.bin", (60u << 20) + 1, 3);
   const Message echo = channel().send_message(Message{.text = "too big"}, {LocalFile{.path = big}});
-  ASSERT_TRUE(events_->wait(EventType::outbox_failed, 2)) << "the upload and its message";
+  // (60 MB to write and stage first: slow under the sanitizers.)
+  ASSERT_TRUE(eventually([&] { return events_->count(EventType::outbox_failed) >= 2; }, 90s))
+      << "the upload and its message";
   const Message shown = *client_->persistence().message(echo.id);
   EXPECT_EQ(shown.local_state, LocalState::failed);
   ASSERT_TRUE(shown.attachments->at(0).upload);
