@@ -64,7 +64,9 @@ std::vector<outbox::Upload> ClientCore::stage_files(FileCache& cache,
       upload.sha256 = stored->sha256;
       upload.size = static_cast<std::int64_t>(stored->size);
       upload.path = stored->path.string();
-      upload.mime_type = file.mime_type.value_or(files::content_type_of_file(stored->path));
+      // Told from the content only when the app did not say (libmagic reads the file).
+      upload.mime_type =
+          file.mime_type ? *file.mime_type : files::content_type_of_file(stored->path);
       upload.name = file.title.value_or(file.path.filename().string());
       if (upload.name.empty()) upload.name = "file";
       upload.image = files::is_image(upload.mime_type);
@@ -105,12 +107,10 @@ void ClientCore::upload_alone(const std::string& cid, outbox::Upload file, bool 
       },
       [this, file, done, files = session_->files](Result<json::object> r) {
         Result<std::string> result;
-        const json::value* url = r ? r.value->if_contains("file") : nullptr;
-        if (url && url->is_string()) {
-          result.value = std::string(url->as_string());
-        } else {
+        result.value = r ? outbox::answered_url(*r.value) : std::nullopt;
+        if (!result.value) {
           result.error = r.error.value_or(
-              ChatError(ErrorCode::input, "the server's answer holds no URL of the file"));
+              ChatError(ErrorCode::input, "the server's answer holds no usable URL of the file"));
         }
         // Kept under its URL when it went, else let go of.
         boost::asio::post(files_thread_, [this, files, file, result, done] {

@@ -19,7 +19,6 @@
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 
 #include "client/outbox_delivery.hpp"
 #include "outbox/uploads.hpp"
@@ -31,17 +30,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
-
-// The URL in an upload's answer, if it is an absolute http(s) URL (a server's answer is no
-// reason to point the app at a local file or a script).
-std::optional<std::string> url_in(const json::object& answer) {
-  const json::value* file = answer.if_contains("file");
-  if (!file || !file->is_string()) return std::nullopt;
-  const std::string url(file->as_string());
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) return std::nullopt;
-  return url;
-}
 
 }  // namespace
 
@@ -122,7 +110,7 @@ void OutboxDelivery::report_progress(const OutboxEntry& entry, std::uint64_t sen
 
 void OutboxDelivery::settle_upload(const OutboxEntry& entry, Result<json::object> r) {
   if (r) {
-    if (auto url = url_in(*r.value)) return finish_upload(entry, *url);
+    if (auto url = outbox::answered_url(*r.value)) return finish_upload(entry, *url);
     return unusable_answer(entry, "no URL of the file in it");
   }
   record_failure(entry, outbox::judge(entry.kind, *r.error), *r.error);

@@ -1,5 +1,7 @@
 #include "outbox/uploads.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include "chatkeep/error.hpp"
 
 namespace chatkeep::outbox {
@@ -83,6 +85,15 @@ std::optional<Uploaded> uploaded(const json::object& message, const std::string&
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> answered_url(const json::object& answer) {
+  const json::value* file = answer.if_contains("file");
+  if (!file || !file->is_string() || file->as_string().size() > kMaxUrlLength) return std::nullopt;
+  std::string url(file->as_string());
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) return std::nullopt;
+  return url;
 }
 
 bool fill_url(json::object& message, const std::string& key, const std::string& url, bool image) {

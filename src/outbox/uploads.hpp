@@ -45,6 +45,12 @@ struct Uploaded {
 };
 std::optional<Uploaded> uploaded(const boost::json::object& message, const std::string& key);
 
+// The URL in an upload's answer ({"file": url}), if it is an absolute http(s) URL of at most
+// kMaxUrlLength characters: a server's answer is no reason to point the app at a local file or a
+// script, nor to store a megabyte of URL.
+inline constexpr std::size_t kMaxUrlLength = 4096;
+std::optional<std::string> answered_url(const boost::json::object& answer);
+
 // Puts `url` into the attachment `key` of a message object (image_url and thumb_url for an
 // image, else asset_url); false when the message has no such attachment.
 bool fill_url(boost::json::object& message, const std::string& key, const std::string& url,

@@ -2,6 +2,9 @@
 // classification of errors, the backoff sequence, expiry and rescue at start-up.
 
 #include "outbox/rules.hpp"
+#include "outbox/uploads.hpp"
+
+#include <boost/json/serialize.hpp>
 
 #include <gtest/gtest.h>
 
@@ -145,6 +148,18 @@ TEST(OutboxRules, AMessagesFilesGoBeforeItAndInItsPlace) {
   EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{4}));
   pending[0].state = OutboxState::queued;
   EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{3}));
+}
+
+TEST(OutboxRules, AnUploadsAnswerGivesOnlyAnHttpUrlOfBoundedLength) {
+  EXPECT_EQ(answered_url({{"file", "https://cdn.example/a.png"}}), "https://cdn.example/a.png");
+  EXPECT_EQ(answered_url({{"file", "http://127.0.0.1:9/uploads/x/y"}}),
+            "http://127.0.0.1:9/uploads/x/y");
+  for (const json::object& refused :
+       {json::object{{"file", "file:///etc/passwd"}}, json::object{{"file", "javascript:alert(1)"}},
+        json::object{{"file", "/relative"}}, json::object{{"file", 7}}, json::object{},
+        json::object{{"file", "https://cdn.example/" + std::string(kMaxUrlLength, 'a')}}}) {
+    EXPECT_FALSE(answered_url(refused)) << json::serialize(refused);
+  }
 }
 
 TEST(OutboxRules, TakingBackAFileThatIsGoneIsDone) {
