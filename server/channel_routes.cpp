@@ -69,19 +69,11 @@ ChannelState state_for(State& state, Channel channel, const std::string& me,
   return result;
 }
 
-// The channel as a document for filters and sorts: its JSON, its member ids, its creator's id,
-// last_updated, and whether `me` hid it.
+// The channel as `me`'s queries filter and sort it. chatkeep-server keeps no pinned channels.
 json::object channel_document(State& state, const Channel& channel, const std::string& me) {
-  json::object doc = to_json(channel).as_object();
-  json::array members;
-  for (const auto& id : state.member_ids(channel.cid))
-    members.emplace_back(id);
-  doc["members"] = std::move(members);
-  if (channel.created_by) doc["created_by_id"] = channel.created_by->id;
-  const Timestamp updated = channel.updated_at.value_or(Timestamp());
-  doc["last_updated"] = std::max(updated, channel.last_message_at.value_or(updated)).to_string();
-  doc["hidden"] = state.hidden(channel.cid, me);
-  return doc;
+  return model::channel_document(channel, {.member_ids = state.member_ids(channel.cid),
+                                           .hidden = state.hidden(channel.cid, me),
+                                           .unread_count = state.unread(channel.cid, me)});
 }
 
 // POST /channels (or GET with payload=): the caller's channels matching the filter, sorted, paged.
@@ -90,13 +82,8 @@ Response query_channels(State& state, Request& request, bool from_payload) {
   const std::string me = *request.caller.user_id;
   const QueryChannelsRequest query =
       from_json<QueryChannelsRequest>(from_payload ? request.json_payload() : request.json_body());
-  const Sort sort = query.sort && !query.sort->empty()
-                        ? *query.sort
-                        : Sort{{.field = "last_updated", .direction = SortDirection::descending}};
-  Filter filter = query.filter_conditions;
-  if (!filter.json().contains("hidden")) {
-    filter = Filter::all_of({std::move(filter), Filter::eq("hidden", false)});
-  }
+  const Sort sort = model::channel_sort(query.sort.value_or(Sort{}));
+  const Filter filter = model::channel_filter(query.filter_conditions);
   std::vector<Channel> visible;
   std::vector<json::object> docs;
   for (const auto& cid : state.visible_channels(me)) {
@@ -111,7 +98,7 @@ Response query_channels(State& state, Request& request, bool from_payload) {
   Pagination member_page{.limit = query.member_limit.value_or(100)};
   json::array channels;
   Response response;
-  for (std::size_t i : select(docs, filter, sort, offset, limit)) {
+  for (std::size_t i : model::select(docs, filter, sort, offset, limit)) {
     if (query.watch.value_or(false)) response.watch.push_back(visible[i].cid);
     channels.push_back(to_json(state_for(state, std::move(visible[i]), me, page, member_page)));
   }
@@ -316,7 +303,7 @@ Response query_members(State& state, Request& request) {
     docs.push_back(std::move(doc));
   }
   json::array out;
-  for (std::size_t i : select(docs, query.filter, query.sort, query.offset, query.limit))
+  for (std::size_t i : model::select(docs, query.filter, query.sort, query.offset, query.limit))
     out.push_back(to_json(members[i]));
   return Response{.body = {{"members", std::move(out)}}};
 }

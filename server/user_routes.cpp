@@ -43,7 +43,7 @@ void add_user_routes(Router& router, State& state) {
     for (const auto& user : users)
       docs.push_back(to_json(user).as_object());
     boost::json::array out;
-    for (std::size_t i : select(docs, query.filter, query.sort, query.offset, query.limit))
+    for (std::size_t i : model::select(docs, query.filter, query.sort, query.offset, query.limit))
       out.push_back(std::move(docs[i]));
     return Response{.body = {{"users", std::move(out)}}};
   });

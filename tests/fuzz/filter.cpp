@@ -34,9 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto query =
         chatkeep::server::read_document_query(value.as_object(), chatkeep::Sort{}, 10, 100);
-    (void)chatkeep::server::select(documents, query.filter, query.sort, query.offset, query.limit);
+    (void)chatkeep::model::select(documents, query.filter, query.sort, query.offset, query.limit);
     for (const auto& document : documents)
-      (void)chatkeep::server::matches(query.filter.json(), document);
+      (void)chatkeep::model::matches(query.filter.json(), document);
   } catch (const chatkeep::ChatError&) {
     // refused with a clear error: fine
   }
