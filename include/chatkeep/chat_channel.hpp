@@ -12,6 +12,7 @@
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/member.hpp"
 #include "chatkeep/message.hpp"
+#include "chatkeep/message_window.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/result.hpp"
 
@@ -54,6 +55,11 @@ class ChatChannel {
   // The same without watching: message paging (id_lt for older pages, and so on).
   void query(ChannelQuery query, AnswerCallback<ChannelState> done);
   void stop_watching(Callback<bool> done);
+
+  // The latest `size` messages as a live window (message_window.hpp), and a thread's latest
+  // replies. ChatError (invalid_state) when no user is connected.
+  MessageWindow messages(std::size_t size = 25);
+  MessageWindow thread(const std::string& parent_id, std::size_t size = 25);
 
   void replies(const std::string& parent_id, MessagePagination page,
                AnswerCallback<std::vector<Message>> done);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chatkeep/background.hpp"
+#include "chatkeep/channel_list.hpp"
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/chat_channel.hpp"
 #include "chatkeep/event.hpp"
@@ -133,6 +134,14 @@ class ChatClient {
   // then from the server (source server), whose answer is saved as the cache of this filter and
   // sort. When the server cannot be reached the second answer carries the error.
   void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
+
+  // The channels of a query as a live list (channel_list.hpp): from the store at once, then
+  // refreshed from the server. ChatError (invalid_state) when no user is connected.
+  ChannelList channel_list(ChannelListOptions options);
+  // Returns once every change committed before the call is in the live lists and windows and
+  // their diffs are handed to the executor (with none, delivered): for tests, and for an app
+  // that wants its screens current before it goes on.
+  void settle();
 
   // One channel, by type and id; cheap, nothing happens until it is used.
   ChatChannel channel(const std::string& type, const std::string& id);

@@ -259,6 +259,7 @@ void ClientCore::finish_catch_up(std::shared_ptr<CatchUp> job) {
   if (!current(job->socket)) return;
   // DESIGN.md: the outbox goes once the channels are watched and caught up, then recovered.
   outbox_->wake();
+  live_->reconnected();
   Event recovered{.type = "connection.recovered", .kind = EventType::connection_recovered};
   recovered.created_at = Timestamp::now();
   emit(recovered);

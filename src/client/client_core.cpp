@@ -14,15 +14,23 @@ namespace json = boost::json;
 
 namespace {
 
-// The one place that decides where store calls run.
-std::unique_ptr<ChatPersistenceClient> make_store(ClientOptions& options) {
+// The one place that decides where store calls run. The commit feed sits right around the
+// app's store, so that it hears of commits on the thread that makes them.
+std::unique_ptr<ChatPersistenceClient> make_store(ClientOptions& options,
+                                                  state::CommitFeed*& feed) {
   std::unique_ptr<ChatPersistenceClient> store = std::move(options.persistence);
   if (!store) {
     store = std::make_unique<SqlitePersistenceClient>(
         SqlitePersistenceOptions{.directory = options.data_directory, .log = options.log});
   }
-  if (options.connection_mode == ConnectionMode::regular) return store;
-  return std::make_unique<BackgroundPersistenceClient>(std::move(store), options.group_commit);
+  auto fed = std::make_unique<state::CommitFeed>(std::move(store));
+  feed = fed.get();
+  if (options.connection_mode == ConnectionMode::regular) return fed;
+  return std::make_unique<BackgroundPersistenceClient>(std::move(fed), options.group_commit);
+}
+
+ChatError no_session() {
+  return ChatError(ErrorCode::invalid_state, "no user is connected");
 }
 
 std::string client_name() {
@@ -35,7 +43,7 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
     : api_key_(std::move(api_key)),
       options_(std::move(options)),
       log_(log::make_logger("client", options_.log)),
-      store_(make_store(options_)),
+      store_(make_store(options_, feed_)),
       work_(boost::asio::make_work_guard(io_)),
       endpoint_(net::Endpoint::parse(options_.base_url, options_.connect_to)),
       tls_(endpoint_.tls ? net::make_tls_context(options_.extra_ca_file) : nullptr),
@@ -69,6 +77,48 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
                                    }},
           options_.outbox, log_)),
       thread_([this] { io_.run(); }) {
+  live_ = std::make_unique<state::LiveState>(state::Host{
+      .store = *store_,
+      .deliver = [this](std::function<void()> f) { deliver(std::move(f)); },
+      .fetch_channels =
+          [this](QueryChannelsOptions query, Callback<std::vector<ChannelState>> done) {
+            if (!session_) return done({.error = no_session()});
+            authorized<std::vector<ChannelState>>(
+                [this, query](Callback<std::vector<ChannelState>> fetched) {
+                  fetch_channels(query, std::move(fetched));
+                },
+                std::move(done));
+          },
+      .fetch_messages =
+          [this](std::string cid, MessagePagination page, Callback<std::vector<Message>> done) {
+            if (!session_) return done({.error = no_session()});
+            authorized<ChannelState>(
+                [this, cid, page](Callback<ChannelState> fetched) {
+                  fetch_channel(cid, ChannelQuery{.messages = page}, false, std::move(fetched));
+                },
+                [done](Result<ChannelState> r) {
+                  if (!r) return done({.error = std::move(r.error)});
+                  done({.value = r.value->messages.value_or(std::vector<Message>{})});
+                });
+          },
+      .fetch_replies =
+          [this](std::string parent_id, MessagePagination page,
+                 Callback<std::vector<Message>> done) {
+            if (!session_) return done({.error = no_session()});
+            authorized<std::vector<Message>>(
+                [this, parent_id, page](Callback<std::vector<Message>> fetched) {
+                  fetch_replies(parent_id, page, std::move(fetched));
+                },
+                std::move(done));
+          }});
+  // Commits come from the store thread in background mode: refreshes go to the network thread.
+  feed_->listen(
+      [this](const Batch& batch, const ApplyResult& result) {
+        if (live_->committed(batch, result)) post([this] { live_->refresh(); });
+      },
+      [this] {
+        if (live_->reset()) post([this] { live_->refresh(); });
+      });
   // Nothing has been asked of the server yet, so the network thread cannot be reading this.
   api_->on_skipped([log = log_](std::string_view list, const ChatError& why) {
     log->warn("a malformed element of '{}' in an answer, skipped: {}", list, why.message());
@@ -124,29 +174,35 @@ void ClientCore::query_channels(QueryChannelsOptions options,
                                       static_cast<std::size_t>(shared->message_limit));
       },
       [this, shared](Callback<std::vector<ChannelState>> fetched) {
-        QueryChannelsRequest request{
-            .filter_conditions = shared->filter,
-            .state = true,
-            .watch = shared->watch && connection_->connection_id().has_value(),
-            .limit = shared->limit,
-            .offset = shared->offset,
-            .message_limit = shared->message_limit,
-            .member_limit = shared->member_limit};
-        if (!shared->sort.empty()) request.sort = shared->sort;
-        api_->query_channels(
-            request, storing<std::vector<ChannelState>>(
-                         std::move(fetched),
-                         [this, shared](const std::vector<ChannelState>& states, Batch& batch) {
-                           std::vector<std::string> cids;
-                           for (const auto& state : states) {
-                             cids.push_back(state.channel.cid);
-                             sync::add_channel_state_writes(state, session_->user.id, batch);
-                           }
-                           if (shared->watch) watched_.insert(cids.begin(), cids.end());
-                           batch.push_back(SaveChannelQuery{shared->filter, shared->sort, cids,
-                                                            shared->offset > 0});
-                         }));
+        fetch_channels(*shared, std::move(fetched));
       });
+}
+
+void ClientCore::fetch_channels(QueryChannelsOptions options,
+                                Callback<std::vector<ChannelState>> fetched) {
+  auto shared = std::make_shared<QueryChannelsOptions>(std::move(options));
+  QueryChannelsRequest request{.filter_conditions = shared->filter,
+                               .state = true,
+                               .watch = shared->watch && connection_->connection_id().has_value(),
+                               .limit = shared->limit,
+                               .offset = shared->offset,
+                               .message_limit = shared->message_limit,
+                               .member_limit = shared->member_limit};
+  if (!shared->sort.empty()) request.sort = shared->sort;
+  api_->query_channels(
+      request,
+      storing<std::vector<ChannelState>>(std::move(fetched), [this, shared](
+                                                                 const std::vector<ChannelState>&
+                                                                     states,
+                                                                 Batch& batch) {
+        std::vector<std::string> cids;
+        for (const auto& state : states) {
+          cids.push_back(state.channel.cid);
+          sync::add_channel_state_writes(state, session_->user.id, batch);
+        }
+        if (shared->watch) watched_.insert(cids.begin(), cids.end());
+        batch.push_back(SaveChannelQuery{shared->filter, shared->sort, cids, shared->offset > 0});
+      }));
 }
 
 void ClientCore::query_channel(const std::string& cid, ChannelQuery query, bool watch,
@@ -158,18 +214,22 @@ void ClientCore::query_channel(const std::string& cid, ChannelQuery query, bool 
   answer_twice<ChannelState>(
       std::move(done), [this, cid, shared] { return store_->channel_state(cid, shared->messages); },
       [this, cid, shared, watch](Callback<ChannelState> fetched) {
-        json::object body{{"state", true},
-                          {"watch", watch && connection_->connection_id().has_value()},
-                          {"messages", to_json(shared->messages)}};
-        if (shared->members) body["members"] = to_json(*shared->members);
-        if (!shared->data.empty()) body["data"] = shared->data;
-        api_->query_channel(cid, std::move(body),
-                            storing<ChannelState>(std::move(fetched),
-                                                  [this](const ChannelState& state, Batch& batch) {
-                                                    sync::add_channel_state_writes(
-                                                        state, session_->user.id, batch);
-                                                  }));
+        fetch_channel(cid, *shared, watch, std::move(fetched));
       });
+}
+
+void ClientCore::fetch_channel(const std::string& cid, const ChannelQuery& query, bool watch,
+                               Callback<ChannelState> fetched) {
+  json::object body{{"state", true},
+                    {"watch", watch && connection_->connection_id().has_value()},
+                    {"messages", to_json(query.messages)}};
+  if (query.members) body["members"] = to_json(*query.members);
+  if (!query.data.empty()) body["data"] = query.data;
+  api_->query_channel(
+      cid, std::move(body),
+      storing<ChannelState>(std::move(fetched), [this](const ChannelState& state, Batch& batch) {
+        sync::add_channel_state_writes(state, session_->user.id, batch);
+      }));
 }
 
 void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {
@@ -196,14 +256,18 @@ void ClientCore::replies(const std::string& parent_id, MessagePagination page,
         return store_->replies(parent_id, page);
       },
       [this, parent_id, page](Callback<std::vector<Message>> fetched) {
-        api_->replies(
-            parent_id, page,
-            storing<std::vector<Message>>(
-                std::move(fetched), [this](const std::vector<Message>& messages, Batch& batch) {
-                  sync::add_queried_messages_writes(std::nullopt, messages, session_->user.id,
-                                                    batch);
-                }));
+        fetch_replies(parent_id, page, std::move(fetched));
       });
+}
+
+void ClientCore::fetch_replies(const std::string& parent_id, const MessagePagination& page,
+                               Callback<std::vector<Message>> fetched) {
+  api_->replies(parent_id, page,
+                storing<std::vector<Message>>(
+                    std::move(fetched), [this](const std::vector<Message>& messages, Batch& batch) {
+                      sync::add_queried_messages_writes(std::nullopt, messages, session_->user.id,
+                                                        batch);
+                    }));
 }
 
 void ClientCore::members(const std::string& cid, AnswerCallback<std::vector<Member>> done) {

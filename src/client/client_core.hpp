@@ -29,6 +29,8 @@
 #include "net/http_client.hpp"
 #include "outbox/rules.hpp"
 #include "outbox/uploads.hpp"
+#include "state/commit_feed.hpp"
+#include "state/live_state.hpp"
 
 namespace chatkeep {
 
@@ -59,6 +61,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void deliver(std::function<void()> f);
 
   ChatPersistenceClient& store() { return *store_; }
+  // ChatError (invalid_state) unless a user is connected.
+  void require_session() const;
+  state::LiveState& live() { return *live_; }
   ListenerList<const Event&>& listeners() { return listeners_; }
 
   // The public calls, on the network thread.
@@ -70,6 +75,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void query_channel(const std::string& cid, ChannelQuery query, bool watch,
                      AnswerCallback<ChannelState> done);
   void stop_watching(const std::string& cid, Callback<bool> done);
+  // The server's side of the calls above alone: the answer, once stored.
+  void fetch_channels(QueryChannelsOptions options, Callback<std::vector<ChannelState>> fetched);
+  void fetch_channel(const std::string& cid, const ChannelQuery& query, bool watch,
+                     Callback<ChannelState> fetched);
+  void fetch_replies(const std::string& parent_id, const MessagePagination& page,
+                     Callback<std::vector<Message>> fetched);
   void replies(const std::string& parent_id, MessagePagination page,
                AnswerCallback<std::vector<Message>> done);
   void members(const std::string& cid, AnswerCallback<std::vector<Member>> done);
@@ -133,7 +144,6 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void emit_connection_changed(bool online);
 
   // outbox_actions.cpp
-  void require_session() const;
   Message stored_message(const std::string& id);
   // The local echo of `action` on the stored message (nothing if it changes nothing there).
   Batch echo_of(const OutboxEntry& action, Message stored);
@@ -195,6 +205,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   const std::string api_key_;
   ClientOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  // Before store_, which may commit (on its store thread) until it is gone, and tells live_.
+  std::unique_ptr<state::LiveState> live_;
+  state::CommitFeed* feed_ = nullptr;  // inside store_, set by its initializer
   std::unique_ptr<ChatPersistenceClient> store_;
   ListenerList<const Event&> listeners_;
 

@@ -1,0 +1,142 @@
+// Live state: channel lists and message windows that the app keeps on screen, kept equal to the
+// store.
+//
+// The store is the one truth. Every batch the client commits, whatever made it (an event,
+// catch-up, the user's own action, the outbox's delivery), passes the commit feed
+// (commit_feed.hpp) once it is durable, and is summed up there as Changes: the channels,
+// messages and users it touched. The summaries of a burst of commits coalesce, and one refresh
+// on the network thread applies them all: each list and window that the changes concern reads
+// again from the store what they touched, computes the diff from what it showed before
+// (list_diff.hpp), and hands the diff to the app's executor, where the handle's copy takes it
+// in before the app's listeners hear of it. So a list is never ahead of the store, never
+// behind it for longer than one refresh, and what the app built from the diffs equals a fresh
+// read of the store.
+//
+// Which channels a list holds is decided here, on the device, by the code chatkeep-server runs
+// for the same query (model/filter_match.hpp), on the stored channel as the query sees it. A
+// list does not trust the server's last answer for its membership, which goes stale the moment
+// an event adds, hides or removes a channel; it trusts the filter. The server is asked when a
+// list opens, when it grows past what the store holds, and after every reconnect; a channel
+// the store holds that the server's answer should have held and did not is asked about by cid,
+// and dropped from the store when the server no longer shows it to the user (it was deleted or
+// the user left while the client was away).
+//
+// Windows hold one unbroken run of a channel's history, ending at its latest message.
+
+#include "state/live_state.hpp"
+
+namespace chatkeep::state {
+
+LiveState::LiveState(Host host) : host_(std::move(host)) {}
+LiveState::~LiveState() = default;
+
+bool LiveState::committed(const Batch& batch, const ApplyResult& result) {
+  std::lock_guard lock(mutex_);
+  Changes changes = changes_of(batch, result, outbox_);
+  if (changes.empty()) return false;
+  pending_.merge(std::move(changes));
+  return !std::exchange(scheduled_, true);
+}
+
+bool LiveState::reset() {
+  std::lock_guard lock(mutex_);
+  pending_.everything = true;
+  outbox_.clear();
+  outbox_learned_ = false;
+  return !std::exchange(scheduled_, true);
+}
+
+bool LiveState::record(Changes changes) {
+  std::lock_guard lock(mutex_);
+  pending_.merge(std::move(changes));
+  return !std::exchange(scheduled_, true);
+}
+
+// The outbox entries stored before this client heard of them, read once (without the lock: in
+// background mode the read waits for commits, whose feed takes it). Entries added meanwhile are
+// known already; one removed meanwhile was unknown and marked everything.
+void LiveState::learn_outbox() {
+  if (outbox_learned_ || !host_.store.is_connected()) return;
+  OutboxSubjects found;
+  for (const auto& entry : host_.store.outbox(0, SIZE_MAX))
+    found.emplace(entry.id, std::pair{entry.cid, entry.message_id});
+  std::lock_guard lock(mutex_);
+  found.merge(outbox_);
+  outbox_ = std::move(found);
+  outbox_learned_ = true;
+}
+
+void LiveState::refresh() {
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    changes = std::exchange(pending_, Changes{});
+    scheduled_ = false;
+  }
+  if (changes.empty() || !host_.store.is_connected()) return;
+  try {
+    learn_outbox();
+    for (auto& [key, list] : lists_)
+      list->refresh(changes);
+    for (auto& [key, window] : windows_) {
+      if (changes.everything || window->concerns(changes)) window->refresh();
+    }
+  } catch (const ChatError&) {
+    // The store went away under a refresh (a disconnect): the next user's refresh starts over.
+    record(Changes{.everything = true});
+  }
+}
+
+void LiveState::settle() {
+  if (host_.store.is_connected()) (void)host_.store.last_sync_at();
+  refresh();
+}
+
+std::shared_ptr<LiveView<ChannelState>> LiveState::open_list(ChannelListOptions options) {
+  learn_outbox();
+  auto model = std::make_shared<ListModel>(host_, std::move(options));
+  auto view = model->view();
+  lists_.emplace(view.get(), model);
+  model->fetch([this] { settle(); }, [](Result<std::size_t>) {});
+  return view;
+}
+
+void LiveState::load_more(const void* view, Callback<std::size_t> done) {
+  const auto found = lists_.find(view);
+  if (found == lists_.end()) {
+    return done({.error = ChatError(ErrorCode::invalid_state, "the list is closed")});
+  }
+  settle();
+  found->second->load_more(std::move(done));
+}
+
+std::shared_ptr<LiveView<Message>> LiveState::open_window(std::string cid,
+                                                          std::optional<std::string> parent_id,
+                                                          std::size_t size) {
+  learn_outbox();
+  auto model = std::make_shared<WindowModel>(host_, std::move(cid), std::move(parent_id), size);
+  auto view = model->view();
+  windows_.emplace(view.get(), std::move(model));
+  return view;
+}
+
+void LiveState::load_older(const void* view, Callback<std::size_t> done) {
+  const auto found = windows_.find(view);
+  if (found == windows_.end()) {
+    return done({.error = ChatError(ErrorCode::invalid_state, "the window is closed")});
+  }
+  settle();
+  found->second->load_older([this] { settle(); }, std::move(done));
+}
+
+void LiveState::close(const void* view) {
+  lists_.erase(view);
+  windows_.erase(view);
+}
+
+void LiveState::reconnected() {
+  for (auto& [key, list] : lists_)
+    list->fetch([this] { settle(); }, [](Result<std::size_t>) {});
+}
+
+}  // namespace chatkeep::state

@@ -1,0 +1,105 @@
+// A message window on the network thread (the essay in live_state.cpp). It holds one run of
+// history: from its oldest message to the latest, so that new messages join it and nothing it
+// shows slides out while the app looks.
+
+#include "state/list_diff.hpp"
+#include "state/live_state.hpp"
+#include "state/same.hpp"
+
+namespace chatkeep::state {
+namespace {
+
+// How many messages a window read may return: more than any window holds.
+constexpr std::int64_t kMaxWindow = 1'000'000;
+
+const std::string& key_of(const Message& message) {
+  return message.id;
+}
+
+}  // namespace
+
+WindowModel::WindowModel(Host& host, std::string cid, std::optional<std::string> parent_id,
+                         std::size_t size)
+    : host_(host),
+      cid_(std::move(cid)),
+      parent_id_(std::move(parent_id)),
+      size_(std::max<std::size_t>(size, 1)),
+      items_(read_window()),
+      view_(std::make_shared<LiveView<Message>>(items_)) {}
+
+std::vector<Message> WindowModel::read(const MessagePagination& page) {
+  return parent_id_ ? host_.store.replies(*parent_id_, page) : host_.store.messages(cid_, page);
+}
+
+// The run from the oldest message shown to the latest; the latest size_ when nothing is shown
+// yet, or when the oldest shown is gone from the store.
+std::vector<Message> WindowModel::read_window() {
+  std::vector<Message> messages;
+  if (oldest_) messages = read({.limit = kMaxWindow, .id_gte = *oldest_});
+  if (messages.empty()) messages = read({.limit = static_cast<std::int64_t>(size_)});
+  oldest_ = messages.empty() ? std::nullopt : std::optional(messages.front().id);
+  return messages;
+}
+
+bool WindowModel::concerns(const Changes& changes) const {
+  if (changes.cids.contains(cid_)) return true;
+  if (parent_id_ && changes.message_ids.contains(*parent_id_)) return true;
+  for (const auto& message : items_) {
+    if (changes.message_ids.contains(message.id)) return true;
+    if (message.user && changes.user_ids.contains(message.user->id)) return true;
+  }
+  return false;
+}
+
+void WindowModel::refresh() {
+  show(read_window());
+}
+
+void WindowModel::show(std::vector<Message> messages) {
+  std::vector<const Message*> was, is;
+  for (const auto& message : items_)
+    was.push_back(&message);
+  for (const auto& message : messages)
+    is.push_back(&message);
+  ListDiff<Message> diff = diff_lists<Message>(
+      was, is, key_of, [](const Message& a, const Message& b) { return same(a, b); });
+  items_ = std::move(messages);
+  if (!diff.empty()) {
+    host_.deliver([view = view_, diff = std::move(diff)] { view->publish(diff); });
+  }
+}
+
+void WindowModel::load_older(std::function<void()> settle, Callback<std::size_t> done) {
+  const std::size_t had = items_.size();
+  // From the store: the messages before the oldest shown.
+  auto take_older = [this, had]() -> std::size_t {
+    if (items_.empty()) {
+      refresh();
+    } else {
+      const auto older =
+          read({.limit = static_cast<std::int64_t>(size_), .id_lt = items_.front().id});
+      if (!older.empty()) oldest_ = older.front().id;
+      refresh();
+    }
+    return items_.size() > had ? items_.size() - had : 0;
+  };
+  if (const std::size_t added = take_older(); added > 0) return done({.value = added});
+  // Then from the server, which stores its page before answering.
+  MessagePagination page{.limit = static_cast<std::int64_t>(size_)};
+  if (!items_.empty()) page.id_lt = items_.front().id;
+  auto answered = [self = weak_from_this(), settle = std::move(settle), take_older,
+                   done = std::move(done)](Result<std::vector<Message>> r) {
+    auto window = self.lock();
+    if (!window) return done({.error = ChatError(ErrorCode::cancelled, "the window is closed")});
+    if (!r) return done({.error = std::move(r.error)});
+    settle();
+    done({.value = take_older()});
+  };
+  if (parent_id_) {
+    host_.fetch_replies(*parent_id_, std::move(page), std::move(answered));
+  } else {
+    host_.fetch_messages(cid_, std::move(page), std::move(answered));
+  }
+}
+
+}  // namespace chatkeep::state
