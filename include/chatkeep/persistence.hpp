@@ -81,11 +81,13 @@ struct UpsertChannels {
 // answer or a query's state can be older than an event stored before it), and a copy without
 // one always replaces what is stored.
 // `arrived`: new messages as they happen (message.new). The first time each is stored, and only
-// then, the channel's last_message_at moves up to it and, if it shows in the channel and is not
+// then, if it shows in the channel: the channel's last_message_at moves up to it, a channel the
+// user hid shows again (Stream's rule, which sends no channel.visible), and, unless it is
 // silent, every other user's read of the channel counts one more unread message.
 // `echo`: the user's own new messages, stored before the server has them (the outbox's local
-// echo). The channel's last_message_at moves up, but unread counts wait for the server's copy to
-// arrive, which counts as the first time even though the echo is stored.
+// echo). The channel's last_message_at moves up (for one shown in it), but unread counts wait
+// for the server's copy to arrive, which counts as the first time even though the echo is
+// stored.
 // `local`: the user's own change to a stored message (an edit, a deletion, a reaction), made
 // before the server has it, on the stored copy and with its version. Copies of that same version
 // (a re-watch, a replay) no longer replace it; a newer copy does, and so does `answer`: the

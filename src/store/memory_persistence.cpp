@@ -445,13 +445,19 @@ class MemoryPersistenceClient::Impl {
   }
 
   void count_arrival(const std::string& cid, const Message& message, bool unread) {
+    if (!shown_in_channel(message)) return;
     const std::int64_t at = message.created_at->unix_micros();
     ChannelRow& channel = channel_row(cid);
     if (!channel.last_message_at || *channel.last_message_at < at) {
       channel.last_message_at = at;
       channel.data.insert_or_assign("last_message_at", message.created_at->to_string());
     }
-    if (!unread || !shown_in_channel(message) || message.silent.value_or(false)) return;
+    if (!unread) return;
+    if (const json::value* hidden = channel.data.if_contains("hidden");
+        hidden && hidden->is_bool() && hidden->as_bool()) {
+      channel.data.insert_or_assign("hidden", false);
+    }
+    if (message.silent.value_or(false)) return;
     for (auto it = t->reads.lower_bound({cid, ""}); it != t->reads.end() && it->first.first == cid;
          ++it) {
       if (message.user && it->first.second == message.user->id) continue;

@@ -264,6 +264,8 @@ Replayed Writer::replay_pending(const Message& given, Message& out) {
 
 void Writer::count_arrival(std::int64_t channel, const std::string& cid, const Message& message,
                            bool unread) {
+  // A reply that lives only in its thread leaves the channel as it was (Stream's rule).
+  if (!shown_in_channel(message)) return;
   const std::int64_t at = message.created_at->unix_micros();
   db_.query(R"(UPDATE channels SET last_message_at = ?2, data = json_set(data,
                  '$.last_message_at', ?3)
@@ -272,7 +274,14 @@ void Writer::count_arrival(std::int64_t channel, const std::string& cid, const M
       .bind(2, at)
       .bind(3, message.created_at->to_string())
       .run();
-  if (!unread || !shown_in_channel(message) || message.silent.value_or(false)) return;
+  if (!unread) return;
+  // A new message brings a channel the user hid back (Stream's hide/show): the server shows it
+  // again without an event of its own.
+  db_.query(R"(UPDATE channels SET data = json_set(data, '$.hidden', json('false'))
+               WHERE key = ?1 AND json_extract(data, '$.hidden'))")
+      .bind(1, channel)
+      .run();
+  if (message.silent.value_or(false)) return;
   db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
                  COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
                WHERE cid = ?1 AND user_id IS NOT ?2)")

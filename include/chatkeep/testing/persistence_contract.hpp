@@ -340,6 +340,25 @@ TYPED_TEST_P(PersistenceContract, AnEchoCountsNoUnreadUntilTheServersCopyArrives
   s.apply({UpsertMessages{.cid = this->kCid, .messages = {reply, silent}, .arrived = true}});
   EXPECT_EQ(this->unread_of("alice"), 1);
   EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(202));
+  // A later reply that lives only in its thread leaves the channel's last message time.
+  Message late_reply = make_message("late-reply", this->kCid, 300, "carol");
+  late_reply.parent_id = "hers";
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {late_reply}, .arrived = true}});
+  EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(202));
+}
+
+TYPED_TEST_P(PersistenceContract, ANewMessageBringsAHiddenChannelBack) {
+  auto& s = this->store();
+  this->seed();
+  s.apply({SetChannelHidden{.cid = this->kCid, .hidden = true}});
+  Message reply = make_message("reply", this->kCid, 300, "carol");
+  reply.parent_id = "general-m1";
+  s.apply({UpsertMessages{.cid = this->kCid, .messages = {reply}, .arrived = true}});
+  EXPECT_TRUE(s.channel(this->kCid)->hidden.value_or(false)) << "a reply in a thread does not";
+  s.apply({UpsertMessages{.cid = this->kCid,
+                          .messages = {make_message("news", this->kCid, 301, "carol")},
+                          .arrived = true}});
+  EXPECT_FALSE(s.channel(this->kCid)->hidden.value_or(true));
 }
 
 TYPED_TEST_P(PersistenceContract, PendingActionsAreReplayedOnEveryCopy) {
@@ -775,6 +794,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     AUserIsStoredOnceAndABareReferenceErasesNothing, AMessageOfAnUnknownChannelMakesAStub,
     APartialChannelKeepsWhatOnlyQueriesTell, AnOlderCopyNeverReplacesANewerOne,
     ALocalChangeHoldsUntilANewerCopyOrItsAnswer, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce,
+    ANewMessageBringsAHiddenChannelBack,
     PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
     AReadComesAndGoesWithItsMember, HardAndSoftDeletesAndTruncation,
     DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
