@@ -51,8 +51,11 @@ class ChannelList {
 
   // The list as the diffs delivered so far have built it.
   std::vector<ChannelState> items() const;
-  // Each diff, after items() has taken it in.
-  Subscription on_change(std::function<void(const ListDiff<ChannelState>&)> listener);
+  // Each diff, after items() has taken it in. With `items`, the list as it is when the listener
+  // starts: every diff the listener gets applies to that copy, so that an app can start a copy
+  // of its own from any thread without missing or repeating a diff.
+  Subscription on_change(std::function<void(const ListDiff<ChannelState>&)> listener,
+                         std::vector<ChannelState>* items = nullptr);
   // One more page: from the store first, then from the server. `done` gets how many channels
   // the list holds now; an error when it needed the server and the server could not answer.
   void load_more(Callback<std::size_t> done);

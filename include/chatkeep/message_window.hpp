@@ -38,7 +38,9 @@ class MessageWindow {
   MessageWindow& operator=(MessageWindow&&) noexcept;
 
   std::vector<Message> items() const;
-  Subscription on_change(std::function<void(const ListDiff<Message>&)> listener);
+  // As ChannelList::on_change.
+  Subscription on_change(std::function<void(const ListDiff<Message>&)> listener,
+                         std::vector<Message>* items = nullptr);
   // Up to a window's size of older messages: from the store up to a gap or its oldest, then
   // from the server, which fills the gap. `done` gets how many messages were added (0: the
   // start of history); an error when the server was needed and could not answer (offline:

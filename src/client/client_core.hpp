@@ -160,6 +160,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
 
   // events.cpp: what arrives, into the store and to the listeners.
   void apply_live(Event event);
+  void watch_new_channel(const Event& event);
   void write(Batch batch);
   void settle_writes(bool wait);
   void emit(const Event& event);

@@ -27,8 +27,22 @@ void ClientCore::apply_live(Event event) {
       }
     }
     if (!batch.empty()) write(std::move(batch));
+    watch_new_channel(event);
   }
   emit(event);
+}
+
+// A channel the user was just added to, or one that a new message brought to them, is watched
+// from now on (as Stream's SDKs do): otherwise it would join the user's lists and then never
+// hear of its own deletion, edits or reads, which go to watchers.
+void ClientCore::watch_new_channel(const Event& event) {
+  if (event.kind != EventType::notification_added_to_channel &&
+      event.kind != EventType::notification_message_new) {
+    return;
+  }
+  const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
+  if (cid.empty() || watched_.contains(cid)) return;
+  query_channel(cid, ChannelQuery{}, true, [](Answer<ChannelState>) {});
 }
 
 void ClientCore::write(Batch batch) {

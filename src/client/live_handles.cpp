@@ -49,8 +49,9 @@ std::vector<ChannelState> ChannelList::items() const {
   return view_ ? view_->items() : std::vector<ChannelState>{};
 }
 
-Subscription ChannelList::on_change(std::function<void(const ListDiff<ChannelState>&)> listener) {
-  return view_ ? view_->on_change(std::move(listener)) : Subscription();
+Subscription ChannelList::on_change(std::function<void(const ListDiff<ChannelState>&)> listener,
+                                    std::vector<ChannelState>* items) {
+  return view_ ? view_->on_change(std::move(listener), items) : Subscription();
 }
 
 void ChannelList::load_more(Callback<std::size_t> done) {
@@ -82,8 +83,9 @@ std::vector<Message> MessageWindow::items() const {
   return view_ ? view_->items() : std::vector<Message>{};
 }
 
-Subscription MessageWindow::on_change(std::function<void(const ListDiff<Message>&)> listener) {
-  return view_ ? view_->on_change(std::move(listener)) : Subscription();
+Subscription MessageWindow::on_change(std::function<void(const ListDiff<Message>&)> listener,
+                                      std::vector<Message>* items) {
+  return view_ ? view_->on_change(std::move(listener), items) : Subscription();
 }
 
 void MessageWindow::load_older(Callback<std::size_t> done) {

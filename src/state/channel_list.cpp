@@ -25,8 +25,9 @@ const std::string& key_of(const ChannelState& state) {
 
 }  // namespace
 
-ListModel::ListModel(Host& host, ChannelListOptions options)
+ListModel::ListModel(Host& host, std::function<void()> settle, ChannelListOptions options)
     : host_(host),
+      settle_(std::move(settle)),
       options_(std::move(options)),
       filter_(model::channel_filter(options_.filter)),
       sort_(model::channel_sort(options_.sort)),
@@ -156,15 +157,14 @@ void ListModel::load_more(Callback<std::size_t> done) {
   show(read_all());
   if (entries_.size() >= wanted_) return done({.value = entries_.size()});
   // The store ran out: the server's next page.
-  fetch_page(entries_.size(), nullptr, std::move(done));
+  fetch_page(entries_.size(), std::move(done));
 }
 
-void ListModel::fetch(std::function<void()> settle, Callback<std::size_t> done) {
-  fetch_page(0, std::move(settle), std::move(done));
+void ListModel::fetch(Callback<std::size_t> done) {
+  fetch_page(0, std::move(done));
 }
 
-void ListModel::fetch_page(std::size_t offset, std::function<void()> settle,
-                           Callback<std::size_t> done) {
+void ListModel::fetch_page(std::size_t offset, Callback<std::size_t> done) {
   if (offset >= wanted_) return done({.value = entries_.size()});
   const std::size_t asked = std::min(kServerPage, wanted_ - offset);
   QueryChannelsOptions query{.filter = options_.filter,
@@ -172,7 +172,7 @@ void ListModel::fetch_page(std::size_t offset, std::function<void()> settle,
                              .limit = static_cast<std::int64_t>(asked),
                              .offset = static_cast<std::int64_t>(offset)};
   host_.fetch_channels(
-      std::move(query), [self = weak_from_this(), offset, asked, settle = std::move(settle),
+      std::move(query), [self = weak_from_this(), offset, asked,
                          done = std::move(done)](Result<std::vector<ChannelState>> r) {
         auto list = self.lock();
         if (!list) return done({.error = ChatError(ErrorCode::cancelled, "the list is closed")});
@@ -180,10 +180,11 @@ void ListModel::fetch_page(std::size_t offset, std::function<void()> settle,
         std::vector<std::string> returned;
         for (const auto& state : *r.value)
           returned.push_back(state.channel.cid);
-        list->drop_stragglers(returned, offset, asked, settle,
-                              [list, offset, asked, settle, done, more = returned.size() >= asked] {
+        list->drop_stragglers(returned, offset, asked,
+                              [list, offset, asked, done, more = returned.size() >= asked] {
+                                list->settle_();
                                 if (!more) return done({.value = list->entries_.size()});
-                                list->fetch_page(offset + asked, settle, done);
+                                list->fetch_page(offset + asked, done);
                               });
       });
 }
@@ -193,9 +194,8 @@ void ListModel::fetch_page(std::size_t offset, std::function<void()> settle,
 // returns is stored (and the filter decides again), what it does not show the user any more
 // leaves the store.
 void ListModel::drop_stragglers(const std::vector<std::string>& returned, std::size_t offset,
-                                std::size_t asked, std::function<void()> settle,
-                                std::function<void()> then) {
-  if (settle) settle();
+                                std::size_t asked, std::function<void()> then) {
+  settle_();
   const std::set<std::string> answered(returned.begin(), returned.end());
   std::size_t end = entries_.size();
   if (returned.size() >= asked) {

@@ -94,10 +94,11 @@ void LiveState::settle() {
 
 std::shared_ptr<LiveView<ChannelState>> LiveState::open_list(ChannelListOptions options) {
   learn_outbox();
-  auto model = std::make_shared<ListModel>(host_, std::move(options));
+  auto model = std::make_shared<ListModel>(
+      host_, [this] { settle(); }, std::move(options));
   auto view = model->view();
   lists_.emplace(view.get(), model);
-  model->fetch([this] { settle(); }, [](Result<std::size_t>) {});
+  model->fetch([](Result<std::size_t>) {});
   return view;
 }
 
@@ -114,7 +115,8 @@ std::shared_ptr<LiveView<Message>> LiveState::open_window(std::string cid,
                                                           std::optional<std::string> parent_id,
                                                           std::size_t size) {
   learn_outbox();
-  auto model = std::make_shared<WindowModel>(host_, std::move(cid), std::move(parent_id), size);
+  auto model = std::make_shared<WindowModel>(
+      host_, [this] { settle(); }, std::move(cid), std::move(parent_id), size);
   auto view = model->view();
   windows_.emplace(view.get(), std::move(model));
   return view;
@@ -126,7 +128,7 @@ void LiveState::load_older(const void* view, Callback<std::size_t> done) {
     return done({.error = ChatError(ErrorCode::invalid_state, "the window is closed")});
   }
   settle();
-  found->second->load_older([this] { settle(); }, std::move(done));
+  found->second->load_older(std::move(done));
 }
 
 void LiveState::close(const void* view) {
@@ -136,7 +138,7 @@ void LiveState::close(const void* view) {
 
 void LiveState::reconnected() {
   for (auto& [key, list] : lists_)
-    list->fetch([this] { settle(); }, [](Result<std::size_t>) {});
+    list->fetch([](Result<std::size_t>) {});
 }
 
 }  // namespace chatkeep::state

@@ -41,12 +41,13 @@ struct ListEntry {
 // A channel list on the network thread (channel_list.cpp).
 class ListModel : public std::enable_shared_from_this<ListModel> {
  public:
-  ListModel(Host& host, ChannelListOptions options);
+  // `settle` brings every list and window up to what is committed (LiveState::settle).
+  ListModel(Host& host, std::function<void()> settle, ChannelListOptions options);
   const std::shared_ptr<LiveView<ChannelState>>& view() const { return view_; }
   void refresh(const Changes& changes);
   void load_more(Callback<std::size_t> done);
   // Asks the server for the pages loaded, and drops from the store what it no longer holds.
-  void fetch(std::function<void()> settle, Callback<std::size_t> done);
+  void fetch(Callback<std::size_t> done);
 
  private:
   std::optional<ListEntry> read_entry(const std::string& cid, const std::string& me);
@@ -54,12 +55,13 @@ class ListModel : public std::enable_shared_from_this<ListModel> {
   void show(std::vector<ListEntry> entries);
   // Hands the app the diff from what the list shows to `next` (entries_ is left as it was).
   void publish(const std::vector<const ListEntry*>& next);
-  void fetch_page(std::size_t offset, std::function<void()> settle, Callback<std::size_t> done);
+  void fetch_page(std::size_t offset, Callback<std::size_t> done);
   void drop_stragglers(const std::vector<std::string>& returned, std::size_t offset,
-                       std::size_t asked, std::function<void()> settle, std::function<void()> then);
+                       std::size_t asked, std::function<void()> then);
   bool before(const boost::json::object& a, const boost::json::object& b) const;
 
   Host& host_;
+  const std::function<void()> settle_;
   const ChannelListOptions options_;
   const Filter filter_;
   const Sort sort_;
@@ -71,11 +73,12 @@ class ListModel : public std::enable_shared_from_this<ListModel> {
 // A message window on the network thread (message_window.cpp).
 class WindowModel : public std::enable_shared_from_this<WindowModel> {
  public:
-  WindowModel(Host& host, std::string cid, std::optional<std::string> parent_id, std::size_t size);
+  WindowModel(Host& host, std::function<void()> settle, std::string cid,
+              std::optional<std::string> parent_id, std::size_t size);
   const std::shared_ptr<LiveView<Message>>& view() const { return view_; }
   bool concerns(const Changes& changes) const;
   void refresh();
-  void load_older(std::function<void()> settle, Callback<std::size_t> done);
+  void load_older(Callback<std::size_t> done);
 
  private:
   std::vector<Message> read(const MessagePagination& page);
@@ -83,6 +86,7 @@ class WindowModel : public std::enable_shared_from_this<WindowModel> {
   void show(std::vector<Message> messages);
 
   Host& host_;
+  const std::function<void()> settle_;
   const std::string cid_;
   const std::optional<std::string> parent_id_;
   const std::size_t size_;

@@ -23,15 +23,21 @@ class LiveView {
     std::lock_guard lock(mutex_);
     return items_;
   }
-  Subscription on_change(std::function<void(const ListDiff<T>&)> listener) {
+  // A listener added here hears every diff published after the copy `items` gets, and none
+  // before: both happen under the lock that publish() takes the listeners under.
+  Subscription on_change(std::function<void(const ListDiff<T>&)> listener, std::vector<T>* items) {
+    std::lock_guard lock(mutex_);
+    if (items) *items = items_;
     return listeners_.add(std::move(listener));
   }
   void publish(const ListDiff<T>& diff) {
+    std::vector<typename ListenerList<const ListDiff<T>&>::Handle> listeners;
     {
       std::lock_guard lock(mutex_);
       apply_diff(items_, diff);
+      listeners = listeners_.snapshot();
     }
-    for (const auto& listener : listeners_.snapshot())
+    for (const auto& listener : listeners)
       listener(diff);
   }
 

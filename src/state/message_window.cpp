@@ -18,9 +18,10 @@ const std::string& key_of(const Message& message) {
 
 }  // namespace
 
-WindowModel::WindowModel(Host& host, std::string cid, std::optional<std::string> parent_id,
-                         std::size_t size)
+WindowModel::WindowModel(Host& host, std::function<void()> settle, std::string cid,
+                         std::optional<std::string> parent_id, std::size_t size)
     : host_(host),
+      settle_(std::move(settle)),
       cid_(std::move(cid)),
       parent_id_(std::move(parent_id)),
       size_(std::max<std::size_t>(size, 1)),
@@ -69,7 +70,7 @@ void WindowModel::show(std::vector<Message> messages) {
   }
 }
 
-void WindowModel::load_older(std::function<void()> settle, Callback<std::size_t> done) {
+void WindowModel::load_older(Callback<std::size_t> done) {
   const std::size_t had = items_.size();
   // From the store: the messages before the oldest shown.
   auto take_older = [this, had]() -> std::size_t {
@@ -87,12 +88,12 @@ void WindowModel::load_older(std::function<void()> settle, Callback<std::size_t>
   // Then from the server, which stores its page before answering.
   MessagePagination page{.limit = static_cast<std::int64_t>(size_)};
   if (!items_.empty()) page.id_lt = items_.front().id;
-  auto answered = [self = weak_from_this(), settle = std::move(settle), take_older,
+  auto answered = [self = weak_from_this(), take_older,
                    done = std::move(done)](Result<std::vector<Message>> r) {
     auto window = self.lock();
     if (!window) return done({.error = ChatError(ErrorCode::cancelled, "the window is closed")});
     if (!r) return done({.error = std::move(r.error)});
-    settle();
+    window->settle_();
     done({.value = take_older()});
   };
   if (parent_id_) {

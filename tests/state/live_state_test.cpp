@@ -1,0 +1,312 @@
+// Live state against a real chatkeep-server: channel lists and message windows follow what the
+// store commits, the copies apps build from the diffs equal the handles and a fresh read, and
+// once online and settled they equal what the server answers for the same query.
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "chatkeep/json.hpp"
+#include "state/live_state.hpp"
+#include "support/client_fixture.hpp"
+
+namespace chatkeep::testing {
+namespace {
+
+namespace json = boost::json;
+
+// A copy of a live list built only from its diffs, as an app keeps one.
+template <class T>
+class Copy {
+ public:
+  template <class Handle>
+  explicit Copy(Handle& handle) {
+    subscription_ = handle.on_change(
+        [this](const ListDiff<T>& diff) {
+          std::lock_guard lock(mutex_);
+          apply_diff(items_, diff);
+          ++diffs_;
+        },
+        &items_);
+  }
+  std::vector<T> items() {
+    std::lock_guard lock(mutex_);
+    return items_;
+  }
+  int diffs() {
+    std::lock_guard lock(mutex_);
+    return diffs_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T> items_;
+  int diffs_ = 0;
+  Subscription subscription_;
+};
+
+std::vector<std::string> cids_of(const std::vector<ChannelState>& states) {
+  std::vector<std::string> cids;
+  for (const auto& state : states)
+    cids.push_back(state.channel.cid);
+  return cids;
+}
+
+std::vector<std::string> ids_of(const std::vector<Message>& messages) {
+  std::vector<std::string> ids;
+  for (const auto& message : messages)
+    ids.push_back(message.id);
+  return ids;
+}
+
+json::array json_of(const std::vector<ChannelState>& states) {
+  json::array all;
+  for (const auto& state : states)
+    all.push_back(to_json(state));
+  return all;
+}
+
+// A fresh read of the list from the store, by a model of its own that never asks the server.
+std::vector<ChannelState> fresh_read(ChatClient& client, ChannelListOptions options) {
+  state::Host host{.store = client.persistence(),
+                   .deliver = [](std::function<void()>) {},
+                   .fetch_channels = {},
+                   .fetch_messages = {},
+                   .fetch_replies = {}};
+  auto model = std::make_shared<state::ListModel>(
+      host, [] {}, std::move(options));
+  return model->view()->items();
+}
+
+class LiveStateTest : public ClientTest {
+ protected:
+  // Alice's channels as the server orders them (its default sort, last_updated).
+  std::vector<std::string> server_list(const std::string& user = "alice") {
+    auto r = call(user, verb::post, "/channels",
+                  R"({"filter_conditions":{"members":{"$in":[")" + user + R"("]}},"limit":30})");
+    EXPECT_EQ(r.status, 200u) << r.text;
+    std::vector<std::string> cids;
+    for (const auto& channel : r.json.at("channels").as_array())
+      cids.emplace_back(channel.at("channel").at("cid").as_string());
+    return cids;
+  }
+  static ChannelListOptions alices_channels(std::size_t page_size = 20) {
+    return {.filter = Filter::in("members", {json::value("alice")}), .page_size = page_size};
+  }
+  // The list, its copy and a fresh read of the store agree; and, online, the server too. The
+  // fresh read is taken between two settles that leave the list as it was, so that a commit
+  // landing meanwhile (a server answer in flight) cannot tell them apart.
+  void expect_agreed(ChatClient& client, ChannelList& list, Copy<ChannelState>& copy,
+                     bool with_server, ChannelListOptions options = alices_channels()) {
+    std::vector<ChannelState> items, fresh;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      client.settle();
+      items = list.items();
+      fresh = fresh_read(client, options);
+      client.settle();
+      if (json_of(list.items()) == json_of(items)) break;
+    }
+    EXPECT_EQ(json_of(copy.items()), json_of(items)) << "the diffs built another list";
+    EXPECT_EQ(json_of(fresh), json_of(items)) << "the list is not what the store holds";
+    if (with_server) {
+      EXPECT_EQ(cids_of(items), server_list());
+    }
+  }
+  void remove_member(const std::string& cid, const std::string& user) {
+    const auto colon = cid.find(':');
+    auto r =
+        call("bob", verb::post, "/channels/" + cid.substr(0, colon) + "/" + cid.substr(colon + 1),
+             R"({"remove_members":[")" + user + R"("]})");
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+  void channel_call(const std::string& user, verb method, const std::string& cid,
+                    const std::string& suffix) {
+    const auto colon = cid.find(':');
+    auto r = call(user, method,
+                  "/channels/" + cid.substr(0, colon) + "/" + cid.substr(colon + 1) + suffix, "{}");
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
+};
+
+TEST_F(LiveStateTest, AChannelListFollowsEveryChangeInTheServersOrder) {
+  const std::string one = create("one"), two = create("two"), three = create("three");
+  send_text("bob", one, "one-1", "first");
+  send_text("bob", two, "two-1", "second");
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChannelList list = client->channel_list(alices_channels());
+  Copy<ChannelState> copy(list);
+  ASSERT_TRUE(eventually([&] { return list.items().size() == 3; }));
+  expect_agreed(*client, list, copy, true);
+  EXPECT_EQ(cids_of(list.items()), (std::vector<std::string>{two, one, three}));
+
+  // A new message moves its channel up.
+  send_text("bob", three, "three-1", "third");
+  ASSERT_TRUE(eventually([&] { return cids_of(list.items()).front() == three; }));
+  expect_agreed(*client, list, copy, true);
+
+  // A channel alice is added to joins; one she hides leaves, and a new message brings it back.
+  const std::string four = create("four");
+  ASSERT_TRUE(eventually([&] { return list.items().size() == 4; }));
+  expect_agreed(*client, list, copy, true);
+  channel_call("alice", verb::post, two, "/hide");
+  ASSERT_TRUE(eventually([&] { return list.items().size() == 3; }));
+  expect_agreed(*client, list, copy, true);
+  send_text("bob", two, "two-2", "back");
+  ASSERT_TRUE(eventually([&] { return cids_of(list.items()).front() == two; }));
+  expect_agreed(*client, list, copy, true);
+
+  // A channel she is removed from leaves, and so does a deleted one.
+  remove_member(one, "alice");
+  ASSERT_TRUE(eventually([&] { return list.items().size() == 3; }));
+  expect_agreed(*client, list, copy, true);
+  channel_call("bob", verb::delete_, four, "");
+  ASSERT_TRUE(eventually([&] { return list.items().size() == 2; }));
+  expect_agreed(*client, list, copy, true);
+  EXPECT_GT(copy.diffs(), 6);
+}
+
+TEST_F(LiveStateTest, AChannelListIsRightOfflineAndLosesWhatTheServerNoLongerShows) {
+  const std::string one = create("one"), two = create("two");
+  send_text("bob", one, "one-1", "first");
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    ASSERT_EQ(query_all(*client, "alice").size(), 2u);
+  }
+  // While alice is away, bob removes her from one (she hears nothing of it), and the store holds
+  // a channel the server never had.
+  remove_member(one, "alice");
+  {
+    std::uint16_t dead_port = 0;
+    {
+      boost::asio::io_context io;
+      boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
+      dead_port = probe.local_endpoint().port();
+    }  // closed: nothing listens there now
+    auto offline = make_client(dead_port);
+    ASSERT_TRUE(connect(*offline, "alice"));  // the cached user
+    ChannelList list = offline->channel_list(alices_channels());
+    Copy<ChannelState> copy(list);
+    EXPECT_EQ(cids_of(list.items()), (std::vector<std::string>{one, two}));
+    // Her own message, sent offline, moves its channel up at once.
+    offline->channel("messaging", "two")
+        .send_message(Message{.id = "offline-1", .text = "from the train"});
+    offline->settle();
+    EXPECT_EQ(cids_of(list.items()), (std::vector<std::string>{two, one}));
+    EXPECT_EQ(json_of(copy.items()), json_of(list.items()));
+    offline->persistence().apply(
+        {UpsertChannels{
+             .channels = {Channel{.id = "ghost", .type = "messaging", .cid = "messaging:ghost"}}},
+         UpsertMembers{.cid = "messaging:ghost", .members = {Member{.user_id = "alice"}}}});
+    offline->settle();
+    EXPECT_EQ(list.items().size(), 3u);
+  }
+  // Online again: the message goes, and what the server no longer shows her leaves the store.
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChannelList list = client->channel_list(alices_channels());
+  Copy<ChannelState> copy(list);
+  ASSERT_TRUE(eventually([&] { return cids_of(list.items()) == server_list(); }));
+  expect_agreed(*client, list, copy, true);
+  EXPECT_EQ(cids_of(list.items()), std::vector<std::string>{two});
+  EXPECT_FALSE(client->persistence().channel("messaging:ghost"));
+}
+
+TEST_F(LiveStateTest, LoadMoreReadsTheStoreThenTheServer) {
+  std::vector<std::string> cids;
+  for (int i = 0; i < 7; ++i)
+    cids.push_back(create("c" + std::to_string(i)));
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChannelList list = client->channel_list(alices_channels(3));
+  Copy<ChannelState> copy(list);
+  ASSERT_TRUE(eventually([&] { return list.items().size() == 3; }));
+  for (std::size_t want : {6u, 7u, 7u}) {
+    Eventually<Result<std::size_t>> more;
+    list.load_more(more.setter());
+    auto r = more.get();
+    ASSERT_TRUE(r) << r.error->what();
+    EXPECT_EQ(*r.value, want);
+  }
+  client->settle();
+  EXPECT_EQ(cids_of(list.items()), server_list());
+  EXPECT_EQ(json_of(copy.items()), json_of(list.items()));
+}
+
+TEST_F(LiveStateTest, AMessageWindowShowsTheLatestAndPendingAndLoadsOlder) {
+  const std::string cid = create("window");
+  for (int i = 0; i < 12; ++i)
+    send_text("bob", cid, "m" + std::to_string(i), "message " + std::to_string(i));
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChatChannel channel = client->channel("messaging", "window");
+  Answers<ChannelState> watched;
+  channel.watch({.messages = {.limit = 5}}, watched.callback());
+  ASSERT_TRUE(watched.server());
+  MessageWindow window = channel.messages(5);
+  Copy<Message> copy(window);
+  EXPECT_EQ(ids_of(window.items()), (std::vector<std::string>{"m7", "m8", "m9", "m10", "m11"}));
+
+  // New messages join at the end; the user's own shows at once with its local state.
+  send_text("bob", cid, "m12", "twelve");
+  ASSERT_TRUE(eventually([&] { return window.items().size() == 6; }));
+  const Message mine = channel.send_message(Message{.text = "mine"});
+  client->settle();
+  auto items = window.items();
+  ASSERT_EQ(items.size(), 7u);
+  EXPECT_EQ(items.back().id, mine.id);
+  ASSERT_TRUE(eventually([&] {
+    const auto now = window.items();
+    return !now.empty() && now.back().id == mine.id && !now.back().local_state;
+  })) << "delivered: its local state goes";
+
+  // Older: from the server (the store has only the page watched), then from the store.
+  Eventually<Result<std::size_t>> older;
+  window.load_older(older.setter());
+  auto r = older.get();
+  ASSERT_TRUE(r) << r.error->what();
+  EXPECT_EQ(*r.value, 5u);
+  client->settle();
+  EXPECT_EQ(window.items().front().id, "m2");
+  Eventually<Result<std::size_t>> rest;
+  window.load_older(rest.setter());
+  r = rest.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r.value, 2u);
+  Eventually<Result<std::size_t>> none;
+  window.load_older(none.setter());
+  r = none.get();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r.value, 0u) << "the start of history";
+  client->settle();
+  EXPECT_EQ(window.items().size(), 14u);
+  json::array a, b;
+  for (const auto& m : copy.items())
+    a.push_back(to_json(m));
+  for (const auto& m : window.items())
+    b.push_back(to_json(m));
+  EXPECT_EQ(a, b);
+}
+
+TEST_F(LiveStateTest, HandlesOutliveTheirClient) {
+  const std::string cid = create("outlive");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChannelList list = client->channel_list(alices_channels());
+  MessageWindow window = client->channel("messaging", "outlive").messages();
+  client.reset();
+  EXPECT_NO_THROW(list.items());
+  Eventually<Result<std::size_t>> more;
+  list.load_more(more.setter());
+  EXPECT_EQ(more.get().error->code(), ErrorCode::invalid_state);
+  Eventually<Result<std::size_t>> older;
+  window.load_older(older.setter());
+  EXPECT_EQ(older.get().error->code(), ErrorCode::invalid_state);
+}
+
+}  // namespace
+}  // namespace chatkeep::testing
