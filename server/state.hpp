@@ -71,7 +71,7 @@ class State {
   // Stores a new message: ChatError code 4 if its id exists ("a message with ID ... already
   // exists"), or if its parent is not a message of the same channel. Bumps the channel's
   // last_message_at (messages shown in the channel), the parent's reply_count (replies), the
-  // other members' unread counts (unless silent), and shows the channel to members who hid it.
+  // other members' unread counts (counts_as_unread), and shows the channel to members who hid it.
   Message insert_message(Message message);
   // Messages in ascending order: the latest `limit`, or the page the cursors name. Of the
   // channel (those shown in it), or of one thread when `parent_id` is given; none created at or

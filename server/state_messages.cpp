@@ -122,7 +122,7 @@ Message State::insert_message(Message message) {
         .bind(1, cid)
         .bind(2, message.created_at->to_string())
         .run();
-    if (!message.silent.value_or(false)) {
+    if (counts_as_unread(message)) {
       db_.query(R"(UPDATE reads SET unread_messages = unread_messages + 1
                    WHERE cid = ?1 AND user_id IS NOT ?2)")
           .bind(1, cid)

@@ -138,6 +138,11 @@ class ChatClient {
   // The channels of a query as a live list (channel_list.hpp): from the store at once, then
   // refreshed from the server. ChatError (invalid_state) when no user is connected.
   ChannelList channel_list(ChannelListOptions options);
+  // The user's unread figures as the store has them (UnreadCounts, persistence.hpp): right
+  // offline too, since every new message and the user's own read marks change them as they are
+  // stored. The listener gets them now, then whenever they change, on the executor.
+  UnreadCounts unread_counts();
+  Subscription on_unread_counts(std::function<void(const UnreadCounts&)> listener);
   // Returns once every change committed before the call is in the live lists and windows and
   // their diffs are handed to the executor (with none, delivered): for tests, and for an app
   // that wants its screens current before it goes on.

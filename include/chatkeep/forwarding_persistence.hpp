@@ -45,6 +45,8 @@ class ForwardingPersistenceClient : public ChatPersistenceClient {
   bool acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
                      Timestamp until) override;
   void release_lease(const std::string& name, const std::string& holder) override;
+  std::vector<HistoryGap> gaps(const std::string& cid) override;
+  UnreadCounts unread_counts() override;
   std::optional<std::string> uploaded_url(const std::string& cid,
                                           const std::string& sha256) override;
   ApplyResult apply(const Batch& batch) override;

@@ -40,6 +40,9 @@ struct Read {
   std::optional<std::int64_t> unread_messages;
   std::optional<std::string> last_read_message_id;
   boost::json::object extra;
+  // Local only, never sent or received: for the connected user's own read, how many of the
+  // unread messages the store holds mention them (a figure Stream's SDKs do not offer).
+  std::optional<std::int64_t> unread_mentions;
 };
 
 }  // namespace chatkeep

@@ -56,6 +56,7 @@ class MemoryPersistenceClient final : public ChatPersistenceClient {
   bool acquire_lease(const std::string& name, const std::string& holder, Timestamp now,
                      Timestamp until) override;
   void release_lease(const std::string& name, const std::string& holder) override;
+  std::vector<HistoryGap> gaps(const std::string& cid) override;
   std::optional<std::string> uploaded_url(const std::string& cid,
                                           const std::string& sha256) override;
   ApplyResult apply(const Batch& batch) override;

@@ -125,9 +125,17 @@ Message sender_settable(const Message& message);
 bool sender_may_set(std::string_view name);
 
 // Whether the message shows in its channel: every message but a reply that lives only in its
-// thread. Only those count as unread and move the channel's last message time.
+// thread. Only those move the channel's last message time, and count as unread (counts_as_unread).
 inline bool shown_in_channel(const Message& message) {
   return !message.parent_id || message.show_in_channel.value_or(false);
+}
+
+// Whether a new message counts as unread for the others (Stream's rule): shown in its channel,
+// and not silent, not a system message, not shadowed. (Whose it is and who muted whom is the
+// reader's side.)
+inline bool counts_as_unread(const Message& message) {
+  return shown_in_channel(message) && !message.silent.value_or(false) &&
+         message.type.value_or("regular") != "system" && !message.shadowed.value_or(false);
 }
 
 }  // namespace chatkeep

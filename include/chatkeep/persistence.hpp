@@ -18,7 +18,11 @@
 //   cid that is not type:id, a message without created_at), `invalid_state` for any call but
 //   connect() while disconnected, `storage` for a store that cannot be read or written.
 // - Users. Connecting opens the store of one user at a time; the message rules below (versions,
-//   echoes, local changes, replay of the outbox) and own reactions are about that user.
+//   echoes, local changes, replay of the outbox), own reactions, mutes and mentions are about
+//   that user.
+// - Unread. A new message counts as unread for every member but its sender when it
+//   counts_as_unread (message.hpp), and not for the connected user when they muted the sender
+//   (their own user's mutes, SetConnectionInfo). The user's own read carries unread_mentions.
 //
 // This header holds the store's data types (Draft, ConnectionInfo), its mutations (the write
 // side, each with its rules) and the interface (the read side). The outbox's own types live in
@@ -53,6 +57,25 @@ struct Draft {
   std::optional<std::string> parent_id;
   Message message;
   Timestamp created_at;
+};
+
+// A stretch of a channel's history the store may be missing: messages shown in the channel created
+// strictly between `after` and `before` (unbounded where absent). Between two stored messages
+// that a gap falls between, the server may hold messages the store does not.
+struct HistoryGap {
+  std::optional<Timestamp> after;
+  std::optional<Timestamp> before;
+  friend bool operator==(const HistoryGap&, const HistoryGap&) = default;
+};
+
+// The connected user's unread figures over the channels the store holds, as they stand in it:
+// unread messages, channels with any, and mentions of the user among them (Read::
+// unread_mentions). Channels the user muted are left out.
+struct UnreadCounts {
+  std::int64_t total_unread_count = 0;
+  std::int64_t unread_channels = 0;
+  std::int64_t unread_mentions = 0;
+  friend bool operator==(const UnreadCounts&, const UnreadCounts&) = default;
 };
 
 // What the connected user last heard about themself: the own user of the last health.check, with
@@ -161,6 +184,18 @@ struct DeleteDraft {
   std::string cid;
   std::optional<std::string> parent_id;
 };
+// A page of the channel's messages (those shown in it) as the server answered `page`, its cursor
+// and limit; `messages` are the page's ids and created_at, ascending. It comes before the
+// UpsertMessages that stores them, in the same batch. The store keeps the channel's gaps by it:
+// the span the page covers is complete (a page as long as its limit covers from its first message
+// to its last, or to its cursor; a shorter one reaches the end of history on its open side);
+// and when neither its cursor nor any of its messages was stored before, the span between it and
+// the stored messages beyond its ends (on a side the page leaves open) becomes a gap.
+struct RecordPage {
+  std::string cid;
+  MessagePagination page;
+  std::vector<std::pair<std::string, Timestamp>> messages;
+};
 // Hard: the rows go (with their reactions). Soft: the messages stay, marked type "deleted" with
 // deleted_at.
 struct DeleteMessages {
@@ -241,7 +276,7 @@ using Mutation =
                  ReplaceReactions, UpsertDrafts, DeleteDraft, DeleteMessages, TruncateChannel,
                  DeleteChannels, SaveChannelQuery, SetConnectionInfo, SetUnreadCounts,
                  SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry, RecordUpload,
-                 ForgetUpload>;
+                 ForgetUpload, RecordPage>;
 using Batch = std::vector<Mutation>;
 
 struct ApplyResult {
@@ -317,6 +352,11 @@ class ChatPersistenceClient {
   // which costs a store only a second upload of the same bytes.
   virtual std::optional<std::string> uploaded_url(const std::string& cid,
                                                   const std::string& sha256);
+  // The connected user's unread figures (UnreadCounts). The default reads every channel's reads.
+  virtual UnreadCounts unread_counts();
+  // The channel's gaps (RecordPage; retention records one where it cut), oldest first. The
+  // default knows none: a store without gaps shows history as contiguous as it is stored.
+  virtual std::vector<HistoryGap> gaps(const std::string& cid);
 
   virtual ApplyResult apply(const Batch& batch) = 0;
 

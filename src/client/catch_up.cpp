@@ -284,7 +284,8 @@ void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std
       [this, request](Callback<std::vector<ChannelState>> done) {
         api_->query_channels(request, std::move(done));
       },
-      [this, job, watch, what, then = std::move(then)](Result<std::vector<ChannelState>> r) {
+      [this, job, watch, what, request,
+       then = std::move(then)](Result<std::vector<ChannelState>> r) {
         if (!still_wanted(*job)) return;
         note_answer_time(*job);
         if (!r) {
@@ -297,7 +298,10 @@ void ClientCore::query_chunk(std::shared_ptr<CatchUp> job, const std::vector<std
           returned.push_back(state.channel.cid);
           // Watching binds the socket only: /sync, which follows, replays events older than
           // these states, and replaying over a newer state miscounts unread messages.
-          if (!watch) sync::add_channel_state_writes(std::move(state), session_->user.id, batch);
+          if (!watch) {
+            sync::add_channel_state_writes(std::move(state), session_->user.id, batch,
+                                           MessagePagination{.limit = request.message_limit});
+          }
         }
         if (!batch.empty()) write(std::move(batch));
         then(std::move(returned));

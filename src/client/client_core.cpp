@@ -198,7 +198,8 @@ void ClientCore::fetch_channels(QueryChannelsOptions options,
         std::vector<std::string> cids;
         for (const auto& state : states) {
           cids.push_back(state.channel.cid);
-          sync::add_channel_state_writes(state, session_->user.id, batch);
+          sync::add_channel_state_writes(state, session_->user.id, batch,
+                                         MessagePagination{.limit = shared->message_limit});
         }
         if (shared->watch) watched_.insert(cids.begin(), cids.end());
         batch.push_back(SaveChannelQuery{shared->filter, shared->sort, cids, shared->offset > 0});
@@ -227,9 +228,10 @@ void ClientCore::fetch_channel(const std::string& cid, const ChannelQuery& query
   if (!query.data.empty()) body["data"] = query.data;
   api_->query_channel(
       cid, std::move(body),
-      storing<ChannelState>(std::move(fetched), [this](const ChannelState& state, Batch& batch) {
-        sync::add_channel_state_writes(state, session_->user.id, batch);
-      }));
+      storing<ChannelState>(std::move(fetched),
+                            [this, page = query.messages](const ChannelState& state, Batch& batch) {
+                              sync::add_channel_state_writes(state, session_->user.id, batch, page);
+                            }));
 }
 
 void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {

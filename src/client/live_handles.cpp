@@ -104,6 +104,18 @@ ChannelList ChatClient::channel_list(ChannelListOptions options) {
   }));
 }
 
+UnreadCounts ChatClient::unread_counts() {
+  return core_->run([core = core_.get()] {
+    core->require_session();
+    return core->store().unread_counts();
+  });
+}
+
+Subscription ChatClient::on_unread_counts(std::function<void(const UnreadCounts&)> listener) {
+  return core_->run(
+      [core = core_.get(), &listener] { return core->live().watch_unread(std::move(listener)); });
+}
+
 void ChatClient::settle() {
   core_->run([core = core_.get()] { core->live().settle(); });
   core_->run([] {});  // the diffs the settle handed to the network thread, when it delivers

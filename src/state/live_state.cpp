@@ -81,10 +81,45 @@ void LiveState::refresh() {
     for (auto& [key, window] : windows_) {
       if (changes.everything || window->concerns(changes)) window->refresh();
     }
+    if (changes.everything || changes.unread || !changes.cids.empty()) publish_unread();
   } catch (const ChatError&) {
     // The store went away under a refresh (a disconnect): the next user's refresh starts over.
     record(Changes{.everything = true});
   }
+}
+
+void LiveState::publish_unread() {
+  if (unread_listeners_.empty()) return;
+  const UnreadCounts now = host_.store.unread_counts();
+  if (unread_ == now) return;
+  unread_ = now;
+  host_.deliver([listeners = unread_listeners_.snapshot(), now] {
+    for (const auto& listener : listeners)
+      listener(now);
+  });
+}
+
+// The first value goes through a list of its own, so that the Subscription's promise (never
+// called once reset) holds for it too.
+Subscription LiveState::watch_unread(std::function<void(const UnreadCounts&)> listener) {
+  using Listeners = ListenerList<const UnreadCounts&>;
+  auto shared = std::make_shared<std::function<void(const UnreadCounts&)>>(std::move(listener));
+  auto call = [shared](const UnreadCounts& counts) { (*shared)(counts); };
+  auto first = std::make_shared<Listeners>();
+  auto subscriptions = std::make_shared<std::pair<Subscription, Subscription>>(
+      first->add(call), unread_listeners_.add(call));
+  const UnreadCounts now =
+      host_.store.is_connected() ? host_.store.unread_counts() : UnreadCounts{};
+  // The others were told the last value; a first listener sets what changes are measured from.
+  if (unread_listeners_.snapshot().size() == 1) unread_ = now;
+  host_.deliver([handles = first->snapshot(), now] {
+    for (const auto& handle : handles)
+      handle(now);
+  });
+  return Subscription([subscriptions] {
+    subscriptions->first.reset();
+    subscriptions->second.reset();
+  });
 }
 
 void LiveState::settle() {
@@ -118,7 +153,8 @@ std::shared_ptr<LiveView<Message>> LiveState::open_window(std::string cid,
   auto model = std::make_shared<WindowModel>(
       host_, [this] { settle(); }, std::move(cid), std::move(parent_id), size);
   auto view = model->view();
-  windows_.emplace(view.get(), std::move(model));
+  windows_.emplace(view.get(), model);
+  model->fetch_latest();
   return view;
 }
 

@@ -79,10 +79,13 @@ class WindowModel : public std::enable_shared_from_this<WindowModel> {
   bool concerns(const Changes& changes) const;
   void refresh();
   void load_older(Callback<std::size_t> done);
+  // Asks the server for the latest page; its commit refreshes the window.
+  void fetch_latest();
 
  private:
   std::vector<Message> read(const MessagePagination& page);
   std::vector<Message> read_window();
+  std::vector<HistoryGap> gaps();
   void show(std::vector<Message> messages);
 
   Host& host_;
@@ -122,9 +125,12 @@ class LiveState {
   void close(const void* view);
   // The socket is back and caught up: lists ask the server again.
   void reconnected();
+  // The user's unread figures: now (delivered to this listener alone), then on each change.
+  Subscription watch_unread(std::function<void(const UnreadCounts&)> listener);
 
  private:
   bool record(Changes changes);
+  void publish_unread();
   void learn_outbox();
 
   Host host_;
@@ -134,6 +140,8 @@ class LiveState {
   OutboxSubjects outbox_;
 
   bool outbox_learned_ = false;
+  ListenerList<const UnreadCounts&> unread_listeners_;
+  std::optional<UnreadCounts> unread_;  // as last told
   std::map<const void*, std::shared_ptr<ListModel>> lists_;
   std::map<const void*, std::shared_ptr<WindowModel>> windows_;
 };

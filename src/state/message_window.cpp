@@ -16,6 +16,31 @@ const std::string& key_of(const Message& message) {
   return message.id;
 }
 
+std::int64_t micros(const Message& message) {
+  return message.created_at ? message.created_at->unix_micros() : 0;
+}
+
+// Whether some moment strictly between x and y lies in a gap.
+bool gap_between(const std::vector<HistoryGap>& gaps, std::int64_t x, std::int64_t y) {
+  for (const auto& gap : gaps) {
+    const std::int64_t lo = std::max(gap.after ? gap.after->unix_micros() : INT64_MIN, x);
+    const std::int64_t hi = std::min(gap.before ? gap.before->unix_micros() : INT64_MAX, y);
+    if (lo < hi && lo + 1 < hi) return true;
+  }
+  return false;
+}
+
+// The newest unbroken run of `messages` (ascending): what lies before the newest gap between
+// two of them goes.
+void keep_latest_run(std::vector<Message>& messages, const std::vector<HistoryGap>& gaps) {
+  for (std::size_t i = messages.size(); i-- > 1;) {
+    if (gap_between(gaps, micros(messages[i - 1]), micros(messages[i]))) {
+      messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 WindowModel::WindowModel(Host& host, std::function<void()> settle, std::string cid,
@@ -32,12 +57,18 @@ std::vector<Message> WindowModel::read(const MessagePagination& page) {
   return parent_id_ ? host_.store.replies(*parent_id_, page) : host_.store.messages(cid_, page);
 }
 
+// Threads keep no gaps: their pages are the thread's replies, which catch-up does not re-query.
+std::vector<HistoryGap> WindowModel::gaps() {
+  return parent_id_ ? std::vector<HistoryGap>{} : host_.store.gaps(cid_);
+}
+
 // The run from the oldest message shown to the latest; the latest size_ when nothing is shown
 // yet, or when the oldest shown is gone from the store.
 std::vector<Message> WindowModel::read_window() {
   std::vector<Message> messages;
   if (oldest_) messages = read({.limit = kMaxWindow, .id_gte = *oldest_});
   if (messages.empty()) messages = read({.limit = static_cast<std::int64_t>(size_)});
+  keep_latest_run(messages, gaps());
   oldest_ = messages.empty() ? std::nullopt : std::optional(messages.front().id);
   return messages;
 }
@@ -70,18 +101,31 @@ void WindowModel::show(std::vector<Message> messages) {
   }
 }
 
+void WindowModel::fetch_latest() {
+  MessagePagination page{.limit = static_cast<std::int64_t>(size_)};
+  auto ignore = [](Result<std::vector<Message>>) {};  // offline: the store's is what there is
+  if (parent_id_) {
+    host_.fetch_replies(*parent_id_, std::move(page), ignore);
+  } else {
+    host_.fetch_messages(cid_, std::move(page), ignore);
+  }
+}
+
 void WindowModel::load_older(Callback<std::size_t> done) {
   const std::size_t had = items_.size();
   // From the store: the messages before the oldest shown.
+  // From the store: the messages before the oldest shown, up to the first gap.
   auto take_older = [this, had]() -> std::size_t {
-    if (items_.empty()) {
-      refresh();
-    } else {
-      const auto older =
-          read({.limit = static_cast<std::int64_t>(size_), .id_lt = items_.front().id});
+    if (!items_.empty()) {
+      auto older = read({.limit = static_cast<std::int64_t>(size_), .id_lt = items_.front().id});
+      const auto gaps = this->gaps();
+      if (!older.empty() && gap_between(gaps, micros(older.back()), micros(items_.front()))) {
+        older.clear();
+      }
+      keep_latest_run(older, gaps);
       if (!older.empty()) oldest_ = older.front().id;
-      refresh();
     }
+    refresh();
     return items_.size() > had ? items_.size() - had : 0;
   };
   if (const std::size_t added = take_older(); added > 0) return done({.value = added});

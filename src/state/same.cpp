@@ -39,6 +39,11 @@ bool same(const Message& a, const Message& b) {
 }
 
 bool same(const ChannelState& a, const ChannelState& b) {
+  const std::size_t n = a.read ? a.read->size() : 0;
+  if (n != (b.read ? b.read->size() : 0)) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if ((*a.read)[i].unread_mentions != (*b.read)[i].unread_mentions) return false;
+  }
   return same_local(a.messages, b.messages) && same_local(a.pinned_messages, b.pinned_messages) &&
          to_json(a) == to_json(b);
 }

@@ -108,6 +108,12 @@ std::optional<std::string> ForwardingPersistenceClient::uploaded_url(const std::
                                                                      const std::string& sha256) {
   return through([&](ChatPersistenceClient& t) { return t.uploaded_url(cid, sha256); });
 }
+UnreadCounts ForwardingPersistenceClient::unread_counts() {
+  return through([&](ChatPersistenceClient& t) { return t.unread_counts(); });
+}
+std::vector<HistoryGap> ForwardingPersistenceClient::gaps(const std::string& cid) {
+  return through([&](ChatPersistenceClient& t) { return t.gaps(cid); });
+}
 ApplyResult ForwardingPersistenceClient::apply(const Batch& batch) {
   return target_->apply(batch);
 }

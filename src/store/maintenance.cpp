@@ -1,5 +1,8 @@
 #include "store/maintenance.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <map>
 #include <string>
 
 namespace chatkeep::store {
@@ -11,25 +14,41 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
   {
     sqlite::Transaction transaction(db);
     // A message the outbox refers to (a local echo, an edit waiting) stays whatever its age.
-    constexpr const char* kKeep = "id NOT IN (SELECT message_id FROM outbox)";
+    constexpr const char* kKeep = " AND id NOT IN (SELECT message_id FROM outbox)";
+    constexpr const char* kCut = " RETURNING channel, created_at";
+    // Per channel, the newest message cut: history up to it is a gap from now on (a message
+    // the outbox kept, older, is not contiguous with what follows the cut).
+    std::map<std::int64_t, std::int64_t> cut;
+    auto run = [&](sqlite::Query query) {
+      while (query.next()) {
+        std::int64_t& newest = cut.try_emplace(query.integer(0), INT64_MIN).first->second;
+        newest = std::max(newest, query.integer(1));
+        ++deleted;
+      }
+    };
     if (retention.max_age) {
       const std::int64_t before =
           now.unix_micros() -
           std::chrono::duration_cast<std::chrono::microseconds>(*retention.max_age).count();
-      db.query(std::string("DELETE FROM messages WHERE created_at < ?1 AND ") + kKeep)
-          .bind(1, before)
-          .run();
-      deleted += db.changes();
+      run(std::move(
+          db.query(std::string("DELETE FROM messages WHERE created_at < ?1") + kKeep + kCut)
+              .bind(1, before)));
     }
     if (retention.max_messages_per_channel) {
-      db.query(std::string(R"(DELETE FROM messages WHERE rowid IN (
+      run(std::move(db.query(std::string(R"(DELETE FROM messages WHERE rowid IN (
                  SELECT rowid FROM (SELECT rowid, ROW_NUMBER() OVER (PARTITION BY channel
                    ORDER BY created_at DESC, rowid DESC) AS newest FROM messages)
-                 WHERE newest > ?1) AND )") +
-               kKeep)
-          .bind(1, *retention.max_messages_per_channel)
+                 WHERE newest > ?1))") +
+                             kKeep + kCut)
+                        .bind(1, *retention.max_messages_per_channel)));
+    }
+    for (const auto& [channel, newest] : cut) {
+      db.query(R"(INSERT INTO gaps (channel, after, before) VALUES (?1, ?2, ?3)
+                  ON CONFLICT (channel, after) DO UPDATE SET before = MAX(before, excluded.before))")
+          .bind(1, channel)
+          .bind(2, INT64_MIN)
+          .bind(3, newest + 1)
           .run();
-      deleted += db.changes();
     }
     transaction.commit();
   }

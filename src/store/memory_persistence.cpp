@@ -30,6 +30,7 @@
 #include "outbox/rules.hpp"
 #include "outbox/uploads.hpp"
 #include "process/holder.hpp"
+#include "store/gaps.hpp"
 #include "store/rows.hpp"
 
 namespace chatkeep {
@@ -109,7 +110,8 @@ struct Tables {
   std::optional<ConnectionRow> connection;
   std::map<std::int64_t, OutboxEntry> outbox;
   std::map<std::string, Lease> leases;
-  std::map<Pair, std::string> uploads;  // (cid, sha256) -> url
+  std::map<Pair, std::string> uploads;                  // (cid, sha256) -> url
+  std::map<std::string, std::vector<store::Gap>> gaps;  // by cid
   std::int64_t next_seq = 1;
   std::int64_t next_outbox_id = 1;  // never reused, even after a flush
 };
@@ -316,8 +318,40 @@ class MemoryPersistenceClient::Impl {
       data.insert_or_assign("user", json::object{{"id", it->first.second}});
       reads.push_back(from_json<Read>(data));
       reads.back().user = user_of(it->first.second);
+      if (it->first.second == me) reads.back().unread_mentions = unread_mentions(cid, reads.back());
     }
     return reads;
+  }
+
+  // As the SQLite store counts them (reads.cpp).
+  std::int64_t unread_mentions(const std::string& cid, const Read& read) const {
+    const std::int64_t after = read.last_read ? read.last_read->unix_micros() : INT64_MIN;
+    std::int64_t n = 0;
+    for (const auto& [id, row] : t->messages) {
+      if (row.cid != cid || (row.parent_id && !row.show_in_channel) || row.created_at <= after ||
+          row.user_id == me) {
+        continue;
+      }
+      auto flag = [&](const char* name) {
+        const json::value* v = row.data.if_contains(name);
+        return v && v->is_bool() && v->as_bool();
+      };
+      const json::value* type = row.data.if_contains("type");
+      if (flag("silent") || flag("shadowed") ||
+          (type && type->is_string() && type->as_string() == "system")) {
+        continue;
+      }
+      const json::value* mentioned = row.data.if_contains("mentioned_users");
+      if (!mentioned || !mentioned->is_array()) continue;
+      for (const auto& user : mentioned->as_array()) {
+        const json::value* uid = user.is_object() ? user.as_object().if_contains("id") : &user;
+        if (uid && uid->is_string() && uid->as_string() == me) {
+          ++n;
+          break;
+        }
+      }
+    }
+    return n;
   }
 
   std::optional<ChannelState> channel_state(const std::string& cid, const MessagePagination& p) {
@@ -425,6 +459,7 @@ class MemoryPersistenceClient::Impl {
       erase_if(t->members, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->reads, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->drafts, [&](const Pair& k, const auto&) { return k.first == cid; });
+      erase(t->gaps, cid);
       erase_if(t->channel_queries, [&](const auto&, const std::string& c) { return c == cid; });
     }
   }
@@ -444,6 +479,21 @@ class MemoryPersistenceClient::Impl {
     return outbox::replay_all(entries, me, given, out);
   }
 
+  // Whether the connected user muted this user (their own user's mutes).
+  bool muted_user(const std::string& user_id) const {
+    if (!t->connection || !t->connection->own_user) return false;
+    const json::value* mutes = t->connection->own_user->if_contains("mutes");
+    if (!mutes || !mutes->is_array()) return false;
+    for (const auto& mute : mutes->as_array()) {
+      const json::value* target =
+          mute.is_object() ? mute.as_object().if_contains("target") : nullptr;
+      const json::value* id =
+          target && target->is_object() ? target->as_object().if_contains("id") : nullptr;
+      if (id && id->is_string() && id->as_string() == user_id) return true;
+    }
+    return false;
+  }
+
   void count_arrival(const std::string& cid, const Message& message, bool unread) {
     if (!shown_in_channel(message)) return;
     const std::int64_t at = message.created_at->unix_micros();
@@ -457,10 +507,12 @@ class MemoryPersistenceClient::Impl {
         hidden && hidden->is_bool() && hidden->as_bool()) {
       channel.data.insert_or_assign("hidden", false);
     }
-    if (message.silent.value_or(false)) return;
+    if (!counts_as_unread(message)) return;
+    const bool muted = message.user && muted_user(message.user->id);
     for (auto it = t->reads.lower_bound({cid, ""}); it != t->reads.end() && it->first.first == cid;
          ++it) {
       if (message.user && it->first.second == message.user->id) continue;
+      if (muted && it->first.second == me) continue;
       save(t->reads, it->first);
       const json::value* unread_now = it->second.if_contains("unread_messages");
       const std::int64_t n = unread_now && unread_now->is_int64() ? unread_now->as_int64() : 0;
@@ -752,6 +804,38 @@ class MemoryPersistenceClient::Impl {
       return key.first == m.cid && url == m.url;
     });
   }
+
+  // As the SQLite store's writer does (writer.cpp), over the maps.
+  void operator()(const RecordPage& m) {
+    ensure_channel(m.cid);
+    auto stored_at = [&](const std::string& id) -> std::optional<std::int64_t> {
+      const auto found = t->messages.find(id);
+      if (found == t->messages.end() || found->second.cid != m.cid) return std::nullopt;
+      return found->second.created_at;
+    };
+    const std::optional<std::string> cursor = store::page_cursor(m.page);
+    const std::optional<std::int64_t> cursor_at = cursor ? stored_at(*cursor) : std::nullopt;
+    const std::optional<store::Span> span = store::covered_span(m, cursor_at);
+    if (!span) return;
+    bool joined = cursor_at.has_value();
+    for (std::size_t i = 0; i < m.messages.size() && !joined; ++i)
+      joined = stored_at(m.messages[i].first).has_value();
+    save(t->gaps, m.cid);
+    std::vector<store::Gap>& gaps = t->gaps[m.cid];
+    if (!joined) {
+      std::optional<std::int64_t> below, above;
+      for (const auto& [id, row] : t->messages) {
+        if (row.cid != m.cid || (row.parent_id && !row.show_in_channel)) continue;
+        if (row.created_at < span->lo && (!below || row.created_at > *below))
+          below = row.created_at;
+        if (row.created_at > span->hi && (!above || row.created_at < *above))
+          above = row.created_at;
+      }
+      if (span->lo != INT64_MIN && below) gaps.emplace_back(*below, span->lo);
+      if (span->hi != INT64_MAX && above) gaps.emplace_back(span->hi, *above);
+    }
+    gaps = store::without(gaps, *span);
+  }
 };
 
 MemoryPersistenceClient::MemoryPersistenceClient() : impl_(std::make_unique<Impl>()) {}
@@ -970,6 +1054,17 @@ bool MemoryPersistenceClient::acquire_lease(const std::string& name, const std::
     return true;
   }
   return false;
+}
+
+std::vector<HistoryGap> MemoryPersistenceClient::gaps(const std::string& cid) {
+  std::lock_guard lock(impl_->mutex);
+  const auto& all = impl_->tables().gaps;
+  std::vector<HistoryGap> gaps;
+  if (auto found = all.find(cid); found != all.end()) {
+    for (const auto& gap : found->second)
+      gaps.push_back(store::history_gap(gap));
+  }
+  return gaps;
 }
 
 std::optional<std::string> MemoryPersistenceClient::uploaded_url(const std::string& cid,

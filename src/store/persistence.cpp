@@ -1,5 +1,8 @@
 #include "chatkeep/persistence.hpp"
 
+#include <cstdint>
+#include <set>
+
 namespace chatkeep {
 
 std::string_view to_string(OutboxKind kind) {
@@ -46,6 +49,32 @@ void ChatPersistenceClient::release_lease(const std::string&, const std::string&
 std::optional<std::string> ChatPersistenceClient::uploaded_url(const std::string&,
                                                                const std::string&) {
   return std::nullopt;
+}
+
+UnreadCounts ChatPersistenceClient::unread_counts() {
+  UnreadCounts counts;
+  const std::optional<std::string> me = user_id();
+  if (!me) return counts;
+  std::set<std::string> muted;
+  if (const auto info = connection_info(); info && info->own_user.channel_mutes) {
+    for (const auto& mute : *info->own_user.channel_mutes) {
+      if (mute.channel) muted.insert(mute.channel->cid);
+    }
+  }
+  for (const auto& cid : channel_cids(SIZE_MAX)) {
+    if (muted.contains(cid)) continue;
+    for (const auto& read : reads(cid)) {
+      if (read.user.id != *me || read.unread_messages.value_or(0) <= 0) continue;
+      counts.total_unread_count += *read.unread_messages;
+      counts.unread_channels += 1;
+      counts.unread_mentions += read.unread_mentions.value_or(0);
+    }
+  }
+  return counts;
+}
+
+std::vector<HistoryGap> ChatPersistenceClient::gaps(const std::string&) {
+  return {};
 }
 
 std::future<ApplyResult> ChatPersistenceClient::apply_async(Batch batch) {

@@ -316,7 +316,28 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
     reads.push_back(from_json<Read>(row));
     reads.back().user = cached_user(q.text(0), optional_text(q, 2));
   }
+  for (auto& read : reads) {
+    if (read.user.id == user_id_) read.unread_mentions = unread_mentions_locked(cid, read);
+  }
   return reads;
+}
+
+// The stored messages after the user's last read that mention them and count as unread
+// (counts_as_unread, and not their own).
+std::int64_t SqliteStore::unread_mentions_locked(const std::string& cid, const Read& read) {
+  mutex_.assert_held();
+  auto q = db().query(R"(SELECT COUNT(*) FROM messages m JOIN channels c ON c.key = m.channel
+      WHERE c.cid = ?1 AND m.in_channel AND m.created_at > ?2 AND m.user_id IS NOT ?3
+        AND NOT COALESCE(json_extract(m.data, '$.silent'), 0)
+        AND NOT COALESCE(json_extract(m.data, '$.shadowed'), 0)
+        AND COALESCE(json_extract(m.data, '$.type'), 'regular') <> 'system'
+        AND EXISTS (SELECT 1 FROM json_each(m.data, '$.mentioned_users') u
+          WHERE (CASE WHEN u.type = 'object' THEN json_extract(u.value, '$.id') ELSE u.value END)
+            = ?3))");
+  q.bind(1, cid)
+      .bind(2, read.last_read ? read.last_read->unix_micros() : INT64_MIN)
+      .bind(3, user_id_);
+  return q.next() ? q.integer(0) : 0;
 }
 
 std::optional<ChannelState> SqliteStore::channel_state(const std::string& cid,
@@ -397,6 +418,44 @@ std::optional<std::string> SqliteStore::uploaded_url(const std::string& cid,
   q.bind(1, cid).bind(2, sha256);
   if (!q.next()) return std::nullopt;
   return std::string(q.text(0));
+}
+
+// One pass over the user's reads; mentions are counted only where something is unread.
+UnreadCounts SqliteStore::unread_counts() {
+  Lock lock(mutex_);
+  auto q = db().query(R"(SELECT r.cid, r.data FROM reads r
+      WHERE r.user_id = ?1 AND COALESCE(json_extract(r.data, '$.unread_messages'), 0) > 0
+        AND r.cid NOT IN (SELECT json_extract(m.value, '$.channel.cid')
+          FROM connection_state c, json_each(c.own_user, '$.channel_mutes') m))");
+  q.bind(1, user_id_);
+  UnreadCounts counts;
+  std::vector<std::pair<std::string, Read>> unread;
+  while (q.next()) {
+    json::value row = parse_row(q.text(1));
+    row.as_object().insert_or_assign("user", json::object{{"id", user_id_}});
+    unread.emplace_back(std::string(q.text(0)), from_json<Read>(row));
+  }
+  for (const auto& [cid, read] : unread) {
+    counts.total_unread_count += read.unread_messages.value_or(0);
+    counts.unread_channels += 1;
+    counts.unread_mentions += unread_mentions_locked(cid, read);
+  }
+  return counts;
+}
+
+std::vector<HistoryGap> SqliteStore::gaps(const std::string& cid) {
+  Lock lock(mutex_);
+  auto q = db().query(R"(SELECT g.after, g.before FROM gaps g JOIN channels c ON c.key = g.channel
+                         WHERE c.cid = ?1 ORDER BY g.after)");
+  q.bind(1, cid);
+  std::vector<HistoryGap> gaps;
+  while (q.next()) {
+    HistoryGap gap;
+    if (q.integer(0) != INT64_MIN) gap.after = Timestamp::from_unix_micros(q.integer(0));
+    if (q.integer(1) != INT64_MAX) gap.before = Timestamp::from_unix_micros(q.integer(1));
+    gaps.push_back(gap);
+  }
+  return gaps;
 }
 
 std::vector<OutboxEntry> SqliteStore::outbox(std::int64_t after_id, std::size_t limit) {

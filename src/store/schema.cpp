@@ -22,7 +22,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 6> kMigrations = {
+constexpr std::array<const char*, 7> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -150,6 +150,16 @@ CREATE TABLE uploads (
   sha256 TEXT NOT NULL,
   url TEXT NOT NULL,
   PRIMARY KEY (cid, sha256)
+) WITHOUT ROWID;
+)sql",
+    // 7: where a channel's stored history may be missing messages (RecordPage): those created
+    // strictly between after and before, in microseconds (the extremes of 64 bits: unbounded).
+    R"sql(
+CREATE TABLE gaps (
+  channel INTEGER NOT NULL REFERENCES channels (key) ON DELETE CASCADE,
+  after INTEGER NOT NULL,
+  before INTEGER NOT NULL,
+  PRIMARY KEY (channel, after)
 ) WITHOUT ROWID;
 )sql",
 };

@@ -69,6 +69,8 @@ class SqliteStore final : public ChatPersistenceClient {
   void release_lease(const std::string& name, const std::string& holder) override;
   std::optional<std::string> uploaded_url(const std::string& cid,
                                           const std::string& sha256) override;
+  std::vector<HistoryGap> gaps(const std::string& cid) override;
+  UnreadCounts unread_counts() override;
   ApplyResult apply(const Batch& batch) override;
 
   // Rows inserted, updated or deleted since the store connected (for measurements).
@@ -87,6 +89,7 @@ class SqliteStore final : public ChatPersistenceClient {
                                    const MessagePagination& page);
   std::vector<Member> members_locked(const std::string& cid);
   std::vector<Read> reads_locked(const std::string& cid);
+  std::int64_t unread_mentions_locked(const std::string& cid, const Read& read);
   // A message from a kSelectMessages row, own reactions not yet attached.
   Message message_from_row(const Query& row);
   // The connected user's reactions, into each message's own_reactions.

@@ -39,6 +39,7 @@
 #include "chatkeep/json.hpp"
 #include "model/tables.hpp"
 #include "outbox/rules.hpp"
+#include "store/gaps.hpp"
 #include "store/rows.hpp"
 
 namespace chatkeep::store {
@@ -281,12 +282,16 @@ void Writer::count_arrival(std::int64_t channel, const std::string& cid, const M
                WHERE key = ?1 AND json_extract(data, '$.hidden'))")
       .bind(1, channel)
       .run();
-  if (message.silent.value_or(false)) return;
+  if (!counts_as_unread(message)) return;
+  // Everyone's but the sender's; and not the connected user's when they muted the sender.
   db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
                  COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
-               WHERE cid = ?1 AND user_id IS NOT ?2)")
+               WHERE cid = ?1 AND user_id IS NOT ?2
+                 AND NOT (user_id = ?3 AND ?2 IN (SELECT json_extract(m.value, '$.target.id')
+                   FROM connection_state c, json_each(c.own_user, '$.mutes') m)))")
       .bind(1, cid)
       .bind(2, message.user ? std::optional(message.user->id) : std::nullopt)
+      .bind(3, me_)
       .run();
 }
 
@@ -621,6 +626,68 @@ void Writer::operator()(const RecordUpload& m) {
       .bind(2, m.sha256)
       .bind(3, m.url)
       .run();
+}
+
+// --- gaps ----------------------------------------------------------------------------------------
+// What a page proves is store/gaps.cpp's; here, what was stored before it, and the table.
+
+void Writer::operator()(const RecordPage& m) {
+  const std::int64_t channel = ensure_channel(m.cid);
+  auto stored_at = [&](const std::string& id) -> std::optional<std::int64_t> {
+    auto q = db_.query("SELECT created_at FROM messages WHERE id = ?1 AND channel = ?2");
+    q.bind(1, id).bind(2, channel);
+    if (!q.next()) return std::nullopt;
+    return q.integer(0);
+  };
+  const std::optional<std::string> cursor = page_cursor(m.page);
+  const std::optional<std::int64_t> cursor_at = cursor ? stored_at(*cursor) : std::nullopt;
+  const std::optional<Span> span = covered_span(m, cursor_at);
+  if (!span) return;
+  bool joined = cursor_at.has_value();
+  for (std::size_t i = 0; i < m.messages.size() && !joined; ++i)
+    joined = stored_at(m.messages[i].first).has_value();
+
+  std::vector<Gap> gaps;
+  {
+    auto q = db_.query("SELECT after, before FROM gaps WHERE channel = ?1");
+    q.bind(1, channel);
+    while (q.next())
+      gaps.emplace_back(q.integer(0), q.integer(1));
+  }
+  if (!joined) {
+    // Stored messages beyond an open end of a page that joins nothing stored: between them the
+    // server may hold more.
+    auto neighbour = [&](const char* sql, std::int64_t at) -> std::optional<std::int64_t> {
+      auto q = db_.query(sql);
+      q.bind(1, channel).bind(2, at);
+      if (!q.next() || q.is_null(0)) return std::nullopt;
+      return q.integer(0);
+    };
+    if (span->lo != INT64_MIN) {
+      if (auto below = neighbour(R"(SELECT MAX(created_at) FROM messages
+                                    WHERE channel = ?1 AND in_channel AND created_at < ?2)",
+                                 span->lo)) {
+        gaps.emplace_back(*below, span->lo);
+      }
+    }
+    if (span->hi != INT64_MAX) {
+      if (auto above = neighbour(R"(SELECT MIN(created_at) FROM messages
+                                    WHERE channel = ?1 AND in_channel AND created_at > ?2)",
+                                 span->hi)) {
+        gaps.emplace_back(span->hi, *above);
+      }
+    }
+  }
+  gaps = without(gaps, *span);
+  db_.query("DELETE FROM gaps WHERE channel = ?1").bind(1, channel).run();
+  for (const auto& [after, before] : gaps) {
+    db_.query(R"(INSERT INTO gaps (channel, after, before) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (channel, after) DO UPDATE SET before = MAX(before, excluded.before))")
+        .bind(1, channel)
+        .bind(2, after)
+        .bind(3, before)
+        .run();
+  }
 }
 
 void Writer::operator()(const ForgetUpload& m) {

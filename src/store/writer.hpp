@@ -55,6 +55,8 @@ class Writer {
   void operator()(const RemoveOutboxEntry& m);
   void operator()(const RecordUpload& m);
   void operator()(const ForgetUpload& m);
+  // gaps
+  void operator()(const RecordPage& m);
 
  private:
   // A bare {"id"} reference adds the user if unknown but never replaces what is known of it;

@@ -164,9 +164,17 @@ void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Mes
     batch.push_back(std::move(reactions));
 }
 
-void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch) {
+void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch,
+                              const std::optional<MessagePagination>& page) {
   const std::string cid = state.channel.cid;
   batch.push_back(UpsertChannels{one(std::move(state.channel))});
+  if (page && state.messages) {
+    RecordPage record{.cid = cid, .page = *page};
+    for (const auto& message : *state.messages) {
+      if (message.created_at) record.messages.emplace_back(message.id, *message.created_at);
+    }
+    batch.push_back(std::move(record));
+  }
   for (auto* messages : {&state.messages, &state.pinned_messages}) {
     if (*messages) add_queried_messages_writes(cid, std::move(**messages), me, batch);
   }

@@ -26,7 +26,9 @@ void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Mes
                                  const std::string& me, Batch& batch);
 
 // Appends the writes of a channel as a query returned it to `me`: the channel, its messages
-// and pinned messages, `me`'s own reactions to them, members and reads.
-void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch);
+// and pinned messages, `me`'s own reactions to them, members and reads. `page`: the page of
+// messages the query asked for, which the store's history gaps are kept by (RecordPage).
+void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch,
+                              const std::optional<MessagePagination>& page = std::nullopt);
 
 }  // namespace chatkeep::sync

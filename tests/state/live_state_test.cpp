@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "chatkeep/json.hpp"
+#include "chatkeep/sqlite_persistence.hpp"
 #include "state/live_state.hpp"
 #include "support/client_fixture.hpp"
 
@@ -290,6 +291,127 @@ TEST_F(LiveStateTest, AMessageWindowShowsTheLatestAndPendingAndLoadsOlder) {
   for (const auto& m : window.items())
     b.push_back(to_json(m));
   EXPECT_EQ(a, b);
+}
+
+// After a long time away, /sync refuses the checkpoint and catch-up stores the newest page beside
+// the old rows: the window shows the newest run only, never the two as one, and paging back
+// fills the gap from the server, or says it cannot while the server is unreachable.
+TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
+  const std::string cid = create("gappy");
+  for (int i = 0; i < 5; ++i)
+    send_text("bob", cid, "old" + std::to_string(i), "old");
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    ASSERT_EQ(query_all(*client, "alice").size(), 1u);
+    client->disconnect_user();
+    SqlitePersistenceClient store({.directory = data_.path()});
+    store.connect("alice");
+    store.set_last_sync_at(Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
+                                                       std::int64_t{40} * 24 * 3600 * 1'000'000));
+    store.disconnect(false);
+  }
+  std::vector<std::string> newest;
+  for (int i = 0; i < 30; ++i) {
+    send_text("bob", cid, "new" + std::to_string(i), "new");
+    if (i >= 5) newest.push_back("new" + std::to_string(i));
+  }
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  ASSERT_TRUE(client->persistence().message("new29"));
+  ASSERT_EQ(client->persistence().gaps(cid).size(), 1u) << "catch-up's page joins nothing";
+
+  // A window of 20 shows new10..new29, and the store has five more before the gap.
+  MessageWindow window = client->channel("messaging", "gappy").messages(20);
+  Copy<Message> copy(window);
+  client->settle();
+  EXPECT_EQ(ids_of(window.items()), std::vector<std::string>(newest.begin() + 5, newest.end()));
+  Eventually<Result<std::size_t>> from_store;
+  window.load_older(from_store.setter());
+  auto r = from_store.get();
+  ASSERT_TRUE(r) << r.error->what();
+  EXPECT_EQ(*r.value, 5u);
+  client->settle();
+  EXPECT_EQ(ids_of(window.items()), newest) << "old0..old4 are not contiguous with new5";
+
+  // The server cannot be reached: older messages are unavailable, and nothing changes.
+  chaos(R"({"fail_next":1,"fail_status":503})");
+  Eventually<Result<std::size_t>> failed;
+  window.load_older(failed.setter());
+  r = failed.get();
+  ASSERT_FALSE(r);
+  client->settle();
+  EXPECT_EQ(ids_of(window.items()), newest);
+
+  Eventually<Result<std::size_t>> filled;
+  window.load_older(filled.setter());
+  r = filled.get();
+  ASSERT_TRUE(r) << r.error->what();
+  EXPECT_EQ(*r.value, 10u);
+  client->settle();
+  EXPECT_TRUE(client->persistence().gaps(cid).empty());
+  const auto all = window.items();
+  ASSERT_EQ(all.size(), 35u);
+  EXPECT_EQ(all.front().id, "old0");
+  EXPECT_EQ(ids_of(copy.items()), ids_of(all));
+}
+
+TEST_F(LiveStateTest, UnreadCountsAreRightOfflineAndWatchable) {
+  const std::string one = create("one"), two = create("two");
+  std::uint16_t dead_port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
+    dead_port = probe.local_endpoint().port();
+  }
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    ASSERT_EQ(query_all(*client, "alice").size(), 2u);
+    std::mutex mutex;
+    std::vector<UnreadCounts> seen;
+    Subscription watching = client->on_unread_counts([&](const UnreadCounts& counts) {
+      std::lock_guard lock(mutex);
+      seen.push_back(counts);
+    });
+    auto last = [&] {
+      std::lock_guard lock(mutex);
+      return seen.empty() ? UnreadCounts{.total_unread_count = -1} : seen.back();
+    };
+    ASSERT_TRUE(eventually([&] { return last() == UnreadCounts{}; }));
+    send_text("bob", one, "hi", "hi");
+    auto r = send("bob", two, R"({"id":"ping","text":"@alice","mentioned_users":["alice"]})");
+    ASSERT_EQ(r.status, 200u) << r.text;
+    const UnreadCounts expected{
+        .total_unread_count = 2, .unread_channels = 2, .unread_mentions = 1};
+    ASSERT_TRUE(eventually([&] { return last() == expected; }));
+    EXPECT_EQ(client->unread_counts(), expected);
+  }
+  {
+    // Offline, her read mark lowers the figures at once.
+    auto offline = make_client(dead_port);
+    ASSERT_TRUE(connect(*offline, "alice"));
+    offline->channel("messaging", "two").mark_read();
+    offline->settle();
+    EXPECT_EQ(offline->unread_counts(),
+              (UnreadCounts{.total_unread_count = 1, .unread_channels = 1}));
+  }
+  // Online, once the mark is delivered, the server agrees.
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  auto q = call("alice", verb::post, "/channels",
+                R"({"filter_conditions":{"members":{"$in":["alice"]}}})");
+  std::int64_t on_server = 0;
+  for (const auto& channel : q.json.at("channels").as_array()) {
+    for (const auto& read : channel.at("read").as_array()) {
+      if (read.at("user").at("id") == "alice") on_server += read.at("unread_messages").as_int64();
+    }
+  }
+  EXPECT_EQ(on_server, 1);
+  EXPECT_EQ(client->unread_counts().total_unread_count, on_server);
 }
 
 TEST_F(LiveStateTest, HandlesOutliveTheirClient) {

@@ -71,7 +71,8 @@ TEST(QueryPlan, HotReadsSearchIndexesAndNeverScan) {
 
   std::lock_guard lock(mutex);
   auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
-  const std::regex whole_table_scan("^SCAN ");
+  // A table-valued function (json_each over one row's mentioned users) is scanned by nature.
+  const std::regex whole_table_scan("^SCAN (?!.*VIRTUAL TABLE)");
   std::size_t checked = 0;
   for (const auto& sql : statements) {
     if (sql.rfind("SELECT", 0) != 0) continue;

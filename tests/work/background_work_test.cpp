@@ -98,6 +98,12 @@ TEST_F(ClientTest, MaintenanceKeepsTheNewestMessagesAndChecksIntegrity) {
   for (const auto& m : client->persistence().messages(cid, {.limit = 10}))
     left.push_back(m.id);
   EXPECT_EQ(left, (std::vector<std::string>{"k1", "k5", "k6"}));
+  // Where it cut, a gap: k1, kept for the outbox, is not contiguous with k5.
+  const auto gaps = client->persistence().gaps(cid);
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_FALSE(gaps[0].after);
+  EXPECT_GT(*gaps[0].before, *client->persistence().message("k1")->created_at);
+  EXPECT_LT(*gaps[0].before, *client->persistence().message("k5")->created_at);
   EXPECT_EQ(peek_integer(client->storage_paths().database, "PRAGMA auto_vacuum"), 2);
 }
 

@@ -347,6 +347,58 @@ TYPED_TEST_P(PersistenceContract, AnEchoCountsNoUnreadUntilTheServersCopyArrives
   EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(202));
 }
 
+TYPED_TEST_P(PersistenceContract, UnreadCountsLeaveOutWhatStreamDoesAndCountMentions) {
+  auto& s = this->store();
+  this->seed();  // alice has read everything; bob has 2 unread
+  this->seed("other");
+  OwnUser me;
+  static_cast<User&>(me) = make_user("alice");
+  me.mutes = {Mute{.target = make_user("carol")}};
+  s.set_connection_info({me});
+  auto arrive = [&](Message m) {
+    s.apply({UpsertMessages{.cid = this->kCid, .messages = {std::move(m)}, .arrived = true}});
+  };
+  arrive(make_message("from-muted", this->kCid, 100, "carol"));
+  EXPECT_EQ(this->unread_of("alice"), 0) << "alice muted carol";
+  EXPECT_EQ(this->unread_of("bob"), 3);
+  Message system = make_message("system", this->kCid, 101, "dave");
+  system.type = "system";
+  Message shadowed = make_message("shadowed", this->kCid, 102, "dave");
+  shadowed.shadowed = true;
+  arrive(system);
+  arrive(shadowed);
+  EXPECT_EQ(this->unread_of("bob"), 3) << "system and shadowed messages count for nobody";
+  Message mention = make_message("mention", this->kCid, 103, "dave");
+  mention.mentioned_users = {make_user("alice")};
+  arrive(mention);
+  arrive(make_message("plain", this->kCid, 104, "dave"));
+  EXPECT_EQ(this->unread_of("alice"), 2);
+  auto own_read = [&] {
+    for (const auto& read : s.reads(this->kCid))
+      if (read.user.id == "alice") return read;
+    return Read{};
+  };
+  EXPECT_EQ(own_read().unread_mentions, 1);
+  EXPECT_EQ(s.unread_counts(),
+            (UnreadCounts{.total_unread_count = 2, .unread_channels = 1, .unread_mentions = 1}));
+  s.apply({UpsertMessages{
+      .cid = make_cid("messaging", "other"),
+      .messages = {make_message("elsewhere", make_cid("messaging", "other"), 105, "dave")},
+      .arrived = true}});
+  EXPECT_EQ(s.unread_counts(),
+            (UnreadCounts{.total_unread_count = 3, .unread_channels = 2, .unread_mentions = 1}));
+  // A muted channel leaves the totals; reading a channel takes its messages and mentions off.
+  me.channel_mutes = {ChannelMute{.channel = make_channel("other", 30)}};
+  s.set_connection_info({me});
+  EXPECT_EQ(s.unread_counts(),
+            (UnreadCounts{.total_unread_count = 2, .unread_channels = 1, .unread_mentions = 1}));
+  s.apply({UpsertReads{
+      this->kCid,
+      {Read{.user = make_user("alice"), .last_read = at_second(200), .unread_messages = 0}}}});
+  EXPECT_EQ(own_read().unread_mentions, 0);
+  EXPECT_EQ(s.unread_counts(), UnreadCounts{});
+}
+
 TYPED_TEST_P(PersistenceContract, ANewMessageBringsAHiddenChannelBack) {
   auto& s = this->store();
   this->seed();
@@ -359,6 +411,49 @@ TYPED_TEST_P(PersistenceContract, ANewMessageBringsAHiddenChannelBack) {
                           .messages = {make_message("news", this->kCid, 301, "carol")},
                           .arrived = true}});
   EXPECT_FALSE(s.channel(this->kCid)->hidden.value_or(true));
+}
+
+TYPED_TEST_P(PersistenceContract, APageThatJoinsNothingStoredLeavesAGapThatPagingFills) {
+  auto& s = this->store();
+  this->seed();  // m1, m2, m3 at 10, 20, 30 s
+  const std::string cid = this->kCid;
+  // Stores a page of messages at these seconds, as the server answered `page`.
+  auto page = [&](MessagePagination asked, std::vector<std::pair<std::string, int>> at) {
+    RecordPage record{.cid = cid, .page = std::move(asked)};
+    std::vector<Message> messages;
+    for (const auto& [id, second] : at) {
+      record.messages.emplace_back(id, at_second(second));
+      messages.push_back(make_message(id, cid, second));
+    }
+    s.apply({record, UpsertMessages{.cid = cid, .messages = std::move(messages)}});
+  };
+  auto gap = [](std::optional<int> after, std::optional<int> before) {
+    return HistoryGap{.after = after ? std::optional(at_second(*after)) : std::nullopt,
+                      .before = before ? std::optional(at_second(*before)) : std::nullopt};
+  };
+  EXPECT_TRUE(s.gaps(cid).empty());
+  // The latest page, full, shares nothing with what is stored: between them, a gap.
+  page({.limit = 2}, {{"n1", 100}, {"n2", 110}});
+  EXPECT_EQ(s.gaps(cid), std::vector<HistoryGap>{gap(30, 100)});
+  // The latest page again, overlapping what is stored: nothing new.
+  page({.limit = 2}, {{"n2", 110}, {"n3", 120}});
+  EXPECT_EQ(s.gaps(cid), std::vector<HistoryGap>{gap(30, 100)});
+  // Paging back from n1 fills the gap from above...
+  page({.limit = 2, .id_lt = "n1"}, {{"p1", 50}, {"p2", 60}});
+  EXPECT_EQ(s.gaps(cid), std::vector<HistoryGap>{gap(30, 50)});
+  // ...and a short page reaches the start of history: no gap is left.
+  page({.limit = 5, .id_lt = "p1"}, {{"general-m3", 30}, {"q1", 40}});
+  EXPECT_TRUE(s.gaps(cid).empty());
+  // A page that asked for no messages tells nothing. Pages forward from messages not stored,
+  // joining nothing, leave gaps on both sides where stored messages lie beyond them.
+  page({.limit = 0}, {});
+  page({.limit = 2, .id_gt = "gone"}, {{"f1", 200}, {"f2", 210}});
+  EXPECT_EQ(s.gaps(cid), std::vector<HistoryGap>{gap(120, 200)});
+  page({.limit = 2, .id_gt = "gone-too"}, {{"e1", 130}, {"e2", 140}});
+  EXPECT_EQ(s.gaps(cid), (std::vector<HistoryGap>{gap(120, 130), gap(140, 200)}));
+  // Deleting the channel takes its gaps along.
+  s.apply({DeleteChannels{{cid}}});
+  EXPECT_TRUE(s.gaps(cid).empty());
 }
 
 TYPED_TEST_P(PersistenceContract, PendingActionsAreReplayedOnEveryCopy) {
@@ -794,13 +889,14 @@ REGISTER_TYPED_TEST_SUITE_P(
     AUserIsStoredOnceAndABareReferenceErasesNothing, AMessageOfAnUnknownChannelMakesAStub,
     APartialChannelKeepsWhatOnlyQueriesTell, AnOlderCopyNeverReplacesANewerOne,
     ALocalChangeHoldsUntilANewerCopyOrItsAnswer, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce,
-    ANewMessageBringsAHiddenChannelBack,
-    PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
-    AReadComesAndGoesWithItsMember, HardAndSoftDeletesAndTruncation,
-    DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
-    PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
-    AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,
-    OutboxEntriesInTheOrderTheyWereMade, ALeaseHasOneHolderUntilItRunsOut,
-    UploadsAreKeptByChannelAndContentAndShownOnTheirMessage, FlushEmptiesEverythingAndStaysUsable);
+    ANewMessageBringsAHiddenChannelBack, APageThatJoinsNothingStoredLeavesAGapThatPagingFills,
+    UnreadCountsLeaveOutWhatStreamDoesAndCountMentions, PendingActionsAreReplayedOnEveryCopy,
+    ReactionsFollowTheirMessagesVersion, AReadComesAndGoesWithItsMember,
+    HardAndSoftDeletesAndTruncation, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
+    DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
+    ThreadsAndPinsHaveTheirOwnPages, AQueryAnswersFromTheCacheInItsSortOrder,
+    ConnectionInfoUnreadTotalsAndTheCheckpoint, OutboxEntriesInTheOrderTheyWereMade,
+    ALeaseHasOneHolderUntilItRunsOut, UploadsAreKeptByChannelAndContentAndShownOnTheirMessage,
+    FlushEmptiesEverythingAndStaysUsable);
 
 }  // namespace chatkeep::testing
