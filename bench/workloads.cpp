@@ -663,7 +663,8 @@ std::vector<NamedWorkload> workloads() {
           {"catch-up", catch_up},
           {"background", background},
           {"memory", memory},
-          {"amplification", write_amplification}};
+          {"amplification", write_amplification},
+          {"live-state", live_state}};
 }
 
 long hydrate_peak_rss_kib(const Settings& settings, const std::string& which) {

@@ -45,8 +45,11 @@ struct NamedWorkload {
   Workload run;
 };
 
-// The nine workloads of BENCHMARKS.md, in order.
+// The workloads of BENCHMARKS.md, in order.
 std::vector<NamedWorkload> workloads();
+
+// live_state_bench.cpp
+std::vector<Row> live_state(const Settings& s);
 
 // For the memory probe run in a fresh process: hydrates the first page once from the cached
 // database ("chatkeep" or "raw") and returns the peak resident set in KiB.

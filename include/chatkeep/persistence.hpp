@@ -92,6 +92,8 @@ struct ConnectionInfo {
 struct UpsertUsers {
   std::vector<User> users;
 };
+// A copy never takes a channel's last_message_at back (an answer can be older than a message
+// stored since); only TruncateChannel does.
 // `partial`: channels as events carry them, without what only a query says of a channel as the
 // user sees it (own_capabilities, config, hidden, member_count): those keep their stored values.
 struct UpsertChannels {
@@ -213,7 +215,8 @@ struct DeleteMessages {
   bool hard = true;
   Timestamp deleted_at;  // for soft deletes
 };
-// Removes the channel's messages created before `before`, or all of them.
+// Removes the channel's messages created before `before`, or all of them; the channel's
+// last_message_at becomes that of the newest message left shown in it (none when none is).
 struct TruncateChannel {
   std::string cid;
   std::optional<Timestamp> before;

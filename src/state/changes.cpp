@@ -1,5 +1,6 @@
 #include "state/changes.hpp"
 
+#include <algorithm>
 #include <type_traits>
 
 namespace chatkeep::state {
@@ -10,6 +11,11 @@ void Changes::merge(Changes other) {
   cids.merge(other.cids);
   message_ids.merge(other.message_ids);
   user_ids.merge(other.user_ids);
+  histories.merge(other.histories);
+  for (auto& [cid, messages] : other.upserted) {
+    auto& mine = upserted[cid];
+    mine.insert(mine.end(), messages.begin(), messages.end());
+  }
 }
 
 Changes changes_of(const Batch& batch, const ApplyResult& result, OutboxSubjects& outbox) {
@@ -40,6 +46,12 @@ Changes changes_of(const Batch& batch, const ApplyResult& result, OutboxSubjects
             for (const auto& message : m.messages) {
               if (message.cid) c.cids.insert(*message.cid);
               c.message_ids.insert(message.id);
+              if (const auto* cid = message.cid ? &*message.cid
+                                    : m.cid     ? &*m.cid
+                                                : nullptr;
+                  cid && message.created_at) {
+                c.upserted[*cid].emplace_back(message.id, message.created_at->unix_micros());
+              }
               if (message.parent_id) c.message_ids.insert(*message.parent_id);
             }
             c.unread = c.unread || m.arrived;
@@ -47,24 +59,33 @@ Changes changes_of(const Batch& batch, const ApplyResult& result, OutboxSubjects
                                std::is_same_v<M, DeleteMembers>) {
             c.cids.insert(m.cid);
             c.unread = true;
-          } else if constexpr (std::is_same_v<M, UpsertReads> ||
-                               std::is_same_v<M, TruncateChannel>) {
+          } else if constexpr (std::is_same_v<M, UpsertReads>) {
             c.cids.insert(m.cid);
             c.unread = true;
+          } else if constexpr (std::is_same_v<M, TruncateChannel>) {
+            c.cids.insert(m.cid);
+            c.histories.insert(m.cid);
+            c.unread = true;
+          } else if constexpr (std::is_same_v<M, RecordPage>) {
+            c.cids.insert(m.cid);
+            c.histories.insert(m.cid);
           } else if constexpr (std::is_same_v<M, SetChannelHidden>) {
             c.cids.insert(m.cid);
           } else if constexpr (std::is_same_v<M, DeleteChannels>) {
             c.cids.insert(m.cids.begin(), m.cids.end());
+            c.histories.insert(m.cids.begin(), m.cids.end());
             c.unread = true;
           } else if constexpr (std::is_same_v<M, DeleteMessages>) {
             if (const auto* ids = std::get_if<DeleteMessages::ByIds>(&m.which)) {
               c.message_ids.insert(ids->ids.begin(), ids->ids.end());
             } else if (const auto* channels = std::get_if<DeleteMessages::ByChannels>(&m.which)) {
               c.cids.insert(channels->cids.begin(), channels->cids.end());
+              c.histories.insert(channels->cids.begin(), channels->cids.end());
             } else {
               const auto& by_user = std::get<DeleteMessages::ByUser>(m.which);
               if (by_user.cid) {
                 c.cids.insert(*by_user.cid);
+                c.histories.insert(*by_user.cid);
               } else {
                 c.everything = true;
               }

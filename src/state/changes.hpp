@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "chatkeep/persistence.hpp"
 
@@ -19,6 +20,11 @@ struct Changes {
   std::set<std::string> cids;
   std::set<std::string> message_ids;  // messages changed, and parents whose replies changed
   std::set<std::string> user_ids;
+  // Channels whose history changed other than message by message (truncated, deleted, paged,
+  // messages removed by channel or user): a window of theirs reads itself again.
+  std::set<std::string> histories;
+  // Per channel, the messages upserted: id and creation time (microseconds).
+  std::map<std::string, std::vector<std::pair<std::string, std::int64_t>>> upserted;
 
   bool empty() const {
     return !everything && !unread && cids.empty() && message_ids.empty() && user_ids.empty();

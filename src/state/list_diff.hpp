@@ -16,7 +16,8 @@
 namespace chatkeep::state {
 
 // `key(item)` gives an item's unique key; `same(a, b)` whether two versions of an item look
-// the same to the app. The lists are of pointers, so that a caller can diff without copying.
+// the same to the app. The lists are of pointers, so that a caller can diff without copying,
+// and an item both lists point at is unchanged without asking `same`.
 template <class T, class Key, class Same>
 ListDiff<T> diff_lists(const std::vector<const T*>& before, const std::vector<const T*>& after,
                        Key key, Same same) {
@@ -37,7 +38,8 @@ ListDiff<T> diff_lists(const std::vector<const T*>& before, const std::vector<co
   for (std::size_t i = 0; i < after.size(); ++i) {
     const std::string k = key(*after[i]);
     if (i < current.size() && key(*current[i]) == k) {
-      if (!same(*current[i], *after[i])) {
+      // The same object in both lists (an item the change did not touch) is the same item.
+      if (current[i] != after[i] && !same(*current[i], *after[i])) {
         diff.push_back(Change{.kind = Change::Kind::update, .index = i, .item = *after[i]});
       }
       continue;
@@ -51,7 +53,7 @@ ListDiff<T> diff_lists(const std::vector<const T*>& before, const std::vector<co
     }
     const auto from = static_cast<std::size_t>(found - current.begin());
     Change move{.kind = Change::Kind::move, .index = from, .to = i};
-    if (!same(**found, *after[i])) move.item = *after[i];
+    if (*found != after[i] && !same(**found, *after[i])) move.item = *after[i];
     diff.push_back(std::move(move));
     current.erase(found);
     current.insert(current.begin() + static_cast<std::ptrdiff_t>(i), after[i]);

@@ -79,7 +79,7 @@ void LiveState::refresh() {
     for (auto& [key, list] : lists_)
       list->refresh(changes);
     for (auto& [key, window] : windows_) {
-      if (changes.everything || window->concerns(changes)) window->refresh();
+      if (changes.everything || window->concerns(changes)) window->refresh(changes);
     }
     if (changes.everything || changes.unread || !changes.cids.empty()) publish_unread();
   } catch (const ChatError&) {

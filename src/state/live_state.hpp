@@ -77,7 +77,9 @@ class WindowModel : public std::enable_shared_from_this<WindowModel> {
               std::optional<std::string> parent_id, std::size_t size);
   const std::shared_ptr<LiveView<Message>>& view() const { return view_; }
   bool concerns(const Changes& changes) const;
+  // Reads the whole window again; or only what `changes` touched.
   void refresh();
+  void refresh(const Changes& changes);
   void load_older(Callback<std::size_t> done);
   // Asks the server for the latest page; its commit refreshes the window.
   void fetch_latest();
@@ -87,6 +89,8 @@ class WindowModel : public std::enable_shared_from_this<WindowModel> {
   std::vector<Message> read_window();
   std::vector<HistoryGap> gaps();
   void show(std::vector<Message> messages);
+  // Hands the app the diff from what the window shows to `next` (items_ is left as it was).
+  void publish(const std::vector<const Message*>& next);
 
   Host& host_;
   const std::function<void()> settle_;

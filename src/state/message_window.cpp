@@ -87,15 +87,82 @@ void WindowModel::refresh() {
   show(read_window());
 }
 
+// Reads again only what the changes touched: the shown messages that changed, and what came
+// after the newest shown. Anything else reads the whole window again: a change to the channel's
+// history, a message shown that is gone, one upserted among those shown that the window does
+// not hold (it arrived out of order), and any change to a thread's window.
+void WindowModel::refresh(const Changes& changes) {
+  if (changes.everything || parent_id_ || items_.empty() || changes.histories.contains(cid_)) {
+    return refresh();
+  }
+  const std::int64_t oldest = micros(items_.front()), newest = micros(items_.back());
+  auto held = [&](const std::string& id) {
+    return std::any_of(items_.begin(), items_.end(), [&](const Message& m) { return m.id == id; });
+  };
+  bool newer = false;
+  if (const auto found = changes.upserted.find(cid_); found != changes.upserted.end()) {
+    for (const auto& [id, at] : found->second) {
+      if (held(id)) continue;  // re-read below; a new creation time reads everything again
+      if (at > newest) {
+        newer = true;
+      } else if (at >= oldest) {
+        return refresh();
+      }
+    }
+  }
+  std::vector<Message> fresh;
+  fresh.reserve(items_.size());
+  std::vector<const Message*> next;
+  next.reserve(items_.size());
+  for (const auto& message : items_) {
+    const bool touched = changes.message_ids.contains(message.id) ||
+                         (message.user && changes.user_ids.contains(message.user->id));
+    if (!touched) {
+      next.push_back(&message);
+      continue;
+    }
+    std::optional<Message> again = host_.store.message(message.id);
+    // Gone, moved, or created at another time (the server's copy of an echo): the order may
+    // change, which only a whole read tells.
+    if (!again || again->cid != message.cid || again->created_at != message.created_at) {
+      return refresh();
+    }
+    fresh.push_back(std::move(*again));
+    next.push_back(&fresh.back());
+  }
+  std::vector<Message> after;
+  if (newer) {
+    after = read({.limit = kMaxWindow, .id_gt = items_.back().id});
+    const auto gaps = this->gaps();
+    if (!after.empty() && gap_between(gaps, newest, micros(after.front()))) return refresh();
+    if (std::any_of(after.begin(), after.end(), [&](const Message& m) { return held(m.id); })) {
+      return refresh();
+    }
+  }
+  for (const auto& message : after)
+    next.push_back(&message);
+  publish(next);
+  std::vector<Message> kept;
+  kept.reserve(next.size());
+  for (const Message* message : next)
+    kept.push_back(*message);
+  items_ = std::move(kept);
+}
+
 void WindowModel::show(std::vector<Message> messages) {
-  std::vector<const Message*> was, is;
-  for (const auto& message : items_)
-    was.push_back(&message);
+  std::vector<const Message*> is;
   for (const auto& message : messages)
     is.push_back(&message);
-  ListDiff<Message> diff = diff_lists<Message>(
-      was, is, key_of, [](const Message& a, const Message& b) { return same(a, b); });
+  publish(is);
   items_ = std::move(messages);
+}
+
+void WindowModel::publish(const std::vector<const Message*>& next) {
+  std::vector<const Message*> was;
+  for (const auto& message : items_)
+    was.push_back(&message);
+  ListDiff<Message> diff = diff_lists<Message>(
+      was, next, key_of, [](const Message& a, const Message& b) { return same(a, b); });
   if (!diff.empty()) {
     host_.deliver([view = view_, diff = std::move(diff)] { view->publish(diff); });
   }

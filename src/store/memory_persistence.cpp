@@ -426,6 +426,14 @@ class MemoryPersistenceClient::Impl {
           if (!channel.member_count) channel.member_count = stored.member_count;
         }
       }
+      // A copy never takes the last message time back: an answer can be older than a message
+      // stored since (TruncateChannel is what takes it back).
+      if (auto found = t->channels.find(given.cid);
+          found != t->channels.end() && found->second.last_message_at &&
+          (!channel.last_message_at ||
+           channel.last_message_at->unix_micros() < *found->second.last_message_at)) {
+        channel.last_message_at = Timestamp::from_unix_micros(*found->second.last_message_at);
+      }
       if (channel.created_by) upsert_user(*channel.created_by);
       save(t->channels, channel.cid);
       t->channels.insert_or_assign(
@@ -614,6 +622,24 @@ class MemoryPersistenceClient::Impl {
     delete_messages(true, "", [&](const std::string&, const MessageRow& row) {
       return row.cid == m.cid && (!m.before || row.created_at < m.before->unix_micros());
     });
+    // The last message time is the newest message left shown in the channel, if any.
+    auto found = t->channels.find(m.cid);
+    if (found == t->channels.end()) return;
+    std::optional<std::int64_t> newest;
+    for (const auto& [id, row] : t->messages) {
+      if (row.cid == m.cid && (!row.parent_id || row.show_in_channel) &&
+          (!newest || row.created_at > *newest)) {
+        newest = row.created_at;
+      }
+    }
+    ChannelRow& channel = channel_row(m.cid);
+    channel.last_message_at = newest;
+    if (newest) {
+      channel.data.insert_or_assign("last_message_at",
+                                    Timestamp::from_unix_micros(*newest).to_string());
+    } else {
+      channel.data.erase("last_message_at");
+    }
   }
 
   // Whether the stored copy of the message is newer than version `as_of`, or a local change made

@@ -94,7 +94,20 @@ void Writer::upsert_user(const User& user) {
 void Writer::operator()(const UpsertChannels& m) {
   for (const auto& given : m.channels) {
     split_cid(given.cid);
-    const Channel& channel = m.partial ? keep_local_fields(given) : given;
+    const Channel* chosen = m.partial ? &keep_local_fields(given) : &given;
+    // A copy never takes the last message time back: an answer can be older than a message
+    // stored since (TruncateChannel is what takes it back).
+    {
+      auto q = db_.query("SELECT last_message_at FROM channels WHERE cid = ?1");
+      q.bind(1, given.cid);
+      if (q.next() && !q.is_null(0) &&
+          (!chosen->last_message_at || chosen->last_message_at->unix_micros() < q.integer(0))) {
+        if (chosen != &merged_) merged_ = given;
+        merged_.last_message_at = Timestamp::from_unix_micros(q.integer(0));
+        chosen = &merged_;
+      }
+    }
+    const Channel& channel = *chosen;
     if (channel.created_by) upsert_user(*channel.created_by);
     db_.query(R"(INSERT INTO channels (cid, type, id, created_by_id, created_at, updated_at,
                    last_message_at, member_count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -359,6 +372,27 @@ void Writer::operator()(const TruncateChannel& m) {
         .run();
   } else {
     db_.query("DELETE FROM messages WHERE channel = (SELECT key FROM channels WHERE cid = ?1)")
+        .bind(1, m.cid)
+        .run();
+  }
+  // The last message time is the newest message left shown in the channel, if any.
+  std::optional<std::int64_t> newest;
+  {
+    auto q = db_.query(R"(SELECT MAX(created_at) FROM messages
+                          WHERE channel = (SELECT key FROM channels WHERE cid = ?1) AND in_channel)");
+    q.bind(1, m.cid);
+    if (q.next() && !q.is_null(0)) newest = q.integer(0);
+  }
+  if (newest) {
+    db_.query(R"(UPDATE channels SET last_message_at = ?2,
+                   data = json_set(data, '$.last_message_at', ?3) WHERE cid = ?1)")
+        .bind(1, m.cid)
+        .bind(2, *newest)
+        .bind(3, Timestamp::from_unix_micros(*newest).to_string())
+        .run();
+  } else {
+    db_.query(R"(UPDATE channels SET last_message_at = NULL,
+                   data = json_remove(data, '$.last_message_at') WHERE cid = ?1)")
         .bind(1, m.cid)
         .run();
   }

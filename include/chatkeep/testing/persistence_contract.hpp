@@ -399,6 +399,24 @@ TYPED_TEST_P(PersistenceContract, UnreadCountsLeaveOutWhatStreamDoesAndCountMent
   EXPECT_EQ(s.unread_counts(), UnreadCounts{});
 }
 
+// Defect: a query's answer that left the server before a message arrived, stored after it,
+// took the channel's last message time back, and the channel sank in every list.
+TYPED_TEST_P(PersistenceContract, AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack) {
+  auto& s = this->store();
+  this->seed();
+  s.apply({UpsertMessages{.cid = this->kCid,
+                          .messages = {make_message("late", this->kCid, 100, "bob")},
+                          .arrived = true}});
+  s.apply({UpsertChannels{{make_channel("general", 30)}}});
+  EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(100));
+  EXPECT_EQ(s.channel_cids(1), std::vector<std::string>{this->kCid});
+  // Truncation does take it back, to the newest message left.
+  s.apply({TruncateChannel{this->kCid, at_second(25)}});
+  EXPECT_EQ(s.channel(this->kCid)->last_message_at, at_second(100));
+  s.apply({TruncateChannel{this->kCid, at_second(101)}});
+  EXPECT_EQ(s.channel(this->kCid)->last_message_at, std::nullopt);
+}
+
 TYPED_TEST_P(PersistenceContract, ANewMessageBringsAHiddenChannelBack) {
   auto& s = this->store();
   this->seed();
@@ -890,7 +908,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     APartialChannelKeepsWhatOnlyQueriesTell, AnOlderCopyNeverReplacesANewerOne,
     ALocalChangeHoldsUntilANewerCopyOrItsAnswer, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce,
     ANewMessageBringsAHiddenChannelBack, APageThatJoinsNothingStoredLeavesAGapThatPagingFills,
-    UnreadCountsLeaveOutWhatStreamDoesAndCountMentions, PendingActionsAreReplayedOnEveryCopy,
+    UnreadCountsLeaveOutWhatStreamDoesAndCountMentions,
+    AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack, PendingActionsAreReplayedOnEveryCopy,
     ReactionsFollowTheirMessagesVersion, AReadComesAndGoesWithItsMember,
     HardAndSoftDeletesAndTruncation, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
     DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
