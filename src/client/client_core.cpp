@@ -191,12 +191,13 @@ void ClientCore::fetch_channels(QueryChannelsOptions options,
   if (!shared->sort.empty()) request.sort = shared->sort;
   api_->query_channels(
       request,
-      storing<std::vector<ChannelState>>(std::move(fetched), [this, shared](
+      storing<std::vector<ChannelState>>(std::move(fetched), [this, shared, asked_at = departures_](
                                                                  const std::vector<ChannelState>&
                                                                      states,
                                                                  Batch& batch) {
         std::vector<std::string> cids;
         for (const auto& state : states) {
+          if (departed_since(state.channel.cid, asked_at)) continue;
           cids.push_back(state.channel.cid);
           sync::add_channel_state_writes(state, session_->user.id, batch,
                                          MessagePagination{.limit = shared->message_limit});
@@ -226,12 +227,18 @@ void ClientCore::fetch_channel(const std::string& cid, const ChannelQuery& query
                     {"messages", to_json(query.messages)}};
   if (query.members) body["members"] = to_json(*query.members);
   if (!query.data.empty()) body["data"] = query.data;
-  api_->query_channel(
-      cid, std::move(body),
-      storing<ChannelState>(std::move(fetched),
-                            [this, page = query.messages](const ChannelState& state, Batch& batch) {
-                              sync::add_channel_state_writes(state, session_->user.id, batch, page);
-                            }));
+  api_->query_channel(cid, std::move(body),
+                      storing<ChannelState>(
+                          std::move(fetched), [this, page = query.messages, asked_at = departures_](
+                                                  const ChannelState& state, Batch& batch) {
+                            if (departed_since(state.channel.cid, asked_at)) return;
+                            sync::add_channel_state_writes(state, session_->user.id, batch, page);
+                          }));
+}
+
+bool ClientCore::departed_since(const std::string& cid, std::uint64_t asked_at) const {
+  const auto found = departed_.find(cid);
+  return found != departed_.end() && found->second > asked_at;
 }
 
 void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {

@@ -28,6 +28,12 @@ void ClientCore::apply_live(Event event) {
     }
     if (!batch.empty()) write(std::move(batch));
     watch_new_channel(event);
+    if (event.kind == EventType::channel_deleted ||
+        event.kind == EventType::notification_removed_from_channel) {
+      const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
+      departed_[cid] = ++departures_;
+      watched_.erase(cid);
+    }
   }
   emit(event);
 }

@@ -279,9 +279,8 @@ TEST_F(LiveStatePropertyTest, ListsAndWindowsEqualTheStoreAfterEveryStepAndTheSe
           call("alice", verb::post, "/channels/messaging/" + cid.substr(colon + 1) + "/hide", "{}")
               .status,
           200u);
-    } else if (what == 5 && cid != kWatched && cid != "messaging:c1" && cids.size() > 3 && false) {
-      // Bob removes alice. Left out for now, as hides are: a list can keep a channel she was
-      // removed from across restarts (see the note of issue 19).
+    } else if (what == 5 && cid != kWatched && cid != "messaging:c1" &&
+               cids.size() > 3) {  // bob removes alice
       const auto colon = cid.find(':');
       EXPECT_EQ(call("bob", verb::post, "/channels/messaging/" + cid.substr(colon + 1),
                      R"({"remove_members":["alice"]})")
