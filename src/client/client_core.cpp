@@ -191,16 +191,17 @@ void ClientCore::fetch_channels(QueryChannelsOptions options,
   if (!shared->sort.empty()) request.sort = shared->sort;
   api_->query_channels(
       request,
-      storing<std::vector<ChannelState>>(std::move(fetched), [this, shared, asked_at = departures_](
+      storing<std::vector<ChannelState>>(std::move(fetched), [this, shared, asked_at = news_count_](
                                                                  const std::vector<ChannelState>&
                                                                      states,
                                                                  Batch& batch) {
         std::vector<std::string> cids;
         for (const auto& state : states) {
-          if (departed_since(state.channel.cid, asked_at)) continue;
+          if (!still_there(state.channel.cid, asked_at)) continue;
           cids.push_back(state.channel.cid);
           sync::add_channel_state_writes(state, session_->user.id, batch,
                                          MessagePagination{.limit = shared->message_limit});
+          keep_news(state.channel.cid, asked_at, batch);
         }
         if (shared->watch) watched_.insert(cids.begin(), cids.end());
         batch.push_back(SaveChannelQuery{shared->filter, shared->sort, cids, shared->offset > 0});
@@ -229,16 +230,24 @@ void ClientCore::fetch_channel(const std::string& cid, const ChannelQuery& query
   if (!query.data.empty()) body["data"] = query.data;
   api_->query_channel(cid, std::move(body),
                       storing<ChannelState>(
-                          std::move(fetched), [this, page = query.messages, asked_at = departures_](
+                          std::move(fetched), [this, page = query.messages, asked_at = news_count_](
                                                   const ChannelState& state, Batch& batch) {
-                            if (departed_since(state.channel.cid, asked_at)) return;
+                            if (!still_there(state.channel.cid, asked_at)) return;
                             sync::add_channel_state_writes(state, session_->user.id, batch, page);
+                            keep_news(state.channel.cid, asked_at, batch);
                           }));
 }
 
-bool ClientCore::departed_since(const std::string& cid, std::uint64_t asked_at) const {
-  const auto found = departed_.find(cid);
-  return found != departed_.end() && found->second > asked_at;
+bool ClientCore::still_there(const std::string& cid, std::uint64_t asked_at) const {
+  const auto found = news_.find(cid);
+  return found == news_.end() || found->second.at <= asked_at || !found->second.departed;
+}
+
+void ClientCore::keep_news(const std::string& cid, std::uint64_t asked_at, Batch& batch) const {
+  const auto found = news_.find(cid);
+  if (found != news_.end() && found->second.at > asked_at && found->second.hidden) {
+    batch.push_back(SetChannelHidden{cid, *found->second.hidden});
+  }
 }
 
 void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {

@@ -75,8 +75,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void query_channel(const std::string& cid, ChannelQuery query, bool watch,
                      AnswerCallback<ChannelState> done);
   void stop_watching(const std::string& cid, Callback<bool> done);
-  // Whether the channel was deleted or left after departure count `asked_at` (departed_).
-  bool departed_since(const std::string& cid, std::uint64_t asked_at) const;
+  // What an answer to a query sent at news count `asked_at` must not undo (news_): false when
+  // the channel was deleted or left since (store none of it); else a hide or show since is
+  // appended to `batch`, after the answer's writes.
+  bool still_there(const std::string& cid, std::uint64_t asked_at) const;
+  void keep_news(const std::string& cid, std::uint64_t asked_at, Batch& batch) const;
   // The server's side of the calls above alone: the answer, once stored.
   void fetch_channels(QueryChannelsOptions options, Callback<std::vector<ChannelState>> fetched);
   void fetch_channel(const std::string& cid, const ChannelQuery& query, bool watch,
@@ -241,10 +244,16 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::optional<Timestamp> server_now_;  // the newest server time on this socket
 
   std::set<std::string> watched_;  // channels to watch again after a reconnect
-  // Channels deleted or left, by when (a count of such events): an answer to a query sent before
-  // stores none of them, or a stale answer would bring a channel back that is gone.
-  std::map<std::string, std::uint64_t> departed_;
-  std::uint64_t departures_ = 0;
+  // What events said of a channel's place in the user's lists (deleted or left, hidden or
+  // shown), and when (a count of such events): an answer to a query sent before, stored after,
+  // would undo it, bringing back a channel that is gone or showing one that was hidden.
+  struct ChannelNews {
+    std::uint64_t at = 0;
+    bool departed = false;
+    std::optional<bool> hidden;
+  };
+  std::map<std::string, ChannelNews> news_;
+  std::uint64_t news_count_ = 0;
   bool catching_up_ = false;  // live events wait in held_ meanwhile
   std::vector<Event> held_;
   std::vector<std::future<ApplyResult>> writes_;  // applied asynchronously, not yet checked

@@ -28,11 +28,17 @@ void ClientCore::apply_live(Event event) {
     }
     if (!batch.empty()) write(std::move(batch));
     watch_new_channel(event);
+    const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
     if (event.kind == EventType::channel_deleted ||
         event.kind == EventType::notification_removed_from_channel) {
-      const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
-      departed_[cid] = ++departures_;
+      news_[cid] = {.at = ++news_count_, .departed = true};
       watched_.erase(cid);
+    } else if (event.kind == EventType::channel_hidden ||
+               event.kind == EventType::channel_visible) {
+      news_[cid] = {.at = ++news_count_, .hidden = event.kind == EventType::channel_hidden};
+    } else if (event.kind == EventType::message_new ||
+               event.kind == EventType::notification_message_new) {
+      news_.erase(cid);  // a new message shows the channel again, as the server does
     }
   }
   emit(event);
