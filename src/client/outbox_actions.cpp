@@ -180,8 +180,17 @@ Message ClientCore::send_message(const std::string& cid, Message message,
                      .cid = cid,
                      .message_id = message.id,
                      .payload = {{"message", sendable(message)}}};
-  // The echo, the uploads and the send (after them) in one transaction.
+  // The echo, the uploads and the send (after them) in one transaction; a reply's parent counts
+  // it at once, as the server will (later copies of the parent replay it until then).
   Batch batch{UpsertMessages{.cid = cid, .messages = {message}, .echo = true}};
+  if (message.parent_id) {
+    if (std::optional<Message> parent = store_->message(*message.parent_id)) {
+      Message counted = *parent;
+      if (replay(action, session_->user.id, counted) == Replayed::changed) {
+        batch.push_back(UpsertMessages{.cid = cid, .messages = {counted}, .local = true});
+      }
+    }
+  }
   batch.insert(batch.end(), uploads.begin(), uploads.end());
   enqueue(std::move(action), std::move(batch));
   message.local_state = LocalState::queued;

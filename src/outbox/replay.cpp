@@ -124,6 +124,16 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
       return Replayed::changed;
     }
     case OutboxKind::send_message:
+      // A reply on its way counts on its parent, as the server will count it.
+      if (entry.message_id != message.id) {
+        const auto* sent = object_at(entry.payload, "message");
+        const json::value* parent = sent ? sent->if_contains("parent_id") : nullptr;
+        if (parent && parent->is_string() && parent->as_string() == message.id) {
+          message.reply_count = message.reply_count.value_or(0) + 1;
+          return Replayed::changed;
+        }
+      }
+      return Replayed::unchanged;
     case OutboxKind::mark_read:
     case OutboxKind::upload_attachment:
     case OutboxKind::delete_upload:

@@ -32,8 +32,8 @@ struct RetryPolicy {
   std::chrono::seconds max_age{24 * 3600};  // entries older than this fail rather than go late
 };
 
-// replay() of each of `entries` (the outbox's entries about one message, in the order they were
-// made) on a copy of `message`, left in `out`: removed as soon as one removes it, changed if any
+// replay() of each of `entries` (the outbox's entries about one message, and the sends of replies
+// to it, in the order they were made) on a copy of `message`, left in `out`: removed as soon as one removes it, changed if any
 // changes it; `out` is untouched when there are none. The copy's own_reactions are dropped first:
 // whether it counts the user's reactions is for its summary to say, and an event's are nobody's in
 // particular. What a store stores for every copy of a message (persistence.hpp, UpsertMessages).

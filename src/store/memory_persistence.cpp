@@ -480,10 +480,18 @@ class MemoryPersistenceClient::Impl {
   }
 
   // `given` with the outbox's entries about it replayed on it, in the order they were made.
+  static bool replies_to(const OutboxEntry& entry, const std::string& parent_id) {
+    if (entry.kind != OutboxKind::send_message) return false;
+    const json::value* sent = entry.payload.if_contains("message");
+    const json::value* parent =
+        sent && sent->is_object() ? sent->as_object().if_contains("parent_id") : nullptr;
+    return parent && parent->is_string() && parent->as_string() == parent_id;
+  }
+
   Replayed replay_pending(const Message& given, Message& out) {
     std::vector<OutboxEntry> entries;
     for (const auto& [id, entry] : t->outbox)
-      if (entry.message_id == given.id) entries.push_back(entry);
+      if (entry.message_id == given.id || replies_to(entry, given.id)) entries.push_back(entry);
     return outbox::replay_all(entries, me, given, out);
   }
 

@@ -153,7 +153,7 @@ CREATE TABLE uploads (
 ) WITHOUT ROWID;
 )sql",
     // 7: where a channel's stored history may be missing messages (RecordPage): those created
-    // strictly between after and before, in microseconds (the extremes of 64 bits: unbounded).
+    // strictly between after and before, in microseconds (the extremes of 64 bits: unbounded);
     R"sql(
 CREATE TABLE gaps (
   channel INTEGER NOT NULL REFERENCES channels (key) ON DELETE CASCADE,
@@ -161,6 +161,9 @@ CREATE TABLE gaps (
   before INTEGER NOT NULL,
   PRIMARY KEY (channel, after)
 ) WITHOUT ROWID;
+-- and a message's pending replies count on it (replay): their sends, by parent.
+CREATE INDEX outbox_by_parent ON outbox (json_extract(payload, '$.message.parent_id'))
+  WHERE kind = 'send_message';
 )sql",
 };
 

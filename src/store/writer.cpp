@@ -260,8 +260,10 @@ bool Writer::outbox_has_message_entries() {
 }
 
 Replayed Writer::replay_pending(const Message& given, Message& out) {
-  static const std::string sql =
-      fmt::format("SELECT {} FROM outbox WHERE message_id = ?1 ORDER BY id", kOutboxColumns);
+  static const std::string sql = fmt::format(R"(SELECT {} FROM outbox WHERE message_id = ?1
+                     OR (kind = 'send_message' AND json_extract(payload, '$.message.parent_id') = ?1)
+                     ORDER BY id)",
+                                             kOutboxColumns);
   auto q = db_.query(sql);
   q.bind(1, given.id);
   std::vector<OutboxEntry> entries;

@@ -414,6 +414,46 @@ TEST_F(LiveStateTest, UnreadCountsAreRightOfflineAndWatchable) {
   EXPECT_EQ(client->unread_counts().total_unread_count, on_server);
 }
 
+// A reply sent offline shows in its thread window with its pending state, and its parent counts
+// it at once.
+TEST_F(LiveStateTest, AReplySentOfflineCountsOnItsParentAndShowsInTheThread) {
+  const std::string cid = create("threads");
+  send_text("bob", cid, "root", "a question");
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    ASSERT_EQ(query_all(*client, "alice").size(), 1u);
+  }
+  std::uint16_t dead_port = 0;
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
+    dead_port = probe.local_endpoint().port();
+  }
+  {
+    auto offline = make_client(dead_port);
+    ASSERT_TRUE(connect(*offline, "alice"));
+    ChatChannel channel = offline->channel("messaging", "threads");
+    MessageWindow thread = channel.thread("root");
+    MessageWindow messages = channel.messages();
+    channel.send_message(Message{.id = "answer", .text = "an answer", .parent_id = "root"});
+    offline->settle();
+    ASSERT_EQ(ids_of(thread.items()), std::vector<std::string>{"answer"});
+    EXPECT_EQ(thread.items().front().local_state, LocalState::queued);
+    EXPECT_EQ(offline->persistence().message("root")->reply_count, 1);
+    ASSERT_FALSE(messages.items().empty());
+    EXPECT_EQ(messages.items().back().id, "root") << "a thread-only reply stays in its thread";
+    EXPECT_EQ(messages.items().back().reply_count, 1);
+  }
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  auto r = call("alice", verb::get, "/messages/root");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("message").at("reply_count"), 1);
+  EXPECT_EQ(client->persistence().message("root")->reply_count, 1);
+}
+
 TEST_F(LiveStateTest, HandlesOutliveTheirClient) {
   const std::string cid = create("outlive");
   auto client = make_client();

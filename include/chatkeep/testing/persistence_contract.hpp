@@ -474,6 +474,25 @@ TYPED_TEST_P(PersistenceContract, APageThatJoinsNothingStoredLeavesAGapThatPagin
   EXPECT_TRUE(s.gaps(cid).empty());
 }
 
+TYPED_TEST_P(PersistenceContract, APendingReplyCountsOnEveryCopyOfItsParent) {
+  auto& s = this->store();
+  this->seed();
+  OutboxEntry reply = make_entry(this->kCid, "reply-1", OutboxKind::send_message);
+  reply.payload = {{"message", {{"id", "reply-1"}, {"parent_id", "general-m1"}}}};
+  const auto ids = s.apply({AddOutboxEntry{reply}}).outbox_ids;
+  Message parent = *s.message("general-m1");
+  parent.updated_at = at_second(500);
+  parent.reply_count = 0;
+  s.apply({UpsertMessages{this->kCid, {parent}}});
+  EXPECT_EQ(s.message("general-m1")->reply_count, 1) << "the server's copy, and the reply to come";
+  // Delivered: the server's copy counts it itself.
+  s.apply({RemoveOutboxEntry{ids.at(0)}});
+  parent.updated_at = at_second(501);
+  parent.reply_count = 1;
+  s.apply({UpsertMessages{this->kCid, {parent}}});
+  EXPECT_EQ(s.message("general-m1")->reply_count, 1);
+}
+
 TYPED_TEST_P(PersistenceContract, PendingActionsAreReplayedOnEveryCopy) {
   auto& s = this->store();
   this->seed();
@@ -909,7 +928,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     ALocalChangeHoldsUntilANewerCopyOrItsAnswer, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce,
     ANewMessageBringsAHiddenChannelBack, APageThatJoinsNothingStoredLeavesAGapThatPagingFills,
     UnreadCountsLeaveOutWhatStreamDoesAndCountMentions,
-    AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack, PendingActionsAreReplayedOnEveryCopy,
+    AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack,
+    APendingReplyCountsOnEveryCopyOfItsParent, PendingActionsAreReplayedOnEveryCopy,
     ReactionsFollowTheirMessagesVersion, AReadComesAndGoesWithItsMember,
     HardAndSoftDeletesAndTruncation, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
     DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
