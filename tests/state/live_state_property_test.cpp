@@ -6,63 +6,17 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <mutex>
 #include <random>
 
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
-#include "state/live_state.hpp"
 #include "support/client_fixture.hpp"
+#include "support/live_state.hpp"
 
 namespace chatkeep::testing {
 namespace {
 
 namespace json = boost::json;
-
-template <class T>
-class Copy {
- public:
-  template <class Handle>
-  explicit Copy(Handle& handle) {
-    subscription_ = handle.on_change(
-        [this](const ListDiff<T>& diff) {
-          std::lock_guard lock(mutex_);
-          apply_diff(items_, diff);
-        },
-        &items_);
-  }
-  std::vector<T> items() {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<T> items_;
-  Subscription subscription_;
-};
-
-json::array json_of(const std::vector<ChannelState>& states) {
-  json::array all;
-  for (const auto& state : states)
-    all.push_back(to_json(state));
-  return all;
-}
-
-std::vector<std::string> ids_of(const std::vector<Message>& messages) {
-  std::vector<std::string> ids;
-  for (const auto& m : messages)
-    ids.push_back(m.id);
-  return ids;
-}
-
-std::vector<std::string> cids_of(const std::vector<ChannelState>& states) {
-  std::vector<std::string> cids;
-  for (const auto& state : states)
-    cids.push_back(state.channel.cid);
-  return cids;
-}
 
 const ChannelListOptions kList{.filter = Filter::in("members", {json::value("alice")}),
                                .page_size = 30};
@@ -94,24 +48,6 @@ struct Session {
 
 class LiveStatePropertyTest : public ClientTest {
  protected:
-  std::uint16_t dead_port() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
-    return probe.local_endpoint().port();
-  }
-
-  std::vector<ChannelState> fresh_list(ChatClient& client) {
-    state::Host host{.store = client.persistence(),
-                     .deliver = [](std::function<void()>) {},
-                     .fetch_channels = {},
-                     .fetch_messages = {},
-                     .fetch_replies = {}};
-    return std::make_shared<state::ListModel>(
-               host, [] {}, kList)
-        ->view()
-        ->items();
-  }
-
   // After a step: the handles equal their copies and a fresh read; the window is one run.
   void check(Session& s, const std::string& step) {
     SCOPED_TRACE(step);
@@ -121,7 +57,7 @@ class LiveStatePropertyTest : public ClientTest {
     for (int attempt = 0; attempt < 50; ++attempt) {
       s.client->settle();
       items = s.list->items();
-      fresh = fresh_list(*s.client);
+      fresh = fresh_read(*s.client, kList);
       copy = s.list_copy->items();
       s.client->settle();
       if (json_of(s.list->items()) == json_of(items) && json_of(fresh) == json_of(items) &&
@@ -296,7 +232,7 @@ TEST_F(LiveStatePropertyTest, ListsAndWindowsEqualTheStoreAfterEveryStepAndTheSe
             Timestamp::now().unix_micros() - std::int64_t{40} * 24 * 3600 * 1'000'000));
         store.disconnect(false);
       }
-      s.client = make_client(dead_port());
+      s.client = make_client(closed_port());
       ASSERT_TRUE(connect(*s.client, "alice"));
       s.open();
       check(s, label + " offline");

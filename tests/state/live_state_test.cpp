@@ -4,82 +4,15 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
-
-#include <boost/asio/ip/tcp.hpp>
-
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
-#include "state/live_state.hpp"
 #include "support/client_fixture.hpp"
+#include "support/live_state.hpp"
 
 namespace chatkeep::testing {
 namespace {
 
 namespace json = boost::json;
-
-// A copy of a live list built only from its diffs, as an app keeps one.
-template <class T>
-class Copy {
- public:
-  template <class Handle>
-  explicit Copy(Handle& handle) {
-    subscription_ = handle.on_change(
-        [this](const ListDiff<T>& diff) {
-          std::lock_guard lock(mutex_);
-          apply_diff(items_, diff);
-          ++diffs_;
-        },
-        &items_);
-  }
-  std::vector<T> items() {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-  int diffs() {
-    std::lock_guard lock(mutex_);
-    return diffs_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<T> items_;
-  int diffs_ = 0;
-  Subscription subscription_;
-};
-
-std::vector<std::string> cids_of(const std::vector<ChannelState>& states) {
-  std::vector<std::string> cids;
-  for (const auto& state : states)
-    cids.push_back(state.channel.cid);
-  return cids;
-}
-
-std::vector<std::string> ids_of(const std::vector<Message>& messages) {
-  std::vector<std::string> ids;
-  for (const auto& message : messages)
-    ids.push_back(message.id);
-  return ids;
-}
-
-json::array json_of(const std::vector<ChannelState>& states) {
-  json::array all;
-  for (const auto& state : states)
-    all.push_back(to_json(state));
-  return all;
-}
-
-// A fresh read of the list from the store, by a model of its own that never asks the server.
-std::vector<ChannelState> fresh_read(ChatClient& client, ChannelListOptions options) {
-  state::Host host{.store = client.persistence(),
-                   .deliver = [](std::function<void()>) {},
-                   .fetch_channels = {},
-                   .fetch_messages = {},
-                   .fetch_replies = {}};
-  auto model = std::make_shared<state::ListModel>(
-      host, [] {}, std::move(options));
-  return model->view()->items();
-}
 
 class LiveStateTest : public ClientTest {
  protected:
@@ -182,12 +115,7 @@ TEST_F(LiveStateTest, AChannelListIsRightOfflineAndLosesWhatTheServerNoLongerSho
   // a channel the server never had.
   remove_member(one, "alice");
   {
-    std::uint16_t dead_port = 0;
-    {
-      boost::asio::io_context io;
-      boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
-      dead_port = probe.local_endpoint().port();
-    }  // closed: nothing listens there now
+    const std::uint16_t dead_port = closed_port();
     auto offline = make_client(dead_port);
     ASSERT_TRUE(connect(*offline, "alice"));  // the cached user
     ChannelList list = offline->channel_list(alices_channels());
@@ -360,12 +288,7 @@ TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
 
 TEST_F(LiveStateTest, UnreadCountsAreRightOfflineAndWatchable) {
   const std::string one = create("one"), two = create("two");
-  std::uint16_t dead_port = 0;
-  {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
-    dead_port = probe.local_endpoint().port();
-  }
+  const std::uint16_t dead_port = closed_port();
   {
     auto client = make_client();
     ASSERT_TRUE(connect(*client, "alice"));
@@ -424,12 +347,7 @@ TEST_F(LiveStateTest, AReplySentOfflineCountsOnItsParentAndShowsInTheThread) {
     ASSERT_TRUE(connect(*client, "alice"));
     ASSERT_EQ(query_all(*client, "alice").size(), 1u);
   }
-  std::uint16_t dead_port = 0;
-  {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::address_v4::loopback(), 0});
-    dead_port = probe.local_endpoint().port();
-  }
+  const std::uint16_t dead_port = closed_port();
   {
     auto offline = make_client(dead_port);
     ASSERT_TRUE(connect(*offline, "alice"));
