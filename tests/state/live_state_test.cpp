@@ -14,6 +14,10 @@ namespace {
 
 namespace json = boost::json;
 
+// Under the sanitizers, window tests have been seen to stall for about ten seconds (not
+// understood yet; see the note of issue 19): their waits allow for it.
+constexpr std::chrono::milliseconds kSlowLimit{30'000};
+
 class LiveStateTest : public ClientTest {
  protected:
   // Alice's channels as the server orders them (its default sort, last_updated).
@@ -157,7 +161,7 @@ TEST_F(LiveStateTest, LoadMoreReadsTheStoreThenTheServer) {
   for (std::size_t want : {6u, 7u, 7u}) {
     Eventually<Result<std::size_t>> more;
     list.load_more(more.setter());
-    auto r = more.get();
+    auto r = more.get(kSlowLimit);
     ASSERT_TRUE(r) << r.error->what();
     EXPECT_EQ(*r.value, want);
   }
@@ -182,33 +186,36 @@ TEST_F(LiveStateTest, AMessageWindowShowsTheLatestAndPendingAndLoadsOlder) {
 
   // New messages join at the end; the user's own shows at once with its local state.
   send_text("bob", cid, "m12", "twelve");
-  ASSERT_TRUE(eventually([&] { return window.items().size() == 6; }));
+  ASSERT_TRUE(eventually([&] { return window.items().size() == 6; }, kSlowLimit));
   const Message mine = channel.send_message(Message{.text = "mine"});
   client->settle();
   auto items = window.items();
   ASSERT_EQ(items.size(), 7u);
   EXPECT_EQ(items.back().id, mine.id);
-  ASSERT_TRUE(eventually([&] {
-    const auto now = window.items();
-    return !now.empty() && now.back().id == mine.id && !now.back().local_state;
-  })) << "delivered: its local state goes";
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto now = window.items();
+        return !now.empty() && now.back().id == mine.id && !now.back().local_state;
+      },
+      kSlowLimit))
+      << "delivered: its local state goes";
 
   // Older: from the server (the store has only the page watched), then from the store.
   Eventually<Result<std::size_t>> older;
   window.load_older(older.setter());
-  auto r = older.get();
+  auto r = older.get(kSlowLimit);
   ASSERT_TRUE(r) << r.error->what();
   EXPECT_EQ(*r.value, 5u);
   client->settle();
   EXPECT_EQ(window.items().front().id, "m2");
   Eventually<Result<std::size_t>> rest;
   window.load_older(rest.setter());
-  r = rest.get();
+  r = rest.get(kSlowLimit);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r.value, 2u);
   Eventually<Result<std::size_t>> none;
   window.load_older(none.setter());
-  r = none.get();
+  r = none.get(kSlowLimit);
   ASSERT_TRUE(r);
   EXPECT_EQ(*r.value, 0u) << "the start of history";
   client->settle();
@@ -258,7 +265,7 @@ TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
   EXPECT_EQ(ids_of(window.items()), std::vector<std::string>(newest.begin() + 5, newest.end()));
   Eventually<Result<std::size_t>> from_store;
   window.load_older(from_store.setter());
-  auto r = from_store.get();
+  auto r = from_store.get(kSlowLimit);
   ASSERT_TRUE(r) << r.error->what();
   EXPECT_EQ(*r.value, 5u);
   client->settle();
@@ -268,14 +275,14 @@ TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
   chaos(R"({"fail_next":1,"fail_status":503})");
   Eventually<Result<std::size_t>> failed;
   window.load_older(failed.setter());
-  r = failed.get();
+  r = failed.get(kSlowLimit);
   ASSERT_FALSE(r);
   client->settle();
   EXPECT_EQ(ids_of(window.items()), newest);
 
   Eventually<Result<std::size_t>> filled;
   window.load_older(filled.setter());
-  r = filled.get();
+  r = filled.get(kSlowLimit);
   ASSERT_TRUE(r) << r.error->what();
   EXPECT_EQ(*r.value, 10u);
   client->settle();
