@@ -230,7 +230,8 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
     if (lower) q.bind(2, lower->created_at).bind(3, lower->rowid);
     if (upper) q.bind(4, upper->created_at).bind(5, upper->rowid);
     std::vector<Message> rows;
-    rows.reserve(static_cast<std::size_t>(n));
+    // A limit is a bound, not a size: "everything after this message" asks for a million.
+    rows.reserve(static_cast<std::size_t>(std::min<std::int64_t>(n, 256)));
     while (q.next())
       rows.push_back(message_from_row(q));
     attach_own_reactions(rows);

@@ -690,6 +690,10 @@ TYPED_TEST_P(PersistenceContract, PagesAreInTimeOrderAroundAnyCursor) {
             (V{"p7", "p8", "p9"}));
   EXPECT_TRUE(s.messages(this->kCid, {.id_lt = "unknown"}).empty());
   EXPECT_TRUE(s.messages(this->kCid, {.id_around = "unknown"}).empty());
+  // Defect: the SQLite store reserved room for the limit asked, and a window reading "all after
+  // this message" asked for a million: a second of allocation, under ASan ten.
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {.limit = INT64_MAX / 1024, .id_gte = "p8"})),
+            (std::vector<std::string>{"p8", "p9"}));
 }
 
 TYPED_TEST_P(PersistenceContract, ThreadsAndPinsHaveTheirOwnPages) {
