@@ -14,8 +14,8 @@ namespace {
 
 namespace json = boost::json;
 
-// Under the sanitizers, window tests have been seen to stall for about ten seconds (not
-// understood yet; see the note of issue 19): their waits allow for it.
+// Waits that a loaded machine running the sanitizers may need (the window tests once took ten
+// seconds there, while the store reserved room for a million messages per read).
 constexpr std::chrono::milliseconds kSlowLimit{30'000};
 
 class LiveStateTest : public ClientTest {
