@@ -57,9 +57,10 @@ std::string_view to_string(OutboxState state);
 // it: an edit's fields (mentioned users by id), a soft deletion, the user `me`'s reaction added to
 // or taken from the summary (unless `message` already counts it, or never did: its own_reactions
 // say whether it does, or its latest_reactions when it has no own_reactions), a reply's send one
-// more reply on its parent. Hard deletions remove the message; read marks leave it as it is. The client makes its local echoes
-// with it, and a store with every newer copy of a message whose entries are still in the outbox
-// (see UpsertMessages), so that what the user did stays on screen until the server has it.
+// more reply on its parent. Hard deletions remove the message; read marks leave it as it is. The
+// client makes its local echoes with it, and a store with every newer copy of a message whose
+// entries are still in the outbox (see UpsertMessages), so that what the user did stays on screen
+// until the server has it.
 enum class Replayed { unchanged, changed, removed };
 Replayed replay(const OutboxEntry& entry, const std::string& me, Message& message);
 

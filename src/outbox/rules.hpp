@@ -33,10 +33,11 @@ struct RetryPolicy {
 };
 
 // replay() of each of `entries` (the outbox's entries about one message, and the sends of replies
-// to it, in the order they were made) on a copy of `message`, left in `out`: removed as soon as one removes it, changed if any
-// changes it; `out` is untouched when there are none. The copy's own_reactions are dropped first:
-// whether it counts the user's reactions is for its summary to say, and an event's are nobody's in
-// particular. What a store stores for every copy of a message (persistence.hpp, UpsertMessages).
+// to it, in the order they were made) on a copy of `message`, left in `out`: removed as soon as one
+// removes it, changed if any changes it; `out` is untouched when there are none. The copy's
+// own_reactions are dropped first: whether it counts the user's reactions is for its summary to
+// say, and an event's are nobody's in particular. What a store stores for every copy of a message
+// (persistence.hpp, UpsertMessages).
 Replayed replay_all(const std::vector<OutboxEntry>& entries, const std::string& me,
                     const Message& message, Message& out);
 
