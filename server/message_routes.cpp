@@ -212,12 +212,12 @@ Response delete_message(State& state, Request& request) {
   return Response{.body = answer(state, state.delete_message(id, flag("hard"), me), me)};
 }
 
-// GET /messages/{id}/replies?limit=&id_lt=..: the thread, ascending.
+// GET /messages/{id}/replies?limit=&id_lt=..: the thread, ascending (cursors as a channel's).
 Response replies(State& state, Request& request) {
   const std::string me = *request.caller.user_id;
   const Message parent = visible_message(state, request.params[0], me);
   json::object cursors;
-  for (const char* name : {"id_lt", "id_lte", "id_gt", "id_gte"}) {
+  for (const char* name : {"id_lt", "id_lte", "id_gt", "id_gte", "id_around"}) {
     if (auto given = request.query.find(name); given != request.query.end())
       cursors[name] = given->second;
   }

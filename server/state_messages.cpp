@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <map>
+#include <tuple>
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
@@ -153,40 +154,68 @@ std::vector<Message> State::messages(const std::string& cid, const MessagePagina
     if (!q.next()) return std::pair<std::int64_t, std::int64_t>{INT64_MIN, INT64_MIN};
     return std::pair{q.integer(0), q.integer(1)};
   };
-  auto below = page.id_lt ? bound(page.id_lt) : bound(page.id_lte);
-  auto above = page.id_gt ? bound(page.id_gt) : bound(page.id_gte);
+  // The messages between two bounds, each (created_at, rowid, inclusive): the first n after
+  // the lower one when it is the only one, else the last n before the upper one; ascending.
+  using Bound = std::optional<std::tuple<std::int64_t, std::int64_t, bool>>;
+  auto run = [&](const Bound& below, const Bound& above, std::int64_t n) {
+    const bool ascending = above && !below;
+    std::string sql = parent_id
+                          ? "SELECT data, user_id FROM messages WHERE parent_id = ?7"
+                          : "SELECT data, user_id FROM messages WHERE cid = ?1 AND in_channel = 1";
+    sql += " AND created_at > ?8";
+    sql += " AND id NOT IN (SELECT message_id FROM deleted_for WHERE user_id = ?9)";
+    if (below) {
+      sql += std::get<2>(*below) ? " AND (created_at, rowid) <= (?2, ?3)"
+                                 : " AND (created_at, rowid) < (?2, ?3)";
+    }
+    if (above) {
+      sql += std::get<2>(*above) ? " AND (created_at, rowid) >= (?4, ?5)"
+                                 : " AND (created_at, rowid) > (?4, ?5)";
+    }
+    sql += ascending ? " ORDER BY created_at, rowid LIMIT ?6"
+                     : " ORDER BY created_at DESC, rowid DESC LIMIT ?6";
+    auto q = db_.query(sql);
+    q.bind(6, n).bind(8, after == Timestamp() ? INT64_MIN : after.unix_micros()).bind(9, reader);
+    if (parent_id) {
+      q.bind(7, *parent_id);
+    } else {
+      q.bind(1, cid);
+    }
+    if (below) q.bind(2, std::get<0>(*below)).bind(3, std::get<1>(*below));
+    if (above) q.bind(4, std::get<0>(*above)).bind(5, std::get<1>(*above));
+    std::vector<Message> messages;
+    while (q.next())
+      messages.push_back(read_message(q));
+    if (!ascending) std::reverse(messages.begin(), messages.end());
+    return messages;
+  };
+  auto with = [](std::optional<std::pair<std::int64_t, std::int64_t>> b, bool inclusive) -> Bound {
+    if (!b) return std::nullopt;
+    return std::tuple{b->first, b->second, inclusive};
+  };
+
+  // Around a message: up to (limit - 1) / 2 before it, it and what follows, and more before it
+  // when fewer follow (Stream's id_around).
+  if (page.id_around) {
+    const auto at = bound(page.id_around);
+    if (!at || at->first == INT64_MIN || limit == 0) return {};
+    std::vector<Message> older = run(with(at, false), std::nullopt, limit);
+    std::vector<Message> newer = run(std::nullopt, with(at, true), limit);
+    const auto k = static_cast<std::size_t>(limit);
+    std::size_t take_older = std::min(older.size(), (k - 1) / 2);
+    const std::size_t take_newer = std::min(newer.size(), k - take_older);
+    take_older = std::min(older.size(), k - take_newer);
+    std::vector<Message> around(older.end() - static_cast<long>(take_older), older.end());
+    around.insert(around.end(), newer.begin(), newer.begin() + static_cast<long>(take_newer));
+    return around;
+  }
+  const auto below = page.id_lt ? with(bound(page.id_lt), false) : with(bound(page.id_lte), true);
+  const auto above = page.id_gt ? with(bound(page.id_gt), false) : with(bound(page.id_gte), true);
   // A cursor that names no message of this server matches nothing.
   for (const auto& b : {below, above}) {
-    if (b && b->first == INT64_MIN) return {};
+    if (b && std::get<0>(*b) == INT64_MIN) return {};
   }
-  const bool ascending = above && !below;
-  std::string sql = parent_id
-                        ? "SELECT data, user_id FROM messages WHERE parent_id = ?7"
-                        : "SELECT data, user_id FROM messages WHERE cid = ?1 AND in_channel = 1";
-  sql += " AND created_at > ?8";
-  sql += " AND id NOT IN (SELECT message_id FROM deleted_for WHERE user_id = ?9)";
-  if (below)
-    sql +=
-        page.id_lt ? " AND (created_at, rowid) < (?2, ?3)" : " AND (created_at, rowid) <= (?2, ?3)";
-  if (above)
-    sql +=
-        page.id_gt ? " AND (created_at, rowid) > (?4, ?5)" : " AND (created_at, rowid) >= (?4, ?5)";
-  sql += ascending ? " ORDER BY created_at, rowid LIMIT ?6"
-                   : " ORDER BY created_at DESC, rowid DESC LIMIT ?6";
-  auto q = db_.query(sql);
-  q.bind(6, limit).bind(8, after == Timestamp() ? INT64_MIN : after.unix_micros()).bind(9, reader);
-  if (parent_id) {
-    q.bind(7, *parent_id);
-  } else {
-    q.bind(1, cid);
-  }
-  if (below) q.bind(2, below->first).bind(3, below->second);
-  if (above) q.bind(4, above->first).bind(5, above->second);
-  std::vector<Message> messages;
-  while (q.next())
-    messages.push_back(read_message(q));
-  if (!ascending) std::reverse(messages.begin(), messages.end());
-  return messages;
+  return run(below, above, limit);
 }
 
 std::vector<Message> State::pinned_messages(const std::string& cid, std::int64_t limit) {

@@ -60,6 +60,9 @@ class ChatChannel {
   // replies. ChatError (invalid_state) when no user is connected.
   MessageWindow messages(std::size_t size = 25);
   MessageWindow thread(const std::string& parent_id, std::size_t size = 25);
+  // Up to `size` messages with `message_id` in the middle, as a window that pages both ways;
+  // empty until the store or the server has the message.
+  MessageWindow messages_around(const std::string& message_id, std::size_t size = 25);
 
   void replies(const std::string& parent_id, MessagePagination page,
                AnswerCallback<std::vector<Message>> done);
@@ -100,6 +103,8 @@ class ChatChannel {
   friend class ChatClient;
   ChatChannel(std::weak_ptr<ClientCore> client, std::string cid);
   void upload(LocalFile file, bool image, Callback<std::string> done);
+  MessageWindow open_window(std::optional<std::string> parent_id, std::size_t size,
+                            std::optional<std::string> around);
 
   std::weak_ptr<ClientCore> client_;
   std::string cid_;

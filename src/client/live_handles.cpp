@@ -89,9 +89,18 @@ Subscription MessageWindow::on_change(std::function<void(const ListDiff<Message>
 }
 
 void MessageWindow::load_older(Callback<std::size_t> done) {
+  load(state::Paging::older, std::move(done));
+}
+
+void MessageWindow::load_newer(Callback<std::size_t> done) {
+  load(state::Paging::newer, std::move(done));
+}
+
+void MessageWindow::load(state::Paging direction, Callback<std::size_t> done) {
   auto core = client_.lock();
-  if (!core || !view_ || !core->post([core = core.get(), view = view_.get(), done]() mutable {
-        core->live().load_older(view, to_app(*core, std::move(done)));
+  if (!core || !view_ ||
+      !core->post([core = core.get(), view = view_.get(), direction, done]() mutable {
+        core->live().load_messages(view, direction, to_app(*core, std::move(done)));
       })) {
     done({.error = closed()});
   }
@@ -122,20 +131,24 @@ void ChatClient::settle() {
 }
 
 MessageWindow ChatChannel::messages(std::size_t size) {
-  auto core = client_.lock();
-  if (!core) throw closed();
-  return MessageWindow(client_, core->run([core = core.get(), cid = cid_, size] {
-    core->require_session();
-    return core->live().open_window(cid, std::nullopt, size);
-  }));
+  return open_window(std::nullopt, size, std::nullopt);
+}
+
+MessageWindow ChatChannel::messages_around(const std::string& message_id, std::size_t size) {
+  return open_window(std::nullopt, size, message_id);
 }
 
 MessageWindow ChatChannel::thread(const std::string& parent_id, std::size_t size) {
+  return open_window(parent_id, size, std::nullopt);
+}
+
+MessageWindow ChatChannel::open_window(std::optional<std::string> parent_id, std::size_t size,
+                                       std::optional<std::string> around) {
   auto core = client_.lock();
   if (!core) throw closed();
-  return MessageWindow(client_, core->run([core = core.get(), cid = cid_, parent_id, size] {
+  return MessageWindow(client_, core->run([&, core = core.get()] {
     core->require_session();
-    return core->live().open_window(cid, parent_id, size);
+    return core->live().open_window(cid_, std::move(parent_id), size, std::move(around));
   }));
 }
 

@@ -21,7 +21,9 @@
 // and dropped from the store when the server no longer shows it to the user (it was deleted or
 // the user left while the client was away).
 //
-// Windows hold one unbroken run of a channel's history, ending at its latest message.
+// Windows hold one unbroken run of a channel's history. A window follows the latest message:
+// new messages join at its end. One opened around an older message holds the run around it
+// instead, and follows only once load_newer has brought it to the latest.
 
 #include "state/live_state.hpp"
 
@@ -148,23 +150,24 @@ void LiveState::load_more(const void* view, Callback<std::size_t> done) {
 
 std::shared_ptr<LiveView<Message>> LiveState::open_window(std::string cid,
                                                           std::optional<std::string> parent_id,
-                                                          std::size_t size) {
+                                                          std::size_t size,
+                                                          std::optional<std::string> around) {
   learn_outbox();
   auto model = std::make_shared<WindowModel>(
-      host_, [this] { settle(); }, std::move(cid), std::move(parent_id), size);
+      host_, [this] { settle(); }, std::move(cid), std::move(parent_id), size, std::move(around));
   auto view = model->view();
   windows_.emplace(view.get(), model);
-  model->fetch_latest();
+  model->fetch_first();
   return view;
 }
 
-void LiveState::load_older(const void* view, Callback<std::size_t> done) {
+void LiveState::load_messages(const void* view, Paging direction, Callback<std::size_t> done) {
   const auto found = windows_.find(view);
   if (found == windows_.end()) {
     return done({.error = ChatError(ErrorCode::invalid_state, "the window is closed")});
   }
   settle();
-  found->second->load_older(std::move(done));
+  found->second->load(direction, std::move(done));
 }
 
 void LiveState::close(const void* view) {

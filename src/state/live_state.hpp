@@ -70,23 +70,31 @@ class ListModel : public std::enable_shared_from_this<ListModel> {
   std::shared_ptr<LiveView<ChannelState>> view_;
 };
 
+enum class Paging { older, newer };
+
 // A message window on the network thread (message_window.cpp).
 class WindowModel : public std::enable_shared_from_this<WindowModel> {
  public:
+  // `around`: the window opens on that message, in the middle, rather than on the latest.
   WindowModel(Host& host, std::function<void()> settle, std::string cid,
-              std::optional<std::string> parent_id, std::size_t size);
+              std::optional<std::string> parent_id, std::size_t size,
+              std::optional<std::string> around);
   const std::shared_ptr<LiveView<Message>>& view() const { return view_; }
   bool concerns(const Changes& changes) const;
   // Reads the whole window again; or only what `changes` touched.
   void refresh();
   void refresh(const Changes& changes);
-  void load_older(Callback<std::size_t> done);
-  // Asks the server for the latest page; its commit refreshes the window.
-  void fetch_latest();
+  // Up to size_ messages more on that side: the store's up to a gap, or else the server's.
+  void load(Paging direction, Callback<std::size_t> done);
+  // Asks the server for the page the window opened on; its commit refreshes the window.
+  void fetch_first();
 
  private:
   std::vector<Message> read(const MessagePagination& page);
   std::vector<Message> read_window();
+  std::vector<Message> read_around(const std::string& id);
+  void follow_if_latest(const std::vector<Message>& messages, const std::vector<HistoryGap>& gaps);
+  void fetch(MessagePagination page, Callback<std::vector<Message>> done);
   std::vector<HistoryGap> gaps();
   void show(std::vector<Message> messages);
   // Hands the app the diff from what the window shows to `next` (items_ is left as it was).
@@ -97,9 +105,16 @@ class WindowModel : public std::enable_shared_from_this<WindowModel> {
   const std::string cid_;
   const std::optional<std::string> parent_id_;
   const std::size_t size_;
-  // The oldest message shown: the window holds it and everything after it. None: the latest
-  // size_ messages.
+  // The oldest message shown: the window holds it and everything after it up to newest_, or to
+  // the latest message when newest_ is none. No oldest_: the latest size_ messages.
   std::optional<std::string> oldest_;
+  std::optional<std::string> newest_;
+  // The message a window opened around; the same until the window has been read around it; and
+  // how many loads have moved the window (the server's page around the anchor re-centres the
+  // window only when none has).
+  const std::optional<std::string> anchor_;
+  std::optional<std::string> around_;
+  std::size_t loads_ = 0;
   std::vector<Message> items_;
   std::shared_ptr<LiveView<Message>> view_;
 };
@@ -124,8 +139,9 @@ class LiveState {
   void load_more(const void* view, Callback<std::size_t> done);
   std::shared_ptr<LiveView<Message>> open_window(std::string cid,
                                                  std::optional<std::string> parent_id,
-                                                 std::size_t size);
-  void load_older(const void* view, Callback<std::size_t> done);
+                                                 std::size_t size,
+                                                 std::optional<std::string> around);
+  void load_messages(const void* view, Paging direction, Callback<std::size_t> done);
   void close(const void* view);
   // The socket is back and caught up: lists ask the server again.
   void reconnected();

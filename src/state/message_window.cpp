@@ -1,6 +1,7 @@
 // A message window on the network thread (the essay in live_state.cpp). It holds one run of
 // history: from its oldest message to the latest, so that new messages join it and nothing it
-// shows slides out while the app looks.
+// shows slides out while the app looks; or, opened around an older message, from its oldest to
+// its newest, until loading newer messages reaches the latest and it follows from then on.
 
 #include "state/list_diff.hpp"
 #include "state/live_state.hpp"
@@ -30,26 +31,34 @@ bool gap_between(const std::vector<HistoryGap>& gaps, std::int64_t x, std::int64
   return false;
 }
 
-// The newest unbroken run of `messages` (ascending): what lies before the newest gap between
-// two of them goes.
-void keep_latest_run(std::vector<Message>& messages, const std::vector<HistoryGap>& gaps) {
-  for (std::size_t i = messages.size(); i-- > 1;) {
-    if (gap_between(gaps, micros(messages[i - 1]), micros(messages[i]))) {
-      messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(i));
-      return;
-    }
-  }
+// Keeps of `messages` (ascending) the unbroken run that holds messages[at]: what lies across a
+// gap from it goes.
+void keep_run(std::vector<Message>& messages, const std::vector<HistoryGap>& gaps, std::size_t at) {
+  if (messages.empty()) return;
+  auto joined = [&](std::size_t i) {  // messages[i - 1] and messages[i]
+    return !gap_between(gaps, micros(messages[i - 1]), micros(messages[i]));
+  };
+  std::size_t begin = at, end = at + 1;
+  while (begin > 0 && joined(begin))
+    --begin;
+  while (end < messages.size() && joined(end))
+    ++end;
+  messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(end), messages.end());
+  messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(begin));
 }
 
 }  // namespace
 
 WindowModel::WindowModel(Host& host, std::function<void()> settle, std::string cid,
-                         std::optional<std::string> parent_id, std::size_t size)
+                         std::optional<std::string> parent_id, std::size_t size,
+                         std::optional<std::string> around)
     : host_(host),
       settle_(std::move(settle)),
       cid_(std::move(cid)),
       parent_id_(std::move(parent_id)),
       size_(std::max<std::size_t>(size, 1)),
+      anchor_(around),
+      around_(std::move(around)),
       items_(read_window()),
       view_(std::make_shared<LiveView<Message>>(items_)) {}
 
@@ -62,15 +71,55 @@ std::vector<HistoryGap> WindowModel::gaps() {
   return parent_id_ ? std::vector<HistoryGap>{} : host_.store.gaps(cid_);
 }
 
-// The run from the oldest message shown to the latest; the latest size_ when nothing is shown
-// yet, or when the oldest shown is gone from the store.
+// The run from the oldest message shown to the newest (or the latest); the latest size_ when
+// nothing is shown yet, or when what was shown is gone from the store.
 std::vector<Message> WindowModel::read_window() {
+  if (around_) return read_around(*around_);
   std::vector<Message> messages;
-  if (oldest_) messages = read({.limit = kMaxWindow, .id_gte = *oldest_});
-  if (messages.empty()) messages = read({.limit = static_cast<std::int64_t>(size_)});
-  keep_latest_run(messages, gaps());
+  if (oldest_) {
+    messages = newest_ ? read({.limit = kMaxWindow, .id_lte = *newest_, .id_gte = *oldest_})
+                       : read({.limit = kMaxWindow, .id_gte = *oldest_});
+  }
+  if (messages.empty() && oldest_ && newest_) {  // the newest shown is gone
+    messages = read(
+        {.limit = static_cast<std::int64_t>(std::max(items_.size(), size_)), .id_gte = *oldest_});
+  }
+  if (messages.empty()) {
+    newest_.reset();
+    messages = read({.limit = static_cast<std::int64_t>(size_)});
+  }
+  const auto gaps = this->gaps();
+  keep_run(messages, gaps, messages.size() - 1);
   oldest_ = messages.empty() ? std::nullopt : std::optional(messages.front().id);
+  if (newest_ && !messages.empty()) newest_ = messages.back().id;
+  follow_if_latest(messages, gaps);
   return messages;
+}
+
+// Up to size_ messages with `id` in the middle, and not across a gap from it; none until the
+// store holds it.
+std::vector<Message> WindowModel::read_around(const std::string& id) {
+  std::vector<Message> messages =
+      read({.limit = static_cast<std::int64_t>(size_), .id_around = id});
+  const auto at =
+      std::find_if(messages.begin(), messages.end(), [&](const Message& m) { return m.id == id; });
+  if (at == messages.end()) return {};
+  const auto gaps = this->gaps();
+  keep_run(messages, gaps, static_cast<std::size_t>(at - messages.begin()));
+  around_.reset();
+  oldest_ = messages.front().id;
+  newest_ = messages.back().id;
+  follow_if_latest(messages, gaps);
+  return messages;
+}
+
+// A window whose newest message is the latest the store holds, with no gap after it, follows
+// the latest from now on.
+void WindowModel::follow_if_latest(const std::vector<Message>& messages,
+                                   const std::vector<HistoryGap>& gaps) {
+  if (!newest_ || messages.empty()) return;
+  if (gap_between(gaps, micros(messages.back()), INT64_MAX)) return;
+  if (read({.limit = 1, .id_gt = messages.back().id}).empty()) newest_.reset();
 }
 
 bool WindowModel::concerns(const Changes& changes) const {
@@ -90,9 +139,11 @@ void WindowModel::refresh() {
 // Reads again only what the changes touched: the shown messages that changed, and what came
 // after the newest shown. Anything else reads the whole window again: a change to the channel's
 // history, a message shown that is gone, one upserted among those shown that the window does
-// not hold (it arrived out of order), and any change to a thread's window.
+// not hold (it arrived out of order), and any change to a thread's window or to a window that
+// does not follow the latest (whose read is bounded by its newest).
 void WindowModel::refresh(const Changes& changes) {
-  if (changes.everything || parent_id_ || items_.empty() || changes.histories.contains(cid_)) {
+  if (changes.everything || parent_id_ || items_.empty() || newest_ ||
+      changes.histories.contains(cid_)) {
     return refresh();
   }
   const std::int64_t oldest = micros(items_.front()), newest = micros(items_.back());
@@ -168,50 +219,75 @@ void WindowModel::publish(const std::vector<const Message*>& next) {
   }
 }
 
-void WindowModel::fetch_latest() {
-  MessagePagination page{.limit = static_cast<std::int64_t>(size_)};
-  auto ignore = [](Result<std::vector<Message>>) {};  // offline: the store's is what there is
+void WindowModel::fetch_first() {
+  MessagePagination page{.limit = static_cast<std::int64_t>(size_), .id_around = anchor_};
+  // The latest page's commit refreshes the window, as any commit does. The page around the
+  // anchor re-centres it, unless the app has moved it since; offline, the store's is what there
+  // is.
+  auto answered = [self = weak_from_this(), loads = loads_](Result<std::vector<Message>> r) {
+    auto window = self.lock();
+    if (!window || !r || !window->anchor_ || window->loads_ != loads) return;
+    window->settle_();
+    window->around_ = window->anchor_;
+    window->refresh();
+  };
+  fetch(std::move(page), std::move(answered));
+}
+
+void WindowModel::fetch(MessagePagination page, Callback<std::vector<Message>> done) {
   if (parent_id_) {
-    host_.fetch_replies(*parent_id_, std::move(page), ignore);
+    host_.fetch_replies(*parent_id_, std::move(page), std::move(done));
   } else {
-    host_.fetch_messages(cid_, std::move(page), ignore);
+    host_.fetch_messages(cid_, std::move(page), std::move(done));
   }
 }
 
-void WindowModel::load_older(Callback<std::size_t> done) {
+void WindowModel::load(Paging direction, Callback<std::size_t> done) {
+  const bool older = direction == Paging::older;
+  if (!older && !newest_ && !around_) return done({.value = 0});  // it follows the latest
+  ++loads_;
   const std::size_t had = items_.size();
-  // From the store: the messages before the oldest shown.
-  // From the store: the messages before the oldest shown, up to the first gap.
-  auto take_older = [this, had]() -> std::size_t {
+  // From the store: up to size_ messages beyond the window's end, up to the first gap.
+  auto take = [this, had, older]() -> std::size_t {
     if (!items_.empty()) {
-      auto older = read({.limit = static_cast<std::int64_t>(size_), .id_lt = items_.front().id});
+      const auto limit = static_cast<std::int64_t>(size_);
+      auto more = older ? read({.limit = limit, .id_lt = items_.front().id})
+                        : read({.limit = limit, .id_gt = items_.back().id});
       const auto gaps = this->gaps();
-      if (!older.empty() && gap_between(gaps, micros(older.back()), micros(items_.front()))) {
-        older.clear();
+      if (!more.empty()) {
+        const bool across = older ? gap_between(gaps, micros(more.back()), micros(items_.front()))
+                                  : gap_between(gaps, micros(items_.back()), micros(more.front()));
+        if (across) {
+          more.clear();
+        } else {
+          keep_run(more, gaps, older ? more.size() - 1 : 0);
+        }
       }
-      keep_latest_run(older, gaps);
-      if (!older.empty()) oldest_ = older.front().id;
+      if (!more.empty()) (older ? oldest_ : newest_) = older ? more.front().id : more.back().id;
     }
     refresh();
     return items_.size() > had ? items_.size() - had : 0;
   };
-  if (const std::size_t added = take_older(); added > 0) return done({.value = added});
+  if (const std::size_t added = take(); added > 0) return done({.value = added});
+  if (!older && !newest_ && !around_) return done({.value = 0});  // it reached the latest
   // Then from the server, which stores its page before answering.
   MessagePagination page{.limit = static_cast<std::int64_t>(size_)};
-  if (!items_.empty()) page.id_lt = items_.front().id;
-  auto answered = [self = weak_from_this(), take_older,
+  if (items_.empty()) {
+    page.id_around = around_;
+  } else if (older) {
+    page.id_lt = items_.front().id;
+  } else {
+    page.id_gt = items_.back().id;
+  }
+  auto answered = [self = weak_from_this(), take,
                    done = std::move(done)](Result<std::vector<Message>> r) {
     auto window = self.lock();
     if (!window) return done({.error = ChatError(ErrorCode::cancelled, "the window is closed")});
     if (!r) return done({.error = std::move(r.error)});
     window->settle_();
-    done({.value = take_older()});
+    done({.value = take()});
   };
-  if (parent_id_) {
-    host_.fetch_replies(*parent_id_, std::move(page), std::move(answered));
-  } else {
-    host_.fetch_messages(cid_, std::move(page), std::move(answered));
-  }
+  fetch(std::move(page), std::move(answered));
 }
 
 }  // namespace chatkeep::state

@@ -130,6 +130,22 @@ TEST_F(ChannelTest, MessagesComeBackInOrderAndPage) {
   EXPECT_EQ(page[0].text, "m7");
   EXPECT_EQ(page[2].text, "m9");
   EXPECT_EQ(r.json.at("channel").at("message_count"), 30);
+
+  // Around a message: it in the middle; more before it when fewer follow.
+  auto around = [&](int limit, int at) {
+    auto answer = query("alice", "messaging:general",
+                        R"({"messages":{"limit":)" + std::to_string(limit) + R"(,"id_around":")" +
+                            ids[static_cast<std::size_t>(at)] + R"("}})");
+    const auto state = from_json<ChannelState>(answer.json);
+    std::vector<std::string> texts;
+    for (const auto& m : state.messages.value())
+      texts.push_back(m.text.value_or(""));
+    return texts;
+  };
+  EXPECT_EQ(around(5, 10), (std::vector<std::string>{"m8", "m9", "m10", "m11", "m12"}));
+  EXPECT_EQ(around(5, 28), (std::vector<std::string>{"m25", "m26", "m27", "m28", "m29"}));
+  EXPECT_EQ(around(4, 0), (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
+  EXPECT_TRUE(around(0, 10).empty());
 }
 
 }  // namespace

@@ -293,6 +293,104 @@ TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
   EXPECT_EQ(ids_of(copy.items()), ids_of(all));
 }
 
+// A window opened around an old message (a search hit) that the store does not hold: the server's
+// page around it is stored with a gap before the latest page, the window pages newer messages
+// from the server across that gap (or says it cannot), from the store where history is whole,
+// and once it holds the latest message it follows new ones.
+TEST_F(LiveStateTest, AWindowAroundAnOldMessagePagesNewerUpToTheLatestAndThenFollows) {
+  const std::string cid = create("long");
+  std::vector<std::string> all;
+  for (int i = 0; i < 60; ++i) {
+    all.push_back("m" + std::to_string(i));
+    send_text("bob", cid, all.back(), "message " + std::to_string(i));
+  }
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 1u);
+  ASSERT_FALSE(client->persistence().message("m10")) << "only the latest page is stored";
+  auto window_of = [&](std::size_t from, std::size_t to) {  // all[from..to)
+    return std::vector<std::string>(all.begin() + static_cast<long>(from),
+                                    all.begin() + static_cast<long>(to));
+  };
+  auto load = [&](MessageWindow& window, bool older) {
+    Eventually<Result<std::size_t>> loaded;
+    older ? window.load_older(loaded.setter()) : window.load_newer(loaded.setter());
+    auto r = loaded.get(kSlowLimit);
+    client->settle();
+    return r;
+  };
+
+  MessageWindow window = client->channel("messaging", "long").messages_around("m10", 10);
+  Copy<Message> copy(window);
+  ASSERT_TRUE(eventually([&] { return window.items().size() == 10; }, kSlowLimit));
+  EXPECT_EQ(ids_of(window.items()), window_of(6, 16)) << "m10 in the middle";
+  EXPECT_EQ(client->persistence().gaps(cid).size(), 1u) << "between m15 and the latest page";
+
+  // Newer messages lie across the gap: the server is needed, and cannot be reached.
+  chaos(R"({"fail_next":1,"fail_status":503})");
+  auto r = load(window, false);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(ids_of(window.items()), window_of(6, 16));
+
+  // New messages do not join a window that does not hold the latest.
+  send_text("bob", cid, "m60", "message 60");
+  all.push_back("m60");
+  ASSERT_TRUE(eventually([&] { return client->persistence().message("m60").has_value(); }));
+  client->settle();
+  EXPECT_EQ(ids_of(window.items()), window_of(6, 16));
+
+  r = load(window, true);
+  ASSERT_TRUE(r) << r.error->what();
+  EXPECT_EQ(*r.value, 6u) << "back to the start of history";
+  std::size_t newest = 16;
+  while (newest < all.size()) {
+    r = load(window, false);
+    ASSERT_TRUE(r) << r.error->what();
+    ASSERT_GT(*r.value, 0u);
+    newest += *r.value;
+    ASSERT_EQ(ids_of(window.items()), window_of(0, newest)) << "contiguous, in order";
+  }
+  EXPECT_TRUE(client->persistence().gaps(cid).empty());
+  r = load(window, false);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r.value, 0u) << "it holds the latest";
+
+  // It follows now: a new message joins at the end.
+  send_text("bob", cid, "m61", "message 61");
+  all.push_back("m61");
+  ASSERT_TRUE(eventually([&] { return window.items().size() == all.size(); }, kSlowLimit));
+  EXPECT_EQ(ids_of(window.items()), all);
+  client->settle();
+  EXPECT_EQ(ids_of(copy.items()), all);
+}
+
+// A window around a message the store holds opens from the store at once, and one around a
+// recent message follows the latest from the start.
+TEST_F(LiveStateTest, AWindowAroundAStoredMessageOpensAtOnce) {
+  const std::string cid = create("short");
+  std::vector<std::string> all;
+  for (int i = 0; i < 12; ++i) {
+    all.push_back("m" + std::to_string(i));
+    send_text("bob", cid, all.back(), "message " + std::to_string(i));
+  }
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 1u);
+  ChatChannel channel = client->channel("messaging", "short");
+
+  MessageWindow middle = channel.messages_around("m5", 5);
+  EXPECT_EQ(ids_of(middle.items()), (std::vector<std::string>{"m3", "m4", "m5", "m6", "m7"}));
+  MessageWindow recent = channel.messages_around("m10", 5);
+  EXPECT_EQ(ids_of(recent.items()), (std::vector<std::string>{"m7", "m8", "m9", "m10", "m11"}))
+      << "more before it when fewer follow";
+
+  send_text("bob", cid, "m12", "message 12");
+  ASSERT_TRUE(eventually([&] { return recent.items().size() == 6; }, kSlowLimit));
+  EXPECT_EQ(recent.items().back().id, "m12");
+  client->settle();
+  EXPECT_EQ(middle.items().back().id, "m7") << "it does not hold the latest";
+}
+
 TEST_F(LiveStateTest, UnreadCountsAreRightOfflineAndWatchable) {
   const std::string one = create("one"), two = create("two");
   const std::uint16_t dead_port = closed_port();
