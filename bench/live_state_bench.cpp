@@ -124,7 +124,7 @@ std::vector<Row> live_state(const Settings& s) {
   // A window grows with what arrives: one of kWindow is opened for each sample.
   latencies.clear();
   for (int i = 0; i < samples; ++i) {
-    auto window = live.open_window(cid_of(0), std::nullopt, kWindow);
+    auto window = live.open_window(cid_of(0), std::nullopt, kWindow, std::nullopt);
     arrive(cid_of(0), ++n);
     live.close(window.get());
   }
