@@ -1,7 +1,8 @@
 // `chatkeep chat`: an interactive chat client in the terminal, for a person. The channel list
 // with unread counts beside the open channel's messages, each numbered for the commands that act
-// on it and marked while the outbox holds a change to it. Everything shown is read from the
-// user's store, redrawn whenever the client hears of a change; every action goes through the
+// on it and marked while the outbox holds a change to it. What it shows is live state (a
+// ChannelList of the user's channels and the open channel's MessageWindow), kept by their diffs
+// and redrawn when one arrives; nothing is queried to draw. Every action goes through the
 // outbox, so it works offline. Its connections pass through a relay (cli/relay.hpp) that
 // /offline cuts and /online restores, to show exactly that.
 
@@ -32,6 +33,32 @@ constexpr const char* kHelp =
     "text: send | /attach PATH [TEXT] | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | "
     "/delete N | /react N TYPE | /unreact N TYPE | /read | /retry | /offline | /online | /quit";
 
+// The app's copy of a live list (ChannelList, MessageWindow), kept from its diffs on the
+// client's executor and read by the screen's thread.
+template <class T>
+class ScreenCopy {
+ public:
+  template <class Handle>
+  ScreenCopy(Handle& handle, std::atomic<bool>& dirty) {
+    subscription_ = handle.on_change(
+        [this, &dirty](const ListDiff<T>& diff) {
+          std::lock_guard lock(mutex_);
+          apply_diff(items_, diff);
+          dirty = true;
+        },
+        &items_);
+  }
+  std::vector<T> items() {
+    std::lock_guard lock(mutex_);
+    return items_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T> items_;
+  Subscription subscription_;  // last: it goes first, and no diff arrives after
+};
+
 class ChatApp {
  public:
   ChatApp(const ConnectionFlags& flags, Relay& relay, ChatClient& client)
@@ -39,37 +66,36 @@ class ChatApp {
     subscription_ = client_.on_any([this](const Event& e) {
       if (e.kind == EventType::connection_changed && e.online) online_ = *e.online;
       if (e.kind == EventType::connection_recovered) online_ = true;
-      // A channel the user was just added to is watched, as Stream's channel lists do, so that
-      // its messages come live and its members are known.
-      if (e.kind == EventType::notification_added_to_channel && e.cid) watch(*e.cid, {});
       if (e.kind == EventType::outbox_failed) {
         notify("the server refused an action (marked failed): /retry to try again", Tone::failed);
       }
+      if (e.kind == EventType::outbox_delivered || e.kind == EventType::outbox_failed) {
+        outbox_changed_ = true;
+        dirty_ = true;
+      }
       if (e.kind == EventType::attachment_upload_progress) note_progress(e);
-      dirty_ = true;
     });
   }
 
+  // Runs until the user quits. The screen is drawn from the copies of the channel list and the
+  // open channel's window, and drawn again only when a diff (or a key, or a notice) changes it.
   void run() {
     Screen screen;
-    client_.query_channels({.filter = Filter::in("members", {boost::json::value(me_)}),
-                            .sort = {{"last_message_at", SortDirection::descending}},
-                            .limit = 30},
-                           [this](Answer<std::vector<ChannelState>> a) {
-                             if (a.error) notify("channels: " + a.error->message(), Tone::failed);
-                             dirty_ = true;
-                           });
+    list_.emplace(client_.channel_list(
+        {.filter = Filter::in("members", {boost::json::value(me_)}), .page_size = 30}));
+    list_copy_ = std::make_unique<ScreenCopy<ChannelState>>(*list_, dirty_);
     notify(kHelp, Tone::dim);
     while (!quit_) {
-      if (dirty_.exchange(false)) {
-        Frame frame = build_frame(screen.message_rows());
-        screen.draw(frame);
-      }
+      if (dirty_.exchange(false)) screen.draw(build_frame());
       if (auto key = screen.read(100ms)) {
         handle(*key);
         dirty_ = true;
       }
     }
+    window_copy_.reset();
+    window_.reset();
+    list_copy_.reset();
+    list_.reset();
   }
 
  private:
@@ -108,6 +134,7 @@ class ChatApp {
 
   void submit(const std::string& line) {
     if (line.empty()) return;
+    outbox_changed_ = true;  // most commands queue an action
     try {
       if (line.front() != '/') {
         channel().send_message(Message{.text = line});
@@ -134,7 +161,13 @@ class ChatApp {
       boost::json::array members{boost::json::value(me_)};
       while (in >> member)
         members.emplace_back(member);
-      open(make_cid("messaging", id), ChannelQuery{.data = {{"members", members}}});
+      const std::string cid = make_cid("messaging", id);
+      channel(cid).watch(ChannelQuery{.data = {{"members", members}}},
+                         [this, cid](Answer<ChannelState> a) {
+                           if (a.source == Source::server && a.error)
+                             notify(cid + ": " + a.error->message(), Tone::failed);
+                         });
+      open(cid);
     } else if (command == "edit") {
       Message m = numbered(in);
       m.text = rest(in);
@@ -188,19 +221,13 @@ class ChatApp {
     return client_.channel(cid.substr(0, colon), cid.substr(colon + 1));
   }
 
-  // Watches a channel: its state from the server, and its events from now on.
-  void watch(const std::string& cid, ChannelQuery query) {
-    channel(cid).watch(std::move(query), [this, cid](Answer<ChannelState> a) {
-      if (a.source == Source::server && a.error)
-        notify(cid + ": " + a.error->message(), Tone::failed);
-      dirty_ = true;
-    });
-  }
-
-  // Opens a channel: watches it and marks it read.
-  void open(const std::string& cid, ChannelQuery query = {}) {
+  // Opens a channel: its window of messages, read.
+  void open(const std::string& cid) {
+    if (cid == open_) return;
+    window_copy_.reset();
+    window_.emplace(channel(cid).messages(kWindowSize));
+    window_copy_ = std::make_unique<ScreenCopy<Message>>(*window_, dirty_);
     open_ = cid;
-    watch(cid, std::move(query));
     channel(cid).mark_read();
   }
 
@@ -224,14 +251,14 @@ class ChatApp {
     throw std::runtime_error("no channel '" + which + "'");
   }
 
-  // The message numbered N on screen.
+  // The message numbered N on screen, as it is now.
   Message numbered(std::istringstream& in) {
     std::size_t n = 0;
     if (!(in >> n) || n < 1 || n > shown_.size())
       throw std::runtime_error("no message with that number");
-    auto m = client_.persistence().message(shown_[n - 1]);
-    if (!m) throw std::runtime_error("that message is gone");
-    return *m;
+    for (Message& m : window_copy_->items())
+      if (m.id == shown_[n - 1]) return m;
+    throw std::runtime_error("that message is gone");
   }
 
   static std::string rest(std::istringstream& in) {
@@ -246,47 +273,52 @@ class ChatApp {
     dirty_ = true;
   }
 
-  Frame build_frame(int rows) {
+  Frame build_frame() {
     Frame frame;
-    ChatPersistenceClient& store = client_.persistence();
-    std::size_t pending = 0, failed = 0;
-    for (const OutboxEntry& entry : client_.outbox())
-      ++(entry.state == OutboxState::failed ? failed : pending);
-    frame.status.text =
-        fmt::format(" chatkeep chat · {} · {}{} · outbox: {} pending, {} failed", me_,
-                    online_ ? "online" : "offline", cut_ ? " (network cut)" : "", pending, failed);
+    if (outbox_changed_.exchange(false)) {
+      pending_ = failed_ = 0;
+      for (const OutboxEntry& entry : client_.outbox())
+        ++(entry.state == OutboxState::failed ? failed_ : pending_);
+    }
+    frame.status.text = fmt::format(" chatkeep chat · {} · {}{} · outbox: {} pending, {} failed",
+                                    me_, online_ ? "online" : "offline",
+                                    cut_ ? " (network cut)" : "", pending_, failed_);
 
-    listed_ = store.channel_cids(50);
-    std::int64_t open_unread = 0;
-    for (std::size_t i = 0; i < listed_.size(); ++i) {
-      const std::string& cid = listed_[i];
+    const std::vector<ChannelState> channels = list_copy_->items();
+    listed_.clear();
+    const ChannelState* open_state = nullptr;
+    for (const ChannelState& state : channels) {
+      const std::string& cid = state.channel.cid;
+      listed_.push_back(cid);
       std::int64_t unread = 0;
-      for (const Read& read : store.reads(cid))
+      for (const Read& read : state.read.value_or(std::vector<Read>{}))
         if (read.user.id == me_) unread = read.unread_messages.value_or(0);
-      if (cid == open_) open_unread = unread;
-      const auto ch = store.channel(cid);
-      std::string label = fmt::format("{} {}", i + 1,
-                                      ch && ch->name ? *ch->name
-                                      : ch           ? ch->id
-                                                     : cid);
+      if (cid == open_) {
+        open_state = &state;
+        // A channel on screen is read: what arrives in it while open is marked read too.
+        if (unread > 0) channel().mark_read();
+      }
+      std::string label =
+          fmt::format("{} {}", listed_.size(), state.channel.name.value_or(state.channel.id));
       if (unread > 0) label += fmt::format(" ({})", unread);
       frame.channels.push_back({label, cid == open_ ? Tone::selected
                                        : unread > 0 ? Tone::bold
                                                     : Tone::plain});
     }
     if (open_.empty() && !listed_.empty()) open(listed_.front());
-    // A channel on screen is read: what arrives in it while open is marked read too.
-    if (open_unread > 0) channel().mark_read();
 
     shown_.clear();
     if (!open_.empty()) {
       std::string members;
-      for (const Member& m : store.members(open_))
-        members += (members.empty() ? "" : ", ") + m.id();
+      if (open_state) {
+        for (const Member& m : open_state->members.value_or(std::vector<Member>{}))
+          members += (members.empty() ? "" : ", ") + m.id();
+      }
       frame.title = open_ + (members.empty() ? "" : " · " + members);
-      for (const Message& m : store.messages(open_, {.limit = rows})) {
+      const auto progress = this->progress();
+      for (const Message& m : window_copy_->items()) {
         shown_.push_back(m.id);
-        frame.messages.push_back(describe(m, shown_.size(), progress()));
+        frame.messages.push_back(describe(m, shown_.size(), progress));
       }
     }
     {
@@ -310,6 +342,7 @@ class ChatApp {
     std::lock_guard lock(mutex_);
     progress_[std::string(key->as_string())] =
         static_cast<int>(100.0 * sent->to_number<double>() / whole);
+    dirty_ = true;
   }
   std::map<std::string, int> progress() {
     std::lock_guard lock(mutex_);
@@ -352,15 +385,24 @@ class ChatApp {
     return line;
   }
 
+  // How many messages a window holds to start with: more than a screen shows.
+  static constexpr std::size_t kWindowSize = 100;
+
   std::string me_;
   Relay& relay_;
   ChatClient& client_;
   Subscription subscription_;
   std::atomic<bool> dirty_{true};
   std::atomic<bool> online_{false};
+  std::atomic<bool> outbox_changed_{true};
+  std::size_t pending_ = 0, failed_ = 0;  // the outbox's entries, read when it changed
   bool cut_ = false;
   bool quit_ = false;
-  std::string open_;                 // the open channel's cid
+  std::optional<ChannelList> list_;
+  std::unique_ptr<ScreenCopy<ChannelState>> list_copy_;
+  std::string open_;  // the open channel's cid, and its window
+  std::optional<MessageWindow> window_;
+  std::unique_ptr<ScreenCopy<Message>> window_copy_;
   std::vector<std::string> listed_;  // the channel list as last drawn
   std::vector<std::string> shown_;   // the ids of the messages as last drawn, numbered from 1
   std::string input_;

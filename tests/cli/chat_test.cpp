@@ -70,7 +70,10 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   alice.type("/new team bob");
   alice.type("hello bob");
   alice.type("delete me");
-  std::string s = bob.wait_for("alice: delete me");
+  std::string s = bob.wait_for([](const std::string& screen) {
+    return screen.find("alice: delete me") != std::string::npos &&
+           screen.find("messaging:team · alice, bob") != std::string::npos;
+  });
   ASSERT_NE(s.find("alice: hello bob"), std::string::npos) << s;
   ASSERT_NE(s.find("messaging:team · alice, bob"), std::string::npos) << s;
   bob.type("hi alice");
@@ -106,7 +109,12 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   alice.type("/edit " + hello + " hello bob, edited");
   alice.type("/react " + hello + " like");
   alice.type("/delete " + doomed);
-  s = alice.wait_for("outbox: 4 pending");
+  // The status line and the window are drawn from different live state: wait for both.
+  s = alice.wait_for([](const std::string& screen) {
+    return screen.find("outbox: 4 pending") != std::string::npos &&
+           line_of(screen, "(deleted)").find("[pending]") != std::string::npos &&
+           line_of(screen, "hello bob, edited").find("[like 1] [pending]") != std::string::npos;
+  });
   ASSERT_NE(s.find("outbox: 4 pending"), std::string::npos) << s;
   EXPECT_NE(line_of(s, "sent while offline").find("[pending]"), std::string::npos) << s;
   EXPECT_NE(line_of(s, "hello bob, edited").find("[like 1] [pending]"), std::string::npos) << s;
@@ -116,7 +124,10 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   const auto photo = dir.path() / "photo.png";
   std::ofstream(photo, std::ios::binary) << testing::tiny_png() << std::string(1 << 20, '\0');
   alice.type("/attach " + photo.string() + " the photo");
-  s = alice.wait_for("outbox: 6 pending");
+  s = alice.wait_for([](const std::string& screen) {
+    return screen.find("outbox: 6 pending") != std::string::npos &&
+           screen.find("[image photo.png queued]") != std::string::npos;
+  });
   EXPECT_NE(line_of(s, "the photo").find("[image photo.png queued]"), std::string::npos) << s;
   testing::HttpClient admin(port);
   auto slow = admin.send(boost::beast::http::verb::post, "/_chaos?api_key=k",
@@ -156,7 +167,10 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
 
   // Editing bob's message is refused by the server: marked failed, with the reason.
   alice.type("/edit " + number_of(alice.screen(), "bob: hi alice") + " not mine");
-  s = alice.wait_for("1 failed");
+  s = alice.wait_for([](const std::string& screen) {
+    return screen.find("1 failed") != std::string::npos &&
+           line_of(screen, "not mine").find("[failed: ") != std::string::npos;
+  });
   ASSERT_NE(s.find("outbox: 0 pending, 1 failed"), std::string::npos) << s;
   EXPECT_NE(line_of(s, "not mine").find("[failed: "), std::string::npos) << s;
   EXPECT_EQ(count(bob.screen(), "not mine"), 0u);
