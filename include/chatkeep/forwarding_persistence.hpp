@@ -46,6 +46,8 @@ class ForwardingPersistenceClient : public ChatPersistenceClient {
                      Timestamp until) override;
   void release_lease(const std::string& name, const std::string& holder) override;
   std::vector<HistoryGap> gaps(const std::string& cid) override;
+  std::vector<HistoryGap> thread_gaps(const std::string& cid,
+                                      const std::string& parent_id) override;
   UnreadCounts unread_counts() override;
   std::optional<std::string> uploaded_url(const std::string& cid,
                                           const std::string& sha256) override;

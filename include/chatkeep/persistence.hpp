@@ -186,9 +186,10 @@ struct DeleteDraft {
   std::string cid;
   std::optional<std::string> parent_id;
 };
-// A page of the channel's messages (those shown in it) as the server answered `page`, its cursor
-// and limit; `messages` are the page's ids and created_at, ascending. It comes before the
-// UpsertMessages that stores them, in the same batch. The store keeps the channel's gaps by it:
+// A page of the channel's messages (those shown in it), or with parent_id of a thread's replies,
+// as the server answered `page`, its cursor and limit; `messages` are the page's ids and
+// created_at, ascending. It comes before the UpsertMessages that stores them, in the same batch.
+// The store keeps the channel's (or the thread's) gaps by it:
 // the span the page covers is complete (a page as long as its limit covers from its first message
 // to its last, or to its cursor; a shorter one reaches the end of history on its open side);
 // and when neither its cursor nor any of its messages was stored before, the span between it and
@@ -197,6 +198,7 @@ struct RecordPage {
   std::string cid;
   MessagePagination page;
   std::vector<std::pair<std::string, Timestamp>> messages;
+  std::optional<std::string> parent_id;
 };
 // Hard: the rows go (with their reactions). Soft: the messages stay, marked type "deleted" with
 // deleted_at.
@@ -360,6 +362,8 @@ class ChatPersistenceClient {
   // The channel's gaps (RecordPage; retention records one where it cut), oldest first. The
   // default knows none: a store without gaps shows history as contiguous as it is stored.
   virtual std::vector<HistoryGap> gaps(const std::string& cid);
+  // The same for the replies of a thread of the channel.
+  virtual std::vector<HistoryGap> thread_gaps(const std::string& cid, const std::string& parent_id);
 
   virtual ApplyResult apply(const Batch& batch) = 0;
 

@@ -282,7 +282,23 @@ void ClientCore::fetch_replies(const std::string& parent_id, const MessagePagina
                                Callback<std::vector<Message>> fetched) {
   api_->replies(parent_id, page,
                 storing<std::vector<Message>>(
-                    std::move(fetched), [this](const std::vector<Message>& messages, Batch& batch) {
+                    std::move(fetched),
+                    [this, parent_id, page](const std::vector<Message>& messages, Batch& batch) {
+                      // The page keeps the thread's gaps, in the channel the replies (or the
+                      // parent) are in.
+                      std::optional<std::string> cid;
+                      if (!messages.empty()) cid = messages.front().cid;
+                      if (!cid) {
+                        if (auto parent = store_->message(parent_id)) cid = parent->cid;
+                      }
+                      if (cid) {
+                        RecordPage record{.cid = *cid, .page = page, .parent_id = parent_id};
+                        for (const auto& message : messages) {
+                          if (message.created_at && message.cid == cid)
+                            record.messages.emplace_back(message.id, *message.created_at);
+                        }
+                        batch.push_back(std::move(record));
+                      }
                       sync::add_queried_messages_writes(std::nullopt, messages, session_->user.id,
                                                         batch);
                     }));

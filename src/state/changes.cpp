@@ -68,7 +68,7 @@ Changes changes_of(const Batch& batch, const ApplyResult& result, OutboxSubjects
             c.unread = true;
           } else if constexpr (std::is_same_v<M, RecordPage>) {
             c.cids.insert(m.cid);
-            c.histories.insert(m.cid);
+            if (!m.parent_id) c.histories.insert(m.cid);
           } else if constexpr (std::is_same_v<M, SetChannelHidden>) {
             c.cids.insert(m.cid);
           } else if constexpr (std::is_same_v<M, DeleteChannels>) {

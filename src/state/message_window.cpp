@@ -66,9 +66,8 @@ std::vector<Message> WindowModel::read(const MessagePagination& page) {
   return parent_id_ ? host_.store.replies(*parent_id_, page) : host_.store.messages(cid_, page);
 }
 
-// Threads keep no gaps: their pages are the thread's replies, which catch-up does not re-query.
 std::vector<HistoryGap> WindowModel::gaps() {
-  return parent_id_ ? std::vector<HistoryGap>{} : host_.store.gaps(cid_);
+  return parent_id_ ? host_.store.thread_gaps(cid_, *parent_id_) : host_.store.gaps(cid_);
 }
 
 // The run from the oldest message shown to the newest (or the latest); the latest size_ when
@@ -222,11 +221,12 @@ void WindowModel::publish(const std::vector<const Message*>& next) {
 void WindowModel::fetch_first() {
   MessagePagination page{.limit = static_cast<std::int64_t>(size_), .id_around = anchor_};
   // The latest page's commit refreshes the window, as any commit does. The page around the
-  // anchor re-centres it, unless the app has moved it since; offline, the store's is what there
-  // is.
+  // anchor re-centres it, unless the app has moved it since or it follows the latest already
+  // (it holds what the page could add after the anchor); offline, the store's is what there is.
   auto answered = [self = weak_from_this(), loads = loads_](Result<std::vector<Message>> r) {
     auto window = self.lock();
     if (!window || !r || !window->anchor_ || window->loads_ != loads) return;
+    if (!window->newest_ && !window->around_) return;
     window->settle_();
     window->around_ = window->anchor_;
     window->refresh();

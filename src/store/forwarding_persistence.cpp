@@ -114,6 +114,11 @@ UnreadCounts ForwardingPersistenceClient::unread_counts() {
 std::vector<HistoryGap> ForwardingPersistenceClient::gaps(const std::string& cid) {
   return through([&](ChatPersistenceClient& t) { return t.gaps(cid); });
 }
+
+std::vector<HistoryGap> ForwardingPersistenceClient::thread_gaps(const std::string& cid,
+                                                                 const std::string& parent_id) {
+  return through([&](ChatPersistenceClient& t) { return t.thread_gaps(cid, parent_id); });
+}
 ApplyResult ForwardingPersistenceClient::apply(const Batch& batch) {
   return target_->apply(batch);
 }

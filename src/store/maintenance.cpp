@@ -15,14 +15,18 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
     sqlite::Transaction transaction(db);
     // A message the outbox refers to (a local echo, an edit waiting) stays whatever its age.
     constexpr const char* kKeep = " AND id NOT IN (SELECT message_id FROM outbox)";
-    constexpr const char* kCut = " RETURNING channel, created_at";
-    // Per channel, the newest message cut: history up to it is a gap from now on (a message
-    // the outbox kept, older, is not contiguous with what follows the cut).
-    std::map<std::int64_t, std::int64_t> cut;
+    constexpr const char* kCut = " RETURNING channel, created_at, parent_id";
+    // Per channel, and per thread of a reply cut, the newest message cut: history up to it is a
+    // gap from now on (a message the outbox kept, older, is not contiguous with what follows the
+    // cut). The channel's own history is the thread ''.
+    std::map<std::pair<std::int64_t, std::string>, std::int64_t> cut;
     auto run = [&](sqlite::Query query) {
       while (query.next()) {
-        std::int64_t& newest = cut.try_emplace(query.integer(0), INT64_MIN).first->second;
-        newest = std::max(newest, query.integer(1));
+        for (const std::string& thread : {std::string(), std::string(query.text(2))}) {
+          std::int64_t& newest =
+              cut.try_emplace({query.integer(0), thread}, INT64_MIN).first->second;
+          newest = std::max(newest, query.integer(1));
+        }
         ++deleted;
       }
     };
@@ -42,12 +46,14 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
                              kKeep + kCut)
                         .bind(1, *retention.max_messages_per_channel)));
     }
-    for (const auto& [channel, newest] : cut) {
-      db.query(R"(INSERT INTO gaps (channel, after, before) VALUES (?1, ?2, ?3)
-                  ON CONFLICT (channel, after) DO UPDATE SET before = MAX(before, excluded.before))")
-          .bind(1, channel)
-          .bind(2, INT64_MIN)
-          .bind(3, newest + 1)
+    for (const auto& [where, newest] : cut) {
+      db.query(R"(INSERT INTO gaps (channel, thread, after, before) VALUES (?1, ?2, ?3, ?4)
+                  ON CONFLICT (channel, thread, after)
+                  DO UPDATE SET before = MAX(before, excluded.before))")
+          .bind(1, where.first)
+          .bind(2, where.second)
+          .bind(3, INT64_MIN)
+          .bind(4, newest + 1)
           .run();
     }
     transaction.commit();

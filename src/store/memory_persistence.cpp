@@ -110,8 +110,8 @@ struct Tables {
   std::optional<ConnectionRow> connection;
   std::map<std::int64_t, OutboxEntry> outbox;
   std::map<std::string, Lease> leases;
-  std::map<Pair, std::string> uploads;                  // (cid, sha256) -> url
-  std::map<std::string, std::vector<store::Gap>> gaps;  // by cid
+  std::map<Pair, std::string> uploads;           // (cid, sha256) -> url
+  std::map<Pair, std::vector<store::Gap>> gaps;  // by cid and thread ('': the channel's own)
   std::int64_t next_seq = 1;
   std::int64_t next_outbox_id = 1;  // never reused, even after a flush
 };
@@ -467,7 +467,7 @@ class MemoryPersistenceClient::Impl {
       erase_if(t->members, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->reads, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->drafts, [&](const Pair& k, const auto&) { return k.first == cid; });
-      erase(t->gaps, cid);
+      erase_if(t->gaps, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->channel_queries, [&](const auto&, const std::string& c) { return c == cid; });
     }
   }
@@ -842,9 +842,15 @@ class MemoryPersistenceClient::Impl {
   // As the SQLite store's writer does (writer.cpp), over the maps.
   void operator()(const RecordPage& m) {
     ensure_channel(m.cid);
+    // Which messages the page is of: those shown in the channel, or the thread's replies.
+    auto of_page = [&](const MessageRow& row) {
+      if (row.cid != m.cid) return false;
+      return m.parent_id ? row.parent_id == m.parent_id : !row.parent_id || row.show_in_channel;
+    };
     auto stored_at = [&](const std::string& id) -> std::optional<std::int64_t> {
       const auto found = t->messages.find(id);
       if (found == t->messages.end() || found->second.cid != m.cid) return std::nullopt;
+      if (m.parent_id && found->second.parent_id != m.parent_id) return std::nullopt;
       return found->second.created_at;
     };
     const std::optional<std::string> cursor = store::page_cursor(m.page);
@@ -854,12 +860,13 @@ class MemoryPersistenceClient::Impl {
     bool joined = cursor_at.has_value();
     for (std::size_t i = 0; i < m.messages.size() && !joined; ++i)
       joined = stored_at(m.messages[i].first).has_value();
-    save(t->gaps, m.cid);
-    std::vector<store::Gap>& gaps = t->gaps[m.cid];
+    const Pair key{m.cid, m.parent_id.value_or("")};
+    save(t->gaps, key);
+    std::vector<store::Gap>& gaps = t->gaps[key];
     if (!joined) {
       std::optional<std::int64_t> below, above;
       for (const auto& [id, row] : t->messages) {
-        if (row.cid != m.cid || (row.parent_id && !row.show_in_channel)) continue;
+        if (!of_page(row)) continue;
         if (row.created_at < span->lo && (!below || row.created_at > *below))
           below = row.created_at;
         if (row.created_at > span->hi && (!above || row.created_at < *above))
@@ -1091,10 +1098,15 @@ bool MemoryPersistenceClient::acquire_lease(const std::string& name, const std::
 }
 
 std::vector<HistoryGap> MemoryPersistenceClient::gaps(const std::string& cid) {
+  return thread_gaps(cid, "");
+}
+
+std::vector<HistoryGap> MemoryPersistenceClient::thread_gaps(const std::string& cid,
+                                                             const std::string& parent_id) {
   std::lock_guard lock(impl_->mutex);
   const auto& all = impl_->tables().gaps;
   std::vector<HistoryGap> gaps;
-  if (auto found = all.find(cid); found != all.end()) {
+  if (auto found = all.find({cid, parent_id}); found != all.end()) {
     for (const auto& gap : found->second)
       gaps.push_back(store::history_gap(gap));
   }

@@ -77,6 +77,10 @@ std::vector<HistoryGap> ChatPersistenceClient::gaps(const std::string&) {
   return {};
 }
 
+std::vector<HistoryGap> ChatPersistenceClient::thread_gaps(const std::string&, const std::string&) {
+  return {};
+}
+
 std::future<ApplyResult> ChatPersistenceClient::apply_async(Batch batch) {
   std::promise<ApplyResult> done;
   try {

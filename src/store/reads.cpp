@@ -445,10 +445,16 @@ UnreadCounts SqliteStore::unread_counts() {
 }
 
 std::vector<HistoryGap> SqliteStore::gaps(const std::string& cid) {
+  return thread_gaps(cid, "");
+}
+
+// The channel's own history is the thread ''.
+std::vector<HistoryGap> SqliteStore::thread_gaps(const std::string& cid,
+                                                 const std::string& parent_id) {
   Lock lock(mutex_);
   auto q = db().query(R"(SELECT g.after, g.before FROM gaps g JOIN channels c ON c.key = g.channel
-                         WHERE c.cid = ?1 ORDER BY g.after)");
-  q.bind(1, cid);
+                         WHERE c.cid = ?1 AND g.thread = ?2 ORDER BY g.after)");
+  q.bind(1, cid).bind(2, parent_id);
   std::vector<HistoryGap> gaps;
   while (q.next()) {
     HistoryGap gap;

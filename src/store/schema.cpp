@@ -22,7 +22,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 7> kMigrations = {
+constexpr std::array<const char*, 8> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -164,6 +164,20 @@ CREATE TABLE gaps (
 -- and a message's pending replies count on it (replay): their sends, by parent.
 CREATE INDEX outbox_by_parent ON outbox (json_extract(payload, '$.message.parent_id'))
   WHERE kind = 'send_message';
+)sql",
+    // 8: threads' gaps beside channels' (RecordPage.parent_id); the channel's own are thread ''.
+    R"sql(
+CREATE TABLE gaps_by_thread (
+  channel INTEGER NOT NULL REFERENCES channels (key) ON DELETE CASCADE,
+  thread TEXT NOT NULL,
+  after INTEGER NOT NULL,
+  before INTEGER NOT NULL,
+  PRIMARY KEY (channel, thread, after)
+) WITHOUT ROWID;
+INSERT INTO gaps_by_thread (channel, thread, after, before)
+  SELECT channel, '', after, before FROM gaps;
+DROP TABLE gaps;
+ALTER TABLE gaps_by_thread RENAME TO gaps;
 )sql",
 };
 

@@ -70,6 +70,8 @@ class SqliteStore final : public ChatPersistenceClient {
   std::optional<std::string> uploaded_url(const std::string& cid,
                                           const std::string& sha256) override;
   std::vector<HistoryGap> gaps(const std::string& cid) override;
+  std::vector<HistoryGap> thread_gaps(const std::string& cid,
+                                      const std::string& parent_id) override;
   UnreadCounts unread_counts() override;
   ApplyResult apply(const Batch& batch) override;
 

@@ -669,9 +669,15 @@ void Writer::operator()(const RecordUpload& m) {
 
 void Writer::operator()(const RecordPage& m) {
   const std::int64_t channel = ensure_channel(m.cid);
+  const std::string thread = m.parent_id.value_or("");  // '': the channel's own history
+  // Which messages the page is of: those shown in the channel, or the thread's replies.
+  const std::string scope = m.parent_id ? "parent_id = ?3" : "in_channel";
   auto stored_at = [&](const std::string& id) -> std::optional<std::int64_t> {
-    auto q = db_.query("SELECT created_at FROM messages WHERE id = ?1 AND channel = ?2");
+    auto q =
+        db_.query(std::string("SELECT created_at FROM messages WHERE id = ?1 AND channel = ?2") +
+                  (m.parent_id ? " AND parent_id = ?3" : ""));
     q.bind(1, id).bind(2, channel);
+    if (m.parent_id) q.bind(3, *m.parent_id);
     if (!q.next()) return std::nullopt;
     return q.integer(0);
   };
@@ -685,43 +691,45 @@ void Writer::operator()(const RecordPage& m) {
 
   std::vector<Gap> gaps;
   {
-    auto q = db_.query("SELECT after, before FROM gaps WHERE channel = ?1");
-    q.bind(1, channel);
+    auto q = db_.query("SELECT after, before FROM gaps WHERE channel = ?1 AND thread = ?2");
+    q.bind(1, channel).bind(2, thread);
     while (q.next())
       gaps.emplace_back(q.integer(0), q.integer(1));
   }
   if (!joined) {
     // Stored messages beyond an open end of a page that joins nothing stored: between them the
     // server may hold more.
-    auto neighbour = [&](const char* sql, std::int64_t at) -> std::optional<std::int64_t> {
-      auto q = db_.query(sql);
+    auto neighbour = [&](const char* extreme, const char* beyond,
+                         std::int64_t at) -> std::optional<std::int64_t> {
+      auto q =
+          db_.query(fmt::format("SELECT {}(created_at) FROM messages WHERE channel = ?1 AND "
+                                "{} AND created_at {} ?2",
+                                extreme, scope, beyond));
       q.bind(1, channel).bind(2, at);
+      if (m.parent_id) q.bind(3, *m.parent_id);
       if (!q.next() || q.is_null(0)) return std::nullopt;
       return q.integer(0);
     };
     if (span->lo != INT64_MIN) {
-      if (auto below = neighbour(R"(SELECT MAX(created_at) FROM messages
-                                    WHERE channel = ?1 AND in_channel AND created_at < ?2)",
-                                 span->lo)) {
-        gaps.emplace_back(*below, span->lo);
-      }
+      if (auto below = neighbour("MAX", "<", span->lo)) gaps.emplace_back(*below, span->lo);
     }
     if (span->hi != INT64_MAX) {
-      if (auto above = neighbour(R"(SELECT MIN(created_at) FROM messages
-                                    WHERE channel = ?1 AND in_channel AND created_at > ?2)",
-                                 span->hi)) {
-        gaps.emplace_back(span->hi, *above);
-      }
+      if (auto above = neighbour("MIN", ">", span->hi)) gaps.emplace_back(span->hi, *above);
     }
   }
   gaps = without(gaps, *span);
-  db_.query("DELETE FROM gaps WHERE channel = ?1").bind(1, channel).run();
+  db_.query("DELETE FROM gaps WHERE channel = ?1 AND thread = ?2")
+      .bind(1, channel)
+      .bind(2, thread)
+      .run();
   for (const auto& [after, before] : gaps) {
-    db_.query(R"(INSERT INTO gaps (channel, after, before) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (channel, after) DO UPDATE SET before = MAX(before, excluded.before))")
+    db_.query(R"(INSERT INTO gaps (channel, thread, after, before) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (channel, thread, after)
+                 DO UPDATE SET before = MAX(before, excluded.before))")
         .bind(1, channel)
-        .bind(2, after)
-        .bind(3, before)
+        .bind(2, thread)
+        .bind(3, after)
+        .bind(4, before)
         .run();
   }
 }

@@ -391,6 +391,62 @@ TEST_F(LiveStateTest, AWindowAroundAStoredMessageOpensAtOnce) {
   EXPECT_EQ(middle.items().back().id, "m7") << "it does not hold the latest";
 }
 
+// A thread has gaps of its own: after a long time away, its latest replies come beside the old
+// ones, and the thread's window shows only the newest run, paging back across the gap from the
+// server.
+TEST_F(LiveStateTest, AThreadWindowNeverShowsRepliesAcrossAGap) {
+  const std::string cid = create("asked");
+  send_text("bob", cid, "root", "a question");
+  auto reply = [&](const std::string& id) {
+    auto r = send("bob", cid, R"({"id":")" + id + R"(","text":"r","parent_id":"root"})");
+    ASSERT_EQ(r.status, 200u) << r.text;
+  };
+  std::vector<std::string> replies;
+  for (int i = 0; i < 5; ++i)
+    reply(replies.emplace_back("old" + std::to_string(i)));
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    MessageWindow thread = client->channel("messaging", "asked").thread("root", 10);
+    ASSERT_TRUE(eventually([&] { return thread.items().size() == 5; }, kSlowLimit));
+    EXPECT_TRUE(client->persistence().thread_gaps(cid, "root").empty());
+    client->disconnect_user();
+    SqlitePersistenceClient store({.directory = data_.path()});
+    store.connect("alice");
+    store.set_last_sync_at(Timestamp::from_unix_micros(Timestamp::now().unix_micros() -
+                                                       std::int64_t{40} * 24 * 3600 * 1'000'000));
+    store.disconnect(false);
+  }
+  for (int i = 0; i < 20; ++i)
+    reply(replies.emplace_back("new" + std::to_string(i)));
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  ASSERT_FALSE(client->persistence().message("new0")) << "catch-up did not page the thread";
+
+  MessageWindow thread = client->channel("messaging", "asked").thread("root", 10);
+  Copy<Message> copy(thread);
+  const std::vector<std::string> latest(replies.end() - 10, replies.end());
+  ASSERT_TRUE(eventually([&] { return ids_of(thread.items()) == latest; }, kSlowLimit))
+      << "old0..old4 are not contiguous with new10";
+  EXPECT_EQ(client->persistence().thread_gaps(cid, "root").size(), 1u);
+  std::size_t shown = 10;
+  while (shown < replies.size()) {
+    Eventually<Result<std::size_t>> older;
+    thread.load_older(older.setter());
+    auto r = older.get(kSlowLimit);
+    ASSERT_TRUE(r) << r.error->what();
+    ASSERT_GT(*r.value, 0u);
+    shown += *r.value;
+    client->settle();
+    ASSERT_EQ(ids_of(thread.items()),
+              std::vector<std::string>(replies.end() - static_cast<long>(shown), replies.end()));
+  }
+  EXPECT_TRUE(client->persistence().thread_gaps(cid, "root").empty());
+  EXPECT_EQ(ids_of(copy.items()), replies);
+}
+
 TEST_F(LiveStateTest, UnreadCountsAreRightOfflineAndWatchable) {
   const std::string one = create("one"), two = create("two");
   const std::uint16_t dead_port = closed_port();

@@ -474,6 +474,47 @@ TYPED_TEST_P(PersistenceContract, APageThatJoinsNothingStoredLeavesAGapThatPagin
   EXPECT_TRUE(s.gaps(cid).empty());
 }
 
+TYPED_TEST_P(PersistenceContract, AThreadKeepsGapsOfItsOwn) {
+  auto& s = this->store();
+  this->seed();  // m1, m2, m3 at 10, 20, 30 s
+  const std::string cid = this->kCid, parent = "general-m1";
+  // Stores a page of the thread's replies at these seconds, as the server answered `page`.
+  auto page = [&](MessagePagination asked, std::vector<std::pair<std::string, int>> at) {
+    RecordPage record{.cid = cid, .page = std::move(asked), .parent_id = parent};
+    std::vector<Message> replies;
+    for (const auto& [id, second] : at) {
+      record.messages.emplace_back(id, at_second(second));
+      replies.push_back(make_message(id, cid, second));
+      replies.back().parent_id = parent;
+    }
+    s.apply({record, UpsertMessages{.cid = cid, .messages = std::move(replies)}});
+  };
+  auto gap = [](int after, int before) {
+    return HistoryGap{.after = at_second(after), .before = at_second(before)};
+  };
+  page({.limit = 2, .id_gt = parent}, {{"r1", 40}, {"r2", 50}});
+  EXPECT_TRUE(s.thread_gaps(cid, parent).empty());
+  // The latest replies, joining none stored: a gap in the thread, none in the channel (whose
+  // messages at 10..30 s are not the thread's).
+  page({.limit = 2}, {{"r8", 100}, {"r9", 110}});
+  EXPECT_EQ(s.thread_gaps(cid, parent), std::vector<HistoryGap>{gap(50, 100)});
+  EXPECT_TRUE(s.gaps(cid).empty());
+  EXPECT_TRUE(s.thread_gaps(cid, "general-m2").empty());
+  // Paging back fills it; a channel page does not touch it.
+  page({.limit = 5, .id_lt = "r8"}, {{"r2", 50}, {"r3", 60}});
+  EXPECT_TRUE(s.thread_gaps(cid, parent).empty());
+  page({.limit = 2}, {{"r9", 110}, {"r10", 120}});
+  RecordPage channel_page{.cid = cid, .page = {.limit = 1}};
+  channel_page.messages.emplace_back("general-m3", at_second(30));
+  s.apply({channel_page});
+  EXPECT_TRUE(s.thread_gaps(cid, parent).empty());
+  // Deleting the channel takes them along.
+  page({.limit = 2}, {{"r20", 200}, {"r21", 210}});
+  EXPECT_EQ(s.thread_gaps(cid, parent).size(), 1u);
+  s.apply({DeleteChannels{{cid}}});
+  EXPECT_TRUE(s.thread_gaps(cid, parent).empty());
+}
+
 TYPED_TEST_P(PersistenceContract, APendingReplyCountsOnEveryCopyOfItsParent) {
   auto& s = this->store();
   this->seed();
@@ -931,7 +972,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     APartialChannelKeepsWhatOnlyQueriesTell, AnOlderCopyNeverReplacesANewerOne,
     ALocalChangeHoldsUntilANewerCopyOrItsAnswer, AnEchoCountsNoUnreadUntilTheServersCopyArrivesOnce,
     ANewMessageBringsAHiddenChannelBack, APageThatJoinsNothingStoredLeavesAGapThatPagingFills,
-    UnreadCountsLeaveOutWhatStreamDoesAndCountMentions,
+    AThreadKeepsGapsOfItsOwn, UnreadCountsLeaveOutWhatStreamDoesAndCountMentions,
     AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack,
     APendingReplyCountsOnEveryCopyOfItsParent, PendingActionsAreReplayedOnEveryCopy,
     ReactionsFollowTheirMessagesVersion, AReadComesAndGoesWithItsMember,
