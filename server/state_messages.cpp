@@ -137,6 +137,13 @@ Message State::insert_message(Message message) {
   Event created = event(EventType::message_new, cid, user_id.value_or(""));
   created.message = message;
   append(std::move(created));
+  if (message.parent_id) {
+    // The parent's reply_count moved: watchers hear of it as an update, or a client that stored
+    // the reply from a page before its event came would keep the old count.
+    Event parent_updated = event(EventType::message_updated, cid, user_id.value_or(""));
+    parent_updated.message = this->message(*message.parent_id);
+    append(std::move(parent_updated));
+  }
   transaction.commit();
   return message;
 }

@@ -108,7 +108,8 @@ struct UpsertChannels {
 // `arrived`: new messages as they happen (message.new). The first time each is stored, and only
 // then, if it shows in the channel: the channel's last_message_at moves up to it, a channel the
 // user hid shows again (Stream's rule, which sends no channel.visible), and, unless it is
-// silent, every other user's read of the channel counts one more unread message.
+// silent, every other user's read of the channel counts one more unread message; a reply counts
+// one more on its stored parent's reply_count, whether it shows in the channel or not.
 // `echo`: the user's own new messages, stored before the server has them (the outbox's local
 // echo). The channel's last_message_at moves up (for one shown in it), but unread counts wait
 // for the server's copy to arrive, which counts as the first time even though the echo is

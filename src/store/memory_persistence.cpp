@@ -589,6 +589,15 @@ class MemoryPersistenceClient::Impl {
       } else if (m.echo && first_time) {
         count_arrival(cid, message, false);
       }
+      // A reply heard of for the first time counts on its parent (its echo counted already).
+      if (m.arrived && first_time && message.parent_id) {
+        if (auto parent = t->messages.find(*message.parent_id); parent != t->messages.end()) {
+          save(t->messages, parent->first);
+          json::object& data = parent->second.data;
+          const json::value* count = data.if_contains("reply_count");
+          data["reply_count"] = (count && count->is_int64() ? count->as_int64() : 0) + 1;
+        }
+      }
     }
   }
 

@@ -248,6 +248,13 @@ void Writer::operator()(const UpsertMessages& m) {
     } else if (m.echo && first_time) {
       count_arrival(channel, cid, message, false);
     }
+    // A reply heard of for the first time counts on its parent (its echo counted already).
+    if (m.arrived && first_time && message.parent_id) {
+      db_.query(R"(UPDATE messages SET data = json_set(data, '$.reply_count',
+                     COALESCE(json_extract(data, '$.reply_count'), 0) + 1) WHERE id = ?1)")
+          .bind(1, *message.parent_id)
+          .run();
+    }
   }
 }
 

@@ -14,6 +14,7 @@ class ThreadTest : public testing::ServerTest {
  protected:
   void SetUp() override {
     ServerTest::SetUp();
+    start_ = Timestamp::now();
     ASSERT_EQ(query("alice", "messaging:general", R"({"data":{"members":["alice","bob"]}})").status,
               200u);
     auto r = send("alice", "messaging:general", R"({"id":"parent","text":"a question"})");
@@ -34,6 +35,8 @@ class ThreadTest : public testing::ServerTest {
       ids.push_back(m.id);
     return ids;
   }
+
+  Timestamp start_;
 
   std::vector<std::string> reply_ids(const std::string& user, const std::string& query_string) {
     auto r = call(user, verb::get, "/messages/parent/replies" + query_string);
@@ -67,6 +70,23 @@ TEST_F(ThreadTest, RepliesLiveInTheirThreadAndCountOnTheParent) {
   expect_error(call("alice", verb::get, "/messages/parent/replies?limit=lots"), 400, 4);
   expect_error(call("carol", verb::get, "/messages/parent/replies"), 404, 16);
   expect_error(call("alice", verb::get, "/messages/nothing/replies"), 404, 16);
+
+  // Each reply tells the channel's watchers of its parent's new count, after the reply itself.
+  auto sync = call(
+      "alice", verb::post, "/sync",
+      R"({"channel_cids":["messaging:general"],"last_sync_at":")" + start_.to_string() + R"("})");
+  ASSERT_EQ(sync.status, 200u) << sync.text;
+  std::vector<std::string> seen;
+  for (const auto& e : sync.json.at("events").as_array()) {
+    const Event event = from_json<Event>(e);
+    if (event.kind == EventType::message_new) seen.push_back("new " + event.message->id);
+    if (event.kind == EventType::message_updated) {
+      seen.push_back(event.message->id + " " +
+                     std::to_string(event.message->reply_count.value_or(0)));
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"new parent", "new r1", "parent 1", "new r2",
+                                            "parent 2", "new r3", "parent 3"}));
 
   // Only thread-only replies stay out of the unread count: bob's r3 is not unread for alice,
   // and r1 was bob's.

@@ -533,6 +533,67 @@ TEST_F(LiveStateTest, AReplySentOfflineCountsOnItsParentAndShowsInTheThread) {
   EXPECT_EQ(client->persistence().message("root")->reply_count, 1);
 }
 
+// Stream's rules for replies: one shown in the channel (show_in_channel) joins the channel's
+// window and its thread's, counts as unread and moves the channel up; a thread-only reply shows
+// in its thread alone, counts on its parent and leaves the unread counts and the order alone. The
+// user's own, sent offline, follows the same rules at once.
+TEST_F(LiveStateTest, RepliesShownInTheChannelFollowStreamsRules) {
+  const std::string asked = create("asked"), other = create("other");
+  send_text("bob", asked, "root", "a question");
+  send_text("bob", other, "later", "newer channel");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ChannelList list = client->channel_list(alices_channels());
+  ChatChannel channel = client->channel("messaging", "asked");
+  MessageWindow messages = channel.messages(10);
+  MessageWindow thread = channel.thread("root", 10);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return cids_of(list.items()) == std::vector<std::string>{other, asked} &&
+               ids_of(messages.items()) == std::vector<std::string>{"root"};
+      },
+      kSlowLimit));
+  channel.mark_read();
+  client->channel("messaging", "other").mark_read();
+  ASSERT_TRUE(eventually(
+      [&] { return client->outbox().empty() && client->unread_counts() == UnreadCounts{}; }));
+
+  auto reply = [&](const std::string& id, bool shown) {
+    auto r = send("bob", asked,
+                  R"({"id":")" + id + R"(","text":"r","parent_id":"root","show_in_channel":)" +
+                      (shown ? "true" : "false") + "}");
+    ASSERT_EQ(r.status, 200u) << r.text;
+  };
+  reply("quiet", false);
+  ASSERT_TRUE(eventually([&] { return ids_of(thread.items()).size() == 1; }, kSlowLimit));
+  client->settle();
+  EXPECT_EQ(ids_of(messages.items()), std::vector<std::string>{"root"});
+  EXPECT_EQ(messages.items().back().reply_count, 1);
+  EXPECT_EQ(client->unread_counts(), UnreadCounts{});
+  EXPECT_EQ(cids_of(list.items()).front(), other) << "a thread-only reply moves nothing";
+
+  reply("loud", true);
+  ASSERT_TRUE(eventually([&] { return ids_of(thread.items()).size() == 2; }, kSlowLimit));
+  client->settle();
+  EXPECT_EQ(ids_of(messages.items()), (std::vector<std::string>{"root", "loud"}));
+  EXPECT_EQ(ids_of(thread.items()), (std::vector<std::string>{"quiet", "loud"}));
+  EXPECT_EQ(client->unread_counts(), (UnreadCounts{.total_unread_count = 1, .unread_channels = 1}));
+  EXPECT_EQ(cids_of(list.items()).front(), asked);
+
+  // Her own, offline: at once, with their pending state.
+  chaos(R"({"fail_next":100,"fail_status":503})");
+  channel.send_message(Message{.id = "mine-quiet", .text = "q", .parent_id = "root"});
+  channel.send_message(
+      Message{.id = "mine-loud", .text = "l", .parent_id = "root", .show_in_channel = true});
+  client->settle();
+  EXPECT_EQ(ids_of(thread.items()),
+            (std::vector<std::string>{"quiet", "loud", "mine-quiet", "mine-loud"}));
+  EXPECT_EQ(ids_of(messages.items()), (std::vector<std::string>{"root", "loud", "mine-loud"}));
+  EXPECT_TRUE(messages.items().back().local_state);
+  EXPECT_EQ(messages.items().front().reply_count, 4);
+  chaos(R"({"fail_next":0})");
+}
+
 TEST_F(LiveStateTest, HandlesOutliveTheirClient) {
   const std::string cid = create("outlive");
   auto client = make_client();

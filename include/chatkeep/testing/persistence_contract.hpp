@@ -515,6 +515,33 @@ TYPED_TEST_P(PersistenceContract, AThreadKeepsGapsOfItsOwn) {
   EXPECT_TRUE(s.thread_gaps(cid, parent).empty());
 }
 
+TYPED_TEST_P(PersistenceContract, AReplyThatArrivesCountsOnItsParentOnce) {
+  auto& s = this->store();
+  this->seed();
+  const std::string cid = this->kCid;
+  Message reply = make_message("reply-1", cid, 40);
+  reply.parent_id = "general-m1";
+  s.apply({UpsertMessages{.cid = cid, .messages = {reply}, .arrived = true}});
+  EXPECT_EQ(s.message("general-m1")->reply_count.value_or(0), 1);
+  // The same reply again (a reconnect's catch-up), or edited: counted already.
+  s.apply({UpsertMessages{.cid = cid, .messages = {reply}, .arrived = true}});
+  reply.text = "edited";
+  reply.updated_at = at_second(45);
+  s.apply({UpsertMessages{.cid = cid, .messages = {reply}, .arrived = true}});
+  EXPECT_EQ(s.message("general-m1")->reply_count.value_or(0), 1);
+  // A reply stored from a page (not an arrival) leaves the parent to the server's own count.
+  Message paged = make_message("reply-0", cid, 35);
+  paged.parent_id = "general-m1";
+  s.apply({UpsertMessages{.cid = cid, .messages = {paged}}});
+  EXPECT_EQ(s.message("general-m1")->reply_count.value_or(0), 1);
+  // The server's copy of the parent is the truth.
+  Message parent = *s.message("general-m1");
+  parent.reply_count = 2;
+  parent.updated_at = at_second(50);
+  s.apply({UpsertMessages{.cid = cid, .messages = {parent}}});
+  EXPECT_EQ(s.message("general-m1")->reply_count, 2);
+}
+
 TYPED_TEST_P(PersistenceContract, APendingReplyCountsOnEveryCopyOfItsParent) {
   auto& s = this->store();
   this->seed();
@@ -974,13 +1001,13 @@ REGISTER_TYPED_TEST_SUITE_P(
     ANewMessageBringsAHiddenChannelBack, APageThatJoinsNothingStoredLeavesAGapThatPagingFills,
     AThreadKeepsGapsOfItsOwn, UnreadCountsLeaveOutWhatStreamDoesAndCountMentions,
     AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack,
-    APendingReplyCountsOnEveryCopyOfItsParent, PendingActionsAreReplayedOnEveryCopy,
-    ReactionsFollowTheirMessagesVersion, AReadComesAndGoesWithItsMember,
-    HardAndSoftDeletesAndTruncation, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
-    DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
-    ThreadsAndPinsHaveTheirOwnPages, AQueryAnswersFromTheCacheInItsSortOrder,
-    ConnectionInfoUnreadTotalsAndTheCheckpoint, OutboxEntriesInTheOrderTheyWereMade,
-    ALeaseHasOneHolderUntilItRunsOut, UploadsAreKeptByChannelAndContentAndShownOnTheirMessage,
-    FlushEmptiesEverythingAndStaysUsable);
+    APendingReplyCountsOnEveryCopyOfItsParent, AReplyThatArrivesCountsOnItsParentOnce,
+    PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
+    AReadComesAndGoesWithItsMember, HardAndSoftDeletesAndTruncation,
+    DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
+    PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
+    AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,
+    OutboxEntriesInTheOrderTheyWereMade, ALeaseHasOneHolderUntilItRunsOut,
+    UploadsAreKeptByChannelAndContentAndShownOnTheirMessage, FlushEmptiesEverythingAndStaysUsable);
 
 }  // namespace chatkeep::testing
