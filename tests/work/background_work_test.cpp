@@ -78,6 +78,9 @@ TEST_F(ClientTest, MaintenanceKeepsTheNewestMessagesAndChecksIntegrity) {
   Batch batch{UpsertChannels{{make_channel("kept", 100)}}};
   for (int i = 1; i <= 6; ++i)
     batch.push_back(UpsertMessages{{}, {make_message("k" + std::to_string(i), cid, i * 10)}});
+  Message reply = make_message("k6-reply", cid, 15);  // an old reply on the newest message
+  reply.parent_id = "k6";
+  batch.push_back(UpsertMessages{{}, {reply}});
   // The oldest has an edit waiting in the outbox: it stays whatever its age.
   batch.push_back(AddOutboxEntry{OutboxEntry{.kind = OutboxKind::update_message,
                                              .cid = cid,
@@ -92,7 +95,7 @@ TEST_F(ClientTest, MaintenanceKeepsTheNewestMessagesAndChecksIntegrity) {
   ASSERT_TRUE(scheduler->wait_idle(std::chrono::seconds(30)));
   const WorkInfo maintenance = only(*scheduler, "chatkeep.maintenance");
   EXPECT_EQ(maintenance.output.at("integrity"), "ok");
-  EXPECT_EQ(maintenance.output.at("deleted_messages"), 3);
+  EXPECT_EQ(maintenance.output.at("deleted_messages"), 4);
   EXPECT_TRUE(maintenance.output.contains("file_cache_freed"));
   std::vector<std::string> left;
   for (const auto& m : client->persistence().messages(cid, {.limit = 10}))
@@ -104,6 +107,10 @@ TEST_F(ClientTest, MaintenanceKeepsTheNewestMessagesAndChecksIntegrity) {
   EXPECT_FALSE(gaps[0].after);
   EXPECT_GT(*gaps[0].before, *client->persistence().message("k1")->created_at);
   EXPECT_LT(*gaps[0].before, *client->persistence().message("k5")->created_at);
+  // And in the thread whose reply it cut.
+  const auto thread_gaps = client->persistence().thread_gaps(cid, "k6");
+  ASSERT_EQ(thread_gaps.size(), 1u);
+  EXPECT_GT(*thread_gaps[0].before, reply.created_at);
   EXPECT_EQ(peek_integer(client->storage_paths().database, "PRAGMA auto_vacuum"), 2);
 }
 
