@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "chatkeep/client.hpp"
+#include "chatkeep/list_copy.hpp"
 #include "commands.hpp"
 #include "connection_flags.hpp"
 #include "net/endpoint.hpp"
@@ -32,32 +33,6 @@ using namespace std::chrono_literals;
 constexpr const char* kHelp =
     "text: send | /attach PATH [TEXT] | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | "
     "/delete N | /react N TYPE | /unreact N TYPE | /read | /retry | /offline | /online | /quit";
-
-// The app's copy of a live list (ChannelList, MessageWindow), kept from its diffs on the
-// client's executor and read by the screen's thread.
-template <class T>
-class ScreenCopy {
- public:
-  template <class Handle>
-  ScreenCopy(Handle& handle, std::atomic<bool>& dirty) {
-    subscription_ = handle.on_change(
-        [this, &dirty](const ListDiff<T>& diff) {
-          std::lock_guard lock(mutex_);
-          apply_diff(items_, diff);
-          dirty = true;
-        },
-        &items_);
-  }
-  std::vector<T> items() {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<T> items_;
-  Subscription subscription_;  // last: it goes first, and no diff arrives after
-};
 
 class ChatApp {
  public:
@@ -83,7 +58,7 @@ class ChatApp {
     Screen screen;
     list_.emplace(client_.channel_list(
         {.filter = Filter::in("members", {boost::json::value(me_)}), .page_size = 30}));
-    list_copy_ = std::make_unique<ScreenCopy<ChannelState>>(*list_, dirty_);
+    list_copy_ = std::make_unique<ListCopy<ChannelState>>(*list_, [this] { dirty_ = true; });
     notify(kHelp, Tone::dim);
     while (!quit_) {
       if (dirty_.exchange(false)) screen.draw(build_frame());
@@ -226,7 +201,7 @@ class ChatApp {
     if (cid == open_) return;
     window_copy_.reset();
     window_.emplace(channel(cid).messages(kWindowSize));
-    window_copy_ = std::make_unique<ScreenCopy<Message>>(*window_, dirty_);
+    window_copy_ = std::make_unique<ListCopy<Message>>(*window_, [this] { dirty_ = true; });
     open_ = cid;
     channel(cid).mark_read();
   }
@@ -399,10 +374,10 @@ class ChatApp {
   bool cut_ = false;
   bool quit_ = false;
   std::optional<ChannelList> list_;
-  std::unique_ptr<ScreenCopy<ChannelState>> list_copy_;
+  std::unique_ptr<ListCopy<ChannelState>> list_copy_;
   std::string open_;  // the open channel's cid, and its window
   std::optional<MessageWindow> window_;
-  std::unique_ptr<ScreenCopy<Message>> window_copy_;
+  std::unique_ptr<ListCopy<Message>> window_copy_;
   std::vector<std::string> listed_;  // the channel list as last drawn
   std::vector<std::string> shown_;   // the ids of the messages as last drawn, numbered from 1
   std::string input_;

@@ -28,14 +28,14 @@ struct Session {
   std::unique_ptr<ChatClient> client;
   std::optional<ChannelList> list;
   std::optional<MessageWindow> window;
-  std::unique_ptr<Copy<ChannelState>> list_copy;
-  std::unique_ptr<Copy<Message>> window_copy;
+  std::unique_ptr<ListCopy<ChannelState>> list_copy;
+  std::unique_ptr<ListCopy<Message>> window_copy;
 
   void open() {
     list.emplace(client->channel_list(kList));
-    list_copy = std::make_unique<Copy<ChannelState>>(*list);
+    list_copy = std::make_unique<ListCopy<ChannelState>>(*list);
     window.emplace(client->channel("messaging", "c0").messages(kWindow));
-    window_copy = std::make_unique<Copy<Message>>(*window);
+    window_copy = std::make_unique<ListCopy<Message>>(*window);
   }
   void close() {
     window_copy.reset();

@@ -36,7 +36,7 @@ class LiveStateTest : public ClientTest {
   // The list, its copy and a fresh read of the store agree; and, online, the server too. The
   // fresh read is taken between two settles that leave the list as it was, so that a commit
   // landing meanwhile (a server answer in flight) cannot tell them apart.
-  void expect_agreed(ChatClient& client, ChannelList& list, Copy<ChannelState>& copy,
+  void expect_agreed(ChatClient& client, ChannelList& list, ListCopy<ChannelState>& copy,
                      bool with_server, ChannelListOptions options = alices_channels()) {
     std::vector<ChannelState> items, fresh;
     for (int attempt = 0; attempt < 50; ++attempt) {
@@ -59,6 +59,13 @@ class LiveStateTest : public ClientTest {
              R"({"remove_members":[")" + user + R"("]})");
     ASSERT_EQ(r.status, 200u) << r.text;
   }
+  // Bob's messages m0, m1, .. in `cid`, in order; their ids.
+  std::vector<std::string> send_numbered(const std::string& cid, int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i)
+      ids.push_back(send_text("bob", cid, "m" + std::to_string(i), "message " + std::to_string(i)));
+    return ids;
+  }
   void channel_call(const std::string& user, verb method, const std::string& cid,
                     const std::string& suffix) {
     const auto colon = cid.find(':');
@@ -76,7 +83,7 @@ TEST_F(LiveStateTest, AChannelListFollowsEveryChangeInTheServersOrder) {
   Recorder events(*client);
   ASSERT_TRUE(connect(*client, "alice"));
   ChannelList list = client->channel_list(alices_channels());
-  Copy<ChannelState> copy(list);
+  ListCopy<ChannelState> copy(list);
   ASSERT_TRUE(eventually([&] { return list.items().size() == 3; }));
   expect_agreed(*client, list, copy, true);
   EXPECT_EQ(cids_of(list.items()), (std::vector<std::string>{two, one, three}));
@@ -104,7 +111,7 @@ TEST_F(LiveStateTest, AChannelListFollowsEveryChangeInTheServersOrder) {
   channel_call("bob", verb::delete_, four, "");
   ASSERT_TRUE(eventually([&] { return list.items().size() == 2; }));
   expect_agreed(*client, list, copy, true);
-  EXPECT_GT(copy.diffs(), 6);
+  EXPECT_GT(copy.diffs(), 6u);
 }
 
 TEST_F(LiveStateTest, AChannelListIsRightOfflineAndLosesWhatTheServerNoLongerShows) {
@@ -123,7 +130,7 @@ TEST_F(LiveStateTest, AChannelListIsRightOfflineAndLosesWhatTheServerNoLongerSho
     auto offline = make_client(dead_port);
     ASSERT_TRUE(connect(*offline, "alice"));  // the cached user
     ChannelList list = offline->channel_list(alices_channels());
-    Copy<ChannelState> copy(list);
+    ListCopy<ChannelState> copy(list);
     EXPECT_EQ(cids_of(list.items()), (std::vector<std::string>{one, two}));
     // Her own message, sent offline, moves its channel up at once.
     offline->channel("messaging", "two")
@@ -142,7 +149,7 @@ TEST_F(LiveStateTest, AChannelListIsRightOfflineAndLosesWhatTheServerNoLongerSho
   auto client = make_client();
   ASSERT_TRUE(connect(*client, "alice"));
   ChannelList list = client->channel_list(alices_channels());
-  Copy<ChannelState> copy(list);
+  ListCopy<ChannelState> copy(list);
   ASSERT_TRUE(eventually([&] { return cids_of(list.items()) == server_list(); }));
   expect_agreed(*client, list, copy, true);
   EXPECT_EQ(cids_of(list.items()), std::vector<std::string>{two});
@@ -156,7 +163,7 @@ TEST_F(LiveStateTest, LoadMoreReadsTheStoreThenTheServer) {
   auto client = make_client();
   ASSERT_TRUE(connect(*client, "alice"));
   ChannelList list = client->channel_list(alices_channels(3));
-  Copy<ChannelState> copy(list);
+  ListCopy<ChannelState> copy(list);
   ASSERT_TRUE(eventually([&] { return list.items().size() == 3; }));
   for (std::size_t want : {6u, 7u, 7u}) {
     Eventually<Result<std::size_t>> more;
@@ -172,8 +179,7 @@ TEST_F(LiveStateTest, LoadMoreReadsTheStoreThenTheServer) {
 
 TEST_F(LiveStateTest, AMessageWindowShowsTheLatestAndPendingAndLoadsOlder) {
   const std::string cid = create("window");
-  for (int i = 0; i < 12; ++i)
-    send_text("bob", cid, "m" + std::to_string(i), "message " + std::to_string(i));
+  send_numbered(cid, 12);
   auto client = make_client();
   ASSERT_TRUE(connect(*client, "alice"));
   ChatChannel channel = client->channel("messaging", "window");
@@ -181,7 +187,7 @@ TEST_F(LiveStateTest, AMessageWindowShowsTheLatestAndPendingAndLoadsOlder) {
   channel.watch({.messages = {.limit = 5}}, watched.callback());
   ASSERT_TRUE(watched.server());
   MessageWindow window = channel.messages(5);
-  Copy<Message> copy(window);
+  ListCopy<Message> copy(window);
   EXPECT_EQ(ids_of(window.items()), (std::vector<std::string>{"m7", "m8", "m9", "m10", "m11"}));
 
   // New messages join at the end; the user's own shows at once with its local state.
@@ -260,7 +266,7 @@ TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
 
   // A window of 20 shows new10..new29, and the store has five more before the gap.
   MessageWindow window = client->channel("messaging", "gappy").messages(20);
-  Copy<Message> copy(window);
+  ListCopy<Message> copy(window);
   client->settle();
   EXPECT_EQ(ids_of(window.items()), std::vector<std::string>(newest.begin() + 5, newest.end()));
   Eventually<Result<std::size_t>> from_store;
@@ -299,11 +305,7 @@ TEST_F(LiveStateTest, AWindowNeverShowsHistoryAcrossAGap) {
 // and once it holds the latest message it follows new ones.
 TEST_F(LiveStateTest, AWindowAroundAnOldMessagePagesNewerUpToTheLatestAndThenFollows) {
   const std::string cid = create("long");
-  std::vector<std::string> all;
-  for (int i = 0; i < 60; ++i) {
-    all.push_back("m" + std::to_string(i));
-    send_text("bob", cid, all.back(), "message " + std::to_string(i));
-  }
+  std::vector<std::string> all = send_numbered(cid, 60);
   auto client = make_client();
   ASSERT_TRUE(connect(*client, "alice"));
   ASSERT_EQ(query_all(*client, "alice").size(), 1u);
@@ -321,7 +323,7 @@ TEST_F(LiveStateTest, AWindowAroundAnOldMessagePagesNewerUpToTheLatestAndThenFol
   };
 
   MessageWindow window = client->channel("messaging", "long").messages_around("m10", 10);
-  Copy<Message> copy(window);
+  ListCopy<Message> copy(window);
   ASSERT_TRUE(eventually([&] { return window.items().size() == 10; }, kSlowLimit));
   EXPECT_EQ(ids_of(window.items()), window_of(6, 16)) << "m10 in the middle";
   EXPECT_EQ(client->persistence().gaps(cid).size(), 1u) << "between m15 and the latest page";
@@ -368,11 +370,7 @@ TEST_F(LiveStateTest, AWindowAroundAnOldMessagePagesNewerUpToTheLatestAndThenFol
 // recent message follows the latest from the start.
 TEST_F(LiveStateTest, AWindowAroundAStoredMessageOpensAtOnce) {
   const std::string cid = create("short");
-  std::vector<std::string> all;
-  for (int i = 0; i < 12; ++i) {
-    all.push_back("m" + std::to_string(i));
-    send_text("bob", cid, all.back(), "message " + std::to_string(i));
-  }
+  std::vector<std::string> all = send_numbered(cid, 12);
   auto client = make_client();
   ASSERT_TRUE(connect(*client, "alice"));
   ASSERT_EQ(query_all(*client, "alice").size(), 1u);
@@ -426,7 +424,7 @@ TEST_F(LiveStateTest, AThreadWindowNeverShowsRepliesAcrossAGap) {
   ASSERT_FALSE(client->persistence().message("new0")) << "catch-up did not page the thread";
 
   MessageWindow thread = client->channel("messaging", "asked").thread("root", 10);
-  Copy<Message> copy(thread);
+  ListCopy<Message> copy(thread);
   const std::vector<std::string> latest(replies.end() - 10, replies.end());
   ASSERT_TRUE(eventually([&] { return ids_of(thread.items()) == latest; }, kSlowLimit))
       << "old0..old4 are not contiguous with new10";

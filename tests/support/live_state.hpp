@@ -1,10 +1,9 @@
 #pragma once
 
-// Live state tests' common ground: a copy of a live list built from its diffs as an app keeps
-// one, a fresh read of a channel list from the store, and a port nothing listens on.
+// Live state tests' common ground: a fresh read of a channel list from the store, and a port
+// nothing listens on.
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,38 +12,10 @@
 
 #include "chatkeep/client.hpp"
 #include "chatkeep/json.hpp"
+#include "chatkeep/list_copy.hpp"
 #include "state/live_state.hpp"
 
 namespace chatkeep::testing {
-
-template <class T>
-class Copy {
- public:
-  template <class Handle>
-  explicit Copy(Handle& handle) {
-    subscription_ = handle.on_change(
-        [this](const ListDiff<T>& diff) {
-          std::lock_guard lock(mutex_);
-          apply_diff(items_, diff);
-          ++diffs_;
-        },
-        &items_);
-  }
-  std::vector<T> items() {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-  int diffs() {
-    std::lock_guard lock(mutex_);
-    return diffs_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<T> items_;
-  int diffs_ = 0;
-  Subscription subscription_;
-};
 
 inline std::vector<std::string> cids_of(const std::vector<ChannelState>& states) {
   std::vector<std::string> cids;
