@@ -70,20 +70,21 @@ class LiveStatePropertyTest : public ClientTest {
 
     // A fresh read of the window: from its oldest message to the latest, without a gap inside.
     auto& store = s.client->persistence();
-    std::vector<Message> messages, stored;
+    std::vector<Message> messages, stored, copied;
     for (int attempt = 0; attempt < 50; ++attempt) {
       s.client->settle();
       messages = s.window->items();
+      copied = s.window_copy->items();
       stored = messages.empty()
                    ? std::vector<Message>{}
                    : store.messages(kWatched, {.limit = 100000, .id_gte = messages.front().id});
       s.client->settle();
       if (ids_of(s.window->items()) == ids_of(messages) && ids_of(stored) == ids_of(messages) &&
-          ids_of(s.window_copy->items()) == ids_of(messages)) {
+          ids_of(copied) == ids_of(messages)) {
         break;
       }
     }
-    EXPECT_EQ(ids_of(s.window_copy->items()), ids_of(messages));
+    EXPECT_EQ(ids_of(copied), ids_of(messages));
     if (messages.empty()) return;
     EXPECT_EQ(ids_of(stored), ids_of(messages));
     const auto gaps = store.gaps(kWatched);

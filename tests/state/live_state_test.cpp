@@ -33,20 +33,23 @@ class LiveStateTest : public ClientTest {
   static ChannelListOptions alices_channels(std::size_t page_size = 20) {
     return {.filter = Filter::in("members", {json::value("alice")}), .page_size = page_size};
   }
-  // The list, its copy and a fresh read of the store agree; and, online, the server too. The
-  // fresh read is taken between two settles that leave the list as it was, so that a commit
-  // landing meanwhile (a server answer in flight) cannot tell them apart.
+  // The list, its copy and a fresh read of the store agree; and, online, the server too. All
+  // three are taken between two settles that leave the list and the copy as they were, so that
+  // a commit landing meanwhile (a server answer in flight) cannot tell them apart.
   void expect_agreed(ChatClient& client, ChannelList& list, ListCopy<ChannelState>& copy,
                      bool with_server, ChannelListOptions options = alices_channels()) {
-    std::vector<ChannelState> items, fresh;
+    std::vector<ChannelState> items, copied, fresh;
     for (int attempt = 0; attempt < 50; ++attempt) {
       client.settle();
       items = list.items();
+      copied = copy.items();
       fresh = fresh_read(client, options);
       client.settle();
-      if (json_of(list.items()) == json_of(items)) break;
+      if (json_of(list.items()) == json_of(items) && json_of(copy.items()) == json_of(copied)) {
+        break;
+      }
     }
-    EXPECT_EQ(json_of(copy.items()), json_of(items)) << "the diffs built another list";
+    EXPECT_EQ(json_of(copied), json_of(items)) << "the diffs built another list";
     EXPECT_EQ(json_of(fresh), json_of(items)) << "the list is not what the store holds";
     if (with_server) {
       EXPECT_EQ(cids_of(items), server_list());
