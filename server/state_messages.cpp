@@ -152,12 +152,13 @@ std::vector<Message> State::messages(const std::string& cid, const MessagePagina
                                      const std::string& reader,
                                      const std::optional<std::string>& parent_id, Timestamp after) {
   const std::int64_t limit = std::clamp<std::int64_t>(page.limit.value_or(25), 0, 300);
-  // A cursor is the (created_at, rowid) of the message it names.
+  // A cursor is the (created_at, rowid) of the message it names, a message of this channel: one
+  // of another channel would tell when it was written to a reader who may not see it.
   auto bound = [&](const std::optional<std::string>& id)
       -> std::optional<std::pair<std::int64_t, std::int64_t>> {
     if (!id) return std::nullopt;
-    auto q = db_.query("SELECT created_at, rowid FROM messages WHERE id = ?1");
-    q.bind(1, *id);
+    auto q = db_.query("SELECT created_at, rowid FROM messages WHERE id = ?1 AND cid = ?2");
+    q.bind(1, *id).bind(2, cid);
     if (!q.next()) return std::pair<std::int64_t, std::int64_t>{INT64_MIN, INT64_MIN};
     return std::pair{q.integer(0), q.integer(1)};
   };

@@ -146,6 +146,17 @@ TEST_F(ChannelTest, MessagesComeBackInOrderAndPage) {
   EXPECT_EQ(around(5, 28), (std::vector<std::string>{"m25", "m26", "m27", "m28", "m29"}));
   EXPECT_EQ(around(4, 0), (std::vector<std::string>{"m0", "m1", "m2", "m3"}));
   EXPECT_TRUE(around(0, 10).empty());
+
+  // A cursor is a message of this channel: another channel's (even one the reader is in) tells
+  // nothing, not even when it was written.
+  ASSERT_EQ(query("bob", "messaging:other", R"({"data":{"members":["bob"]}})").status, 200u);
+  ASSERT_EQ(send("bob", "messaging:other", R"({"id":"elsewhere","text":"private"})").status, 200u);
+  for (const char* cursor : {"id_lt", "id_gt", "id_around"}) {
+    auto answer = query("alice", "messaging:general",
+                        std::string(R"({"messages":{"limit":5,")") + cursor + R"(":"elsewhere"}})");
+    ASSERT_EQ(answer.status, 200u) << answer.text;
+    EXPECT_TRUE(answer.json.at("messages").as_array().empty()) << cursor;
+  }
 }
 
 }  // namespace
