@@ -22,6 +22,7 @@ enum class EventType {
   message_updated,
   message_deleted,
   message_read,
+  message_undeleted,
   reaction_new,
   reaction_updated,
   reaction_deleted,
@@ -30,6 +31,7 @@ enum class EventType {
   channel_truncated,
   channel_hidden,
   channel_visible,
+  channel_kicked,  // the user was removed from a channel she watches
   member_added,
   member_updated,
   member_removed,
@@ -37,6 +39,12 @@ enum class EventType {
   notification_removed_from_channel,
   notification_message_new,
   notification_mark_read,
+  // to members who do not watch the channel: as channel.deleted and channel.truncated
+  notification_channel_deleted,
+  notification_channel_truncated,
+  // the user's mutes changed (of users, of channels): `me` is the own user with all of them
+  notification_mutes_updated,
+  notification_channel_mutes_updated,
   user_updated,
   user_presence_changed,
   user_messages_deleted,

@@ -30,7 +30,9 @@ void ClientCore::apply_live(Event event) {
     watch_new_channel(event);
     const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
     if (event.kind == EventType::channel_deleted ||
-        event.kind == EventType::notification_removed_from_channel) {
+        event.kind == EventType::notification_channel_deleted ||
+        event.kind == EventType::notification_removed_from_channel ||
+        event.kind == EventType::channel_kicked) {
       news_[cid] = {.at = ++news_count_, .departed = true};
       watched_.erase(cid);
     } else if (event.kind == EventType::channel_hidden ||

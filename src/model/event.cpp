@@ -16,6 +16,7 @@ enum Need : unsigned {
   kUser = 1u << 6,
   kError = 1u << 7,
   kOnline = 1u << 8,
+  kMe = 1u << 9,
 };
 
 struct KnownType {
@@ -30,6 +31,7 @@ constexpr KnownType kKnownTypes[] = {
     {EventType::message_updated, "message.updated", kCreatedAt | kCid | kMessage},
     {EventType::message_deleted, "message.deleted", kCreatedAt | kCid | kMessage},
     {EventType::message_read, "message.read", kCreatedAt | kUser},
+    {EventType::message_undeleted, "message.undeleted", kCreatedAt | kCid | kMessage},
     {EventType::reaction_new, "reaction.new", kCreatedAt | kCid | kMessage | kReaction},
     {EventType::reaction_updated, "reaction.updated", kCreatedAt | kCid | kMessage | kReaction},
     {EventType::reaction_deleted, "reaction.deleted", kCreatedAt | kCid | kMessage | kReaction},
@@ -38,6 +40,7 @@ constexpr KnownType kKnownTypes[] = {
     {EventType::channel_truncated, "channel.truncated", kCreatedAt | kChannel},
     {EventType::channel_hidden, "channel.hidden", kCreatedAt | kCid},
     {EventType::channel_visible, "channel.visible", kCreatedAt | kCid},
+    {EventType::channel_kicked, "channel.kicked", kCreatedAt | kCid},
     {EventType::member_added, "member.added", kCreatedAt | kCid | kMember},
     {EventType::member_updated, "member.updated", kCreatedAt | kCid | kMember},
     {EventType::member_removed, "member.removed", kCreatedAt | kCid | kMember},
@@ -48,6 +51,13 @@ constexpr KnownType kKnownTypes[] = {
     {EventType::notification_message_new, "notification.message_new",
      kCreatedAt | kChannel | kMessage},
     {EventType::notification_mark_read, "notification.mark_read", kCreatedAt},
+    {EventType::notification_channel_deleted, "notification.channel_deleted",
+     kCreatedAt | kChannel},
+    {EventType::notification_channel_truncated, "notification.channel_truncated",
+     kCreatedAt | kChannel},
+    {EventType::notification_mutes_updated, "notification.mutes_updated", kCreatedAt | kMe},
+    {EventType::notification_channel_mutes_updated, "notification.channel_mutes_updated",
+     kCreatedAt | kMe},
     {EventType::user_updated, "user.updated", kCreatedAt | kUser},
     {EventType::user_presence_changed, "user.presence.changed", kCreatedAt | kUser},
     {EventType::user_messages_deleted, "user.messages.deleted", kCreatedAt | kUser},
@@ -109,6 +119,7 @@ void finish_event(Event& event, const Path& path) {
   if (needs & kUser) require(event.user.has_value(), path, "user", type);
   if (needs & kError) require(event.error.has_value(), path, "error", type);
   if (needs & kOnline) require(event.online.has_value(), path, "online", type);
+  if (needs & kMe) require(event.me.has_value(), path, "me", type);
   if (event.cid) {
     if (event.channel) check_cid(*event.cid, event.channel->cid, Path(path, "channel"), "cid");
     if (event.message && event.message->cid) {

@@ -46,6 +46,7 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       break;
     }
     case EventType::message_updated:
+    case EventType::message_undeleted:
       batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message))});
       break;
     case EventType::message_deleted: {
@@ -103,11 +104,14 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       }
       break;
     case EventType::channel_deleted:
+    case EventType::notification_channel_deleted:
     case EventType::notification_removed_from_channel:
+    case EventType::channel_kicked:
       batch.push_back(
           DeleteChannels{{event.channel ? event.channel->cid : event.cid.value_or("")}});
       break;
-    case EventType::channel_truncated: {
+    case EventType::channel_truncated:
+    case EventType::notification_channel_truncated: {
       const std::string cid = event.channel->cid;
       const std::optional<Timestamp> before = event.channel->truncated_at;
       add_channel(event, batch);
@@ -140,7 +144,10 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       break;
     }
     case EventType::health_check:
-      // The own user carries the unread totals; SetConnectionInfo stores them with it.
+    case EventType::notification_mutes_updated:
+    case EventType::notification_channel_mutes_updated:
+      // The own user carries the unread totals and the mutes; SetConnectionInfo stores them with
+      // it (a mute update's `me` is the whole own user, as the greeting's is).
       if (event.me) batch.push_back(SetConnectionInfo{ConnectionInfo{std::move(*event.me)}});
       break;
     default:  // typing, connection events and unknown types change nothing stored

@@ -224,6 +224,69 @@ TEST_F(WritesTest, NotificationsAddAndRemoveChannels) {
   EXPECT_FALSE(store_.channel("messaging:other"));
 }
 
+// Events for members who do not watch the channel, and the channel's own user being kicked out
+// of a channel she watches, do what their watcher counterparts do.
+TEST_F(WritesTest, NotificationsOfTruncationAndDeletionAndAKick) {
+  const std::string general = R"("channel":{"id":"general","type":"messaging",)"
+                              R"("cid":"messaging:general","truncated_at":")" +
+                              at_second(4).to_string() + R"("})";
+  apply(event("message.new", 5, R"("message":)" + message_json("m5", 5)));
+  apply(event("notification.channel_truncated", 6, general + R"(,"total_unread_count":0)"));
+  EXPECT_EQ(ids(), std::vector<std::string>{"m5"});
+  apply(event("notification.channel_deleted", 7, general));
+  EXPECT_FALSE(store_.channel(kCid));
+
+  const std::string other = R"({"id":"other","type":"messaging","cid":"messaging:other"})";
+  apply(R"({"type":"notification.added_to_channel","created_at":")" + at_second(8).to_string() +
+        R"(","cid":"messaging:other","channel":)" + other + R"(,"member":{"user_id":"alice"}})");
+  ASSERT_TRUE(store_.channel("messaging:other"));
+  apply(R"({"type":"channel.kicked","created_at":")" + at_second(9).to_string() +
+        R"(","cid":"messaging:other","channel_type":"messaging","channel_id":"other"})");
+  EXPECT_FALSE(store_.channel("messaging:other"));
+}
+
+// message.undeleted brings a soft-deleted message back as the server now has it.
+TEST_F(WritesTest, AnUndeletedMessageComesBack) {
+  apply(event("message.deleted", 5,
+              R"("message":)" +
+                  message_json("m1", 1, "bob",
+                               R"(,"type":"deleted","deleted_at":")" + at_second(5).to_string() +
+                                   R"(","updated_at":")" + at_second(5).to_string() + R"(")")));
+  ASSERT_EQ(store_.message("m1")->type, "deleted");
+  apply(event(
+      "message.undeleted", 6,
+      R"("message":)" +
+          message_json("m1", 1, "bob", R"(,"updated_at":")" + at_second(6).to_string() + R"(")")));
+  EXPECT_EQ(store_.message("m1")->type, "regular");
+  EXPECT_FALSE(store_.message("m1")->deleted_at);
+}
+
+// The user's mutes (users and channels) come as the whole own user; what they change shows in
+// the stored own user, and muted users' messages stop counting as unread.
+TEST_F(WritesTest, MuteUpdatesReplaceTheOwnUsersMutes) {
+  apply(R"({"type":"notification.mutes_updated","created_at":")" + at_second(5).to_string() +
+        R"(","me":{"id":"alice","mutes":[{"user":{"id":"alice"},"target":{"id":"bob"},)"
+        R"("created_at":")" +
+        at_second(5).to_string() + R"("}]}})");
+  ASSERT_TRUE(store_.connection_info());
+  ASSERT_TRUE(store_.connection_info()->own_user.mutes);
+  EXPECT_EQ(store_.connection_info()->own_user.mutes->size(), 1u);
+  apply(event("message.new", 6, R"("message":)" + message_json("m6", 6)));
+  EXPECT_EQ(unread_of("alice"), 0) << "bob is muted";
+
+  apply(R"({"type":"notification.channel_mutes_updated","created_at":")" +
+        at_second(7).to_string() +
+        R"(","me":{"id":"alice","mutes":[],"channel_mutes":[{"user":{"id":"alice"},)"
+        R"("channel":{"id":"general","type":"messaging","cid":"messaging:general"},)"
+        R"("created_at":")" +
+        at_second(7).to_string() + R"("}]}})");
+  EXPECT_TRUE(store_.connection_info()->own_user.mutes->empty());
+  ASSERT_TRUE(store_.connection_info()->own_user.channel_mutes);
+  EXPECT_EQ(store_.connection_info()->own_user.channel_mutes->size(), 1u);
+  apply(event("message.new", 8, R"("message":)" + message_json("m8", 8)));
+  EXPECT_EQ(unread_of("alice"), 1) << "bob is no longer muted";
+}
+
 TEST_F(WritesTest, UsersAndTheirMessages) {
   apply(R"({"type":"user.updated","created_at":")" + at_second(5).to_string() +
         R"(","user":{"id":"bob","name":"Robert"}})");
