@@ -287,6 +287,27 @@ TEST_F(WritesTest, MuteUpdatesReplaceTheOwnUsersMutes) {
   EXPECT_EQ(unread_of("alice"), 1) << "bob is no longer muted";
 }
 
+// member.updated carries the member's own channel fields: pinned and archived for that user,
+// gone again when the server sends them null (as Stream's JS client drops them).
+TEST_F(WritesTest, AMembersPinAndArchiveComeAndGo) {
+  const std::string pinned = at_second(5).to_string();
+  apply(event("member.updated", 5,
+              R"("user":{"id":"alice"},"member":{"user_id":"alice","user":{"id":"alice"},)"
+              R"("pinned_at":")" +
+                  pinned + R"(","archived_at":")" + pinned + R"("})"));
+  auto state = store_.channel_state(kCid, {});
+  ASSERT_TRUE(state && state->membership);
+  EXPECT_EQ(state->membership->pinned_at, at_second(5));
+  EXPECT_EQ(state->membership->archived_at, at_second(5));
+  apply(event("member.updated", 6,
+              R"("user":{"id":"alice"},"member":{"user_id":"alice","user":{"id":"alice"},)"
+              R"("pinned_at":null,"archived_at":null})"));
+  state = store_.channel_state(kCid, {});
+  ASSERT_TRUE(state && state->membership);
+  EXPECT_FALSE(state->membership->pinned_at);
+  EXPECT_FALSE(state->membership->archived_at);
+}
+
 TEST_F(WritesTest, UsersAndTheirMessages) {
   apply(R"({"type":"user.updated","created_at":")" + at_second(5).to_string() +
         R"(","user":{"id":"bob","name":"Robert"}})");
