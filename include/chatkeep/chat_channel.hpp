@@ -91,6 +91,15 @@ class ChatChannel {
   void delete_reaction(const std::string& message_id, const std::string& type);
   void mark_read();
 
+  // Typing, as Stream's clients send it: online only, never queued. keystroke() on every key the
+  // user presses here (or in the thread of `parent_id`) sends typing.start at most once every
+  // 2 s; typing.stop goes 3 s after the last key, or at stop_typing() (when the message is sent,
+  // say). Nothing goes while offline, nor when the channel's config turns typing events off.
+  // Others' typing comes as events; a typing.start that no stop follows within 7 s is followed
+  // by a local typing.stop with extra["expired"] true.
+  void keystroke(const std::optional<std::string>& parent_id = std::nullopt);
+  void stop_typing(const std::optional<std::string>& parent_id = std::nullopt);
+
   // Files alone, online only, as Stream's SDKs offer them: the URL the server gave, or a
   // ChatError. An upload_file of an image goes to the file route all the same (Stream's rule).
   // The bytes stay in the file cache under their URL.

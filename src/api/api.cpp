@@ -249,4 +249,8 @@ void Api::mark_read(const std::string& cid, json::object body, Callback<json::ob
   call(verb::post, channel_path(cid) + "/read", std::move(body), std::move(done));
 }
 
+void Api::send_event(const std::string& cid, json::object event, Callback<json::object> done) {
+  call(verb::post, channel_path(cid) + "/event", {{"event", std::move(event)}}, std::move(done));
+}
+
 }  // namespace chatkeep::api

@@ -96,6 +96,9 @@ class Api {
   // POST /channels/{type}/{id}/read: {"message_id": ...} or nothing.
   void mark_read(const std::string& cid, boost::json::object body,
                  Callback<boost::json::object> done);
+  // POST /channels/{type}/{id}/event: typing.start or typing.stop, to the channel's watchers.
+  void send_event(const std::string& cid, boost::json::object event,
+                  Callback<boost::json::object> done);
 
   // Files (protocol.md, "upload an image / a file"). POST /channels/{type}/{id}/image or /file:
   // `file` (its target and headers are the Api's to fill) streamed from disk on a connection of

@@ -276,4 +276,14 @@ void ChatChannel::mark_read() {
   on_client_now(client_, [&](ClientCore& c) { c.mark_read(cid_); });
 }
 
+void ChatChannel::keystroke(const std::optional<std::string>& parent_id) {
+  if (auto core = client_.lock())
+    core->post([core = core.get(), cid = cid_, parent_id] { core->keystroke(cid, parent_id); });
+}
+
+void ChatChannel::stop_typing(const std::optional<std::string>& parent_id) {
+  if (auto core = client_.lock())
+    core->post([core = core.get(), cid = cid_, parent_id] { core->stop_typing(cid, parent_id); });
+}
+
 }  // namespace chatkeep

@@ -111,6 +111,17 @@ ClientCore::ClientCore(std::string api_key, ClientOptions options)
                 },
                 std::move(done));
           }});
+  typing_ = std::make_unique<Typing>(
+      io_,
+      [this](const std::string& cid, const std::optional<std::string>& parent, EventType type) {
+        if (!session_ || !connection_->up()) return;  // typing is never queued
+        json::object event{{"type", to_string(type)}};
+        if (parent) event["parent_id"] = *parent;
+        api_->send_event(cid, std::move(event), [this](Result<json::object> r) {
+          if (!r) log_->debug("a typing event was not sent: {}", r.error->message());
+        });
+      },
+      [this](Event expired) { emit(expired); });
   // Commits come from the store thread in background mode: refreshes go to the network thread.
   feed_->listen(
       [this](const Batch& batch, const ApplyResult& result) {
@@ -236,6 +247,20 @@ void ClientCore::fetch_channel(const std::string& cid, const ChannelQuery& query
                             sync::add_channel_state_writes(state, session_->user.id, batch, page);
                             keep_news(state.channel.cid, asked_at, batch);
                           }));
+}
+
+void ClientCore::keystroke(const std::string& cid, const std::optional<std::string>& parent_id) {
+  if (!session_ || !connection_->up()) return;
+  // The channel's config may turn typing events off, as Stream's clients read it.
+  if (auto channel = store_->channel(cid);
+      channel && channel->config && !channel->config->typing_events.value_or(true)) {
+    return;
+  }
+  typing_->keystroke(cid, parent_id);
+}
+
+void ClientCore::stop_typing(const std::string& cid, const std::optional<std::string>& parent_id) {
+  typing_->stop(cid, parent_id);
 }
 
 bool ClientCore::still_there(const std::string& cid, std::uint64_t asked_at) const {

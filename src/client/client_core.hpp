@@ -25,6 +25,7 @@
 #include "chatkeep/client.hpp"
 #include "client/connection.hpp"
 #include "client/outbox_delivery.hpp"
+#include "client/typing.hpp"
 #include "listeners/listener_list.hpp"
 #include "net/http_client.hpp"
 #include "outbox/rules.hpp"
@@ -75,6 +76,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void query_channel(const std::string& cid, ChannelQuery query, bool watch,
                      AnswerCallback<ChannelState> done);
   void stop_watching(const std::string& cid, Callback<bool> done);
+  void keystroke(const std::string& cid, const std::optional<std::string>& parent_id);
+  void stop_typing(const std::string& cid, const std::optional<std::string>& parent_id);
   // What an answer to a query sent at news count `asked_at` must not undo (news_): false when
   // the channel was deleted or left since (store none of it); else a hide or show since is
   // appended to `batch`, after the answer's writes.
@@ -213,6 +216,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::shared_ptr<spdlog::logger> log_;
   // Before store_, which may commit (on its store thread) until it is gone, and tells live_.
   std::unique_ptr<state::LiveState> live_;
+  std::unique_ptr<Typing> typing_;
   state::CommitFeed* feed_ = nullptr;  // inside store_, set by its initializer
   std::unique_ptr<ChatPersistenceClient> store_;
   ListenerList<const Event&> listeners_;

@@ -27,6 +27,9 @@ void ClientCore::apply_live(Event event) {
       }
     }
     if (!batch.empty()) write(std::move(batch));
+    if (event.kind == EventType::typing_start || event.kind == EventType::typing_stop) {
+      typing_->heard(event);
+    }
     watch_new_channel(event);
     const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
     if (event.kind == EventType::channel_deleted ||
