@@ -292,8 +292,14 @@ void Server::Impl::publish(const std::vector<AddressedEvent>& events) {
     const bool totals = event.kind == EventType::message_new || is_notification(event.kind);
     if (only_for) {
       const std::string out = totals ? with_unread_totals(frame, *only_for, suffixes) : frame;
+      // A member's notice of a deletion or truncation goes where the channel event does not.
+      const bool unless_watching = event.kind == EventType::notification_channel_deleted ||
+                                   event.kind == EventType::notification_channel_truncated;
       for (const auto& [id, weak] : sockets_) {
-        if (auto sink = weak.lock(); sink && sink->user_id() == *only_for) deliver(id, *sink, out);
+        auto sink = weak.lock();
+        if (!sink || sink->user_id() != *only_for) continue;
+        if (unless_watching && event.cid && sink->watches(*event.cid)) continue;
+        deliver(id, *sink, out);
       }
       continue;
     }

@@ -58,6 +58,7 @@ class State {
   // Members.
   std::vector<Member> members(const std::string& cid, std::int64_t limit, std::int64_t offset);
   std::vector<std::string> member_ids(const std::string& cid);
+  void notify_members(EventType kind, const Channel& channel, const std::string& actor);
   bool is_member(const std::string& cid, const std::string& user_id);
   // Membership changes, with member.added / member.removed for the channel's watchers and
   // notification.added_to_channel / removed_from_channel for the user concerned.

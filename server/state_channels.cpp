@@ -142,10 +142,22 @@ Channel State::update_channel_data(const std::string& cid, const boost::json::ob
   return result;
 }
 
+// Each member hears of a deletion or truncation as notification.*, addressed to them alone and
+// delivered only where they do not watch the channel (the watchers get the channel event, which
+// follows); recorded before the channel event, while they still watch it.
+void State::notify_members(EventType kind, const Channel& channel, const std::string& actor) {
+  for (const auto& member : member_ids(channel.cid)) {
+    Event notification = event(kind, channel.cid, actor);
+    notification.channel = channel;
+    append(std::move(notification), member);
+  }
+}
+
 Channel State::delete_channel(const std::string& cid, const std::string& actor) {
   sqlite::Transaction transaction(db_);
   Channel deleted = *channel(cid);
   deleted.deleted_at = Timestamp::now();
+  notify_members(EventType::notification_channel_deleted, deleted, actor);
   // Reactions go with their messages, members, messages and reads with the channel (cascades).
   db_.query("DELETE FROM channels WHERE cid = ?1").bind(1, cid).run();
   Event gone = event(EventType::channel_deleted, cid, actor);
@@ -166,6 +178,7 @@ Channel State::truncate_channel(const std::string& cid, const std::string& actor
       .bind(2, now.to_string())
       .run();
   Channel truncated = *channel(cid);
+  notify_members(EventType::notification_channel_truncated, truncated, actor);
   Event event = this->event(EventType::channel_truncated, cid, actor);
   event.channel = truncated;
   append(std::move(event));

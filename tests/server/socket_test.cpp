@@ -266,6 +266,35 @@ TEST_F(SocketTest, TypingIsPushedButNeverStoredAndStopWatchingStops) {
   EXPECT_EQ(seen[0].total_unread_count, 1);
 }
 
+// Truncating and deleting a channel reach its watchers as channel.truncated and channel.deleted,
+// and the members who do not watch it as notification.channel_truncated and _deleted, with their
+// unread totals (Stream's rule; without them a member's client would keep a deleted channel).
+TEST_F(SocketTest, TruncationAndDeletionReachMembersWhoDoNotWatch) {
+  std::string alice_connection, bob_connection, carol_connection;
+  auto alice = open("alice", &alice_connection);
+  auto bob = open("bob", &bob_connection);
+  auto carol = open("carol", &carol_connection);
+  watch_general("alice", alice_connection);
+  ASSERT_EQ(send("alice", "messaging:general", R"({"text":"soon gone"})").status, 200u);
+  drain(*alice);
+  drain(*bob);
+  ASSERT_EQ(call("alice", verb::post, "/channels/messaging/general/truncate", "{}").status, 200u);
+  ASSERT_EQ(call("alice", verb::delete_, "/channels/messaging/general", "").status, 200u);
+
+  auto seen = drain(*alice);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].kind, EventType::channel_truncated);
+  EXPECT_EQ(seen[1].kind, EventType::channel_deleted);
+  seen = drain(*bob);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].kind, EventType::notification_channel_truncated);
+  EXPECT_EQ(seen[0].channel->cid, "messaging:general");
+  EXPECT_EQ(seen[0].total_unread_count, 0);
+  EXPECT_EQ(seen[1].kind, EventType::notification_channel_deleted);
+  EXPECT_EQ(seen[1].channel->cid, "messaging:general");
+  EXPECT_TRUE(drain(*carol).empty()) << "not a member";
+}
+
 TEST_F(SocketTest, AnotherUsersConnectionIdWatchesNothing) {
   std::string alice_connection;
   auto alice = open("alice", &alice_connection);
