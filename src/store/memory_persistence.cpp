@@ -589,9 +589,11 @@ class MemoryPersistenceClient::Impl {
       } else if (m.echo && first_time) {
         count_arrival(cid, message, false);
       }
-      // A reply heard of for the first time counts on its parent (its echo counted already).
+      // A reply heard of for the first time counts on its parent (its echo counted already), a
+      // message of the same channel.
       if (m.arrived && first_time && message.parent_id) {
-        if (auto parent = t->messages.find(*message.parent_id); parent != t->messages.end()) {
+        if (auto parent = t->messages.find(*message.parent_id);
+            parent != t->messages.end() && parent->second.cid == cid) {
           save(t->messages, parent->first);
           json::object& data = parent->second.data;
           const json::value* count = data.if_contains("reply_count");

@@ -248,11 +248,14 @@ void Writer::operator()(const UpsertMessages& m) {
     } else if (m.echo && first_time) {
       count_arrival(channel, cid, message, false);
     }
-    // A reply heard of for the first time counts on its parent (its echo counted already).
+    // A reply heard of for the first time counts on its parent (its echo counted already), a
+    // message of the same channel: a peer's parent id moves nothing elsewhere.
     if (m.arrived && first_time && message.parent_id) {
       db_.query(R"(UPDATE messages SET data = json_set(data, '$.reply_count',
-                     COALESCE(json_extract(data, '$.reply_count'), 0) + 1) WHERE id = ?1)")
+                     COALESCE(json_extract(data, '$.reply_count'), 0) + 1)
+                   WHERE id = ?1 AND channel = ?2)")
           .bind(1, *message.parent_id)
+          .bind(2, channel)
           .run();
     }
   }

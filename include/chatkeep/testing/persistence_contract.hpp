@@ -534,6 +534,12 @@ TYPED_TEST_P(PersistenceContract, AReplyThatArrivesCountsOnItsParentOnce) {
   paged.parent_id = "general-m1";
   s.apply({UpsertMessages{.cid = cid, .messages = {paged}}});
   EXPECT_EQ(s.message("general-m1")->reply_count.value_or(0), 1);
+  // A reply naming a message of another channel as its parent counts on nothing.
+  s.apply({UpsertChannels{{make_channel("elsewhere")}}});
+  Message stray = make_message("stray", "messaging:elsewhere", 46);
+  stray.parent_id = "general-m1";
+  s.apply({UpsertMessages{.cid = "messaging:elsewhere", .messages = {stray}, .arrived = true}});
+  EXPECT_EQ(s.message("general-m1")->reply_count.value_or(0), 1);
   // The server's copy of the parent is the truth.
   Message parent = *s.message("general-m1");
   parent.reply_count = 2;
