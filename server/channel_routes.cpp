@@ -21,10 +21,6 @@ bool members_only(const std::string& type) {
   return type == "messaging";
 }
 
-bool is_creator(const Channel& channel, const std::string& user_id) {
-  return channel.created_by && channel.created_by->id == user_id;
-}
-
 // A member list in a request: ids, or objects with user_id.
 std::vector<std::string> member_ids(const json::value* members, std::string_view name) {
   std::vector<std::string> ids;
@@ -309,6 +305,10 @@ Response query_members(State& state, Request& request) {
 }
 
 }  // namespace
+
+bool is_creator(const Channel& channel, const std::string& user_id) {
+  return channel.created_by && channel.created_by->id == user_id;
+}
 
 std::set<std::string> capabilities(State& state, const Channel& channel,
                                    const std::string& user_id) {

@@ -161,9 +161,9 @@ Response update_message(State& state, Request& request) {
                       answer(state, state.update_message(with_sender_fields(old, wanted), me), me)};
 }
 
-// PUT /messages/{id}: {"set": {...}, "unset": [...]} on what a sender may set, and the pin. Any
-// member may pin or unpin; everything else is the author's; what only the server sets, or what
-// would move the message (its id, its thread), may not be named.
+// PUT /messages/{id}: {"set": {...}, "unset": [...]} on what a sender may set, and the pin. The
+// author or the channel's owner pins and unpins; everything else is the author's; what only the
+// server sets, or what would move the message (its id, its thread), may not be named.
 Response partial_update_message(State& state, Request& request) {
   const std::string& id = request.params[0];
   const std::string me = *request.caller.user_id;
@@ -171,7 +171,8 @@ Response partial_update_message(State& state, Request& request) {
   json::object fields = to_json(sender_settable(old)).as_object();
   bool pin_only = true;
   auto touch = [&](std::string_view field) {
-    const bool pin = field == "pinned" || field == "pin_expires";
+    // pinned_at may be named (Stream's clients send it, null) but the server stamps it.
+    const bool pin = field == "pinned" || field == "pin_expires" || field == "pinned_at";
     if (!pin && (!sender_may_set(field) || field == "id" || field == "parent_id" ||
                  field == "show_in_channel")) {
       throw ChatError(ErrorCode::input, fmt::format("{}: may not be changed", field), 400);
@@ -183,7 +184,13 @@ Response partial_update_message(State& state, Request& request) {
     require_author(old, me);
     require_capability_for(state, old, me, "update-own-message");
   } else {
+    // Pinning shows a message to everyone above the channel: its author's call, or the owner's.
     require_capability_for(state, old, me, "pin-message");
+    const auto channel = state.channel(*old.cid);
+    if ((!old.user || old.user->id != me) && !(channel && is_creator(*channel, me))) {
+      throw ChatError(ErrorCode::not_allowed,
+                      fmt::format("user '{}' may not pin message {} of another user", me, id), 403);
+    }
   }
   const Message pin = from_json<Message>(fields);
   Message update = with_sender_fields(

@@ -31,6 +31,8 @@ void add_sync_routes(Router& router, State& state);
 // the server reports and what it enforces.
 std::set<std::string> capabilities(State& state, const Channel& channel,
                                    const std::string& user_id);
+// Whether the user created the channel: its owner.
+bool is_creator(const Channel& channel, const std::string& user_id);
 // Throws ChatError 403 (code 17) unless `capability` is among the user's capabilities.
 void require_capability(State& state, const Channel& channel, const std::string& user_id,
                         std::string_view capability);

@@ -232,8 +232,11 @@ std::vector<Message> State::pinned_messages(const std::string& cid, std::int64_t
                         ORDER BY json_extract(data, '$.pinned_at') DESC LIMIT ?2)");
   q.bind(1, cid).bind(2, limit);
   std::vector<Message> pinned;
-  while (q.next())
-    pinned.push_back(read_message(q));
+  const Timestamp now = Timestamp::now();
+  while (q.next()) {
+    Message m = read_message(q);
+    if (pinned_at_time(m, now)) pinned.push_back(std::move(m));  // an expired pin is over
+  }
   return pinned;
 }
 

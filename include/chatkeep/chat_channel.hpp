@@ -76,17 +76,27 @@ class ChatChannel {
   // connected, not_found for a message not stored).
 
   // Returns the local echo: the message with its id (a new UUID v4 unless given), cid, user and
-  // local created_at. Each of `files` becomes an attachment after the message's own (an image
-  // when its content is one, else a file, video or audio) whose `upload` shows its local copy and
-  // where its upload stands, and which gets the server's URL once uploaded; the message goes to
-  // the server after its files. ChatError (input) for a file that cannot be read or is over
-  // kMaxFileBytes; nothing is queued then.
+  // local created_at, and the stored message it quotes (quoted_message_id) as quoted_message.
+  // A silent message counts as nobody's unread. Each of `files` becomes an attachment after the
+  // message's own (an image when its content is one, else a file, video or audio) whose `upload`
+  // shows its local copy and where its upload stands, and which gets the server's URL once
+  // uploaded; the message goes to the server after its files. ChatError (input) for a file that
+  // cannot be read or is over kMaxFileBytes; nothing is queued then.
   Message send_message(Message message, std::vector<LocalFile> files = {});
   // Edits text, attachments, mentions and custom fields of a stored message; `files` are added
   // as for send_message. Before the message is sent, leaving out one of its local attachments
   // cancels that file's upload (or takes back the file, once uploaded).
   void update_message(Message message, std::vector<LocalFile> files = {});
   void delete_message(const std::string& id, bool hard = false);
+  // Sets and unsets some of a stored message's fields (Stream's partial update): text, custom
+  // fields and the pin. Untried partial updates whose fields a later one sets again are dropped.
+  void partial_update_message(const std::string& id, boost::json::object set,
+                              std::vector<std::string> unset = {});
+  // Pins the message for everyone in the channel, until `expires` if given (pinned_messages()
+  // leaves it out after that); the echo shows it pinned by the user now. The server allows it
+  // to the message's author and the channel's owner.
+  void pin_message(const std::string& id, std::optional<Timestamp> expires = std::nullopt);
+  void unpin_message(const std::string& id);
   void send_reaction(const std::string& message_id, Reaction reaction);
   void delete_reaction(const std::string& message_id, const std::string& type);
   void mark_read();

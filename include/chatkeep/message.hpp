@@ -138,4 +138,10 @@ inline bool counts_as_unread(const Message& message) {
          message.type.value_or("regular") != "system" && !message.shadowed.value_or(false);
 }
 
+// Whether the message is pinned at `now`: a pin with an expiry (pin_expires) ends then, with no
+// event to say so, so whoever lists pins asks this.
+inline bool pinned_at_time(const Message& message, Timestamp now) {
+  return message.pinned.value_or(false) && (!message.pin_expires || now < *message.pin_expires);
+}
+
 }  // namespace chatkeep

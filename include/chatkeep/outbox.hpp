@@ -24,7 +24,8 @@ namespace chatkeep {
 // cache key, sha256, size, mime_type, name, whether it is an image, and its path when queued);
 // the send waits for its message's uploads and then carries their URLs. delete_upload takes back
 // a file uploaded for a message the user deleted or edited before it was sent (payload: url,
-// image), best effort.
+// image), best effort. partial_update_message sets and unsets some of a message's fields
+// (payload: set, unset; Stream's PUT /messages/{id}), pinning and unpinning among them.
 enum class OutboxKind {
   send_message,
   update_message,
@@ -33,7 +34,8 @@ enum class OutboxKind {
   delete_reaction,
   mark_read,
   upload_attachment,
-  delete_upload
+  delete_upload,
+  partial_update_message
 };
 enum class OutboxState { queued, sending, failed };
 
@@ -54,7 +56,8 @@ std::string_view to_string(OutboxKind kind);
 std::string_view to_string(OutboxState state);
 
 // What an entry's action shows on `message` before the server has it, as the server will make
-// it: an edit's fields (mentioned users by id), a soft deletion, the user `me`'s reaction added to
+// it: an edit's fields (mentioned users by id), a partial update's (a pin by `me` at the action's
+// time, an unpin), a soft deletion, the user `me`'s reaction added to
 // or taken from the summary (unless `message` already counts it, or never did: its own_reactions
 // say whether it does, or its latest_reactions when it has no own_reactions), a reply's send one
 // more reply on its parent. Hard deletions remove the message; read marks leave it as it is. The

@@ -326,6 +326,7 @@ class ChatPersistenceClient {
   // first stored. With no cursor: the latest `limit` (25 by
   // default); id_lt/id_lte: the `limit` before the cursor; id_gt/id_gte: the `limit` after it;
   // id_around: a window of `limit` around it. A cursor that is not stored gives an empty page.
+  // pinned_messages() leaves out pins that have expired (pinned_at_time).
   virtual std::vector<Message> messages(const std::string& cid, const MessagePagination& page) = 0;
   virtual std::vector<Message> pinned_messages(const std::string& cid,
                                                const MessagePagination& page) = 0;

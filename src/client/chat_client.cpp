@@ -272,6 +272,21 @@ void ChatChannel::delete_reaction(const std::string& message_id, const std::stri
   on_client_now(client_, [&](ClientCore& c) { c.delete_reaction(message_id, type); });
 }
 
+void ChatChannel::partial_update_message(const std::string& id, boost::json::object set,
+                                         std::vector<std::string> unset) {
+  on_client_now(client_, [&](ClientCore& c) { c.partial_update_message(id, set, unset); });
+}
+
+void ChatChannel::pin_message(const std::string& id, std::optional<Timestamp> expires) {
+  boost::json::object set{{"pinned", true}, {"pin_expires", nullptr}};
+  if (expires) set["pin_expires"] = expires->to_string();
+  partial_update_message(id, std::move(set));
+}
+
+void ChatChannel::unpin_message(const std::string& id) {
+  partial_update_message(id, {{"pinned", false}, {"pin_expires", nullptr}});
+}
+
 void ChatChannel::mark_read() {
   on_client_now(client_, [&](ClientCore& c) { c.mark_read(cid_); });
 }

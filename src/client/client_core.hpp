@@ -103,6 +103,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void delete_message(const std::string& id, bool hard);
   void send_reaction(const std::string& message_id, Reaction reaction);
   void delete_reaction(const std::string& message_id, const std::string& type);
+  void partial_update_message(const std::string& id, boost::json::object set,
+                              std::vector<std::string> unset);
   void mark_read(const std::string& cid);
   std::vector<OutboxEntry> outbox_entries();
   void retry(std::int64_t id);

@@ -174,6 +174,14 @@ Message ClientCore::send_message(const std::string& cid, Message message,
   message.user = session_->user;
   message.type = message.type.value_or(message.parent_id ? "reply" : "regular");
   message.created_at = Timestamp::now();
+  // The quote as the server will show it: the stored message, one level deep.
+  message.quoted_message.reset();
+  if (message.quoted_message_id) {
+    if (std::optional<Message> quoted = store_->message(*message.quoted_message_id)) {
+      quoted->quoted_message.reset();
+      message.quoted_message = std::make_shared<const Message>(std::move(*quoted));
+    }
+  }
   Batch uploads;
   attach(message, files, uploads);
   OutboxEntry action{.kind = OutboxKind::send_message,
@@ -288,6 +296,22 @@ void ClientCore::delete_reaction(const std::string& message_id, const std::strin
   Batch echo = echo_of(action, std::move(stored));
   echo.push_back(DeleteReaction{message_id, session_->user.id, type});
   enqueue(std::move(action), std::move(echo));
+}
+
+void ClientCore::partial_update_message(const std::string& id, json::object set,
+                                        std::vector<std::string> unset) {
+  require_session();
+  if (set.empty() && unset.empty()) throw ChatError(ErrorCode::input, "nothing to set or unset");
+  Message stored = stored_message(id);
+  json::array names(unset.begin(), unset.end());
+  OutboxEntry action{.kind = OutboxKind::partial_update_message,
+                     .cid = stored.cid.value_or(""),
+                     .message_id = id,
+                     .payload = {{"set", std::move(set)}, {"unset", std::move(names)}}};
+  const auto echo = [&](const outbox::Enqueue&, const OutboxEntry& stamped, Batch& batch) {
+    batch = echo_of(stamped, std::move(stored));  // pinned_at is the action's time
+  };
+  enqueue(std::move(action), {}, echo);
 }
 
 void ClientCore::mark_read(const std::string& cid) {

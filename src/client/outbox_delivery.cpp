@@ -7,6 +7,11 @@
 // Every request is a typed Api call (call_for()). An answer the store cannot take, or one that
 // does not show the action done, ends the attempt like a failure: retried a few times, then
 // failed with the reason, for the app to retry or discard.
+//
+// A send or an edit that fails for good stays in the outbox, failed: it holds what the user wrote,
+// which only the user may give up. The other actions hold nothing the user would lose, so one the
+// server refuses for good (a pin of a message deleted since) is dropped at once, and the state it
+// showed is given back as the server has it (give_back()), as a discard does.
 
 #include "client/outbox_delivery.hpp"
 
@@ -242,6 +247,9 @@ void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done)
       return lent_.api.delete_reaction(e.message_id, outbox::reaction_type(e), std::move(done));
     case OutboxKind::mark_read:
       return lent_.api.mark_read(e.cid, e.payload, std::move(done));
+    case OutboxKind::partial_update_message:
+      return lent_.api.call(boost::beast::http::verb::put,
+                            "/messages/" + api::encoded(e.message_id), e.payload, std::move(done));
     case OutboxKind::delete_upload: {
       const json::value* url = e.payload.if_contains("url");
       const json::value* image = e.payload.if_contains("image");
@@ -321,8 +329,31 @@ void OutboxDelivery::record_failure(const OutboxEntry& entry, outbox::Verdict ve
     log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind), error.message());
     lent_.emit(outbox_event(EventType::outbox_failed, entry, error));
     if (entry.kind == OutboxKind::upload_attachment) fail_dependents(entry, error);
+    if (entry.kind == OutboxKind::partial_update_message) give_back(entry);
   }
   pump();
+}
+
+void OutboxDelivery::give_back(const OutboxEntry& entry) {
+  lent_.api.message(entry.message_id, [this, entry, session = session_](Result<Message> m) {
+    if (session != session_) return;
+    // Removed with the server's copy in one write, so that nothing stored shows the action
+    // afterwards. Without a copy (offline again) the entry still goes: the next copy of the
+    // message that arrives is then stored as it is.
+    Batch batch{RemoveOutboxEntry{entry.id}};
+    if (m.value && m.value->id == entry.message_id) {
+      batch.push_back(
+          UpsertMessages{.cid = entry.cid, .messages = {std::move(*m.value)}, .answer = true});
+    } else if (m.error && m.error->code() == ErrorCode::not_found) {
+      batch.push_back(
+          DeleteMessages{.which = DeleteMessages::ByIds{{entry.message_id}}, .hard = true});
+    }
+    try {
+      lent_.store.apply(batch);
+    } catch (const ChatError& e) {
+      log_->error("giving back the state of a refused action: {}", e.what());
+    }
+  });
 }
 
 void OutboxDelivery::finish(const OutboxEntry& entry, std::optional<Message> message,

@@ -76,6 +76,9 @@ class OutboxDelivery {
               std::optional<Reaction> reaction = std::nullopt);
   void unusable_answer(const OutboxEntry& entry, const std::string& why);
   void record_failure(const OutboxEntry& entry, outbox::Verdict verdict, const ChatError& error);
+  // A refused action that holds nothing the user wrote leaves the outbox, and the server's copy
+  // of what it was about replaces what it showed.
+  void give_back(const OutboxEntry& entry);
 
   // outbox_uploads.cpp: an upload_attachment entry's attempt.
   void attempt_upload(const OutboxEntry& entry);

@@ -87,6 +87,61 @@ void edit(const json::object& fields, Message& message) {
   }
 }
 
+// A pin as the server makes it: by `me`, at the time of the action; pinning again keeps the first
+// pin's time and author. An unpin clears all of it.
+void pin(bool pinned, const std::string& me, Timestamp at, Message& message) {
+  if (pinned && !message.pinned.value_or(false)) {
+    message.pinned_at = at;
+    message.pinned_by = User{.id = me};
+  } else if (!pinned) {
+    message.pinned_at.reset();
+    message.pinned_by.reset();
+    message.pin_expires.reset();
+  }
+  message.pinned = pinned;
+}
+
+// A partial update's `set` and `unset` on the message, as chatkeep-server applies them.
+Replayed partial_update(const OutboxEntry& entry, const std::string& me, Message& message) {
+  const json::value* unset = entry.payload.if_contains("unset");
+  if (unset && !unset->is_array()) unset = nullptr;
+  const auto* set = object_at(entry.payload, "set");
+  if (unset) {
+    for (const auto& field : unset->as_array()) {
+      if (!field.is_string()) continue;
+      const std::string_view name = field.as_string();
+      if (name == "pinned") {
+        pin(false, me, entry.created_at, message);
+      } else if (name == "pin_expires") {
+        message.pin_expires.reset();
+      } else if (name == "text") {
+        message.text.reset();
+      } else if (name == "attachments") {
+        message.attachments = std::vector<Attachment>{};
+      } else if (name == "mentioned_users") {
+        message.mentioned_users = std::vector<User>{};
+      } else {
+        message.extra.erase(name);
+      }
+    }
+  }
+  if (set) {
+    json::object fields;
+    for (const auto& [key, value] : *set) {
+      if (key == "pinned") {
+        if (value.is_bool()) pin(value.as_bool(), me, entry.created_at, message);
+      } else if (key == "pin_expires") {
+        if (value.is_null()) message.pin_expires.reset();
+        if (value.is_string()) message.pin_expires = Timestamp::parse(value.as_string());
+      } else {
+        fields[key] = value;
+      }
+    }
+    edit(fields, message);
+  }
+  return set || unset ? Replayed::changed : Replayed::unchanged;
+}
+
 }  // namespace
 
 Replayed replay(const OutboxEntry& entry, const std::string& me, Message& message) {
@@ -97,6 +152,8 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
         return Replayed::changed;
       }
       return Replayed::unchanged;
+    case OutboxKind::partial_update_message:
+      return partial_update(entry, me, message);
     case OutboxKind::delete_message: {
       const json::value* hard = entry.payload.if_contains("hard");
       if (hard && hard->is_bool() && hard->as_bool()) return Replayed::removed;

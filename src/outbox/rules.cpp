@@ -16,14 +16,29 @@ bool untried(const OutboxEntry& e) {
   return e.state == OutboxState::queued && e.attempts == 0;
 }
 
-// The untried edits of a message, to be dropped.
+// The untried edits and partial updates of a message, to be dropped.
 void add_untried_edits(const std::vector<OutboxEntry>& pending, const std::string& message_id,
                        std::vector<std::int64_t>& out) {
   for (const auto& e : pending) {
-    if (e.kind == OutboxKind::update_message && e.message_id == message_id && untried(e)) {
+    if ((e.kind == OutboxKind::update_message || e.kind == OutboxKind::partial_update_message) &&
+        e.message_id == message_id && untried(e)) {
       out.push_back(e.id);
     }
   }
+}
+
+// The fields a partial update sets or unsets.
+std::set<std::string> touched_fields(const json::object& payload) {
+  std::set<std::string> fields;
+  if (const json::value* set = payload.if_contains("set"); set && set->is_object()) {
+    for (const auto& [key, value] : set->as_object())
+      fields.insert(key);
+  }
+  if (const json::value* unset = payload.if_contains("unset"); unset && unset->is_array()) {
+    for (const auto& key : unset->as_array())
+      if (key.is_string()) fields.insert(std::string(key.as_string()));
+  }
+  return fields;
 }
 
 const OutboxEntry* find_send(const std::vector<OutboxEntry>& pending,
@@ -86,6 +101,22 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
         add_untried_edits(pending, action.message_id, plan.remove);
       }
       break;
+    case OutboxKind::partial_update_message: {
+      // An untried partial update whose every field this one sets again says nothing the server
+      // needs (a pin and an unpin, both untried, leave only the unpin).
+      const auto fields = touched_fields(action.payload);
+      for (const auto& e : pending) {
+        if (e.kind != OutboxKind::partial_update_message || e.message_id != action.message_id ||
+            !untried(e)) {
+          continue;
+        }
+        const auto before = touched_fields(e.payload);
+        if (std::includes(fields.begin(), fields.end(), before.begin(), before.end())) {
+          plan.remove.push_back(e.id);
+        }
+      }
+      break;
+    }
     case OutboxKind::delete_reaction: {
       const std::string type = reaction_type(action);
       for (const auto& e : pending) {

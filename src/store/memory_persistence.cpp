@@ -247,10 +247,14 @@ class MemoryPersistenceClient::Impl {
       if (found == t->messages.end()) return std::nullopt;
       return Position{found->second.created_at, found->second.seq};
     };
+    const Timestamp now = Timestamp::now();
     auto build = [&](auto first, auto last) {
       std::vector<Message> out;
-      for (auto it = first; it != last; ++it)
-        out.push_back(message_of(*it->second, t->messages.at(*it->second)));
+      for (auto it = first; it != last; ++it) {
+        Message m = message_of(*it->second, t->messages.at(*it->second));
+        // A pin that expired is over, though nothing said so to the row.
+        if (scope != Scope::pinned || pinned_at_time(m, now)) out.push_back(std::move(m));
+      }
       return out;
     };
     auto at_or_after = [&](Position bound, bool inclusive) {

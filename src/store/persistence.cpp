@@ -23,6 +23,8 @@ std::string_view to_string(OutboxKind kind) {
       return "upload_attachment";
     case OutboxKind::delete_upload:
       return "delete_upload";
+    case OutboxKind::partial_update_message:
+      return "partial_update_message";
   }
   return "";
 }

@@ -234,6 +234,11 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
     rows.reserve(static_cast<std::size_t>(std::min<std::int64_t>(n, 256)));
     while (q.next())
       rows.push_back(message_from_row(q));
+    if (scope == Scope::pinned) {
+      // A pin that expired is over, though nothing said so to the row.
+      std::erase_if(rows,
+                    [now = Timestamp::now()](const Message& m) { return !pinned_at_time(m, now); });
+    }
     attach_own_reactions(rows);
     attach_local_states(rows);
     if (!ascending) std::reverse(rows.begin(), rows.end());

@@ -16,7 +16,8 @@ OutboxKind parse_kind(std::string_view text) {
   for (auto kind :
        {OutboxKind::send_message, OutboxKind::update_message, OutboxKind::delete_message,
         OutboxKind::send_reaction, OutboxKind::delete_reaction, OutboxKind::mark_read,
-        OutboxKind::upload_attachment, OutboxKind::delete_upload}) {
+        OutboxKind::upload_attachment, OutboxKind::delete_upload,
+        OutboxKind::partial_update_message}) {
     if (to_string(kind) == text) return kind;
   }
   throw ChatError(ErrorCode::storage, fmt::format("unknown outbox kind '{}'", text));

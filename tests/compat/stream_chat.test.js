@@ -160,6 +160,47 @@ test('connectUser, watch, send, edit, react, read, delete between two users', as
   await assert.rejects(alice.getMessage(second.message.id), (e) => e.code === 16);
 });
 
+test('pin, unpin, partial update, quoted and silent messages', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const { client: bob } = await connect('bob', 'Bob');
+  const id = unique('pins');
+  const aliceChannel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await aliceChannel.watch();
+  const bobChannel = bob.channel('messaging', id);
+  await bobChannel.watch();
+
+  const sent = await aliceChannel.sendMessage({ text: 'pin me' });
+  const updated = next(bobChannel, 'message.updated');
+  const expires = new Date(Date.now() + 3600 * 1000);
+  const pinned = await alice.pinMessage(sent.message.id, expires);
+  assert.equal(pinned.message.pinned, true);
+  assert.equal(pinned.message.pinned_by.id, 'alice');
+  assert.equal(new Date(pinned.message.pin_expires).getTime(), expires.getTime());
+  assert.equal((await updated).message.pinned, true);
+  assert.equal(bobChannel.state.pinnedMessages.at(-1).id, sent.message.id);
+  // Only the author or the channel's owner pins.
+  const bobs = await bobChannel.sendMessage({ text: 'mine' });
+  await assert.rejects(bob.pinMessage(sent.message.id), (e) => e.code === 17);
+  assert.equal((await alice.pinMessage(bobs.message.id)).message.pinned_by.id, 'alice');
+  const unpinned = await alice.unpinMessage(sent.message.id);
+  assert.equal(unpinned.message.pinned, false);
+  assert.equal(unpinned.message.pinned_at, undefined);
+
+  const partial = await alice.partialUpdateMessage(sent.message.id, { set: { text: 'pinned no more', mood: 'calm' } });
+  assert.equal(partial.message.text, 'pinned no more');
+  assert.equal(partial.message.mood, 'calm');
+  const unset = await alice.partialUpdateMessage(sent.message.id, { unset: ['mood'] });
+  assert.equal(unset.message.mood, undefined);
+
+  const quoting = await bobChannel.sendMessage({ text: 'quoting', quoted_message_id: sent.message.id });
+  assert.equal(quoting.message.quoted_message.id, sent.message.id);
+  assert.equal(quoting.message.quoted_message.text, 'pinned no more');
+  const silent = await bobChannel.sendMessage({ text: 'shh', silent: true });
+  assert.equal(silent.message.silent, true);
+  const [read] = (await aliceChannel.query({ state: true })).read.filter((r) => r.user.id === 'alice');
+  assert.equal(read.unread_messages, 2, 'the silent message counts as nobody\'s unread');
+});
+
 test('sendImage and sendFile upload to the channel; their URLs serve the bytes', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   const id = unique('files');

@@ -122,5 +122,48 @@ TEST(Replay, SendsReadMarksAndMalformedPayloadsChangeNothing) {
   EXPECT_EQ(m.extra.at("mood"), "ok");
 }
 
+TEST(Replay, APartialUpdateSetsAndUnsetsAndPinsAsTheServerWould) {
+  Message m = make_message("m", "messaging:a", 10);
+  m.extra["mood"] = "calm";
+  m.extra["topic"] = "x";
+  OutboxEntry pin =
+      entry(OutboxKind::partial_update_message, {{"set",
+                                                  {{"pinned", true},
+                                                   {"pin_expires", "2030-01-01T00:00:00Z"},
+                                                   {"text", "pinned"},
+                                                   {"mood", "glad"}}},
+                                                 {"unset", {"topic"}}});
+  ASSERT_EQ(replay(pin, "me", m), Replayed::changed);
+  EXPECT_TRUE(m.pinned.value_or(false));
+  EXPECT_EQ(m.pinned_at, pin.created_at);
+  ASSERT_TRUE(m.pinned_by);
+  EXPECT_EQ(m.pinned_by->id, "me");
+  EXPECT_EQ(m.pin_expires, Timestamp::parse("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(m.text, "pinned");
+  EXPECT_EQ(m.extra.at("mood"), "glad");
+  EXPECT_FALSE(m.extra.contains("topic"));
+
+  // Pinned again later: the first pin's time and author stay, as on the server.
+  OutboxEntry again = pin;
+  again.created_at = Timestamp::from_unix_micros(pin.created_at.unix_micros() + 5);
+  replay(again, "other", m);
+  EXPECT_EQ(m.pinned_at, pin.created_at);
+  EXPECT_EQ(m.pinned_by->id, "me");
+
+  OutboxEntry unpin = entry(OutboxKind::partial_update_message,
+                            {{"set", {{"pinned", false}, {"pin_expires", nullptr}}}});
+  ASSERT_EQ(replay(unpin, "me", m), Replayed::changed);
+  EXPECT_FALSE(m.pinned.value_or(true));
+  EXPECT_FALSE(m.pinned_at);
+  EXPECT_FALSE(m.pinned_by);
+  EXPECT_FALSE(m.pin_expires);
+
+  const Message before = m;
+  EXPECT_EQ(
+      replay(entry(OutboxKind::partial_update_message, {{"set", 7}, {"unset", "x"}}), "me", m),
+      Replayed::unchanged);
+  EXPECT_EQ(to_json(m), to_json(before));
+}
+
 }  // namespace
 }  // namespace chatkeep

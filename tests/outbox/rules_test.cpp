@@ -250,5 +250,28 @@ TEST(OutboxRules, EntriesACrashLeftSendingAreFound) {
   EXPECT_EQ(interrupted_entries(pending), std::vector<std::int64_t>{2});
 }
 
+TEST(OutboxRules, APartialUpdateCancelsUntriedOnesWhoseFieldsItSetsAgain) {
+  auto update = [](std::int64_t id, json::object set) {
+    return entry(id, OutboxKind::partial_update_message, "messaging:a", "m1",
+                 {{"set", std::move(set)}, {"unset", json::array{}}});
+  };
+  std::vector<OutboxEntry> pending{update(1, {{"pinned", true}, {"pin_expires", nullptr}}),
+                                   update(2, {{"text", "t"}}), update(3, {{"pinned", true}})};
+  pending[2].attempts = 1;  // tried: it may have reached the server
+  auto plan = plan_enqueue(pending, update(0, {{"pinned", false}, {"pin_expires", nullptr}}));
+  EXPECT_TRUE(plan.add);
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{1});
+
+  // Of another message, or naming fields the new one leaves alone: kept.
+  auto other = update(0, {{"pinned", false}});
+  other.message_id = "m2";
+  EXPECT_TRUE(plan_enqueue(pending, other).remove.empty());
+  EXPECT_TRUE(plan_enqueue(pending, update(0, {{"pinned", false}})).remove.empty());
+
+  // A deletion drops the untried ones of its message, as it drops edits.
+  auto deletion = entry(0, OutboxKind::delete_message, "messaging:a", "m1");
+  EXPECT_EQ(plan_enqueue(pending, deletion).remove, (std::vector<std::int64_t>{1, 2}));
+}
+
 }  // namespace
 }  // namespace chatkeep::outbox

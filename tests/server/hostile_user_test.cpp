@@ -97,8 +97,8 @@ TEST_F(HostileUserTest, APartialUpdateMayNotNameWhatTheServerOwns) {
   EXPECT_EQ(m.extra.at("mood"), "calm");
   ASSERT_EQ(m.mentioned_users->size(), 1u);
   EXPECT_EQ(m.mentioned_users->at(0).name, "Bob");
-  // Bob may pin alice's message, and nothing more.
-  EXPECT_EQ(call("bob", verb::put, "/messages/mine", R"({"set":{"pinned":true}})").status, 200u);
+  // Bob may not change alice's message, nor pin it (only its author or the channel's owner may).
+  expect_error(call("bob", verb::put, "/messages/mine", R"({"set":{"pinned":true}})"), 403, 17);
   expect_error(call("bob", verb::put, "/messages/mine", R"({"set":{"text":"bob's now"}})"), 403,
                17);
 }

@@ -107,7 +107,7 @@ TEST_F(ThreadTest, AParentMustBeATopLevelMessageOfTheSameChannel) {
   EXPECT_EQ(message("alice", "parent").reply_count, 1);  // refused replies counted nothing
 }
 
-TEST_F(ThreadTest, PartialUpdateSetsAndUnsetsAndAnyMemberPins) {
+TEST_F(ThreadTest, PartialUpdateSetsAndUnsetsAndTheAuthorOrTheOwnerPins) {
   auto r = call("alice", verb::put, "/messages/parent",
                 R"({"set":{"text":"a better question","mood":"curious"}})");
   ASSERT_EQ(r.status, 200u) << r.text;
@@ -120,14 +120,20 @@ TEST_F(ThreadTest, PartialUpdateSetsAndUnsetsAndAnyMemberPins) {
   EXPECT_FALSE(from_json<Message>(r.json.at("message")).extra.contains("mood"));
   EXPECT_EQ(message("bob", "parent").text, "a better question");
 
-  // Bob may pin alice's message, not edit it.
+  // Bob may neither edit nor pin alice's message; the owner pins bob's, and alice her own.
   expect_error(call("bob", verb::put, "/messages/parent", R"({"set":{"text":"mine now"}})"), 403,
                17);
-  r = call("bob", verb::put, "/messages/parent", R"({"set":{"pinned":true}})");
+  expect_error(call("bob", verb::put, "/messages/parent", R"({"set":{"pinned":true}})"), 403, 17);
+  ASSERT_EQ(send("bob", "messaging:general", R"({"id":"bobs","text":"pin me"})").status, 200u);
+  r = call("alice", verb::put, "/messages/bobs", R"({"set":{"pinned":true}})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(from_json<Message>(r.json.at("message")).pinned_by->id, "alice");
+  ASSERT_EQ(call("bob", verb::put, "/messages/bobs", R"({"set":{"pinned":false}})").status, 200u);
+  r = call("alice", verb::put, "/messages/parent", R"({"set":{"pinned":true}})");
   ASSERT_EQ(r.status, 200u) << r.text;
   Message pinned = from_json<Message>(r.json.at("message"));
   EXPECT_EQ(pinned.pinned, true);
-  EXPECT_EQ(pinned.pinned_by->id, "bob");
+  EXPECT_EQ(pinned.pinned_by->id, "alice");
   ASSERT_TRUE(pinned.pinned_at);
   auto state = from_json<ChannelState>(query("alice", "messaging:general").json);
   ASSERT_EQ(state.pinned_messages->size(), 1u);
@@ -137,7 +143,7 @@ TEST_F(ThreadTest, PartialUpdateSetsAndUnsetsAndAnyMemberPins) {
   ASSERT_EQ(
       call("alice", verb::post, "/messages/parent", R"({"message":{"text":"edited"}})").status,
       200u);
-  EXPECT_EQ(message("alice", "parent").pinned_by->id, "bob");
+  EXPECT_EQ(message("alice", "parent").pinned_by->id, "alice");
   r = call("alice", verb::put, "/messages/parent", R"({"set":{"pinned":false}})");
   ASSERT_EQ(r.status, 200u) << r.text;
   Message unpinned = message("alice", "parent");
