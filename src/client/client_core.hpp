@@ -78,11 +78,12 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void stop_watching(const std::string& cid, Callback<bool> done);
   void keystroke(const std::string& cid, const std::optional<std::string>& parent_id);
   void stop_typing(const std::string& cid, const std::optional<std::string>& parent_id);
-  // What an answer to a query sent at news count `asked_at` must not undo (news_): false when
-  // the channel was deleted or left since (store none of it); else a hide or show since is
-  // appended to `batch`, after the answer's writes.
+  // What an answer to a query sent at news count `asked_at` must not undo (news_, read_news_):
+  // false when the channel was deleted or left since (store none of it); else a hide or show
+  // since, and the user's read since, are appended to `batch`, after the answer's writes.
   bool still_there(const std::string& cid, std::uint64_t asked_at) const;
   void keep_news(const std::string& cid, std::uint64_t asked_at, Batch& batch) const;
+  void note_own_read(const std::string& cid, Read read);
   // The server's side of the calls above alone: the answer, once stored.
   void fetch_channels(QueryChannelsOptions options, Callback<std::vector<ChannelState>> fetched);
   void fetch_channel(const std::string& cid, const ChannelQuery& query, bool watch,
@@ -259,6 +260,13 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     std::optional<bool> hidden;
   };
   std::map<std::string, ChannelNews> news_;
+  // The user's own latest read of a channel (a read mark made here, or one heard of), and when:
+  // an answer to a query sent before it was made shows the unread count as it was before.
+  struct ReadNews {
+    std::uint64_t at = 0;
+    Read read;
+  };
+  std::map<std::string, ReadNews> read_news_;
   std::uint64_t news_count_ = 0;
   bool catching_up_ = false;  // live events wait in held_ meanwhile
   std::vector<Event> held_;

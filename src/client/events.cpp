@@ -43,7 +43,14 @@ void ClientCore::apply_live(Event event) {
       news_[cid] = {.at = ++news_count_, .hidden = event.kind == EventType::channel_hidden};
     } else if (event.kind == EventType::message_new ||
                event.kind == EventType::notification_message_new) {
-      news_.erase(cid);  // a new message shows the channel again, as the server does
+      news_.erase(cid);       // a new message shows the channel again, as the server does
+      read_news_.erase(cid);  // and may be unread: the next answer counts it
+    } else if (event.kind == EventType::message_read && event.user &&
+               event.user->id == session_->user.id) {
+      note_own_read(cid, Read{.user = User{.id = event.user->id},
+                              .last_read = event.created_at,
+                              .unread_messages = 0,
+                              .last_read_message_id = event.last_read_message_id});
     }
   }
   emit(event);

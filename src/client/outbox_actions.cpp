@@ -318,6 +318,7 @@ void ClientCore::mark_read(const std::string& cid) {
   require_session();
   Read read{
       .user = User{.id = session_->user.id}, .last_read = Timestamp::now(), .unread_messages = 0};
+  note_own_read(cid, read);
   enqueue(OutboxEntry{.kind = OutboxKind::mark_read, .cid = cid},
           {UpsertReads{cid, {std::move(read)}}});
 }

@@ -214,6 +214,7 @@ void ClientCore::end_session() {
   api_->set_user("", "");
   session_.reset();
   watched_.clear();
+  read_news_.clear();
   typing_->clear();
   catching_up_ = false;
   held_.clear();
