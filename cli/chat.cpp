@@ -32,7 +32,8 @@ using namespace std::chrono_literals;
 
 constexpr const char* kHelp =
     "text: send | /attach PATH [TEXT] | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | "
-    "/delete N | /react N TYPE | /unreact N TYPE | /read | /retry | /offline | /online | /quit";
+    "/delete N | /react N TYPE | /unreact N TYPE | /quote N TEXT | /pin N | /unpin N | /read | "
+    "/mute | /unmute | /hide | /show | /retry | /offline | /online | /quit";
 
 class ChatApp {
  public:
@@ -159,6 +160,21 @@ class ChatApp {
       } else {
         channel().delete_reaction(id, type);
       }
+    } else if (command == "quote") {
+      const std::string id = numbered(in).id;
+      channel().send_message(Message{.text = rest(in), .quoted_message_id = id});
+    } else if (command == "pin") {
+      channel().pin_message(numbered(in).id);
+    } else if (command == "unpin") {
+      channel().unpin_message(numbered(in).id);
+    } else if (command == "mute") {
+      channel().mute();
+    } else if (command == "unmute") {
+      channel().unmute();
+    } else if (command == "hide") {
+      channel().hide();  // it leaves the list until a new message or /show
+    } else if (command == "show") {
+      channel().show();
     } else if (command == "attach") {
       std::string path;
       in >> path;
@@ -329,6 +345,11 @@ class ChatApp {
     const std::string at = m.created_at ? m.created_at->to_string().substr(11, 5) : "--:--";
     const std::string who = m.user ? m.user->id : "?";
     Line line{fmt::format("{:>2} {} {}: ", number, at, who)};
+    if (m.pinned.value_or(false)) line.text += "[pinned] ";
+    if (m.quoted_message) {
+      const Message& q = *m.quoted_message;
+      line.text += fmt::format("[> {}: {}] ", q.user ? q.user->id : "?", q.text.value_or(""));
+    }
     if (m.type == "deleted" || m.deleted_at) {
       line.text += "(deleted)";
       line.tone = Tone::dim;

@@ -23,6 +23,7 @@ void add_message_routes(Router& router, State& state);
 void add_activity_routes(Router& router, State& state);
 // POST /sync: the events a client missed.
 void add_sync_routes(Router& router, State& state);
+void add_settings_routes(Router& router, State& state);
 
 // What the user may do in the channel (Stream's own_capabilities), by its type and the user's
 // place in it: in `messaging` only members see it; other types anyone reads. Members write;

@@ -111,6 +111,7 @@ Server::Impl::Impl(ServerOptions options)
   add_message_routes(router_, state_);
   add_activity_routes(router_, state_);
   add_sync_routes(router_, state_);
+  add_settings_routes(router_, state_);
   add_upload_routes(router_, state_, uploads_);
 }
 
@@ -370,15 +371,7 @@ OwnUser Server::Impl::open_socket(const http::request<http::string_body>& raw,
       state_.upsert_users({std::move(user)});
     }
   }
-  OwnUser own;
-  static_cast<User&>(own) = state_.user(me).value_or(User{.id = me});
-  const State::UnreadTotals totals = state_.unread_totals(me);
-  own.total_unread_count = totals.messages;
-  own.unread_channels = totals.channels;
-  own.unread_count = totals.messages;
-  own.devices = std::vector<Device>{};
-  own.mutes = std::vector<Mute>{};
-  own.channel_mutes = std::vector<ChannelMute>{};
+  OwnUser own = state_.own_user(me);
   sockets_[connection_id] = sink;
   track(sink);
   return own;

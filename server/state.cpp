@@ -14,7 +14,7 @@ namespace {
 
 // The schema this build writes. A file from a newer server is refused rather than misread; a
 // later version adds its migration from this one beside the creation below.
-constexpr std::int64_t kSchemaVersion = 2;
+constexpr std::int64_t kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"(
   CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL);
@@ -58,6 +58,18 @@ constexpr const char* kUploadsSchema = R"(
   CREATE INDEX uploads_by_hash ON uploads (hash, name);
 )";
 
+// Version 3: each user's mutes of users and channels, and blocks (state_settings.cpp). expires:
+// unix micros, NULL for none.
+constexpr const char* kSettingsSchema = R"(
+  CREATE TABLE user_mutes (user_id TEXT NOT NULL, target_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL, expires INTEGER, PRIMARY KEY (user_id, target_id)) WITHOUT ROWID;
+  CREATE TABLE channel_mutes (user_id TEXT NOT NULL,
+    cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE, created_at INTEGER NOT NULL,
+    expires INTEGER, PRIMARY KEY (user_id, cid)) WITHOUT ROWID;
+  CREATE TABLE blocks (user_id TEXT NOT NULL, blocked_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL, PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;
+)";
+
 }  // namespace
 
 State::State(const std::string& db_path) : db_(db_path, sqlite::Database::Access::create) {
@@ -77,6 +89,7 @@ State::State(const std::string& db_path) : db_(db_path, sqlite::Database::Access
     sqlite::Transaction transaction(db_);
     if (version < 1) db_.exec(kSchema);
     if (version < 2) db_.exec(kUploadsSchema);
+    if (version < 3) db_.exec(kSettingsSchema);
     db_.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();
   }

@@ -10,6 +10,7 @@
 #include "chatkeep/event.hpp"
 #include "chatkeep/member.hpp"
 #include "chatkeep/message.hpp"
+#include "chatkeep/own_user.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/user.hpp"
 #include "sqlite/database.hpp"
@@ -66,6 +67,22 @@ class State {
                    const std::string& actor);
   void remove_members(const std::string& cid, const std::vector<std::string>& user_ids,
                       const std::string& actor);
+
+  // The user's own settings (state_settings.cpp). Each tells the user's connections with
+  // member.updated, notification.mutes_updated or notification.channel_mutes_updated (carrying
+  // `me`), and nobody else. set_membership: {"set": {"pinned"?, "archived"?}, "unset": [...]}.
+  Member set_membership(const std::string& cid, const std::string& user_id,
+                        const boost::json::object& body);
+  void mute_user(const std::string& user_id, const std::string& target_id,
+                 std::optional<std::int64_t> minutes);
+  void unmute_user(const std::string& user_id, const std::string& target_id);
+  void mute_channel(const std::string& user_id, const std::string& cid,
+                    std::optional<std::int64_t> milliseconds);
+  void unmute_channel(const std::string& user_id, const std::string& cid);
+  void block_user(const std::string& user_id, const std::string& blocked_id);
+  void unblock_user(const std::string& user_id, const std::string& blocked_id);
+  // The user with unread totals and the settings in force (expired mutes left out).
+  OwnUser own_user(const std::string& user_id);
 
   // Messages.
   std::optional<Message> message(const std::string& id);
@@ -165,6 +182,8 @@ class State {
   void touch_message(const std::string& id, Timestamp at);
   // An event of this kind in this channel, now, by `actor`.
   Event event(EventType kind, const std::string& cid, const std::string& actor);
+  // A notification of the user's mutes, with `me`, to the user's connections.
+  void tell_settings(EventType kind, const std::string& user_id);
   // Logs the event for /sync and keeps it for take_recorded().
   void append(Event event, std::optional<std::string> only_for = {});
 

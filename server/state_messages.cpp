@@ -124,10 +124,14 @@ Message State::insert_message(Message message) {
         .bind(2, message.created_at->to_string())
         .run();
     if (counts_as_unread(message)) {
+      // Everyone's but the sender's, and not of those who muted the sender (Stream's rule).
       db_.query(R"(UPDATE reads SET unread_messages = unread_messages + 1
-                   WHERE cid = ?1 AND user_id IS NOT ?2)")
+                   WHERE cid = ?1 AND user_id IS NOT ?2
+                     AND user_id NOT IN (SELECT user_id FROM user_mutes WHERE target_id = ?2
+                                           AND (expires IS NULL OR expires > ?3)))")
           .bind(1, cid)
           .bind(2, user_id)
+          .bind(3, message.created_at->unix_micros())
           .run();
     }
     // A new message brings a hidden channel back (Stream's hide/show).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -100,6 +101,21 @@ class ChatChannel {
   void send_reaction(const std::string& message_id, Reaction reaction);
   void delete_reaction(const std::string& message_id, const std::string& type);
   void mark_read();
+
+  // The user's own settings of the channel, queued like the actions above and shown at once
+  // (the channel's `hidden`, the own user's channel_mutes, the membership's pinned_at and
+  // archived_at). hide() takes the channel out of the user's lists until a new message or
+  // show(); with `clear_history`, its messages until now go for this user. mute() silences its
+  // notifications, until `expiration` from now if given. pin() and archive() mark it for the
+  // user alone (their lists sort and filter by them).
+  void hide(bool clear_history = false);
+  void show();
+  void mute(std::optional<std::chrono::milliseconds> expiration = std::nullopt);
+  void unmute();
+  void pin();
+  void unpin();
+  void archive();
+  void unarchive();
 
   // Typing, as Stream's clients send it: online only, never queued. keystroke() on every key the
   // user presses here (or in the thread of `parent_id`) sends typing.start at most once every

@@ -174,6 +174,15 @@ class ChatClient {
   // Whether the socket is up now (connection.changed tells of each change).
   bool online();
 
+  // The user's settings about other users, queued like every action and shown at once in the
+  // own user (connection_info(): mutes, blocked_user_ids). A muted or blocked user's messages
+  // still arrive, for the app to show as it likes. mute_user's `timeout` ends the mute by itself.
+  void mute_user(const std::string& user_id,
+                 std::optional<std::chrono::minutes> timeout = std::nullopt);
+  void unmute_user(const std::string& user_id);
+  void block_user(const std::string& user_id);
+  void unblock_user(const std::string& user_id);
+
   // The actions waiting for the server, oldest first, with their states (queued, sending, or
   // failed with the server's reason). outbox.delivered and outbox.failed events tell of changes.
   std::vector<OutboxEntry> outbox();

@@ -26,6 +26,13 @@ namespace chatkeep {
 // a file uploaded for a message the user deleted or edited before it was sent (payload: url,
 // image), best effort. partial_update_message sets and unsets some of a message's fields
 // (payload: set, unset; Stream's PUT /messages/{id}), pinning and unpinning among them.
+//
+// The rest are the user's own settings, about a channel (cid) or another user (cid empty):
+// set_channel_hidden (payload: hidden, clear_history), set_channel_muted (muted, expiration in
+// ms if any), update_membership (set, unset of the user's membership: pinned, archived),
+// set_user_muted (user_id, muted, timeout in minutes if any) and set_user_blocked (user_id,
+// blocked). A later setting of the same thing replaces an untried earlier one; one the server
+// refuses leaves the outbox at once, and what it showed is given back as the server has it.
 enum class OutboxKind {
   send_message,
   update_message,
@@ -35,7 +42,12 @@ enum class OutboxKind {
   mark_read,
   upload_attachment,
   delete_upload,
-  partial_update_message
+  partial_update_message,
+  set_channel_hidden,
+  set_channel_muted,
+  update_membership,
+  set_user_muted,
+  set_user_blocked
 };
 enum class OutboxState { queued, sending, failed };
 

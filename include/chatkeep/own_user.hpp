@@ -44,7 +44,7 @@ struct ChannelMute {
 };
 
 // The connected user as the server describes it in `health.check.me`: a User with unread totals,
-// devices and mutes.
+// devices, mutes and the users they blocked.
 struct OwnUser : User {
   std::optional<std::int64_t> total_unread_count;
   std::optional<std::int64_t> unread_channels;
@@ -52,6 +52,7 @@ struct OwnUser : User {
   std::optional<std::vector<Device>> devices;
   std::optional<std::vector<Mute>> mutes;
   std::optional<std::vector<ChannelMute>> channel_mutes;
+  std::optional<std::vector<std::string>> blocked_user_ids;
 };
 
 }  // namespace chatkeep

@@ -143,6 +143,9 @@ struct DeleteMembers {
   std::string cid;
   std::vector<std::string> user_ids;
 };
+// A read only moves forward: one whose last_read is before the stored one's is skipped, and of
+// two with the same last_read the larger unread count stays (counts only grow between reads), so
+// that a copy from before a read mark or before messages counted since undoes neither.
 struct UpsertReads {
   std::string cid;
   std::vector<Read> reads;

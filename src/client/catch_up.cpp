@@ -36,7 +36,9 @@ Filter cids_filter(const std::vector<std::string>& cids, std::size_t first, std:
 }
 
 // What tells one event from another when the same one comes from /sync and live.
-std::string identity(const Event& e) {
+}  // namespace
+
+std::string event_identity(const Event& e) {
   std::string key = e.type;
   for (const std::string* part :
        {e.cid ? &*e.cid : nullptr, e.message ? &e.message->id : nullptr,
@@ -46,6 +48,8 @@ std::string identity(const Event& e) {
   }
   return key + '|' + (e.created_at ? e.created_at->to_string() : "");
 }
+
+namespace {
 
 // How far a server's Date may be from what its answer covers: the Date is stamped after the
 // answer was read and is cut to the second.
@@ -178,9 +182,14 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
   for (std::size_t first = 0; first < total; first += kEventsPerBatch) {
     const std::size_t last = std::min(first + kEventsPerBatch, total);
     Batch batch;
+    std::vector<bool> stored_live(last - first);
     for (auto i = first; i < last; ++i) {
-      synced.insert(identity(events[i]));
-      sync::add_event_writes(events[i], session_->user.id, batch);
+      const std::string key = event_identity(events[i]);
+      synced.insert(key);
+      // Stored live already, before the socket dropped: not again. A message.read applied
+      // again after the messages that followed it were counted would take their count back.
+      stored_live[i - first] = applied_live_.contains(key);
+      if (!stored_live[i - first]) sync::add_event_writes(events[i], session_->user.id, batch);
       if (events[i].created_at && reach) {
         checkpoint_ = std::max(*checkpoint_, std::min(*events[i].created_at, *reach));
       }
@@ -188,18 +197,19 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
     batch.push_back(SetLastSyncAt{*checkpoint_});
     write(std::move(batch));
     for (auto i = first; i < last; ++i)
-      emit(events[i]);
+      if (!stored_live[i - first]) emit(events[i]);
     progress(last);
   }
   if (reach && *reach > *checkpoint_) {
     checkpoint_ = reach;
     write({SetLastSyncAt{*checkpoint_}});
   }
+  forget_applied_live();
   if (job->done) return deliver([done = job->done, total] { done({.value = total}); });
   // What arrived live meanwhile, less what /sync already gave.
   catching_up_ = false;
   for (auto& event : std::exchange(held_, {})) {
-    if (!synced.contains(identity(event))) apply_live(std::move(event));
+    if (!synced.contains(event_identity(event))) apply_live(std::move(event));
   }
   finish_catch_up(std::move(job));
 }

@@ -287,6 +287,97 @@ void ChatChannel::unpin_message(const std::string& id) {
   partial_update_message(id, {{"pinned", false}, {"pin_expires", nullptr}});
 }
 
+namespace {
+
+// A setting of the channel `cid`.
+OutboxEntry setting(OutboxKind kind, std::string cid, boost::json::object payload) {
+  return OutboxEntry{.kind = kind, .cid = std::move(cid), .payload = std::move(payload)};
+}
+
+// A setting of the user `user_id`.
+OutboxEntry user_setting(OutboxKind kind, const std::string& user_id, const char* flag, bool on) {
+  return OutboxEntry{.kind = kind, .payload = {{"user_id", user_id}, {flag, on}}};
+}
+
+}  // namespace
+
+void ChatChannel::hide(bool clear_history) {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::set_channel_hidden, cid_,
+                             {{"hidden", true}, {"clear_history", clear_history}}));
+  });
+}
+
+void ChatChannel::show() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::set_channel_hidden, cid_, {{"hidden", false}}));
+  });
+}
+
+void ChatChannel::mute(std::optional<std::chrono::milliseconds> expiration) {
+  boost::json::object payload{{"muted", true}};
+  if (expiration) payload["expiration"] = expiration->count();
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::set_channel_muted, cid_, payload));
+  });
+}
+
+void ChatChannel::unmute() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::set_channel_muted, cid_, {{"muted", false}}));
+  });
+}
+
+void ChatChannel::pin() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::update_membership, cid_, {{"set", {{"pinned", true}}}}));
+  });
+}
+
+void ChatChannel::unpin() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::update_membership, cid_, {{"set", {{"pinned", false}}}}));
+  });
+}
+
+void ChatChannel::archive() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::update_membership, cid_, {{"set", {{"archived", true}}}}));
+  });
+}
+
+void ChatChannel::unarchive() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(
+        setting(OutboxKind::update_membership, cid_, {{"set", {{"archived", false}}}}));
+  });
+}
+
+void ChatClient::mute_user(const std::string& user_id,
+                           std::optional<std::chrono::minutes> timeout) {
+  OutboxEntry action = user_setting(OutboxKind::set_user_muted, user_id, "muted", true);
+  if (timeout) action.payload["timeout"] = timeout->count();
+  core_->run([core = core_.get(), &action] { core->change_setting(std::move(action)); });
+}
+
+void ChatClient::unmute_user(const std::string& user_id) {
+  core_->run([core = core_.get(), &user_id] {
+    core->change_setting(user_setting(OutboxKind::set_user_muted, user_id, "muted", false));
+  });
+}
+
+void ChatClient::block_user(const std::string& user_id) {
+  core_->run([core = core_.get(), &user_id] {
+    core->change_setting(user_setting(OutboxKind::set_user_blocked, user_id, "blocked", true));
+  });
+}
+
+void ChatClient::unblock_user(const std::string& user_id) {
+  core_->run([core = core_.get(), &user_id] {
+    core->change_setting(user_setting(OutboxKind::set_user_blocked, user_id, "blocked", false));
+  });
+}
+
 void ChatChannel::mark_read() {
   on_client_now(client_, [&](ClientCore& c) { c.mark_read(cid_); });
 }

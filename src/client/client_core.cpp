@@ -273,14 +273,6 @@ void ClientCore::keep_news(const std::string& cid, std::uint64_t asked_at, Batch
   if (found != news_.end() && found->second.at > asked_at && found->second.hidden) {
     batch.push_back(SetChannelHidden{cid, *found->second.hidden});
   }
-  if (const auto read = read_news_.find(cid);
-      read != read_news_.end() && read->second.at > asked_at) {
-    batch.push_back(UpsertReads{cid, {read->second.read}});
-  }
-}
-
-void ClientCore::note_own_read(const std::string& cid, Read read) {
-  read_news_[cid] = {.at = ++news_count_, .read = std::move(read)};
 }
 
 void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {

@@ -35,6 +35,10 @@
 
 namespace chatkeep {
 
+// What tells one event from another (type, channel, message, user, reaction type, time): the
+// same event from the socket and from /sync has the same identity.
+std::string event_identity(const Event& event);
+
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
  public:
   ClientCore(std::string api_key, ClientOptions options);
@@ -78,12 +82,11 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void stop_watching(const std::string& cid, Callback<bool> done);
   void keystroke(const std::string& cid, const std::optional<std::string>& parent_id);
   void stop_typing(const std::string& cid, const std::optional<std::string>& parent_id);
-  // What an answer to a query sent at news count `asked_at` must not undo (news_, read_news_):
-  // false when the channel was deleted or left since (store none of it); else a hide or show
-  // since, and the user's read since, are appended to `batch`, after the answer's writes.
+  // What an answer to a query sent at news count `asked_at` must not undo (news_): false when
+  // the channel was deleted or left since (store none of it); else a hide or show since is
+  // appended to `batch`, after the answer's writes.
   bool still_there(const std::string& cid, std::uint64_t asked_at) const;
   void keep_news(const std::string& cid, std::uint64_t asked_at, Batch& batch) const;
-  void note_own_read(const std::string& cid, Read read);
   // The server's side of the calls above alone: the answer, once stored.
   void fetch_channels(QueryChannelsOptions options, Callback<std::vector<ChannelState>> fetched);
   void fetch_channel(const std::string& cid, const ChannelQuery& query, bool watch,
@@ -107,6 +110,8 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void partial_update_message(const std::string& id, boost::json::object set,
                               std::vector<std::string> unset);
   void mark_read(const std::string& cid);
+  // A setting (outbox/settings.hpp) of a channel or of another user, shown at once.
+  void change_setting(OutboxEntry action);
   std::vector<OutboxEntry> outbox_entries();
   void retry(std::int64_t id);
   void discard(std::int64_t id);
@@ -260,17 +265,21 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     std::optional<bool> hidden;
   };
   std::map<std::string, ChannelNews> news_;
-  // The user's own latest read of a channel (a read mark made here, or one heard of), and when:
-  // an answer to a query sent before it was made shows the unread count as it was before.
-  struct ReadNews {
-    std::uint64_t at = 0;
-    Read read;
-  };
-  std::map<std::string, ReadNews> read_news_;
   std::uint64_t news_count_ = 0;
+  // Events stored live whose time the checkpoint has not passed, by identity: a catch-up's
+  // /sync gives them again, and they are not applied twice (a message.read applied again, after
+  // the messages that followed it were counted, would take those counts back). Forgotten once
+  // the checkpoint passes them; all of them past kMaxAppliedLive, as before.
+  std::map<std::string, Timestamp> applied_live_;
+  static constexpr std::size_t kMaxAppliedLive = 20'000;
+  void remember_applied_live(const Event& event);
+  void forget_applied_live();
   bool catching_up_ = false;  // live events wait in held_ meanwhile
   std::vector<Event> held_;
   std::vector<std::future<ApplyResult>> writes_;  // applied asynchronously, not yet checked
+  // Whether the outbox may hold settings, which write() shows on the server's copies: set when
+  // one is made or a session starts, cleared when a look finds none.
+  bool settings_pending_ = true;
 };
 
 template <class T>

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "client/client_core.hpp"
+#include "outbox/rules.hpp"
+#include "outbox/settings.hpp"
 #include "sync/writes.hpp"
 
 namespace chatkeep {
@@ -26,7 +28,10 @@ void ClientCore::apply_live(Event event) {
         batch.push_back(SetLastSyncAt{to});
       }
     }
-    if (!batch.empty()) write(std::move(batch));
+    if (!batch.empty()) {
+      write(std::move(batch));
+      remember_applied_live(event);
+    }
     if (event.kind == EventType::typing_start || event.kind == EventType::typing_stop) {
       typing_->heard(event);
     }
@@ -43,14 +48,7 @@ void ClientCore::apply_live(Event event) {
       news_[cid] = {.at = ++news_count_, .hidden = event.kind == EventType::channel_hidden};
     } else if (event.kind == EventType::message_new ||
                event.kind == EventType::notification_message_new) {
-      news_.erase(cid);       // a new message shows the channel again, as the server does
-      read_news_.erase(cid);  // and may be unread: the next answer counts it
-    } else if (event.kind == EventType::message_read && event.user &&
-               event.user->id == session_->user.id) {
-      note_own_read(cid, Read{.user = User{.id = event.user->id},
-                              .last_read = event.created_at,
-                              .unread_messages = 0,
-                              .last_read_message_id = event.last_read_message_id});
+      news_.erase(cid);  // a new message shows the channel again, as the server does
     }
   }
   emit(event);
@@ -69,8 +67,33 @@ void ClientCore::watch_new_channel(const Event& event) {
   query_channel(cid, ChannelQuery{}, true, [](Answer<ChannelState>) {});
 }
 
+void ClientCore::remember_applied_live(const Event& event) {
+  if (!event.created_at || (checkpoint_ && *event.created_at <= *checkpoint_)) {
+    return;  // /sync gives only what is after the checkpoint
+  }
+  if (applied_live_.size() >= kMaxAppliedLive) forget_applied_live();
+  if (applied_live_.size() >= kMaxAppliedLive) applied_live_.clear();
+  applied_live_[event_identity(event)] = *event.created_at;
+}
+
+void ClientCore::forget_applied_live() {
+  if (!checkpoint_) return;
+  std::erase_if(applied_live_, [&](const auto& entry) { return entry.second <= *checkpoint_; });
+}
+
 void ClientCore::write(Batch batch) {
   settle_writes(false);
+  if (settings_pending_ && outbox::shows_settings(batch, session_->user.id)) {
+    try {
+      const auto pending = store_->outbox(0, outbox::kWholeOutbox);
+      settings_pending_ = std::any_of(pending.begin(), pending.end(), [](const OutboxEntry& e) {
+        return outbox::is_setting(e.kind);
+      });
+      if (settings_pending_) outbox::show_settings(pending, session_->user.id, batch);
+    } catch (const ChatError& e) {
+      log_->error("reading the outbox's settings: {}", e.what());
+    }
+  }
   try {
     writes_.push_back(store_->apply_async(std::move(batch)));
   } catch (const ChatError& e) {

@@ -8,6 +8,7 @@
 #include "client/client_core.hpp"
 #include "files/content_type.hpp"
 #include "outbox/rules.hpp"
+#include "outbox/settings.hpp"
 
 namespace chatkeep {
 
@@ -318,9 +319,40 @@ void ClientCore::mark_read(const std::string& cid) {
   require_session();
   Read read{
       .user = User{.id = session_->user.id}, .last_read = Timestamp::now(), .unread_messages = 0};
-  note_own_read(cid, read);
   enqueue(OutboxEntry{.kind = OutboxKind::mark_read, .cid = cid},
           {UpsertReads{cid, {std::move(read)}}});
+}
+
+void ClientCore::change_setting(OutboxEntry action) {
+  require_session();
+  const std::string me = session_->user.id;
+  // The stored copy the setting shows on.
+  Batch copies;
+  if (action.kind == OutboxKind::set_channel_hidden) {
+    copies.push_back(SetChannelHidden{action.cid, false});
+  } else if (action.kind == OutboxKind::update_membership) {
+    auto state = store_->channel_state(action.cid, MessagePagination{.limit = 0});
+    if (!state || !state->membership) {
+      throw ChatError(ErrorCode::not_found, "the user is not a stored member of " + action.cid);
+    }
+    copies.push_back(UpsertMembers{action.cid, {*state->membership}});
+  } else {
+    std::optional<ConnectionInfo> info = store_->connection_info();
+    if (!info) info.emplace().own_user.id = me;
+    copies.push_back(SetConnectionInfo{std::move(*info)});
+  }
+  settings_pending_ = true;
+  enqueue(std::move(action), {},
+          [&](const outbox::Enqueue&, const OutboxEntry& stamped, Batch& echo) {
+            echo = std::move(copies);
+            outbox::show_settings({stamped}, me, echo);
+            // Hidden with its history cleared: the messages until now go for this user.
+            if (stamped.kind == OutboxKind::set_channel_hidden &&
+                outbox::flag(stamped.payload, "hidden") &&
+                outbox::flag(stamped.payload, "clear_history")) {
+              echo.push_back(TruncateChannel{stamped.cid, stamped.created_at});
+            }
+          });
 }
 
 std::vector<OutboxEntry> ClientCore::outbox_entries() {

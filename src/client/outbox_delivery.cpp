@@ -21,7 +21,9 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/json.hpp"
+#include "outbox/settings.hpp"
 #include "outbox/uploads.hpp"
+#include "sync/writes.hpp"
 
 namespace chatkeep {
 
@@ -41,8 +43,8 @@ bool hard_deletion(const OutboxEntry& entry) {
 void read_answer(const OutboxEntry& entry, const json::object& answer,
                  std::optional<Message>& message, std::optional<Reaction>& reaction) {
   if (entry.kind == OutboxKind::mark_read || entry.kind == OutboxKind::delete_upload ||
-      hard_deletion(entry)) {
-    return;
+      outbox::is_setting(entry.kind) || hard_deletion(entry)) {
+    return;  // the echo is what the server now has; its events bring the server's own copies
   }
   const json::value* m = answer.if_contains("message");
   if (!m) throw ChatError(ErrorCode::input, "no message in it");
@@ -234,6 +236,8 @@ void OutboxDelivery::attempt(const OutboxEntry& entry) {
 }
 
 void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done) {
+  using boost::beast::http::verb;
+  using outbox::flag;
   switch (e.kind) {
     case OutboxKind::send_message:
       return lent_.api.send_message(e.cid, outbox::sendable(e.payload), std::move(done));
@@ -247,6 +251,35 @@ void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done)
       return lent_.api.delete_reaction(e.message_id, outbox::reaction_type(e), std::move(done));
     case OutboxKind::mark_read:
       return lent_.api.mark_read(e.cid, e.payload, std::move(done));
+    case OutboxKind::set_channel_hidden:
+      return flag(e.payload, "hidden")
+                 ? lent_.api.call(verb::post, api::channel_path(e.cid) + "/hide",
+                                  {{"clear_history", flag(e.payload, "clear_history")}},
+                                  std::move(done))
+                 : lent_.api.call(verb::post, api::channel_path(e.cid) + "/show", {},
+                                  std::move(done));
+    case OutboxKind::set_channel_muted: {
+      json::object body{{"channel_cids", json::array{e.cid}}};
+      if (const json::value* ms = e.payload.if_contains("expiration")) body["expiration"] = *ms;
+      return lent_.api.call(
+          verb::post,
+          flag(e.payload, "muted") ? "/moderation/mute/channel" : "/moderation/unmute/channel",
+          std::move(body), std::move(done));
+    }
+    case OutboxKind::update_membership:
+      return lent_.api.call(verb::patch, api::channel_path(e.cid) + "/member", e.payload,
+                            std::move(done));
+    case OutboxKind::set_user_muted: {
+      json::object body{{"target_ids", json::array{outbox::setting_target(e)}}};
+      if (const json::value* minutes = e.payload.if_contains("timeout")) body["timeout"] = *minutes;
+      return lent_.api.call(verb::post,
+                            flag(e.payload, "muted") ? "/moderation/mute" : "/moderation/unmute",
+                            std::move(body), std::move(done));
+    }
+    case OutboxKind::set_user_blocked:
+      return lent_.api.call(verb::post,
+                            flag(e.payload, "blocked") ? "/users/block" : "/users/unblock",
+                            {{"blocked_user_id", outbox::setting_target(e)}}, std::move(done));
     case OutboxKind::partial_update_message:
       return lent_.api.call(boost::beast::http::verb::put,
                             "/messages/" + api::encoded(e.message_id), e.payload, std::move(done));
@@ -329,12 +362,15 @@ void OutboxDelivery::record_failure(const OutboxEntry& entry, outbox::Verdict ve
     log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind), error.message());
     lent_.emit(outbox_event(EventType::outbox_failed, entry, error));
     if (entry.kind == OutboxKind::upload_attachment) fail_dependents(entry, error);
-    if (entry.kind == OutboxKind::partial_update_message) give_back(entry);
+    if (entry.kind == OutboxKind::partial_update_message || outbox::is_setting(entry.kind)) {
+      give_back(entry);
+    }
   }
   pump();
 }
 
 void OutboxDelivery::give_back(const OutboxEntry& entry) {
+  if (outbox::is_setting(entry.kind)) return give_back_setting(entry);
   lent_.api.message(entry.message_id, [this, entry, session = session_](Result<Message> m) {
     if (session != session_) return;
     // Removed with the server's copy in one write, so that nothing stored shows the action
@@ -384,6 +420,40 @@ void OutboxDelivery::finish(const OutboxEntry& entry, std::optional<Message> mes
   }
   lent_.emit(outbox_event(EventType::outbox_delivered, entry, std::nullopt));
   pump();
+}
+
+// A refused setting of a channel: the channel as the server has it for the user. Of another user:
+// there is no call that answers with the own user, so a refused mute or block is taken back from
+// the stored own user (the server made none); a refused unmute or unblock leaves it as it is
+// until the next connection's greeting.
+void OutboxDelivery::give_back_setting(const OutboxEntry& entry) {
+  auto store = [this, entry](Batch batch) {
+    batch.insert(batch.begin(), RemoveOutboxEntry{entry.id});
+    try {
+      lent_.store.apply(batch);
+    } catch (const ChatError& e) {
+      log_->error("giving back the state of a refused setting: {}", e.what());
+    }
+  };
+  if (entry.kind == OutboxKind::set_user_muted || entry.kind == OutboxKind::set_user_blocked) {
+    Batch batch;
+    const char* flag = entry.kind == OutboxKind::set_user_muted ? "muted" : "blocked";
+    if (auto info = lent_.store.connection_info(); info && outbox::flag(entry.payload, flag)) {
+      OutboxEntry undone = entry;
+      undone.payload[flag] = false;
+      batch.push_back(SetConnectionInfo{std::move(*info)});
+      outbox::show_settings({undone}, *user_id_, batch);
+    }
+    return store(std::move(batch));
+  }
+  lent_.api.query_channel(entry.cid, {{"state", true}, {"messages", {{"limit", 1}}}},
+                          [this, entry, store, session = session_](Result<ChannelState> r) {
+                            if (session != session_) return;
+                            Batch batch;
+                            if (r)
+                              sync::add_channel_state_writes(std::move(*r.value), *user_id_, batch);
+                            store(std::move(batch));
+                          });
 }
 
 }  // namespace chatkeep

@@ -79,6 +79,7 @@ class OutboxDelivery {
   // A refused action that holds nothing the user wrote leaves the outbox, and the server's copy
   // of what it was about replaces what it showed.
   void give_back(const OutboxEntry& entry);
+  void give_back_setting(const OutboxEntry& entry);
 
   // outbox_uploads.cpp: an upload_attachment entry's attempt.
   void attempt_upload(const OutboxEntry& entry);

@@ -40,6 +40,7 @@ void ClientCore::connect_user(User user, std::string token, TokenProvider provid
     store_->disconnect(false);
     return fail(e);
   }
+  settings_pending_ = true;
   outbox_->start(session_->user.id);
   if (!session_->token.empty()) return open_socket();
   if (!session_->provider) {
@@ -214,10 +215,10 @@ void ClientCore::end_session() {
   api_->set_user("", "");
   session_.reset();
   watched_.clear();
-  read_news_.clear();
   typing_->clear();
   catching_up_ = false;
   held_.clear();
+  applied_live_.clear();
   checkpoint_.reset();
   greeted_at_.reset();
   server_now_.reset();

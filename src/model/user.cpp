@@ -35,6 +35,7 @@ const FieldTable<OwnUser>& field_table(Tag<OwnUser>) {
                                     CHATKEEP_FIELD(OwnUser, devices),
                                     CHATKEEP_FIELD(OwnUser, mutes),
                                     CHATKEEP_FIELD(OwnUser, channel_mutes),
+                                    CHATKEEP_FIELD(OwnUser, blocked_user_ids),
                                 });
     return fields;
   }());

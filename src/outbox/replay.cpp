@@ -148,6 +148,12 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
   switch (entry.kind) {
     case OutboxKind::update_message:
       if (const auto* fields = object_at(entry.payload, "message")) {
+        // A full update: the custom fields it leaves out are gone, as on the server.
+        std::vector<std::string> left_out;
+        for (const auto& [key, value] : message.extra)
+          if (sender_may_set(key) && !fields->contains(key)) left_out.emplace_back(key);
+        for (const auto& key : left_out)
+          message.extra.erase(key);
         edit(*fields, message);
         return Replayed::changed;
       }
@@ -194,7 +200,12 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
     case OutboxKind::mark_read:
     case OutboxKind::upload_attachment:
     case OutboxKind::delete_upload:
-      break;
+    case OutboxKind::set_channel_hidden:
+    case OutboxKind::set_channel_muted:
+    case OutboxKind::update_membership:
+    case OutboxKind::set_user_muted:
+    case OutboxKind::set_user_blocked:
+      break;  // about no message (settings: outbox/settings.hpp)
   }
   return Replayed::unchanged;
 }

@@ -16,11 +16,12 @@ bool untried(const OutboxEntry& e) {
   return e.state == OutboxState::queued && e.attempts == 0;
 }
 
-// The untried edits and partial updates of a message, to be dropped.
+// The untried edits of a message (and its partial updates, with `partial`), to be dropped.
 void add_untried_edits(const std::vector<OutboxEntry>& pending, const std::string& message_id,
-                       std::vector<std::int64_t>& out) {
+                       bool partial, std::vector<std::int64_t>& out) {
   for (const auto& e : pending) {
-    if ((e.kind == OutboxKind::update_message || e.kind == OutboxKind::partial_update_message) &&
+    if ((e.kind == OutboxKind::update_message ||
+         (partial && e.kind == OutboxKind::partial_update_message)) &&
         e.message_id == message_id && untried(e)) {
       out.push_back(e.id);
     }
@@ -57,6 +58,19 @@ json::object message_of(const json::object& payload) {
 
 }  // namespace
 
+bool flag(const json::object& payload, std::string_view name) {
+  const json::value* v = payload.if_contains(name);
+  return v && v->is_bool() && v->as_bool();
+}
+
+std::string setting_target(const OutboxEntry& e) {
+  if (e.kind == OutboxKind::set_user_muted || e.kind == OutboxKind::set_user_blocked) {
+    const json::value* user = e.payload.if_contains("user_id");
+    return user && user->is_string() ? std::string(user->as_string()) : std::string();
+  }
+  return e.cid;
+}
+
 std::string reaction_type(const OutboxEntry& e) {
   if (const json::value* r = e.payload.if_contains("reaction"); r && r->is_object()) {
     if (const json::value* t = r->as_object().if_contains("type"); t && t->is_string()) {
@@ -75,7 +89,13 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
       action.message_id.empty() ? nullptr : find_send(pending, action.message_id);
   switch (action.kind) {
     case OutboxKind::update_message:
-      if (send && untried(*send)) {
+      // Folded into an untried send, unless a partial update of the message waits between them:
+      // the edit, a full update, must still undo the custom fields that one sets.
+      if (send && untried(*send) &&
+          std::none_of(pending.begin(), pending.end(), [&](const OutboxEntry& e) {
+            return e.kind == OutboxKind::partial_update_message &&
+                   e.message_id == action.message_id;
+          })) {
         // The edit becomes part of the send: the server only ever sees the final message.
         json::object message = message_of(send->payload);
         for (const auto& [key, value] : message_of(action.payload))
@@ -85,8 +105,9 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
         plan.rewrite = send->id;
         plan.add = false;
       } else {
-        // A later edit replaces an earlier one that has not been tried.
-        add_untried_edits(pending, action.message_id, plan.remove);
+        // A later edit replaces an earlier one that has not been tried (a partial update of
+        // other fields still goes).
+        add_untried_edits(pending, action.message_id, false, plan.remove);
       }
       break;
     case OutboxKind::delete_message:
@@ -98,7 +119,7 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
         plan.add = false;
       } else {
         // Edits not yet tried of a message about to go are pointless.
-        add_untried_edits(pending, action.message_id, plan.remove);
+        add_untried_edits(pending, action.message_id, true, plan.remove);
       }
       break;
     case OutboxKind::partial_update_message: {
@@ -137,6 +158,26 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
             e.state == OutboxState::queued) {
           plan.remove.push_back(e.id);
         }
+      }
+      break;
+    case OutboxKind::set_channel_hidden:
+    case OutboxKind::set_channel_muted:
+    case OutboxKind::update_membership:
+    case OutboxKind::set_user_muted:
+    case OutboxKind::set_user_blocked:
+      // The latest setting of a thing is the one that counts; an untried earlier one need not
+      // go. Except a hide that clears the history, which the server must still do.
+      // A membership update replaces one only if it sets every field that one does.
+      for (const auto& e : pending) {
+        if (e.kind != action.kind || !untried(e) || setting_target(e) != setting_target(action) ||
+            (e.kind == OutboxKind::set_channel_hidden && flag(e.payload, "clear_history"))) {
+          continue;
+        }
+        if (e.kind == OutboxKind::update_membership) {
+          const auto now = touched_fields(action.payload), before = touched_fields(e.payload);
+          if (!std::includes(now.begin(), now.end(), before.begin(), before.end())) continue;
+        }
+        plan.remove.push_back(e.id);
       }
       break;
     case OutboxKind::send_message:

@@ -41,6 +41,12 @@ struct RetryPolicy {
 Replayed replay_all(const std::vector<OutboxEntry>& entries, const std::string& me,
                     const Message& message, Message& out);
 
+// Whether the payload's `name` is true.
+bool flag(const boost::json::object& payload, std::string_view name);
+// What a setting entry is about: the user of set_user_muted and set_user_blocked, else the
+// channel.
+std::string setting_target(const OutboxEntry& entry);
+
 // The reaction type a send_reaction or delete_reaction entry is about; empty if none.
 std::string reaction_type(const OutboxEntry& entry);
 

@@ -31,6 +31,7 @@
 #include "outbox/uploads.hpp"
 #include "process/holder.hpp"
 #include "store/gaps.hpp"
+#include "store/read_order.hpp"
 #include "store/rows.hpp"
 
 namespace chatkeep {
@@ -715,10 +716,10 @@ class MemoryPersistenceClient::Impl {
       save(t->members, key);
       t->members.insert_or_assign(key, MemberRow{.created_at = micros(member.created_at),
                                                  .data = row_data(member, {"user_id", "user"})});
-      // A member has a read from the day they join, with nothing unread yet.
+      // A member has a read from the day they join, with nothing unread yet. Its time is
+      // the server's to tell (a guess would outrank the server's read: read_order.hpp).
       if (!t->reads.count(key)) {
-        const Read read{
-            .user = User{.id = member.id()}, .last_read = member.created_at, .unread_messages = 0};
+        const Read read{.user = User{.id = member.id()}, .unread_messages = 0};
         save(t->reads, key);
         t->reads.emplace(key, row_data(read, {"user"}));
       }
@@ -734,11 +735,17 @@ class MemoryPersistenceClient::Impl {
 
   void operator()(const UpsertReads& m) {
     ensure_channel(m.cid);
-    for (const auto& read : m.reads) {
-      upsert_user(read.user);
-      const Pair key{m.cid, read.user.id};
+    for (const auto& given : m.reads) {
+      upsert_user(given.user);
+      const Pair key{m.cid, given.user.id};
+      std::optional<Read> stored;
+      if (auto found = t->reads.find(key); found != t->reads.end()) {
+        json::object row = found->second;
+        row["user"] = json::object{{"id", given.user.id}};
+        stored = from_json<Read>(row);
+      }
       save(t->reads, key);
-      t->reads.insert_or_assign(key, row_data(read, {"user"}));
+      t->reads.insert_or_assign(key, row_data(store::later_read(stored, given), {"user"}));
     }
   }
 
@@ -817,7 +824,7 @@ class MemoryPersistenceClient::Impl {
   void operator()(const SetLastSyncAt& m) { connection_row().last_sync_at = m.last_sync_at; }
 
   void operator()(const AddOutboxEntry& m) {
-    split_cid(m.entry.cid);
+    if (!m.entry.cid.empty()) split_cid(m.entry.cid);  // empty: an action about no channel
     save_value(t->next_outbox_id);
     OutboxEntry entry = m.entry;
     entry.id = t->next_outbox_id++;

@@ -25,6 +25,16 @@ std::string_view to_string(OutboxKind kind) {
       return "delete_upload";
     case OutboxKind::partial_update_message:
       return "partial_update_message";
+    case OutboxKind::set_channel_hidden:
+      return "set_channel_hidden";
+    case OutboxKind::set_channel_muted:
+      return "set_channel_muted";
+    case OutboxKind::update_membership:
+      return "update_membership";
+    case OutboxKind::set_user_muted:
+      return "set_user_muted";
+    case OutboxKind::set_user_blocked:
+      return "set_user_blocked";
   }
   return "";
 }

@@ -13,11 +13,8 @@ using sqlite::Query;
 namespace {
 
 OutboxKind parse_kind(std::string_view text) {
-  for (auto kind :
-       {OutboxKind::send_message, OutboxKind::update_message, OutboxKind::delete_message,
-        OutboxKind::send_reaction, OutboxKind::delete_reaction, OutboxKind::mark_read,
-        OutboxKind::upload_attachment, OutboxKind::delete_upload,
-        OutboxKind::partial_update_message}) {
+  for (int i = 0; i <= static_cast<int>(OutboxKind::set_user_blocked); ++i) {
+    const auto kind = static_cast<OutboxKind>(i);
     if (to_string(kind) == text) return kind;
   }
   throw ChatError(ErrorCode::storage, fmt::format("unknown outbox kind '{}'", text));

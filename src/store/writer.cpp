@@ -40,6 +40,7 @@
 #include "model/tables.hpp"
 #include "outbox/rules.hpp"
 #include "store/gaps.hpp"
+#include "store/read_order.hpp"
 #include "store/rows.hpp"
 
 namespace chatkeep::store {
@@ -478,9 +479,9 @@ void Writer::operator()(const UpsertMembers& m) {
         .bind(3, micros(member.created_at))
         .bind(4, model::encode_except(member, {"user_id", "user"}))
         .run();
-    // A member has a read from the day they join, with nothing unread yet.
-    const Read read{
-        .user = User{.id = member.id()}, .last_read = member.created_at, .unread_messages = 0};
+    // A member has a read from the day they join, with nothing unread yet. Its time is
+    // the server's to tell (a guess would outrank the server's read: read_order.hpp).
+    const Read read{.user = User{.id = member.id()}, .unread_messages = 0};
     db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (cid, user_id) DO NOTHING)")
         .bind(1, m.cid)
@@ -505,8 +506,19 @@ void Writer::operator()(const DeleteMembers& m) {
 
 void Writer::operator()(const UpsertReads& m) {
   ensure_channel(m.cid);
-  for (const auto& read : m.reads) {
-    upsert_user(read.user);
+  for (const auto& given : m.reads) {
+    upsert_user(given.user);
+    std::optional<Read> stored;
+    {
+      auto q = db_.query("SELECT data FROM reads WHERE cid = ?1 AND user_id = ?2");
+      q.bind(1, m.cid).bind(2, given.user.id);
+      if (q.next()) {
+        json::object row = parse_row(q.text(0)).as_object();
+        row["user"] = json::object{{"id", given.user.id}};
+        stored = from_json<Read>(row);
+      }
+    }
+    const Read read = later_read(stored, given);
     db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
         .bind(1, m.cid)
@@ -626,7 +638,7 @@ void Writer::operator()(const SetLastSyncAt& m) {
 
 void Writer::operator()(const AddOutboxEntry& m) {
   const OutboxEntry& e = m.entry;
-  split_cid(e.cid);
+  if (!e.cid.empty()) split_cid(e.cid);  // empty: an action about no channel
   if (!e.message_id.empty()) outbox_has_message_entries_ = true;
   db_.query(R"(INSERT INTO outbox (kind, cid, message_id, payload, state, attempts, error,
                  created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))")

@@ -186,6 +186,50 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   }
 }
 
+// Quotes, pins and hiding from the chat screen: what one does, the other sees.
+TEST(Chat, QuotePinAndHide) {
+  testing::TempDir dir;
+  std::unique_ptr<cli::ChildProcess> server;
+  const std::uint16_t port = testing::serve(server, (dir.path() / "server.sqlite").string());
+  auto chat = [&](const std::string& user) {
+    return std::string(CHATKEEP_CLI) + " chat --url http://127.0.0.1:" + std::to_string(port) +
+           " --api-key k --secret s --user " + user + " --data-dir " + dir.path().string();
+  };
+  Terminal alice("alice", chat("alice"));
+  Terminal bob("bob", chat("bob"));
+  for (Terminal* t : {&alice, &bob})
+    ASSERT_NE(t->wait_for("· online ·").find("· online ·"), std::string::npos);
+
+  alice.type("/new room bob");
+  alice.type("the plan");
+  std::string s = bob.wait_for("alice: the plan");
+  ASSERT_NE(s.find("alice: the plan"), std::string::npos) << s;
+  bob.type("/quote " + number_of(s, "alice: the plan") + " agreed");
+  s = alice.wait_for("bob: [> alice: the plan] agreed");
+  ASSERT_NE(s.find("bob: [> alice: the plan] agreed"), std::string::npos) << s;
+  alice.type("/pin " + number_of(s, "alice: the plan"));
+  s = bob.wait_for("alice: [pinned] the plan");
+  ASSERT_NE(s.find("alice: [pinned] the plan"), std::string::npos) << s;
+
+  // Hidden, the channel leaves alice's list until bob writes in it again.
+  alice.type("/new other bob");
+  alice.type("/open room");
+  alice.type("/hide");
+  alice.type("/open other");
+  s = alice.wait_for([](const std::string& screen) {
+    return screen.find("room") == std::string::npos &&
+           screen.find("outbox: 0 pending") != std::string::npos;
+  });
+  ASSERT_EQ(s.find("room"), std::string::npos) << s;
+  bob.type("/open room");
+  bob.type("anyone there?");
+  s = alice.wait_for("room (1)");
+  ASSERT_NE(s.find("room (1)"), std::string::npos) << s;
+
+  alice.type("/quit");
+  bob.type("/quit");
+}
+
 TEST(Chat, WithoutATerminalItSaysSo) {
   testing::Outcome r = testing::chatkeep(
       "chat --url http://127.0.0.1:9 --api-key k --secret s --user alice --data-dir /tmp < "

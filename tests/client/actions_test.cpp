@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "chatkeep/sqlite_persistence.hpp"
 #include "support/client_fixture.hpp"
+#include "support/live_state.hpp"
 
 namespace chatkeep::testing {
 namespace {
@@ -174,6 +176,127 @@ TEST_F(ActionsTest, AQuotedReplyShowsTheQuotedMessageInItsEchoAndASilentOneCount
     }
   }
   expect_converged(*client, "alice");
+}
+
+// The server's view of `user`'s own settings: the own user an unmute of nobody answers with.
+OwnUser server_own_user(ClientTest& t, const std::string& user) {
+  auto r = t.call(user, verb::post, "/moderation/unmute", R"({"target_ids":["nobody"]})");
+  EXPECT_EQ(r.status, 200u) << r.text;
+  return from_json<OwnUser>(r.json.at("own_user"));
+}
+
+bool has_mute_of(const std::optional<ConnectionInfo>& info, const std::string& user) {
+  if (!info || !info->own_user.mutes) return false;
+  const auto& mutes = *info->own_user.mutes;
+  return std::any_of(mutes.begin(), mutes.end(),
+                     [&](const Mute& m) { return m.target && m.target->id == user; });
+}
+
+// Settings made offline show at once, and stay shown while the server's older copies arrive (the
+// greeting's own user, a query's channels and memberships) before they are delivered: another
+// process holding the outbox's lease keeps them from going until it lets go.
+TEST_F(ActionsTest, SettingsMadeOfflineShowAtOnceAndOutliveTheServersOlderCopies) {
+  const std::string hidden = create("hidden"), muted = create("muted"), pinned = create("pinned");
+  {
+    auto client = make_client();
+    ASSERT_TRUE(connect(*client, "alice"));
+    ASSERT_EQ(query_all(*client, "alice").size(), 3u);
+  }
+  SqlitePersistenceClient other({.directory = data_.path()});
+  other.connect("alice");
+  const Timestamp now = Timestamp::now();
+  ASSERT_TRUE(other.acquire_lease("outbox", "another process", now,
+                                  Timestamp::from_unix_micros(now.unix_micros() + 60'000'000)));
+  auto shown = [&](ChatPersistenceClient& store) {
+    auto info = store.connection_info();
+    auto pinned_state = store.channel_state(pinned, {});
+    auto hidden_state = store.channel_state(hidden, {});
+    return info && has_mute_of(info, "bob") && info->own_user.channel_mutes &&
+           info->own_user.channel_mutes->size() == 1 &&
+           info->own_user.channel_mutes->at(0).channel->cid == muted &&
+           info->own_user.blocked_user_ids == std::vector<std::string>{"carol"} && hidden_state &&
+           hidden_state->channel.hidden == true && pinned_state && pinned_state->membership &&
+           pinned_state->membership->pinned_at && pinned_state->membership->archived_at;
+  };
+  {
+    auto offline = make_client(closed_port());
+    ASSERT_TRUE(connect(*offline, "alice"));
+    offline->channel("messaging", "hidden").hide();
+    offline->channel("messaging", "muted").mute(std::chrono::hours(1));
+    offline->channel("messaging", "pinned").pin();
+    offline->channel("messaging", "pinned").archive();
+    offline->mute_user("bob", std::chrono::minutes(30));
+    offline->block_user("carol");
+    EXPECT_TRUE(shown(offline->persistence()));
+    EXPECT_EQ(offline->outbox().size(), 6u);
+  }
+
+  // Online: the greeting and the answers below say none of it, and change nothing shown.
+  auto client = make_client();
+  Recorder events(*client);
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  query_all(*client, "alice");
+  client->settle();
+  auto& store = client->persistence();
+  EXPECT_TRUE(shown(store));
+  EXPECT_EQ(client->outbox().size(), 6u);
+
+  other.release_lease("outbox", "another process");
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); })) << client->outbox().size();
+  const OwnUser on_server = server_own_user(*this, "alice");
+  ASSERT_EQ(on_server.mutes->size(), 1u);
+  EXPECT_EQ(on_server.mutes->at(0).target->id, "bob");
+  EXPECT_TRUE(on_server.mutes->at(0).expires);
+  ASSERT_EQ(on_server.channel_mutes->size(), 1u);
+  EXPECT_EQ(on_server.channel_mutes->at(0).channel->cid, muted);
+  EXPECT_EQ(on_server.blocked_user_ids, std::vector<std::string>{"carol"});
+  const auto state = from_json<ChannelState>(query("alice", pinned).json);
+  ASSERT_TRUE(state.membership);
+  EXPECT_TRUE(state.membership->pinned_at);
+  EXPECT_TRUE(state.membership->archived_at);
+  EXPECT_TRUE(from_json<ChannelState>(query("alice", hidden).json).channel.hidden.value_or(false));
+  client->settle();
+  EXPECT_TRUE(shown(store));
+
+  // Undone online: the server's events bring the same.
+  client->channel("messaging", "hidden").show();
+  client->unmute_user("bob");
+  client->unblock_user("carol");
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  const OwnUser undone = server_own_user(*this, "alice");
+  EXPECT_TRUE(undone.mutes->empty());
+  EXPECT_TRUE(undone.blocked_user_ids->empty());
+  EXPECT_FALSE(from_json<ChannelState>(query("alice", hidden).json).channel.hidden.value_or(true));
+  ASSERT_TRUE(eventually([&] {
+    auto info = store.connection_info();
+    return !has_mute_of(info, "bob") && info->own_user.blocked_user_ids->empty() &&
+           store.channel_state(hidden, {})->channel.hidden == false;
+  }));
+}
+
+// A setting the server refuses leaves the outbox and gives the state back as the server has it:
+// a mute of a user who does not exist, a hide the server answers with 403.
+TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
+  const std::string cid = create("refused");
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  client->mute_user("ghost");
+  EXPECT_TRUE(has_mute_of(client->persistence().connection_info(), "ghost"));
+  ASSERT_TRUE(events->wait(EventType::outbox_failed));
+  ASSERT_TRUE(eventually([&] {
+    return client->outbox().empty() &&
+           !has_mute_of(client->persistence().connection_info(), "ghost");
+  }));
+
+  chaos(R"({"fail_next":1,"fail_status":403})");
+  client->channel("messaging", "refused").hide();
+  EXPECT_EQ(client->persistence().channel_state(cid, {})->channel.hidden, true);
+  ASSERT_TRUE(events->wait(EventType::outbox_failed, 2));
+  ASSERT_TRUE(eventually([&] {
+    return client->outbox().empty() &&
+           client->persistence().channel_state(cid, {})->channel.hidden == false;
+  }));
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // The outbox under chaos: alice, bob and carol, each a ChatClient with a store of their own, make
-// 2,000 actions between them in six shared channels while chatkeep-server refuses 10% of requests
-// with a 5xx, carries out another 10% but loses their answers, answers 200 ms late, sends every
-// event twice and drops every socket now and then. Once the faults stop and the outboxes are
-// empty: the server holds what the actions imply (every message once, in each author's order,
-// with its final text, deletion and reactions), and each user's store is what the server shows
-// that user.
+// 2,000 actions of every kind between them in six shared channels (sends, edits, deletions,
+// reactions, read marks, pins, partial updates, and their own settings: hiding, muting, pinning
+// and archiving channels, muting and blocking each other) while chatkeep-server refuses 10% of
+// requests with a 5xx, carries out another 10% but loses their answers, answers 200 ms late,
+// sends every event twice and drops every socket now and then. Once the faults stop and the
+// outboxes are empty: the server holds what the actions imply (every message once, in each
+// author's order, with its final text, deletion, reactions, pin and custom field; each user's
+// mutes, blocks and memberships), and each user's store is what the server shows that user.
 
 #include <gtest/gtest.h>
 
@@ -32,7 +34,15 @@ struct ExpectedMessage {
   bool deleted = false;
   bool kept = false;  // never deleted, so others may react to it
   std::map<std::string, std::set<std::string>> reactions;  // by user
-  std::vector<std::string> history;                        // the actions on it, for failures
+  bool pinned = false;
+  std::optional<std::string> mood;   // a custom field set by partial updates
+  std::vector<std::string> history;  // the actions on it, for failures
+};
+
+// What a user's settings should be at the end.
+struct ExpectedSettings {
+  std::set<std::string> muted_users, blocked_users, muted_channels;
+  std::map<std::string, std::pair<bool, bool>> membership;  // cid: pinned, archived
 };
 
 std::string history(const ExpectedMessage& m) {
@@ -40,6 +50,18 @@ std::string history(const ExpectedMessage& m) {
   for (const auto& h : m.history)
     out += "\n  " + h;
   return out;
+}
+
+// The settings an own user shows (memberships aside).
+ExpectedSettings settings_of(const OwnUser& own) {
+  ExpectedSettings settings;
+  for (const auto& m : own.mutes.value_or(std::vector<Mute>{}))
+    settings.muted_users.insert(m.target->id);
+  for (const auto& m : own.channel_mutes.value_or(std::vector<ChannelMute>{}))
+    settings.muted_channels.insert(m.channel->cid);
+  for (const auto& id : own.blocked_user_ids.value_or(std::vector<std::string>{}))
+    settings.blocked_users.insert(id);
+  return settings;
 }
 
 class OutboxChaosTest : public ClientTest {
@@ -56,14 +78,23 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
   for (int c = 0; c < kChannels; ++c)
     cids.push_back(create("chaos" + std::to_string(c), R"("alice","bob","carol")"));
 
+  {
+    HttpClient admin(port_);
+    auto r = admin.send(verb::post, std::string("/users?api_key=") + kKey,
+                        R"({"users":{"dave":{"id":"dave","name":"Dave"}}})",
+                        {{"Authorization", make_server_token(kSecret)}});
+    ASSERT_EQ(r.status, 200u) << r.text;
+  }
   std::map<std::string, std::unique_ptr<ChatClient>> clients;
+  std::map<std::string, std::unique_ptr<Recorder>> recorders;
   for (const auto& user : kUsers) {
     auto client = make_chaos_client();
-    Recorder events(*client);
+    auto events = std::make_unique<Recorder>(*client);
     ASSERT_TRUE(connect(*client, user));
     query_all(*client, user);
-    ASSERT_TRUE(events.wait(EventType::connection_recovered)) << user;
+    ASSERT_TRUE(events->wait(EventType::connection_recovered)) << user;
     clients[user] = std::move(client);
+    recorders[user] = std::move(events);
   }
 
   chaos(R"({"fail_rate":10,"fail_after_rate":10,"fail_status":503,"latency_ms":200,
@@ -84,6 +115,7 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
   std::map<std::string, std::vector<std::string>> kept;  // cid: kept message ids
   auto pick = [&](const auto& list) { return list[random() % list.size()]; };
   std::map<std::string, int> counts;
+  std::map<std::string, ExpectedSettings> settings;  // by user
 
   for (int i = 0; i < kActions; ++i) {
     const std::string& user = pick(kUsers);
@@ -109,8 +141,13 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
       if (!expected[id].reactions[user].empty()) reacted.push_back(id);
     }
 
+    ExpectedSettings& mine = settings[user];
+    const std::string& other = pick(kUsers);
+    auto toggle = [](std::set<std::string>& set, const std::string& key) {
+      return set.erase(key) == 0 && set.insert(key).second;
+    };
     const auto roll = random() % 100;
-    if (roll < 40 || own_live.empty()) {
+    if (roll < 34 || own_live.empty()) {
       const std::string text = user + " says " + std::to_string(i);
       const Message echo = channel.send_message(Message{.text = text});
       const bool keep = random() % 2 == 0;
@@ -119,27 +156,28 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
       sent[cid][user].push_back(echo.id);
       if (keep) kept[cid].push_back(echo.id);
       ++counts["send"];
-    } else if (roll < 55) {
+    } else if (roll < 46) {
       const std::string& id = pick(own_live);
       const std::string text = user + " edits " + std::to_string(i);
       channel.update_message(Message{.id = id, .text = text});
       expected[id].text = text;
+      expected[id].mood.reset();  // a full update: custom fields it leaves out are gone
       expected[id].history.push_back(std::to_string(i) + " edited");
       ++counts["edit"];
-    } else if (roll < 63 && !own_deletable.empty()) {
+    } else if (roll < 52 && !own_deletable.empty()) {
       const std::string& id = pick(own_deletable);
       channel.delete_message(id);
       expected[id].deleted = true;
       expected[id].history.push_back(std::to_string(i) + " deleted");
       ++counts["delete"];
-    } else if (roll < 83 && !reactable.empty()) {
+    } else if (roll < 66 && !reactable.empty()) {
       const std::string& id = pick(reactable);
       const std::string& type = pick(kReactions);
       channel.send_reaction(id, Reaction{.type = type});
       expected[id].reactions[user].insert(type);
       expected[id].history.push_back(std::to_string(i) + " " + user + " reacts " + type);
       ++counts["react"];
-    } else if (roll < 90 && !reacted.empty()) {
+    } else if (roll < 71 && !reacted.empty()) {
       const std::string& id = pick(reacted);
       const std::string type = pick(std::vector<std::string>(expected[id].reactions[user].begin(),
                                                              expected[id].reactions[user].end()));
@@ -147,6 +185,52 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
       expected[id].reactions[user].erase(type);
       expected[id].history.push_back(std::to_string(i) + " " + user + " unreacts " + type);
       ++counts["unreact"];
+    } else if (roll < 79) {
+      const std::string& id = pick(own_live);
+      ExpectedMessage& m = expected[id];
+      m.pinned ? channel.unpin_message(id) : channel.pin_message(id);
+      m.pinned = !m.pinned;
+      m.history.push_back(std::to_string(i) + (m.pinned ? " pinned" : " unpinned"));
+      ++counts["pin"];
+    } else if (roll < 83) {
+      const std::string& id = pick(own_live);
+      ExpectedMessage& m = expected[id];
+      if (m.mood && random() % 2 == 0) {
+        channel.partial_update_message(id, {}, {"mood"});
+        m.mood.reset();
+      } else {
+        m.mood = "mood " + std::to_string(i);
+        channel.partial_update_message(id, {{"mood", *m.mood}});
+      }
+      m.history.push_back(std::to_string(i) + " mood " + m.mood.value_or("unset"));
+      ++counts["partial update"];
+    } else if (roll < 86) {
+      // Whether it ends hidden depends on messages the server orders, so only the stores'
+      // agreement with the server is checked.
+      random() % 2 ? channel.hide() : channel.show();
+      ++counts["hide or show"];
+    } else if (roll < 89) {
+      toggle(mine.muted_channels, cid) ? channel.mute() : channel.unmute();
+      ++counts["channel mute"];
+    } else if (roll < 92) {
+      auto& [pinned, archived] = mine.membership[cid];
+      if (random() % 2) {
+        pinned = !pinned;
+        pinned ? channel.pin() : channel.unpin();
+      } else {
+        archived = !archived;
+        archived ? channel.archive() : channel.unarchive();
+      }
+      ++counts["membership"];
+    } else if (roll < 96) {
+      // Of dave, who never writes: a muted user's messages are not unread for the muter, by a
+      // rule of the muter's private settings that no other store can follow, so muting a writer
+      // would leave the others' counts of the muter's unread apart from the server's.
+      toggle(mine.muted_users, "dave") ? client.mute_user("dave") : client.unmute_user("dave");
+      ++counts["user mute"];
+    } else if (roll < 100 && other != user) {
+      toggle(mine.blocked_users, other) ? client.block_user(other) : client.unblock_user(other);
+      ++counts["block"];
     } else {
       channel.mark_read();
       ++counts["read"];
@@ -166,6 +250,19 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
     for (const auto& e : client->outbox())
       ADD_FAILURE() << user << ": " << to_string(e.kind) << " " << e.message_id << " "
                     << to_string(e.state) << " " << e.error.value_or("");
+  }
+
+  // One more reconnect, fault-free: each client asks for its channels again. Unread counts are
+  // kept by counting events, and no store can count as the server does once users mute each other
+  // (a muted user's messages are not unread for the muter, a rule of the muter's private
+  // settings); the answers bring the server's. Everything else is checked as the events left it.
+  std::map<std::string, std::size_t> recovered;
+  for (const auto& user : kUsers)
+    recovered[user] = recorders[user]->count(EventType::connection_recovered);
+  chaos(R"({"drop_sockets":true})");
+  for (const auto& user : kUsers) {
+    EXPECT_TRUE(recorders[user]->wait(EventType::connection_recovered, recovered[user] + 1))
+        << user;
   }
 
   // The server holds what the actions imply, as each user sees it.
@@ -191,6 +288,10 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
         }
         EXPECT_FALSE(m.deleted_at) << m.id;
         EXPECT_EQ(m.text, e.text) << m.id;
+        EXPECT_EQ(m.pinned.value_or(false), e.pinned) << m.id << history(e);
+        const auto* mood = m.extra.if_contains("mood");
+        EXPECT_EQ(mood ? std::optional<std::string>(mood->as_string()) : std::nullopt, e.mood)
+            << m.id << history(e);
         std::map<std::string, std::int64_t> counts_wanted;
         for (const auto& [who, types] : e.reactions) {
           for (const auto& type : types)
@@ -215,6 +316,34 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
         EXPECT_EQ(order[author], live_sent) << cid << " by " << author;
       }
     }
+  }
+
+  // Each user's settings, on the server and in their store.
+  for (const auto& user : kUsers) {
+    const ExpectedSettings& want = settings[user];
+    auto r = call(user, verb::post, "/moderation/unmute", R"({"target_ids":["nobody"]})");
+    ASSERT_EQ(r.status, 200u) << r.text;
+    const ExpectedSettings on_server = settings_of(from_json<OwnUser>(r.json.at("own_user")));
+    EXPECT_EQ(on_server.muted_users, want.muted_users) << user;
+    EXPECT_EQ(on_server.muted_channels, want.muted_channels) << user;
+    EXPECT_EQ(on_server.blocked_users, want.blocked_users) << user;
+    for (const auto& cid : cids) {
+      auto state = from_json<ChannelState>(query(user, cid).json);
+      const auto found = want.membership.find(cid);
+      const auto [pinned, archived] =
+          found == want.membership.end() ? std::pair(false, false) : found->second;
+      EXPECT_EQ(state.membership->pinned_at.has_value(), pinned) << user << " " << cid;
+      EXPECT_EQ(state.membership->archived_at.has_value(), archived) << user << " " << cid;
+    }
+    EXPECT_TRUE(eventually([&] {
+      auto info = clients[user]->persistence().connection_info();
+      if (!info) return false;
+      const ExpectedSettings stored = settings_of(info->own_user);
+      return stored.muted_users == on_server.muted_users &&
+             stored.muted_channels == on_server.muted_channels &&
+             stored.blocked_users == on_server.blocked_users;
+    })) << user
+        << "'s own user differs from the server's";
   }
 
   // And every store is what the server shows its user.

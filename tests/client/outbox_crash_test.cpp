@@ -1,8 +1,10 @@
-// The outbox across crashes: a child process plays 500 offline actions across 5 channels while the
-// server is unreachable, and is SIGKILLed at random moments and restarted, over 100 times; then it
-// runs online until its outbox is empty. Every acknowledged action must be on the server exactly
-// once, in each channel's sending order, with the script's final text, deletions and reactions,
-// and the client's database must pass SQLite's integrity check.
+// The outbox across crashes: a child process plays 500 offline actions of every kind across 5
+// channels while the server is unreachable, and is SIGKILLed at random moments and restarted,
+// over 100 times; then it runs online until its outbox is empty. Every acknowledged action must
+// be on the server exactly once, in each channel's sending order, with the script's final text,
+// deletions, reactions, pins and custom fields, and the user's settings as the script left them
+// (hidden, muted and pinned channels, muted and blocked users); the client's database must pass
+// SQLite's integrity check.
 
 #include <gtest/gtest.h>
 
@@ -76,11 +78,32 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
         if (count > 0) reactions.insert(type);
       }
       EXPECT_EQ(reactions, expected->second.reactions) << m.id;
+      EXPECT_EQ(m.pinned.value_or(false), expected->second.pinned) << m.id;
+      const auto* mood = m.extra.if_contains("mood");
+      EXPECT_EQ(mood ? std::string(mood->as_string()) : std::string(), expected->second.mood)
+          << m.id;
     }
+    const ChannelState state = from_json<ChannelState>(r.json);
+    const ScriptedSettings& settings = script.settings();
+    EXPECT_EQ(state.channel.hidden.value_or(false), settings.hidden.contains(cid)) << cid;
+    EXPECT_EQ(state.membership->pinned_at.has_value(), settings.pinned_channels.contains(cid))
+        << cid;
     auto order = script.order().find(cid);
     EXPECT_EQ(ids, order == script.order().end() ? std::vector<std::string>{} : order->second)
         << cid << ": every message once, in sending order";
   }
+  auto r = call("alice", verb::post, "/moderation/unmute", R"({"target_ids":["nobody"]})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  const OwnUser own = from_json<OwnUser>(r.json.at("own_user"));
+  std::set<std::string> muted, blocked, muted_channels;
+  for (const auto& m : *own.mutes)
+    muted.insert(m.target->id);
+  for (const auto& m : *own.channel_mutes)
+    muted_channels.insert(m.channel->cid);
+  blocked.insert(own.blocked_user_ids->begin(), own.blocked_user_ids->end());
+  EXPECT_EQ(muted, script.settings().muted_users);
+  EXPECT_EQ(blocked, script.settings().blocked_users);
+  EXPECT_EQ(muted_channels, script.settings().muted_channels);
   EXPECT_EQ(peek_column(SqlitePersistenceClient::database_path(data_.path(), "alice"),
                         "PRAGMA integrity_check"),
             std::vector<std::string>{"ok"});

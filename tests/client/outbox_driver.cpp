@@ -108,6 +108,31 @@ int main(int argc, char** argv) {
         case testing::ScriptOp::unreact:
           channel.delete_reaction(a.message_id, a.reaction);
           break;
+        case testing::ScriptOp::pin:
+          a.on ? channel.pin_message(a.message_id) : channel.unpin_message(a.message_id);
+          break;
+        case testing::ScriptOp::mood:
+          if (a.text.empty()) {
+            channel.partial_update_message(a.message_id, {}, {"mood"});
+          } else {
+            channel.partial_update_message(a.message_id, {{"mood", a.text}});
+          }
+          break;
+        case testing::ScriptOp::hide:
+          a.on ? channel.hide() : channel.show();
+          break;
+        case testing::ScriptOp::mute_channel:
+          a.on ? channel.mute() : channel.unmute();
+          break;
+        case testing::ScriptOp::pin_channel:
+          a.on ? channel.pin() : channel.unpin();
+          break;
+        case testing::ScriptOp::mute_user:
+          a.on ? client.mute_user(a.other) : client.unmute_user(a.other);
+          break;
+        case testing::ScriptOp::block_user:
+          a.on ? client.block_user(a.other) : client.unblock_user(a.other);
+          break;
       }
     } catch (const ChatError& e) {
       // Done already by a run killed before it could say so (a cancelled send is gone).

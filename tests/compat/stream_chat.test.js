@@ -201,6 +201,46 @@ test('pin, unpin, partial update, quoted and silent messages', async () => {
   assert.equal(read.unread_messages, 2, 'the silent message counts as nobody\'s unread');
 });
 
+test('hide and show, mute and unmute, pin and archive a channel; mute and block a user', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const { client: bob } = await connect('bob', 'Bob');
+  const id = unique('settings');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await channel.watch();
+
+  await channel.hide(null, true);
+  const [hidden] = await alice.queryChannels({ id, hidden: true });
+  assert.equal(hidden.cid, `messaging:${id}`);
+  await channel.show();
+  assert.equal((await alice.queryChannels({ id })).length, 1);
+
+  const channelMutes = next(alice, 'notification.channel_mutes_updated');
+  const muted = await channel.mute({ expiration: 60000 });
+  assert.equal(muted.own_user.channel_mutes[0].channel.cid, `messaging:${id}`);
+  await channelMutes;
+  assert.equal(channel.muteStatus().muted, true);
+  await channel.unmute();
+
+  const pinned = await channel.pin();
+  assert.ok(pinned.pinned_at);
+  const archived = await channel.archive();
+  assert.ok(archived.archived_at);
+  assert.equal(archived.pinned_at, pinned.pinned_at);
+  assert.equal((await channel.unpin()).pinned_at, undefined);
+  await assert.rejects(bob.channel('messaging', id).partialUpdateMember('alice', { set: { pinned: true } }),
+    (e) => e.code === 17);
+
+  const mutes = next(alice, 'notification.mutes_updated');
+  const mute = await alice.muteUser('bob', null, { timeout: 5 });
+  assert.equal(mute.own_user.mutes[0].target.id, 'bob');
+  assert.equal((await mutes).me.mutes[0].target.id, 'bob');
+  await alice.unmuteUser('bob');
+  const blocked = await alice.blockUser('bob');
+  assert.equal(blocked.blocked_user_id, 'bob');
+  await alice.unBlockUser('bob');
+  await assert.rejects(alice.muteUser('nobody-at-all'), (e) => e.code === 16);
+});
+
 test('sendImage and sendFile upload to the channel; their URLs serve the bytes', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   const id = unique('files');

@@ -273,5 +273,49 @@ TEST(OutboxRules, APartialUpdateCancelsUntriedOnesWhoseFieldsItSetsAgain) {
   EXPECT_EQ(plan_enqueue(pending, deletion).remove, (std::vector<std::int64_t>{1, 2}));
 }
 
+TEST(OutboxRules, ALaterSettingOfTheSameThingReplacesAnUntriedOne) {
+  auto hide = [](std::int64_t id, std::string cid, bool hidden, bool clear = false) {
+    return entry(id, OutboxKind::set_channel_hidden, std::move(cid), "",
+                 {{"hidden", hidden}, {"clear_history", clear}});
+  };
+  auto mute = [](std::int64_t id, std::string user, bool muted) {
+    return entry(id, OutboxKind::set_user_muted, "", "",
+                 {{"user_id", std::move(user)}, {"muted", muted}});
+  };
+  std::vector<OutboxEntry> pending{hide(1, "messaging:a", true), hide(2, "messaging:b", true),
+                                   hide(3, "messaging:a", true, true), mute(4, "bob", true),
+                                   mute(5, "carol", true)};
+  // A show of a replaces its untried hide, but not the hide that clears the history, which the
+  // server must still do.
+  EXPECT_EQ(plan_enqueue(pending, hide(0, "messaging:a", false)).remove,
+            std::vector<std::int64_t>{1});
+  EXPECT_EQ(plan_enqueue(pending, mute(0, "bob", false)).remove, std::vector<std::int64_t>{4});
+  pending[3].attempts = 1;  // tried: it may have reached the server, and still goes
+  EXPECT_TRUE(plan_enqueue(pending, mute(0, "bob", false)).remove.empty());
+
+  // A membership update replaces one only if it sets every field that one did.
+  auto member = [](std::int64_t id, json::object set) {
+    return entry(id, OutboxKind::update_membership, "messaging:a", "", {{"set", std::move(set)}});
+  };
+  std::vector<OutboxEntry> membership{member(1, {{"pinned", true}}),
+                                      member(2, {{"pinned", true}, {"archived", true}})};
+  EXPECT_EQ(plan_enqueue(membership, member(0, {{"pinned", false}})).remove,
+            std::vector<std::int64_t>{1});
+  EXPECT_EQ(plan_enqueue(membership, member(0, {{"archived", false}, {"pinned", false}})).remove,
+            (std::vector<std::int64_t>{1, 2}));
+}
+
+TEST(OutboxRules, AnEditIsNotFoldedIntoItsSendPastAPartialUpdate) {
+  std::vector<OutboxEntry> pending{send(1, "messaging:a", "m1", "draft"),
+                                   entry(2, OutboxKind::partial_update_message, "messaging:a", "m1",
+                                         {{"set", {{"mood", "calm"}}}})};
+  // The edit, a full update, must still take away the mood the partial update sets.
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::update_message, "messaging:a", "m1",
+                                          {{"message", {{"id", "m1"}, {"text", "final"}}}}));
+  EXPECT_TRUE(plan.add);
+  EXPECT_FALSE(plan.rewrite);
+  EXPECT_TRUE(plan.remove.empty()) << "the partial update still goes";
+}
+
 }  // namespace
 }  // namespace chatkeep::outbox

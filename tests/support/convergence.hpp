@@ -133,6 +133,7 @@ struct Views {
   std::string server;
 };
 
+// Every channel of the user's, hidden ones too: a store keeps those, marked hidden.
 inline Views views(ServerTest& test, ChatPersistenceClient& store, const std::string& user) {
   Views v;
   auto cids = store.channel_cids(1000);
@@ -143,7 +144,8 @@ inline Views views(ServerTest& test, ChatPersistenceClient& store, const std::st
   }
   auto listed = test.call(user, boost::beast::http::verb::post, "/channels",
                           R"({"filter_conditions":{"members":{"$in":[")" + user +
-                              R"("]}},"limit":30,"state":false,"message_limit":0})");
+                              R"("]},"hidden":{"$in":[true,false]}},"limit":30,"state":false,)"
+                              R"("message_limit":0})");
   std::vector<std::string> server_cids;
   for (const auto& c : listed.json.at("channels").as_array())
     server_cids.push_back(std::string(c.at("channel").at("cid").as_string()));

@@ -13,20 +13,44 @@
 
 namespace chatkeep::testing {
 
-enum class ScriptOp { send, edit, remove, react, unreact };
+// The user's own settings toggle: each op turns its thing on when off, else off.
+enum class ScriptOp {
+  send,
+  edit,
+  remove,
+  react,
+  unreact,
+  pin,   // the message
+  mood,  // sets the message's custom field `mood` (text), or unsets it (text empty)
+  hide,  // the channel
+  mute_channel,
+  pin_channel,  // the membership
+  mute_user,    // `other`
+  block_user    // `other`
+};
 
 struct ScriptAction {
   ScriptOp op = ScriptOp::send;
   std::string cid;
   std::string message_id;
-  std::string text;      // send, edit
+  std::string text;      // send, edit, mood
   std::string reaction;  // react, unreact
+  std::string other;     // mute_user, block_user
+  bool on = false;       // the toggles: whether it turns the thing on
 };
 
 struct ScriptedMessage {
   std::string id;
   std::string text;
   std::set<std::string> reactions;
+  bool pinned = false;
+  std::string mood;  // empty: none
+};
+
+// What the user's settings end as.
+struct ScriptedSettings {
+  std::set<std::string> hidden, muted_channels, pinned_channels;  // cids
+  std::set<std::string> muted_users, blocked_users;
 };
 
 class OutboxScript {
@@ -49,26 +73,62 @@ class OutboxScript {
       } else {
         a.message_id = messages[random() % messages.size()];
         auto& m = final_[a.message_id];
-        if (roll < 70) {
+        // Toggles `key` in `set`, saying which way in the action.
+        auto toggle = [&](ScriptOp op, std::set<std::string>& set, const std::string& key) {
+          a.op = op;
+          a.on = set.erase(key) == 0;
+          if (a.on) set.insert(key);
+        };
+        const std::string other = random() % 2 ? "bob" : "carol";
+        if (roll < 62) {
           a.op = ScriptOp::edit;
           a.text = "text " + std::to_string(i) + " (edited)";
           m.text = a.text;
-        } else if (roll < 80) {
+          m.mood.clear();  // a full update: the custom fields it leaves out are gone
+        } else if (roll < 70) {
           a.op = ScriptOp::remove;
           std::erase(messages, a.message_id);
           final_.erase(a.message_id);
           std::erase(order_[a.cid], a.message_id);
-        } else if (roll < 95) {
+        } else if (roll < 82) {
           a.op = ScriptOp::react;
           a.reaction = random() % 2 ? "like" : "love";
           m.reactions.insert(a.reaction);
-        } else {
+        } else if (roll < 86) {
           a.op = ScriptOp::unreact;
           a.reaction = random() % 2 ? "like" : "love";
           m.reactions.erase(a.reaction);
+        } else if (roll < 89) {
+          a.op = ScriptOp::pin;
+          a.on = m.pinned = !m.pinned;
+        } else if (roll < 92) {
+          a.op = ScriptOp::mood;
+          a.text = m.mood.empty() ? "mood " + std::to_string(i) : "";
+          m.mood = a.text;
+        } else if (roll < 94) {
+          toggle(ScriptOp::hide, hide_toggles_[a.cid], a.cid);
+        } else if (roll < 96) {
+          toggle(ScriptOp::mute_channel, settings_.muted_channels, a.cid);
+        } else if (roll < 97) {
+          toggle(ScriptOp::pin_channel, settings_.pinned_channels, a.cid);
+        } else if (roll < 99) {
+          a.other = other;
+          toggle(ScriptOp::mute_user, settings_.muted_users, other);
+        } else {
+          a.other = other;
+          toggle(ScriptOp::block_user, settings_.blocked_users, other);
         }
       }
       actions_.push_back(std::move(a));
+    }
+    // Hidden in the end: the channel's last hide or show, or a message sent after it that
+    // reaches the server (one deleted before it went never does), which shows it again.
+    for (const auto& a : actions_) {
+      if (a.op == ScriptOp::hide && a.on) settings_.hidden.insert(a.cid);
+      if ((a.op == ScriptOp::hide && !a.on) ||
+          (a.op == ScriptOp::send && final_.contains(a.message_id))) {
+        settings_.hidden.erase(a.cid);
+      }
     }
   }
 
@@ -76,8 +136,11 @@ class OutboxScript {
   // The messages the server must hold in the end, by id, and each channel's in sending order.
   const std::map<std::string, ScriptedMessage>& final_messages() const { return final_; }
   const std::map<std::string, std::vector<std::string>>& order() const { return order_; }
+  const ScriptedSettings& settings() const { return settings_; }
 
  private:
+  std::map<std::string, std::set<std::string>> hide_toggles_;  // per channel: {cid} if hidden
+  ScriptedSettings settings_;
   std::vector<ScriptAction> actions_;
   std::map<std::string, ScriptedMessage> final_;
   std::map<std::string, std::vector<std::string>> order_;

@@ -399,6 +399,37 @@ TYPED_TEST_P(PersistenceContract, UnreadCountsLeaveOutWhatStreamDoesAndCountMent
   EXPECT_EQ(s.unread_counts(), UnreadCounts{});
 }
 
+// Defect: an answer to a query asked before bob read the channel, or before messages counted
+// since, was stored after them and gave back the count from before.
+TYPED_TEST_P(PersistenceContract, AReadOnlyMovesForward) {
+  auto& s = this->store();
+  this->seed();
+  auto bobs = [&] {
+    for (const auto& read : s.reads(this->kCid))
+      if (read.user.id == "bob") return read;
+    return Read{};
+  };
+  auto read = [](std::int64_t second, std::int64_t unread) {
+    return Read{
+        .user = make_user("bob"), .last_read = at_second(second), .unread_messages = unread};
+  };
+  s.apply({UpsertReads{this->kCid, {read(50, 0)}}});
+  s.apply({UpsertMessages{.cid = this->kCid,
+                          .messages = {make_message("after", this->kCid, 60, "carol")},
+                          .arrived = true}});
+  EXPECT_EQ(bobs().unread_messages, 1);
+  s.apply({UpsertReads{this->kCid, {read(40, 7)}}});  // from before the read
+  EXPECT_EQ(bobs().last_read, at_second(50));
+  EXPECT_EQ(bobs().unread_messages, 1);
+  s.apply({UpsertReads{this->kCid, {read(50, 0)}}});  // the same read, before the message
+  EXPECT_EQ(bobs().unread_messages, 1);
+  s.apply({UpsertReads{this->kCid, {read(50, 3)}}});  // the same read, after more messages
+  EXPECT_EQ(bobs().unread_messages, 3);
+  s.apply({UpsertReads{this->kCid, {read(70, 0)}}});  // a later read
+  EXPECT_EQ(bobs().last_read, at_second(70));
+  EXPECT_EQ(bobs().unread_messages, 0);
+}
+
 // Defect: a query's answer that left the server before a message arrived, stored after it,
 // took the channel's last message time back, and the channel sank in every list.
 TYPED_TEST_P(PersistenceContract, AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack) {
@@ -1009,7 +1040,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack,
     APendingReplyCountsOnEveryCopyOfItsParent, AReplyThatArrivesCountsOnItsParentOnce,
     PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
-    AReadComesAndGoesWithItsMember, HardAndSoftDeletesAndTruncation,
+    AReadComesAndGoesWithItsMember, AReadOnlyMovesForward, HardAndSoftDeletesAndTruncation,
     DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
     PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
     AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,

@@ -1,0 +1,153 @@
+#include "outbox/settings.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "outbox/rules.hpp"
+
+namespace chatkeep::outbox {
+
+namespace json = boost::json;
+
+namespace {
+
+std::optional<std::int64_t> integer(const json::object& payload, std::string_view name) {
+  const json::value* v = payload.if_contains(name);
+  return v && v->is_int64() && v->as_int64() > 0 ? std::optional(v->as_int64()) : std::nullopt;
+}
+
+Timestamp after(Timestamp from, std::chrono::microseconds by) {
+  return Timestamp::from_unix_micros(from.unix_micros() + by.count());
+}
+
+void show_hidden(const std::vector<OutboxEntry>& pending, const std::string& cid,
+                 std::optional<bool>& hidden) {
+  for (const auto& e : pending) {
+    if (e.kind == OutboxKind::set_channel_hidden && e.cid == cid)
+      hidden = flag(e.payload, "hidden");
+  }
+}
+
+// A membership field the user sets (pinned → pinned_at): set keeps the time of an earlier set.
+void set_time(const json::object& set, const std::vector<std::string>& unset,
+              std::string_view field, Timestamp at, std::optional<Timestamp>& time) {
+  if (std::find(unset.begin(), unset.end(), field) != unset.end()) time.reset();
+  if (const json::value* v = set.if_contains(field); v && v->is_bool()) {
+    if (!v->as_bool()) {
+      time.reset();
+    } else if (!time) {
+      time = at;
+    }
+  }
+}
+
+void show_membership(const std::vector<OutboxEntry>& pending, const std::string& cid,
+                     Member& member) {
+  for (const auto& e : pending) {
+    if (e.kind != OutboxKind::update_membership || e.cid != cid) continue;
+    const json::value* set = e.payload.if_contains("set");
+    const json::object fields = set && set->is_object() ? set->as_object() : json::object();
+    std::vector<std::string> unset;
+    if (const json::value* u = e.payload.if_contains("unset"); u && u->is_array()) {
+      for (const auto& name : u->as_array())
+        if (name.is_string()) unset.emplace_back(name.as_string());
+    }
+    set_time(fields, unset, "pinned", e.created_at, member.pinned_at);
+    set_time(fields, unset, "archived", e.created_at, member.archived_at);
+  }
+}
+
+template <class T, class Key>
+void erase_by(std::optional<std::vector<T>>& list, const Key& key) {
+  if (list) std::erase_if(*list, key);
+}
+
+void show_on_own_user(const std::vector<OutboxEntry>& pending, const std::string& me,
+                      OwnUser& own) {
+  for (const auto& e : pending) {
+    const std::string target = setting_target(e);
+    switch (e.kind) {
+      case OutboxKind::set_user_muted: {
+        erase_by(own.mutes, [&](const Mute& m) { return m.target && m.target->id == target; });
+        if (!flag(e.payload, "muted")) break;
+        Mute mute{.user = User{.id = me}, .target = User{.id = target}, .created_at = e.created_at};
+        if (auto minutes = integer(e.payload, "timeout"))
+          mute.expires = after(e.created_at, std::chrono::minutes(*minutes));
+        if (!own.mutes) own.mutes.emplace();
+        own.mutes->push_back(std::move(mute));
+        break;
+      }
+      case OutboxKind::set_channel_muted: {
+        erase_by(own.channel_mutes,
+                 [&](const ChannelMute& m) { return m.channel && m.channel->cid == e.cid; });
+        if (!flag(e.payload, "muted")) break;
+        const auto colon = e.cid.find(':');
+        ChannelMute mute{.user = User{.id = me},
+                         .channel = Channel{.id = e.cid.substr(colon + 1),
+                                            .type = e.cid.substr(0, colon),
+                                            .cid = e.cid},
+                         .created_at = e.created_at};
+        if (auto ms = integer(e.payload, "expiration"))
+          mute.expires = after(e.created_at, std::chrono::milliseconds(*ms));
+        if (!own.channel_mutes) own.channel_mutes.emplace();
+        own.channel_mutes->push_back(std::move(mute));
+        break;
+      }
+      case OutboxKind::set_user_blocked:
+        erase_by(own.blocked_user_ids, [&](const std::string& id) { return id == target; });
+        if (!flag(e.payload, "blocked")) break;
+        if (!own.blocked_user_ids) own.blocked_user_ids.emplace();
+        own.blocked_user_ids->push_back(target);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+bool is_setting(OutboxKind kind) {
+  switch (kind) {
+    case OutboxKind::set_channel_hidden:
+    case OutboxKind::set_channel_muted:
+    case OutboxKind::update_membership:
+    case OutboxKind::set_user_muted:
+    case OutboxKind::set_user_blocked:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool shows_settings(const Batch& batch, const std::string& me) {
+  return std::any_of(batch.begin(), batch.end(), [&](const Mutation& m) {
+    if (const auto* members = std::get_if<UpsertMembers>(&m)) {
+      return std::any_of(members->members.begin(), members->members.end(),
+                         [&](const Member& member) { return member.id() == me; });
+    }
+    return std::holds_alternative<UpsertChannels>(m) ||
+           std::holds_alternative<SetChannelHidden>(m) ||
+           std::holds_alternative<SetConnectionInfo>(m);
+  });
+}
+
+void show_settings(const std::vector<OutboxEntry>& pending, const std::string& me, Batch& batch) {
+  for (auto& m : batch) {
+    if (auto* channels = std::get_if<UpsertChannels>(&m)) {
+      for (auto& channel : channels->channels)
+        show_hidden(pending, channel.cid, channel.hidden);
+    } else if (auto* hidden = std::get_if<SetChannelHidden>(&m)) {
+      std::optional<bool> value = hidden->hidden;
+      show_hidden(pending, hidden->cid, value);
+      hidden->hidden = *value;
+    } else if (auto* members = std::get_if<UpsertMembers>(&m)) {
+      for (auto& member : members->members)
+        if (member.id() == me) show_membership(pending, members->cid, member);
+    } else if (auto* info = std::get_if<SetConnectionInfo>(&m)) {
+      show_on_own_user(pending, me, info->info.own_user);
+    }
+  }
+}
+
+}  // namespace chatkeep::outbox
