@@ -43,6 +43,12 @@ std::string number_of(const std::string& screen, const std::string& text) {
   return "0";
 }
 
+// `chatkeep chat` for `user` against the server on `port`, with its data in `dir`.
+std::string chat_command(std::uint16_t port, const testing::TempDir& dir, const std::string& user) {
+  return std::string(CHATKEEP_CLI) + " chat --url http://127.0.0.1:" + std::to_string(port) +
+         " --api-key k --secret s --user " + user + " --data-dir " + dir.path().string();
+}
+
 // The line of the screen that holds `text`.
 std::string line_of(const std::string& screen, const std::string& text) {
   std::istringstream lines(screen);
@@ -55,10 +61,7 @@ TEST(Chat, TwoPeopleTalkAndOneOfThemGoesOffline) {
   testing::TempDir dir;
   std::unique_ptr<cli::ChildProcess> server;
   const std::uint16_t port = testing::serve(server, (dir.path() / "server.sqlite").string());
-  auto chat = [&](const std::string& user) {
-    return std::string(CHATKEEP_CLI) + " chat --url http://127.0.0.1:" + std::to_string(port) +
-           " --api-key k --secret s --user " + user + " --data-dir " + dir.path().string();
-  };
+  auto chat = [&](const std::string& user) { return chat_command(port, dir, user); };
   Terminal alice("alice", chat("alice"));
   Terminal bob("bob", chat("bob"));
   for (Terminal* t : {&alice, &bob}) {
@@ -191,10 +194,7 @@ TEST(Chat, QuotePinAndHide) {
   testing::TempDir dir;
   std::unique_ptr<cli::ChildProcess> server;
   const std::uint16_t port = testing::serve(server, (dir.path() / "server.sqlite").string());
-  auto chat = [&](const std::string& user) {
-    return std::string(CHATKEEP_CLI) + " chat --url http://127.0.0.1:" + std::to_string(port) +
-           " --api-key k --secret s --user " + user + " --data-dir " + dir.path().string();
-  };
+  auto chat = [&](const std::string& user) { return chat_command(port, dir, user); };
   Terminal alice("alice", chat("alice"));
   Terminal bob("bob", chat("bob"));
   for (Terminal* t : {&alice, &bob})
