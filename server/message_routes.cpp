@@ -63,44 +63,6 @@ json::object object_member(const json::object& body, std::string_view name) {
   return value->as_object();
 }
 
-// The length of UTF-8 text in characters (code points), as Stream counts a message's length.
-std::int64_t characters(std::string_view text) {
-  return std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
-  });
-}
-
-// A message as its sender may give it (sender_settable: what the server owns is dropped from
-// the request, never taken from it), checked, with mentioned users and the quote as the server
-// has them.
-Message requested_message(State& state, const json::object& fields, const Channel& channel) {
-  Message message = sender_settable(from_json<Message>(fields));
-  require_valid_id(IdKind::message_id, message.id, "message.id");
-  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
-  if (max_length && message.text && characters(*message.text) > *max_length) {
-    throw ChatError(ErrorCode::message_too_long,
-                    fmt::format("message is longer than the channel's {} characters", *max_length),
-                    400);
-  }
-  for (auto& user : message.mentioned_users.value_or(std::vector<User>{})) {
-    require_valid_id(IdKind::user_id, user.id, "message.mentioned_users");
-  }
-  if (message.mentioned_users) {
-    for (auto& user : *message.mentioned_users)
-      user = state.user(user.id).value_or(User{.id = user.id});
-  }
-  if (message.quoted_message_id) {
-    auto quoted = state.message(*message.quoted_message_id);
-    // Only a message of the same channel, which the sender can therefore see.
-    if (!quoted || quoted->cid != channel.cid) {
-      throw ChatError(ErrorCode::input, "quoted_message_id: no such message in this channel", 400);
-    }
-    quoted->quoted_message.reset();  // one level, as Stream gives it
-    message.quoted_message = std::make_shared<const Message>(std::move(*quoted));
-  }
-  return message;
-}
-
 Response send_message(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
@@ -280,7 +242,42 @@ Response delete_reaction(State& state, Request& request) {
   return Response{.body = std::move(out)};
 }
 
+// The length of UTF-8 text in characters (code points), as Stream counts a message's length.
+std::int64_t characters(std::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+  });
+}
+
 }  // namespace
+
+Message requested_message(State& state, const json::object& fields, const Channel& channel) {
+  Message message = sender_settable(from_json<Message>(fields));
+  require_valid_id(IdKind::message_id, message.id, "message.id");
+  const auto max_length = channel.config ? channel.config->max_message_length : std::nullopt;
+  if (max_length && message.text && characters(*message.text) > *max_length) {
+    throw ChatError(ErrorCode::message_too_long,
+                    fmt::format("message is longer than the channel's {} characters", *max_length),
+                    400);
+  }
+  for (auto& user : message.mentioned_users.value_or(std::vector<User>{})) {
+    require_valid_id(IdKind::user_id, user.id, "message.mentioned_users");
+  }
+  if (message.mentioned_users) {
+    for (auto& user : *message.mentioned_users)
+      user = state.user(user.id).value_or(User{.id = user.id});
+  }
+  if (message.quoted_message_id) {
+    auto quoted = state.message(*message.quoted_message_id);
+    // Only a message of the same channel, which the sender can therefore see.
+    if (!quoted || quoted->cid != channel.cid) {
+      throw ChatError(ErrorCode::input, "quoted_message_id: no such message in this channel", 400);
+    }
+    quoted->quoted_message.reset();  // one level, as Stream gives it
+    message.quoted_message = std::make_shared<const Message>(std::move(*quoted));
+  }
+  return message;
+}
 
 void add_message_routes(Router& router, State& state) {
   router.add(http::verb::post, "/channels/{type}/{id}/message", Access::user,

@@ -24,6 +24,7 @@ void add_activity_routes(Router& router, State& state);
 // POST /sync: the events a client missed.
 void add_sync_routes(Router& router, State& state);
 void add_settings_routes(Router& router, State& state);
+void add_draft_routes(Router& router, State& state);
 
 // What the user may do in the channel (Stream's own_capabilities), by its type and the user's
 // place in it: in `messaging` only members see it; other types anyone reads. Members write;
@@ -45,6 +46,11 @@ void require_member(State& state, const std::string& cid, const std::string& use
 // names nothing.
 void apply_partial_update(const boost::json::object& body, boost::json::object& fields,
                           const std::function<void(std::string_view)>& check);
+// A message as its sender may give it (sender_settable: what the server owns is dropped from
+// the request, never taken from it), checked against the channel (its id, its length, its
+// mentions' ids, a quote of a message of the same channel), with mentioned users and the quote
+// as the server has them. ChatError code 4 (or 20, too long) otherwise.
+Message requested_message(State& state, const boost::json::object& fields, const Channel& channel);
 // The channel, if it exists (else 404, code 16) and the user may use it (else 403, code 17).
 Channel usable_channel(State& state, const std::string& cid, const std::string& user_id);
 

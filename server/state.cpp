@@ -58,8 +58,8 @@ constexpr const char* kUploadsSchema = R"(
   CREATE INDEX uploads_by_hash ON uploads (hash, name);
 )";
 
-// Version 3: each user's mutes of users and channels, and blocks (state_settings.cpp). expires:
-// unix micros, NULL for none.
+// Version 3: each user's mutes of users and channels, and blocks (state_settings.cpp), and drafts
+// (state_drafts.cpp). expires: unix micros, NULL for none.
 constexpr const char* kSettingsSchema = R"(
   CREATE TABLE user_mutes (user_id TEXT NOT NULL, target_id TEXT NOT NULL,
     created_at INTEGER NOT NULL, expires INTEGER, PRIMARY KEY (user_id, target_id)) WITHOUT ROWID;
@@ -68,6 +68,11 @@ constexpr const char* kSettingsSchema = R"(
     expires INTEGER, PRIMARY KEY (user_id, cid)) WITHOUT ROWID;
   CREATE TABLE blocks (user_id TEXT NOT NULL, blocked_id TEXT NOT NULL,
     created_at INTEGER NOT NULL, PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;
+  -- One draft per user, channel and thread (parent_id '' for the channel's own).
+  CREATE TABLE drafts (user_id TEXT NOT NULL,
+    cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE, parent_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (user_id, cid, parent_id)) WITHOUT ROWID;
 )";
 
 }  // namespace

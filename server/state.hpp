@@ -84,6 +84,19 @@ class State {
   // The user with unread totals and the settings in force (expired mutes left out).
   OwnUser own_user(const std::string& user_id);
 
+  // Drafts (state_drafts.cpp), as Stream's DraftResponse objects: {channel_cid, created_at,
+  // message, parent_id?, quoted_message?}. One per user, channel and thread; saving replaces,
+  // with draft.updated, and deleting sends draft.deleted, both to the user's connections alone.
+  boost::json::object save_draft(const std::string& user_id, const std::string& cid,
+                                 const Message& message);
+  std::optional<boost::json::object> draft(const std::string& user_id, const std::string& cid,
+                                           const std::string& parent_id);
+  void delete_draft(const std::string& user_id, const std::string& cid,
+                    const std::string& parent_id);
+  // The user's drafts, newest first, of the channels in `cids` (all when empty).
+  std::vector<boost::json::object> drafts(const std::string& user_id,
+                                          const std::vector<std::string>& cids, std::int64_t limit);
+
   // Messages.
   std::optional<Message> message(const std::string& id);
   // Stores a new message: ChatError code 4 if its id exists ("a message with ID ... already

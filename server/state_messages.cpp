@@ -148,6 +148,8 @@ Message State::insert_message(Message message) {
     parent_updated.message = this->message(*message.parent_id);
     append(std::move(parent_updated));
   }
+  // Sent from its draft: the draft of its channel or thread goes (Stream's rule).
+  if (user_id) delete_draft(*user_id, cid, message.parent_id.value_or(""));
   transaction.commit();
   return message;
 }

@@ -281,8 +281,8 @@ void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done)
                             flag(e.payload, "blocked") ? "/users/block" : "/users/unblock",
                             {{"blocked_user_id", outbox::setting_target(e)}}, std::move(done));
     case OutboxKind::partial_update_message:
-      return lent_.api.call(boost::beast::http::verb::put,
-                            "/messages/" + api::encoded(e.message_id), e.payload, std::move(done));
+      return lent_.api.call(verb::put, "/messages/" + api::encoded(e.message_id), e.payload,
+                            std::move(done));
     case OutboxKind::delete_upload: {
       const json::value* url = e.payload.if_contains("url");
       const json::value* image = e.payload.if_contains("image");

@@ -241,6 +241,29 @@ test('hide and show, mute and unmute, pin and archive a channel; mute and block 
   await assert.rejects(alice.muteUser('nobody-at-all'), (e) => e.code === 16);
 });
 
+test('drafts: create, read, query, delete; sending clears the draft', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const id = unique('drafts');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await channel.watch();
+  const updated = next(alice, 'draft.updated');
+  const created = await channel.createDraft({ text: 'half a thought' });
+  assert.equal(created.draft.message.text, 'half a thought');
+  assert.equal(created.draft.channel_cid, `messaging:${id}`);
+  assert.equal((await updated).draft.message.text, 'half a thought');
+  assert.equal((await channel.getDraft()).draft.message.text, 'half a thought');
+  const { drafts } = await alice.queryDrafts({ filter: { channel_cid: `messaging:${id}` } });
+  assert.equal(drafts.length, 1);
+
+  const deleted = next(alice, 'draft.deleted');
+  await channel.sendMessage({ text: 'a whole thought' });
+  assert.equal((await deleted).draft.message.text, 'half a thought');
+  await assert.rejects(channel.getDraft(), (e) => e.code === 16);
+  await channel.createDraft({ text: 'again' });
+  await channel.deleteDraft();
+  await assert.rejects(channel.getDraft(), (e) => e.code === 16);
+});
+
 test('sendImage and sendFile upload to the channel; their URLs serve the bytes', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   const id = unique('files');
