@@ -3,12 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/testing/builders.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
+#include "support/json_equal.hpp"
 #include "sync/writes.hpp"
 
 namespace chatkeep {
@@ -322,6 +326,37 @@ TEST_F(WritesTest, TransientAndUnknownEventsWriteNothing) {
   EXPECT_EQ(apply(R"({"type":"health.check","connection_id":"c"})"), 0u);
   EXPECT_EQ(apply(R"({"type":"poll.vote_casted","poll":{"id":"p"}})"), 0u);
   EXPECT_EQ(apply(R"({"type":"connection.changed","online":false})"), 0u);
+}
+
+// Every event type chatkeep knows is stored or deliberately ignored: each has a fixture in
+// tests/data/events.json taken from Stream's payloads, and a type added to EventType without a
+// fixture, or one whose writes go missing, fails here.
+TEST_F(WritesTest, EveryKnownEventTypeIsStoredOrDeliberatelyIgnored) {
+  // Transient (typing), the socket's own (health checks without `me`, connection errors), and
+  // the client's local events: nothing to store.
+  const std::set<EventType> ignored = {
+      EventType::typing_start,         EventType::typing_stop,
+      EventType::connection_error,     EventType::connection_changed,
+      EventType::connection_recovered, EventType::outbox_delivered,
+      EventType::outbox_failed,        EventType::attachment_upload_progress};
+  std::map<EventType, std::size_t> writes;
+  const boost::json::value fixtures = parse_json(testing::test_data("events.json"));
+  for (const auto& fixture : fixtures.as_array()) {
+    Event event = from_json<Event>(fixture);
+    Batch batch;
+    const EventType kind = event.kind;
+    sync::add_event_writes(std::move(event), "alice", batch);
+    writes[kind] = std::max(writes[kind], batch.size());
+  }
+  for (int i = 0; i < static_cast<int>(EventType::unknown); ++i) {
+    const auto kind = static_cast<EventType>(i);
+    ASSERT_TRUE(writes.contains(kind)) << to_string(kind) << " has no fixture";
+    if (ignored.contains(kind)) {
+      EXPECT_EQ(writes[kind], 0u) << to_string(kind) << " is ignored, yet wrote";
+    } else {
+      EXPECT_GT(writes[kind], 0u) << to_string(kind) << " stores nothing";
+    }
+  }
 }
 
 TEST_F(WritesTest, AQueryIsTheTruthAboutOwnReactions) {
