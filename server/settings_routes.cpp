@@ -2,6 +2,8 @@
 // of users and channels, blocks. Each acts for the caller alone; a channel setting needs the
 // caller to be able to use the channel (its member, in messaging), a membership one to be a member.
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
@@ -54,12 +56,16 @@ std::vector<std::string> named_ids(const json::object& body, std::string_view li
   return ids;
 }
 
-// A positive whole number the body may give (a mute's timeout or expiration).
+// A positive whole number of `unit`s the body may give (a mute's timeout in minutes, an
+// expiration in milliseconds), ten years at most: the server turns it into a time.
+template <class Unit>
 std::optional<std::int64_t> duration(const json::object& body, std::string_view name) {
+  constexpr std::int64_t kMax =
+      std::chrono::duration_cast<Unit>(std::chrono::hours(24 * 365 * 10)).count();
   const json::value* v = body.if_contains(name);
   if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_int64() || v->as_int64() <= 0 || v->as_int64() > 10LL * 365 * 24 * 3600 * 1000) {
-    throw ChatError(ErrorCode::input, fmt::format("{}: expected a positive number", name), 400);
+  if (!v->is_int64() || v->as_int64() <= 0 || v->as_int64() > kMax) {
+    throw ChatError(ErrorCode::input, fmt::format("{}: expected 1 to {}", name, kMax), 400);
   }
   return v->as_int64();
 }
@@ -90,7 +96,7 @@ void add_settings_routes(Router& router, State& state) {
   router.add(http::verb::post, "/moderation/mute", Access::user, [&state](Request& r) {
     const std::string me = *r.caller.user_id;
     const json::object body = r.json_body();
-    const auto minutes = duration(body, "timeout");
+    const auto minutes = duration<std::chrono::minutes>(body, "timeout");
     auto transaction = state.transaction();
     for (const auto& target : named_ids(body, "target_ids", "target_id", IdKind::user_id))
       state.mute_user(me, target, minutes);
@@ -110,7 +116,7 @@ void add_settings_routes(Router& router, State& state) {
   router.add(http::verb::post, "/moderation/mute/channel", Access::user, [&state](Request& r) {
     const std::string me = *r.caller.user_id;
     const json::object body = r.json_body();
-    const auto expiration = duration(body, "expiration");
+    const auto expiration = duration<std::chrono::milliseconds>(body, "expiration");
     const auto cids = named_ids(body, "channel_cids", "channel_cid", std::nullopt);
     for (const auto& cid : cids)
       (void)usable_channel(state, cid, me);  // all checked before any is muted

@@ -107,7 +107,8 @@ class ChatChannel {
   // archived_at). hide() takes the channel out of the user's lists until a new message or
   // show(); with `clear_history`, its messages until now go for this user. mute() silences its
   // notifications, until `expiration` from now if given. pin() and archive() mark it for the
-  // user alone (their lists sort and filter by them).
+  // user alone (their lists sort and filter by them). An expiration of more than ten years (the
+  // server's limit) is ChatError (input).
   void hide(bool clear_history = false);
   void show();
   void mute(std::optional<std::chrono::milliseconds> expiration = std::nullopt);

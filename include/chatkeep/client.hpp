@@ -176,7 +176,8 @@ class ChatClient {
 
   // The user's settings about other users, queued like every action and shown at once in the
   // own user (connection_info(): mutes, blocked_user_ids). A muted or blocked user's messages
-  // still arrive, for the app to show as it likes. mute_user's `timeout` ends the mute by itself.
+  // still arrive, for the app to show as it likes. mute_user's `timeout` ends the mute by itself;
+  // one of more than ten years (the server's limit) is ChatError (input).
   void mute_user(const std::string& user_id,
                  std::optional<std::chrono::minutes> timeout = std::nullopt);
   void unmute_user(const std::string& user_id);

@@ -3,6 +3,7 @@
 #include "chatkeep/client.hpp"
 
 #include "client/client_core.hpp"
+#include "outbox/settings.hpp"
 
 namespace chatkeep {
 
@@ -315,6 +316,9 @@ void ChatChannel::show() {
 }
 
 void ChatChannel::mute(std::optional<std::chrono::milliseconds> expiration) {
+  if (expiration && (expiration->count() <= 0 || *expiration > outbox::kLongestMute)) {
+    throw ChatError(ErrorCode::input, "a mute's expiration is from 1 ms to ten years");
+  }
   boost::json::object payload{{"muted", true}};
   if (expiration) payload["expiration"] = expiration->count();
   on_client_now(client_, [&](ClientCore& c) {
@@ -355,6 +359,9 @@ void ChatChannel::unarchive() {
 
 void ChatClient::mute_user(const std::string& user_id,
                            std::optional<std::chrono::minutes> timeout) {
+  if (timeout && (timeout->count() <= 0 || *timeout > outbox::kLongestMute)) {
+    throw ChatError(ErrorCode::input, "a mute's timeout is from 1 minute to ten years");
+  }
   OutboxEntry action = user_setting(OutboxKind::set_user_muted, user_id, "muted", true);
   if (timeout) action.payload["timeout"] = timeout->count();
   core_->run([core = core_.get(), &action] { core->change_setting(std::move(action)); });

@@ -11,9 +11,14 @@ namespace json = boost::json;
 
 namespace {
 
-std::optional<std::int64_t> integer(const json::object& payload, std::string_view name) {
+// A mute's length in `Unit`s, if the payload gives one the server takes (ten years at most).
+template <class Unit>
+std::optional<Unit> length(const json::object& payload, std::string_view name) {
   const json::value* v = payload.if_contains(name);
-  return v && v->is_int64() && v->as_int64() > 0 ? std::optional(v->as_int64()) : std::nullopt;
+  if (!v || !v->is_int64() || v->as_int64() <= 0 || Unit(v->as_int64()) > kLongestMute) {
+    return std::nullopt;
+  }
+  return Unit(v->as_int64());
 }
 
 Timestamp after(Timestamp from, std::chrono::microseconds by) {
@@ -71,8 +76,8 @@ void show_on_own_user(const std::vector<OutboxEntry>& pending, const std::string
         erase_by(own.mutes, [&](const Mute& m) { return m.target && m.target->id == target; });
         if (!flag(e.payload, "muted")) break;
         Mute mute{.user = User{.id = me}, .target = User{.id = target}, .created_at = e.created_at};
-        if (auto minutes = integer(e.payload, "timeout"))
-          mute.expires = after(e.created_at, std::chrono::minutes(*minutes));
+        if (auto minutes = length<std::chrono::minutes>(e.payload, "timeout"))
+          mute.expires = after(e.created_at, *minutes);
         if (!own.mutes) own.mutes.emplace();
         own.mutes->push_back(std::move(mute));
         break;
@@ -87,8 +92,8 @@ void show_on_own_user(const std::vector<OutboxEntry>& pending, const std::string
                                             .type = e.cid.substr(0, colon),
                                             .cid = e.cid},
                          .created_at = e.created_at};
-        if (auto ms = integer(e.payload, "expiration"))
-          mute.expires = after(e.created_at, std::chrono::milliseconds(*ms));
+        if (auto ms = length<std::chrono::milliseconds>(e.payload, "expiration"))
+          mute.expires = after(e.created_at, *ms);
         if (!own.channel_mutes) own.channel_mutes.emplace();
         own.channel_mutes->push_back(std::move(mute));
         break;

@@ -8,6 +8,7 @@
 // copies through show_settings() before storing it, and makes each setting's echo with it too:
 // what the user set shows until the server has it, and then the server's copies show it anyway.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 namespace chatkeep::outbox {
 
 bool is_setting(OutboxKind kind);
+
+// The longest mute chatkeep-server takes (a timeout or an expiration); the client refuses longer.
+inline constexpr std::chrono::hours kLongestMute{24 * 365 * 10};
 
 // Whether `batch` holds a copy a setting is shown on: a channel or its hidden flag, a membership
 // of `me`, the own user. The client reads the outbox for show_settings() only then.

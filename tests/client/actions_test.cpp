@@ -281,6 +281,10 @@ TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
   const std::string cid = create("refused");
   Recorder* events = nullptr;
   auto client = connected_alice(events);
+  EXPECT_THROW(client->mute_user("bob", std::chrono::hours(24 * 366 * 10)), ChatError);
+  EXPECT_THROW(client->channel("messaging", "refused").mute(std::chrono::milliseconds(0)),
+               ChatError);
+  EXPECT_TRUE(client->outbox().empty());
   client->mute_user("ghost");
   EXPECT_TRUE(has_mute_of(client->persistence().connection_info(), "ghost"));
   ASSERT_TRUE(events->wait(EventType::outbox_failed));

@@ -93,6 +93,20 @@ TEST(Settings, MutesAndBlocksShowOnTheOwnUser) {
   EXPECT_EQ(shown.blocked_user_ids, std::vector<std::string>{"erin"});
 }
 
+// A length no server takes (from a damaged row) makes no time out of range: the mute shows with
+// no end.
+TEST(Settings, AMuteLongerThanTheServerTakesShowsWithNoEnd) {
+  OwnUser own;
+  own.id = "me";
+  Batch batch{SetConnectionInfo{ConnectionInfo{own}}};
+  show_settings({setting(1, OutboxKind::set_user_muted, "",
+                         {{"user_id", "bob"}, {"muted", true}, {"timeout", INT64_MAX}})},
+                "me", batch);
+  const OwnUser& shown = std::get<SetConnectionInfo>(batch[0]).info.own_user;
+  ASSERT_EQ(shown.mutes->size(), 1u);
+  EXPECT_FALSE(shown.mutes->at(0).expires);
+}
+
 TEST(Settings, CopiesNoSettingIsAboutAreNotLookedAt) {
   EXPECT_FALSE(shows_settings({UpsertMessages{}, UpsertReads{}, UpsertUsers{}}, "me"));
   EXPECT_TRUE(is_setting(OutboxKind::set_user_blocked));

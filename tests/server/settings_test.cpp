@@ -107,6 +107,14 @@ TEST_F(SettingsTest, MutesAreTheUsersOwnAndEndWhenTheyExpire) {
   expect_error(call("alice", verb::post, "/moderation/mute", R"({"target_ids":"bob"})"), 400, 4);
   expect_error(call("alice", verb::post, "/moderation/mute", R"({"target_id":"bob","timeout":-1})"),
                400, 4);
+  // Ten years at most, in each one's unit: a timeout in minutes as large as the bound on an
+  // expiration in milliseconds overflowed when made a time.
+  expect_error(call("alice", verb::post, "/moderation/mute",
+                    R"({"target_id":"bob","timeout":315360000000})"),
+               400, 4);
+  expect_error(call("alice", verb::post, "/moderation/mute/channel",
+                    R"({"channel_cid":"messaging:general","expiration":315360000001})"),
+               400, 4);
   ASSERT_EQ(query("bob", "messaging:bobs", R"({"data":{"members":["bob"]}})").status, 200u);
   expect_error(call("alice", verb::post, "/moderation/mute/channel",
                     R"({"channel_cids":["messaging:bobs"]})"),
