@@ -62,9 +62,9 @@ void show_membership(const std::vector<OutboxEntry>& pending, const std::string&
   }
 }
 
-template <class T, class Key>
-void erase_by(std::optional<std::vector<T>>& list, const Key& key) {
-  if (list) std::erase_if(*list, key);
+template <class T, class Pred>
+void erase_by(std::optional<std::vector<T>>& list, const Pred& which) {
+  if (list) std::erase_if(*list, which);
 }
 
 void show_on_own_user(const std::vector<OutboxEntry>& pending, const std::string& me,
