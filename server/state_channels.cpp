@@ -112,24 +112,10 @@ Channel State::update_channel_data(const std::string& cid, const boost::json::ob
   sqlite::Transaction transaction(db_);
   Channel old = *channel(cid);
   // The channel's own fields stay; what the caller gives replaces the rest.
-  boost::json::object fields = data;
-  for (const char* system :
-       {"id", "type", "cid", "created_by", "created_at", "updated_at", "last_message_at",
-        "member_count", "message_count", "config", "own_capabilities", "members", "hidden",
-        "truncated_at", "deleted_at"}) {
-    fields.erase(system);
-  }
-  fields["id"] = old.id;
-  fields["type"] = old.type;
-  fields["cid"] = old.cid;
-  Channel updated = from_json<Channel>(fields);
-  updated.created_at = old.created_at;
+  Channel updated = with_channel_data(old, data);
   updated.updated_at = Timestamp::now();
-  updated.last_message_at = old.last_message_at;
-  updated.truncated_at = old.truncated_at;
-  updated.config = old.config;
-  updated.frozen = updated.frozen.value_or(old.frozen.value_or(false));
-  updated.disabled = updated.disabled.value_or(old.disabled.value_or(false));
+  updated.frozen = updated.frozen.value_or(false);
+  updated.disabled = updated.disabled.value_or(false);
   db_.query("UPDATE channels SET data = ?2 WHERE cid = ?1")
       .bind(1, cid)
       .bind(2, encode(updated))

@@ -71,4 +71,12 @@ struct Channel {
 // "{type}:{id}".
 std::string make_cid(std::string_view type, std::string_view id);
 
+// Whether the channel field `name` is the server's own (id, cid, created_by, member_count,
+// hidden, ...): an update of the channel's data never changes it.
+bool server_owned_channel_field(std::string_view name);
+// `channel` with its data (every field but the server's own) replaced by `data`'s, as a channel
+// update makes it on the server and in the client's echo. ChatError (input) for a modelled field
+// of the wrong type.
+Channel with_channel_data(const Channel& channel, const boost::json::object& data);
+
 }  // namespace chatkeep

@@ -14,6 +14,7 @@
 #include "chatkeep/member.hpp"
 #include "chatkeep/message.hpp"
 #include "chatkeep/message_window.hpp"
+#include "chatkeep/persistence.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/result.hpp"
 
@@ -117,6 +118,36 @@ class ChatChannel {
   void unpin();
   void archive();
   void unarchive();
+
+  // The user's draft here, or in the thread of `parent_id`: kept in step with the server and
+  // the user's other devices (draft.updated, draft.deleted), the newest write winning by when
+  // the user wrote it. save_draft() replaces it (the message's text, attachments, quoted and
+  // mentioned ids, custom fields; its parent_id says where); sending a message here, or in that
+  // thread, takes it away. draft() reads the store: ChatError (invalid_state) with no user.
+  void save_draft(Message draft);
+  void delete_draft(const std::optional<std::string>& parent_id = std::nullopt);
+  std::optional<Draft> draft(const std::optional<std::string>& parent_id = std::nullopt);
+
+  // The channel's life, queued like the actions above and shown at once (the channel, its
+  // members, the user's membership). create() makes the channel with `data` (name, image, custom
+  // fields) and `members` (the user among them); everything done here after it waits for it, and
+  // if the server refuses it the channel goes again. update() replaces the channel's data,
+  // update_partial() sets and unsets some of it. delete_channel() and truncate() need the
+  // server's leave (the channel's owner), as do add_members() and remove_members() of others;
+  // leave() removes the user herself. invite() adds members who must accept_invite() (or
+  // reject_invite()) first. Each refused by the server leaves the outbox and gives the channel
+  // back as the server has it.
+  void create(boost::json::object data = {}, std::vector<std::string> members = {});
+  void update(boost::json::object data);
+  void update_partial(boost::json::object set, std::vector<std::string> unset = {});
+  void delete_channel();
+  void truncate();
+  void add_members(std::vector<std::string> user_ids);
+  void remove_members(std::vector<std::string> user_ids);
+  void leave();
+  void invite(std::vector<std::string> user_ids);
+  void accept_invite();
+  void reject_invite();
 
   // Typing, as Stream's clients send it: online only, never queued. keystroke() on every key the
   // user presses here (or in the thread of `parent_id`) sends typing.start at most once every

@@ -183,6 +183,10 @@ class ChatClient {
   void unmute_user(const std::string& user_id);
   void block_user(const std::string& user_id);
   void unblock_user(const std::string& user_id);
+  // Sets and unsets fields of the own user (name, image, custom fields; Stream's PATCH /users),
+  // queued and shown at once in connection_info() and in the users table. Fields the server
+  // owns (id, role, created_at, updated_at, online, banned...) are ChatError (input).
+  void update_own_user(boost::json::object set, std::vector<std::string> unset = {});
 
   // The actions waiting for the server, oldest first, with their states (queued, sending, or
   // failed with the server's reason). outbox.delivered and outbox.failed events tell of changes.

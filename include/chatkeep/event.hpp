@@ -45,6 +45,14 @@ enum class EventType {
   // the user's mutes changed (of users, of channels): `me` is the own user with all of them
   notification_mutes_updated,
   notification_channel_mutes_updated,
+  // the user was invited to a channel (`channel`, `member`), or answered an invite
+  notification_invited,
+  notification_invite_accepted,
+  notification_invite_rejected,
+  // the user's draft in a channel or thread changed (extra["draft"]: channel_cid, parent_id?,
+  // message, created_at), on any of her devices
+  draft_updated,
+  draft_deleted,
   user_updated,
   user_presence_changed,
   user_messages_deleted,

@@ -31,8 +31,17 @@ namespace chatkeep {
 // set_channel_hidden (payload: hidden, clear_history), set_channel_muted (muted, expiration in
 // ms if any), update_membership (set, unset of the user's membership: pinned, archived),
 // set_user_muted (user_id, muted, timeout in minutes if any) and set_user_blocked (user_id,
-// blocked). A later setting of the same thing replaces an untried earlier one; one the server
-// refuses leaves the outbox at once, and what it showed is given back as the server has it.
+// blocked), save_draft (payload: the draft's message, sendable, with its parent_id) and
+// delete_draft (parent_id if any), update_channel (data: the channel's new fields, all of them)
+// and partial_update_channel (set, unset), and partial_update_user (set, unset of the own user).
+// A later setting of the same thing replaces an untried earlier one; one the server refuses
+// leaves the outbox at once, and what it showed is given back as the server has it.
+//
+// And the channel's life: create_channel (data, with its members), delete_channel,
+// truncate_channel, update_members (one of add_members, remove_members, invites: user ids) and
+// answer_invite (accept_invite or reject_invite: true). Everything queued in a channel after its
+// creation waits for it; one the server refuses leaves the outbox, and the channel is given back
+// as the server has it (gone, for a creation it refused).
 enum class OutboxKind {
   send_message,
   update_message,
@@ -47,7 +56,17 @@ enum class OutboxKind {
   set_channel_muted,
   update_membership,
   set_user_muted,
-  set_user_blocked
+  set_user_blocked,
+  save_draft,
+  delete_draft,
+  update_channel,
+  partial_update_channel,
+  partial_update_user,
+  create_channel,
+  delete_channel,
+  truncate_channel,
+  update_members,
+  answer_invite
 };
 enum class OutboxState { queued, sending, failed };
 

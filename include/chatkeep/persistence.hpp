@@ -227,6 +227,14 @@ struct TruncateChannel {
   std::string cid;
   std::optional<Timestamp> before;
 };
+// Counts one more event of a type chatkeep does not know (storage statistics show them, so that
+// a newer server is noticed). A store keeps at most kMaxUnknownEventTypes types, each name cut to
+// kMaxUnknownEventTypeLength bytes: a server cannot grow it without bound.
+struct CountUnknownEvent {
+  std::string type;
+};
+inline constexpr std::size_t kMaxUnknownEventTypes = 64;
+inline constexpr std::size_t kMaxUnknownEventTypeLength = 64;
 // Removes channels with their messages, members, reads, drafts and cached-query entries.
 struct DeleteChannels {
   std::vector<std::string> cids;
@@ -285,7 +293,7 @@ using Mutation =
                  ReplaceReactions, UpsertDrafts, DeleteDraft, DeleteMessages, TruncateChannel,
                  DeleteChannels, SaveChannelQuery, SetConnectionInfo, SetUnreadCounts,
                  SetLastSyncAt, AddOutboxEntry, UpdateOutboxEntry, RemoveOutboxEntry, RecordUpload,
-                 ForgetUpload, RecordPage>;
+                 ForgetUpload, RecordPage, CountUnknownEvent>;
 using Batch = std::vector<Mutation>;
 
 struct ApplyResult {

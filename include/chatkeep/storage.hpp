@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,8 @@ struct StorageStats {
   std::int64_t channels = 0;
   std::int64_t messages = 0;
   std::int64_t outbox_entries = 0;
+  // Events of types this chatkeep does not know, by type (CountUnknownEvent): a newer server.
+  std::map<std::string, std::int64_t> unknown_events;
 
   std::uintmax_t total_bytes() const {
     return database_bytes + wal_bytes + preferences_bytes + file_cache_bytes;

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -36,5 +37,8 @@ struct User {
 // user's own updates): `user` with only its id, name, image, language and custom fields. Role,
 // ban state, teams, times and the fields Stream reserves are the server's, and are dropped.
 User self_settable(const User& user);
+// Whether a user may set the field `name` of themselves (what self_settable keeps): a partial
+// update of the own user (PATCH /users) may set or unset only these.
+bool self_may_set(std::string_view name);
 
 }  // namespace chatkeep

@@ -385,6 +385,106 @@ void ChatClient::unblock_user(const std::string& user_id) {
   });
 }
 
+void ChatClient::update_own_user(boost::json::object set, std::vector<std::string> unset) {
+  core_->run([core = core_.get(), &set, &unset] {
+    core->update_own_user(std::move(set), std::move(unset));
+  });
+}
+
+void ChatChannel::save_draft(Message draft) {
+  on_client_now(client_, [&](ClientCore& c) { c.save_draft(cid_, std::move(draft)); });
+}
+
+void ChatChannel::delete_draft(const std::optional<std::string>& parent_id) {
+  boost::json::object payload;
+  if (parent_id) payload["parent_id"] = *parent_id;
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::delete_draft, cid_, std::move(payload)));
+  });
+}
+
+std::optional<Draft> ChatChannel::draft(const std::optional<std::string>& parent_id) {
+  return on_client_now(client_, [&](ClientCore& c) { return c.draft(cid_, parent_id); });
+}
+
+void ChatChannel::update(boost::json::object data) {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(OutboxKind::update_channel, cid_, {{"data", std::move(data)}}));
+  });
+}
+
+void ChatChannel::update_partial(boost::json::object set, std::vector<std::string> unset) {
+  if (set.empty() && unset.empty()) throw ChatError(ErrorCode::input, "nothing to set or unset");
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_setting(setting(
+        OutboxKind::partial_update_channel, cid_,
+        {{"set", std::move(set)}, {"unset", boost::json::array(unset.begin(), unset.end())}}));
+  });
+}
+
+void ChatChannel::create(boost::json::object data, std::vector<std::string> members) {
+  if (!members.empty()) data["members"] = boost::json::array(members.begin(), members.end());
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_channel(setting(OutboxKind::create_channel, cid_, {{"data", std::move(data)}}));
+  });
+}
+
+void ChatChannel::delete_channel() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_channel(setting(OutboxKind::delete_channel, cid_, {}));
+  });
+}
+
+void ChatChannel::truncate() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_channel(setting(OutboxKind::truncate_channel, cid_, {}));
+  });
+}
+
+namespace {
+
+OutboxEntry members_change(const std::string& cid, const char* field,
+                           const std::vector<std::string>& user_ids) {
+  if (user_ids.empty()) throw ChatError(ErrorCode::input, "no user ids");
+  return setting(OutboxKind::update_members, cid,
+                 {{field, boost::json::array(user_ids.begin(), user_ids.end())}});
+}
+
+}  // namespace
+
+void ChatChannel::add_members(std::vector<std::string> user_ids) {
+  OutboxEntry action = members_change(cid_, "add_members", user_ids);
+  on_client_now(client_, [&](ClientCore& c) { c.change_channel(std::move(action)); });
+}
+
+void ChatChannel::remove_members(std::vector<std::string> user_ids) {
+  OutboxEntry action = members_change(cid_, "remove_members", user_ids);
+  on_client_now(client_, [&](ClientCore& c) { c.change_channel(std::move(action)); });
+}
+
+void ChatChannel::leave() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_channel(members_change(cid_, "remove_members", {c.user_id()}));
+  });
+}
+
+void ChatChannel::invite(std::vector<std::string> user_ids) {
+  OutboxEntry action = members_change(cid_, "invites", user_ids);
+  on_client_now(client_, [&](ClientCore& c) { c.change_channel(std::move(action)); });
+}
+
+void ChatChannel::accept_invite() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_channel(setting(OutboxKind::answer_invite, cid_, {{"accept_invite", true}}));
+  });
+}
+
+void ChatChannel::reject_invite() {
+  on_client_now(client_, [&](ClientCore& c) {
+    c.change_channel(setting(OutboxKind::answer_invite, cid_, {{"reject_invite", true}}));
+  });
+}
+
 void ChatChannel::mark_read() {
   on_client_now(client_, [&](ClientCore& c) { c.mark_read(cid_); });
 }

@@ -110,8 +110,17 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void partial_update_message(const std::string& id, boost::json::object set,
                               std::vector<std::string> unset);
   void mark_read(const std::string& cid);
-  // A setting (outbox/settings.hpp) of a channel or of another user, shown at once.
+  // A setting (outbox/settings.hpp) of a channel, a draft, the own user or another user, shown
+  // at once.
   void change_setting(OutboxEntry action);
+  void save_draft(const std::string& cid, Message draft);
+  void update_own_user(boost::json::object set, std::vector<std::string> unset);
+  // channel_actions.cpp: create_channel, delete_channel, truncate_channel, update_members and
+  // answer_invite, with their echoes.
+  void change_channel(OutboxEntry action);
+  // The connected user's id; ChatError (invalid_state) with none.
+  const std::string& user_id() const;
+  std::optional<Draft> draft(const std::string& cid, const std::optional<std::string>& parent_id);
   std::vector<OutboxEntry> outbox_entries();
   void retry(std::int64_t id);
   void discard(std::int64_t id);

@@ -59,6 +59,7 @@ void ClientCore::apply_live(Event event) {
 // hear of its own deletion, edits or reads, which go to watchers.
 void ClientCore::watch_new_channel(const Event& event) {
   if (event.kind != EventType::notification_added_to_channel &&
+      event.kind != EventType::notification_invited &&
       event.kind != EventType::notification_message_new) {
     return;
   }

@@ -201,6 +201,8 @@ Message ClientCore::send_message(const std::string& cid, Message message,
     }
   }
   batch.insert(batch.end(), uploads.begin(), uploads.end());
+  // The draft it came from goes, as it will on the server.
+  batch.push_back(DeleteDraft{cid, message.parent_id});
   enqueue(std::move(action), std::move(batch));
   message.local_state = LocalState::queued;
   return message;
@@ -328,18 +330,38 @@ void ClientCore::change_setting(OutboxEntry action) {
   const std::string me = session_->user.id;
   // The stored copy the setting shows on.
   Batch copies;
-  if (action.kind == OutboxKind::set_channel_hidden) {
-    copies.push_back(SetChannelHidden{action.cid, false});
-  } else if (action.kind == OutboxKind::update_membership) {
-    auto state = store_->channel_state(action.cid, MessagePagination{.limit = 0});
-    if (!state || !state->membership) {
-      throw ChatError(ErrorCode::not_found, "the user is not a stored member of " + action.cid);
+  switch (action.kind) {
+    case OutboxKind::set_channel_hidden:
+      copies.push_back(SetChannelHidden{action.cid, false});
+      break;
+    case OutboxKind::update_membership: {
+      auto state = store_->channel_state(action.cid, MessagePagination{.limit = 0});
+      if (!state || !state->membership) {
+        throw ChatError(ErrorCode::not_found, "the user is not a stored member of " + action.cid);
+      }
+      copies.push_back(UpsertMembers{action.cid, {*state->membership}});
+      break;
     }
-    copies.push_back(UpsertMembers{action.cid, {*state->membership}});
-  } else {
-    std::optional<ConnectionInfo> info = store_->connection_info();
-    if (!info) info.emplace().own_user.id = me;
-    copies.push_back(SetConnectionInfo{std::move(*info)});
+    case OutboxKind::update_channel:
+    case OutboxKind::partial_update_channel: {
+      auto state = store_->channel_state(action.cid, MessagePagination{.limit = 0});
+      if (!state) throw ChatError(ErrorCode::not_found, "channel " + action.cid + " is not stored");
+      copies.push_back(UpsertChannels{{std::move(state->channel)}});
+      break;
+    }
+    case OutboxKind::save_draft:
+    case OutboxKind::delete_draft:
+      copies.push_back(DeleteDraft{action.cid, outbox::draft_parent(action)});
+      break;
+    default: {  // the own user's
+      std::optional<ConnectionInfo> info = store_->connection_info();
+      if (!info) info.emplace().own_user.id = me;
+      if (action.kind == OutboxKind::partial_update_user) {
+        copies.push_back(UpsertUsers{{static_cast<const User&>(info->own_user)}});
+      }
+      copies.push_back(SetConnectionInfo{std::move(*info)});
+      break;
+    }
   }
   settings_pending_ = true;
   enqueue(std::move(action), {},
@@ -353,6 +375,34 @@ void ClientCore::change_setting(OutboxEntry action) {
               echo.push_back(TruncateChannel{stamped.cid, stamped.created_at});
             }
           });
+}
+
+void ClientCore::save_draft(const std::string& cid, Message draft) {
+  require_session();
+  // A draft's message has an id, as the server's drafts do, so that its copies read as messages.
+  if (draft.id.empty()) draft.id = make_uuid_v4();
+  change_setting(OutboxEntry{
+      .kind = OutboxKind::save_draft, .cid = cid, .payload = {{"message", sendable(draft)}}});
+}
+
+void ClientCore::update_own_user(json::object set, std::vector<std::string> unset) {
+  require_session();
+  if (set.empty() && unset.empty()) throw ChatError(ErrorCode::input, "nothing to set or unset");
+  for (const auto& [key, value] : set) {
+    if (!self_may_set(key))
+      throw ChatError(ErrorCode::input, "the server owns " + std::string(key));
+  }
+  for (const auto& name : unset) {
+    if (!self_may_set(name)) throw ChatError(ErrorCode::input, "the server owns " + name);
+  }
+  // The fields must make a user (a name that is a string...).
+  json::object fields = to_json(User{.id = session_->user.id}).as_object();
+  for (const auto& [key, value] : set)
+    fields[key] = value;
+  (void)from_json<User>(fields);
+  change_setting(OutboxEntry{
+      .kind = OutboxKind::partial_update_user,
+      .payload = {{"set", std::move(set)}, {"unset", json::array(unset.begin(), unset.end())}}});
 }
 
 std::vector<OutboxEntry> ClientCore::outbox_entries() {
@@ -400,6 +450,15 @@ void ClientCore::discard(std::int64_t id) {
       throw ChatError(ErrorCode::invalid_state, "the entry is being delivered");
     }
     Batch batch{RemoveOutboxEntry{id}};
+    if (e.kind == OutboxKind::create_channel) {
+      // Never created: the channel goes, with everything waiting in it.
+      for (const auto& other : pending) {
+        if (other.cid == e.cid && other.id != id) batch.push_back(RemoveOutboxEntry{other.id});
+      }
+      batch.push_back(DeleteChannels{{e.cid}});
+      store_->apply(batch);
+      return;
+    }
     std::vector<std::string> staged;  // files the cache holds for this message only
     const bool unsent =
         e.kind == OutboxKind::send_message ||

@@ -21,6 +21,7 @@
 #include <boost/json.hpp>
 
 #include "chatkeep/json.hpp"
+#include "model/draft.hpp"
 #include "outbox/settings.hpp"
 #include "outbox/uploads.hpp"
 #include "sync/writes.hpp"
@@ -36,14 +37,83 @@ bool hard_deletion(const OutboxEntry& entry) {
   return entry.kind == OutboxKind::delete_message && hard && hard->is_bool() && hard->as_bool();
 }
 
+// Whether the entry is about a message (and its answer carries it).
+bool about_message(OutboxKind kind) {
+  switch (kind) {
+    case OutboxKind::send_message:
+    case OutboxKind::update_message:
+    case OutboxKind::delete_message:
+    case OutboxKind::send_reaction:
+    case OutboxKind::delete_reaction:
+    case OutboxKind::partial_update_message:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The channel and members of a {"channel", "members"} answer, as writes.
+void add_channel_answer(const OutboxEntry& entry, const json::object& answer, Batch& writes) {
+  const json::value* channel = answer.if_contains("channel");
+  if (!channel) throw ChatError(ErrorCode::input, "no channel in it");
+  Channel copy = from_json<Channel>(*channel);
+  if (copy.cid != entry.cid) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("channel '{}' where '{}' was changed", copy.cid, entry.cid));
+  }
+  writes.push_back(UpsertChannels{{std::move(copy)}});
+  if (const json::value* members = answer.if_contains("members"); members && members->is_array()) {
+    std::vector<Member> rows;
+    for (const auto& member : members->as_array())
+      rows.push_back(from_json<Member>(member));
+    writes.push_back(UpsertMembers{entry.cid, std::move(rows)});
+  }
+}
+
 // What a 2xx answer must hold for the store: the message the entry is about (its id, its
-// channel), and for a reaction the reaction. A hard deletion and a read mark need nothing. An
-// answer without them proves nothing was done, so it does not count as delivered. Throws
-// ChatError when the answer lacks what the entry needs stored.
-void read_answer(const OutboxEntry& entry, const json::object& answer,
-                 std::optional<Message>& message, std::optional<Reaction>& reaction) {
-  if (entry.kind == OutboxKind::mark_read || entry.kind == OutboxKind::delete_upload ||
-      outbox::is_setting(entry.kind) || hard_deletion(entry)) {
+// channel), and for a reaction the reaction; a created channel's state; the channel and members
+// after a change of members; the draft saved. A hard deletion, a read mark and a setting need
+// nothing. An answer without what it must hold proves nothing was done, so it does not count as
+// delivered. Throws ChatError when the answer lacks what the entry needs stored.
+void read_answer(const OutboxEntry& entry, const json::object& answer, const std::string& me,
+                 std::optional<Message>& message, std::optional<Reaction>& reaction,
+                 Batch& writes) {
+  switch (entry.kind) {
+    case OutboxKind::create_channel: {
+      auto state = from_json<ChannelState>(answer);
+      if (state.channel.cid != entry.cid) {
+        throw ChatError(ErrorCode::input, fmt::format("channel '{}' where '{}' was created",
+                                                      state.channel.cid, entry.cid));
+      }
+      sync::add_channel_state_writes(std::move(state), me, writes);
+      return;
+    }
+    case OutboxKind::update_members: {
+      const json::value* removed = entry.payload.if_contains("remove_members");
+      const bool left = removed && removed->is_array() &&
+                        std::find(removed->as_array().begin(), removed->as_array().end(),
+                                  json::value(me)) != removed->as_array().end();
+      if (!left) add_channel_answer(entry, answer, writes);  // else the channel is gone for her
+      return;
+    }
+    case OutboxKind::answer_invite:
+      return add_channel_answer(entry, answer, writes);
+    case OutboxKind::save_draft: {
+      const json::value* draft = answer.if_contains("draft");
+      if (!draft) throw ChatError(ErrorCode::input, "no draft in it");
+      Draft saved = model::read_draft(*draft, model::Path("draft"));
+      if (saved.cid != entry.cid || saved.parent_id != outbox::draft_parent(entry)) {
+        throw ChatError(ErrorCode::input, "a draft of another channel or thread");
+      }
+      // The server's copy, with the server's time, in place of the echo whatever its time.
+      writes.push_back(DeleteDraft{saved.cid, saved.parent_id});
+      writes.push_back(UpsertDrafts{{std::move(saved)}});
+      return;
+    }
+    default:
+      break;
+  }
+  if (!about_message(entry.kind) || hard_deletion(entry)) {
     return;  // the echo is what the server now has; its events bring the server's own copies
   }
   const json::value* m = answer.if_contains("message");
@@ -283,6 +353,38 @@ void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done)
     case OutboxKind::partial_update_message:
       return lent_.api.call(verb::put, "/messages/" + api::encoded(e.message_id), e.payload,
                             std::move(done));
+    case OutboxKind::save_draft:
+      return lent_.api.call(verb::post, api::channel_path(e.cid) + "/draft", e.payload,
+                            std::move(done));
+    case OutboxKind::delete_draft: {
+      const auto parent = outbox::draft_parent(e);
+      return lent_.api.call(verb::delete_, api::channel_path(e.cid) + "/draft", {}, std::move(done),
+                            parent ? "parent_id=" + api::encoded(*parent) : std::string());
+    }
+    case OutboxKind::update_channel:
+    case OutboxKind::update_members:
+    case OutboxKind::answer_invite:
+      return lent_.api.call(verb::post, api::channel_path(e.cid), e.payload, std::move(done));
+    case OutboxKind::partial_update_channel:
+      return lent_.api.call(verb::patch, api::channel_path(e.cid), e.payload, std::move(done));
+    case OutboxKind::partial_update_user: {
+      json::object update = e.payload;
+      update["id"] = *user_id_;
+      return lent_.api.call(verb::patch, "/users", {{"users", json::array{std::move(update)}}},
+                            std::move(done));
+    }
+    case OutboxKind::create_channel: {
+      json::object body = e.payload;
+      body["state"] = true;
+      body["messages"] = {{"limit", 0}};
+      return lent_.api.call(verb::post, api::channel_path(e.cid) + "/query", std::move(body),
+                            std::move(done));
+    }
+    case OutboxKind::delete_channel:
+      return lent_.api.call(verb::delete_, api::channel_path(e.cid), {}, std::move(done));
+    case OutboxKind::truncate_channel:
+      return lent_.api.call(verb::post, api::channel_path(e.cid) + "/truncate", {},
+                            std::move(done));
     case OutboxKind::delete_upload: {
       const json::value* url = e.payload.if_contains("url");
       const json::value* image = e.payload.if_contains("image");
@@ -300,21 +402,19 @@ void OutboxDelivery::settle_attempt(const OutboxEntry& entry, Result<json::objec
   if (r) {
     std::optional<Message> message;
     std::optional<Reaction> reaction;
+    Batch writes;
     try {
-      read_answer(entry, *r.value, message, reaction);
+      read_answer(entry, *r.value, *user_id_, message, reaction, writes);
     } catch (const ChatError& e) {
       return unusable_answer(entry, e.message());
     } catch (const std::exception& e) {
       return unusable_answer(entry, e.what());
     }
-    return finish(entry, std::move(message), std::move(reaction));
+    return finish(entry, std::move(message), std::move(reaction), std::move(writes));
   }
   const outbox::Verdict verdict = outbox::judge(entry.kind, *r.error);
   if (verdict == outbox::Verdict::delivered) {
-    if (entry.kind == OutboxKind::mark_read || entry.kind == OutboxKind::delete_upload ||
-        hard_deletion(entry)) {
-      return finish(entry, std::nullopt);
-    }
+    if (!about_message(entry.kind) || hard_deletion(entry)) return finish(entry, std::nullopt);
     // Done before (a send whose answer was lost, a removal of what is gone): the server's copy
     // replaces the local echo, which no event will (nothing changed on the server this time).
     return lent_.api.message(entry.message_id,
@@ -362,7 +462,8 @@ void OutboxDelivery::record_failure(const OutboxEntry& entry, outbox::Verdict ve
     log_->warn("outbox entry {} ({}) failed: {}", entry.id, to_string(entry.kind), error.message());
     lent_.emit(outbox_event(EventType::outbox_failed, entry, error));
     if (entry.kind == OutboxKind::upload_attachment) fail_dependents(entry, error);
-    if (entry.kind == OutboxKind::partial_update_message || outbox::is_setting(entry.kind)) {
+    if (entry.kind == OutboxKind::partial_update_message || outbox::is_setting(entry.kind) ||
+        outbox::changes_channel(entry.kind)) {
       give_back(entry);
     }
   }
@@ -371,6 +472,7 @@ void OutboxDelivery::record_failure(const OutboxEntry& entry, outbox::Verdict ve
 
 void OutboxDelivery::give_back(const OutboxEntry& entry) {
   if (outbox::is_setting(entry.kind)) return give_back_setting(entry);
+  if (outbox::changes_channel(entry.kind)) return give_back_channel(entry);
   lent_.api.message(entry.message_id, [this, entry, session = session_](Result<Message> m) {
     if (session != session_) return;
     // Removed with the server's copy in one write, so that nothing stored shows the action
@@ -393,10 +495,24 @@ void OutboxDelivery::give_back(const OutboxEntry& entry) {
 }
 
 void OutboxDelivery::finish(const OutboxEntry& entry, std::optional<Message> message,
-                            std::optional<Reaction> reaction) {
+                            std::optional<Reaction> reaction, Batch writes) {
   // The entry goes first: the answer already shows it, and the store replays only the entries
   // still waiting on the copies it stores.
   Batch batch{RemoveOutboxEntry{entry.id}};
+  if (!writes.empty()) {
+    // A later setting of the same thing, still waiting, shows over the answer.
+    const auto pending = lent_.store.outbox(0, outbox::kWholeOutbox);
+    if (std::any_of(pending.begin(), pending.end(), [&](const OutboxEntry& e) {
+          return e.id != entry.id && outbox::is_setting(e.kind);
+        })) {
+      std::vector<OutboxEntry> others;
+      for (const auto& e : pending)
+        if (e.id != entry.id) others.push_back(e);
+      outbox::show_settings(others, *user_id_, writes);
+    }
+    batch.insert(batch.end(), std::make_move_iterator(writes.begin()),
+                 std::make_move_iterator(writes.end()));
+  }
   if (message) {
     batch.push_back(
         UpsertMessages{.cid = entry.cid, .messages = {std::move(*message)}, .answer = true});
@@ -435,6 +551,55 @@ void OutboxDelivery::give_back_setting(const OutboxEntry& entry) {
       log_->error("giving back the state of a refused setting: {}", e.what());
     }
   };
+  if (entry.kind == OutboxKind::save_draft || entry.kind == OutboxKind::delete_draft) {
+    const auto parent = outbox::draft_parent(entry);
+    return lent_.api.call(
+        boost::beast::http::verb::get, api::channel_path(entry.cid) + "/draft", {},
+        [this, entry, parent, store, session = session_](Result<json::object> r) {
+          if (session != session_) return;
+          Batch batch;
+          if (r.error && r.error->code() == ErrorCode::not_found) {
+            batch.push_back(DeleteDraft{entry.cid, parent});
+          } else if (const json::value* d = r ? r.value->if_contains("draft") : nullptr) {
+            try {
+              batch.push_back(DeleteDraft{entry.cid, parent});
+              batch.push_back(UpsertDrafts{{model::read_draft(*d, model::Path("draft"))}});
+            } catch (const ChatError& e) {
+              batch.clear();
+              log_->warn("the server's draft: {}", e.message());
+            }
+          }
+          store(std::move(batch));
+        },
+        parent ? "parent_id=" + api::encoded(*parent) : std::string());
+  }
+  if (entry.kind == OutboxKind::partial_update_user) {
+    // The own user as the server has it: the users query answers with its user fields.
+    json::object payload{{"filter_conditions", {{"id", *user_id_}}}};
+    return lent_.api.call(
+        boost::beast::http::verb::get, "/users", {},
+        [this, store, session = session_](Result<json::object> r) {
+          if (session != session_) return;
+          Batch batch;
+          try {
+            const json::value* users = r ? r.value->if_contains("users") : nullptr;
+            auto info = lent_.store.connection_info();
+            if (users && users->is_array() && !users->as_array().empty() && info) {
+              User user = from_json<User>(users->as_array().front());
+              if (user.id == *user_id_) {
+                static_cast<User&>(info->own_user) = user;
+                batch.push_back(UpsertUsers{{std::move(user)}});
+                batch.push_back(SetConnectionInfo{std::move(*info)});
+              }
+            }
+          } catch (const ChatError& e) {
+            batch.clear();
+            log_->warn("the server's own user: {}", e.message());
+          }
+          store(std::move(batch));
+        },
+        "payload=" + api::encoded(json::serialize(payload)));
+  }
   if (entry.kind == OutboxKind::set_user_muted || entry.kind == OutboxKind::set_user_blocked) {
     Batch batch;
     const char* flag = entry.kind == OutboxKind::set_user_muted ? "muted" : "blocked";
@@ -446,13 +611,29 @@ void OutboxDelivery::give_back_setting(const OutboxEntry& entry) {
     }
     return store(std::move(batch));
   }
+  give_back_channel(entry);
+}
+
+// A refused change of a channel: the channel as the server has it for the user, or gone when
+// she may no longer see it. Without an answer (offline again) the entry still goes: the next
+// copy of the channel is stored as it is.
+void OutboxDelivery::give_back_channel(const OutboxEntry& entry) {
   lent_.api.query_channel(entry.cid, {{"state", true}, {"messages", {{"limit", 1}}}},
-                          [this, entry, store, session = session_](Result<ChannelState> r) {
+                          [this, entry, session = session_](Result<ChannelState> r) {
                             if (session != session_) return;
-                            Batch batch;
-                            if (r)
+                            Batch batch{RemoveOutboxEntry{entry.id}};
+                            if (r) {
                               sync::add_channel_state_writes(std::move(*r.value), *user_id_, batch);
-                            store(std::move(batch));
+                            } else if (r.error->code() == ErrorCode::not_found ||
+                                       r.error->code() == ErrorCode::not_allowed) {
+                              batch.push_back(DeleteChannels{{entry.cid}});
+                            }
+                            try {
+                              lent_.store.apply(batch);
+                            } catch (const ChatError& e) {
+                              log_->error("giving back a channel after a refused change: {}",
+                                          e.what());
+                            }
                           });
 }
 

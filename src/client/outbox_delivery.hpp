@@ -73,13 +73,14 @@ class OutboxDelivery {
   void call_for(const OutboxEntry& entry, Callback<boost::json::object> done);
   void settle_attempt(const OutboxEntry& entry, Result<boost::json::object> r);
   void finish(const OutboxEntry& entry, std::optional<Message> message,
-              std::optional<Reaction> reaction = std::nullopt);
+              std::optional<Reaction> reaction = std::nullopt, Batch writes = {});
   void unusable_answer(const OutboxEntry& entry, const std::string& why);
   void record_failure(const OutboxEntry& entry, outbox::Verdict verdict, const ChatError& error);
   // A refused action that holds nothing the user wrote leaves the outbox, and the server's copy
   // of what it was about replaces what it showed.
   void give_back(const OutboxEntry& entry);
   void give_back_setting(const OutboxEntry& entry);
+  void give_back_channel(const OutboxEntry& entry);
 
   // outbox_uploads.cpp: an upload_attachment entry's attempt.
   void attempt_upload(const OutboxEntry& entry);

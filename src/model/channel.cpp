@@ -1,3 +1,6 @@
+#include <set>
+
+#include "chatkeep/json.hpp"
 #include "model/tables.hpp"
 
 namespace chatkeep {
@@ -7,6 +10,51 @@ std::string make_cid(std::string_view type, std::string_view id) {
   cid.reserve(type.size() + 1 + id.size());
   cid.append(type).append(":").append(id);
   return cid;
+}
+
+bool server_owned_channel_field(std::string_view name) {
+  static const std::set<std::string, std::less<>> owned = {"id",
+                                                           "type",
+                                                           "cid",
+                                                           "created_by",
+                                                           "created_at",
+                                                           "updated_at",
+                                                           "last_message_at",
+                                                           "member_count",
+                                                           "message_count",
+                                                           "config",
+                                                           "own_capabilities",
+                                                           "members",
+                                                           "hidden",
+                                                           "truncated_at",
+                                                           "deleted_at"};
+  return owned.contains(name);
+}
+
+Channel with_channel_data(const Channel& channel, const boost::json::object& data) {
+  boost::json::object fields;
+  for (const auto& [key, value] : data) {
+    if (!server_owned_channel_field(key)) fields[key] = value;
+  }
+  fields["id"] = channel.id;
+  fields["type"] = channel.type;
+  fields["cid"] = channel.cid;
+  Channel out = from_json<Channel>(fields);
+  out.created_by = channel.created_by;
+  out.created_at = channel.created_at;
+  out.updated_at = channel.updated_at;
+  out.last_message_at = channel.last_message_at;
+  out.member_count = channel.member_count;
+  out.message_count = channel.message_count;
+  out.config = channel.config;
+  out.own_capabilities = channel.own_capabilities;
+  out.hidden = channel.hidden;
+  out.truncated_at = channel.truncated_at;
+  out.deleted_at = channel.deleted_at;
+  // Left out, frozen and disabled stay as they were.
+  if (!out.frozen) out.frozen = channel.frozen;
+  if (!out.disabled) out.disabled = channel.disabled;
+  return out;
 }
 
 namespace model {

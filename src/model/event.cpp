@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "model/draft.hpp"
 #include "model/tables.hpp"
 
 namespace chatkeep {
@@ -17,6 +18,7 @@ enum Need : unsigned {
   kError = 1u << 7,
   kOnline = 1u << 8,
   kMe = 1u << 9,
+  kDraft = 1u << 10,  // extra["draft"], a draft of the event's channel (read_draft)
 };
 
 struct KnownType {
@@ -58,6 +60,13 @@ constexpr KnownType kKnownTypes[] = {
     {EventType::notification_mutes_updated, "notification.mutes_updated", kCreatedAt | kMe},
     {EventType::notification_channel_mutes_updated, "notification.channel_mutes_updated",
      kCreatedAt | kMe},
+    {EventType::notification_invited, "notification.invited", kCreatedAt | kChannel},
+    {EventType::notification_invite_accepted, "notification.invite_accepted",
+     kCreatedAt | kChannel},
+    {EventType::notification_invite_rejected, "notification.invite_rejected",
+     kCreatedAt | kChannel},
+    {EventType::draft_updated, "draft.updated", kCreatedAt | kCid | kDraft},
+    {EventType::draft_deleted, "draft.deleted", kCreatedAt | kCid | kDraft},
     {EventType::user_updated, "user.updated", kCreatedAt | kUser},
     {EventType::user_presence_changed, "user.presence.changed", kCreatedAt | kUser},
     {EventType::user_messages_deleted, "user.messages.deleted", kCreatedAt | kUser},
@@ -120,6 +129,12 @@ void finish_event(Event& event, const Path& path) {
   if (needs & kError) require(event.error.has_value(), path, "error", type);
   if (needs & kOnline) require(event.online.has_value(), path, "online", type);
   if (needs & kMe) require(event.me.has_value(), path, "me", type);
+  if (needs & kDraft) {
+    const json::value* draft = event.extra.if_contains("draft");
+    require(draft != nullptr, path, "draft", type);
+    const Draft read = read_draft(*draft, Path(path, "draft"));
+    if (event.cid) check_cid(*event.cid, read.cid, Path(path, "draft"), "channel_cid");
+  }
   if (event.cid) {
     if (event.channel) check_cid(*event.cid, event.channel->cid, Path(path, "channel"), "cid");
     if (event.message && event.message->cid) {

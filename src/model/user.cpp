@@ -71,14 +71,11 @@ const FieldTable<ChannelMute>& field_table(Tag<ChannelMute>) {
 
 namespace chatkeep {
 
-User self_settable(const User& user) {
-  // Custom fields Stream reserves (the server's, though not modelled here), and the modelled
-  // names, whose explicit nulls `extra` may hold.
+bool self_may_set(std::string_view name) {
+  // Custom fields Stream reserves (the server's, though not modelled here), and the server's own
+  // modelled fields.
   static const std::set<std::string, std::less<>> reserved = {"id",
-                                                              "name",
-                                                              "image",
                                                               "role",
-                                                              "language",
                                                               "created_at",
                                                               "updated_at",
                                                               "last_active",
@@ -99,9 +96,16 @@ User self_settable(const User& user) {
                                                               "mutes",
                                                               "channel_mutes",
                                                               "blocked_user_ids"};
+  return !name.empty() && !reserved.contains(name);
+}
+
+User self_settable(const User& user) {
   User out{.id = user.id, .name = user.name, .image = user.image, .language = user.language};
   for (const auto& [key, value] : user.extra) {
-    if (!reserved.contains(std::string_view(key))) out.extra[key] = value;
+    // The modelled names too: `extra` may hold their explicit nulls.
+    if (self_may_set(key) && key != "name" && key != "image" && key != "language") {
+      out.extra[key] = value;
+    }
   }
   return out;
 }

@@ -205,7 +205,17 @@ Replayed replay(const OutboxEntry& entry, const std::string& me, Message& messag
     case OutboxKind::update_membership:
     case OutboxKind::set_user_muted:
     case OutboxKind::set_user_blocked:
-      break;  // about no message (settings: outbox/settings.hpp)
+    case OutboxKind::save_draft:
+    case OutboxKind::delete_draft:
+    case OutboxKind::update_channel:
+    case OutboxKind::partial_update_channel:
+    case OutboxKind::partial_update_user:
+    case OutboxKind::create_channel:
+    case OutboxKind::delete_channel:
+    case OutboxKind::truncate_channel:
+    case OutboxKind::update_members:
+    case OutboxKind::answer_invite:
+      break;  // about no message (settings: outbox/settings.hpp; channels: channel_actions.cpp)
   }
   return Replayed::unchanged;
 }

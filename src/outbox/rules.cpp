@@ -50,13 +50,26 @@ const OutboxEntry* find_send(const std::vector<OutboxEntry>& pending,
   return nullptr;
 }
 
-// The "message" object of a payload, empty if none.
+// Whether a new setting of kind `now` makes an untried one of kind `before`, about the same
+// thing, needless.
+bool replaces(OutboxKind now, OutboxKind before) {
+  switch (now) {
+    case OutboxKind::save_draft:
+    case OutboxKind::delete_draft:
+      return before == OutboxKind::save_draft || before == OutboxKind::delete_draft;
+    case OutboxKind::update_channel:
+      return before == OutboxKind::update_channel || before == OutboxKind::partial_update_channel;
+    default:
+      return now == before;
+  }
+}
+
+}  // namespace
+
 json::object message_of(const json::object& payload) {
   const json::value* m = payload.if_contains("message");
   return m && m->is_object() ? m->as_object() : json::object{};
 }
-
-}  // namespace
 
 bool flag(const json::object& payload, std::string_view name) {
   const json::value* v = payload.if_contains(name);
@@ -68,7 +81,31 @@ std::string setting_target(const OutboxEntry& e) {
     const json::value* user = e.payload.if_contains("user_id");
     return user && user->is_string() ? std::string(user->as_string()) : std::string();
   }
+  if (e.kind == OutboxKind::save_draft || e.kind == OutboxKind::delete_draft) {
+    return e.cid + '/' + draft_parent(e).value_or("");
+  }
   return e.cid;
+}
+
+std::optional<std::string> draft_parent(const OutboxEntry& e) {
+  const json::value* parent = e.payload.if_contains("parent_id");
+  if (e.kind == OutboxKind::save_draft) {
+    const json::object message = message_of(e.payload);
+    parent = message.if_contains("parent_id");
+    if (parent && parent->is_string() && !parent->as_string().empty()) {
+      return std::string(parent->as_string());
+    }
+    return std::nullopt;
+  }
+  if (parent && parent->is_string() && !parent->as_string().empty()) {
+    return std::string(parent->as_string());
+  }
+  return std::nullopt;
+}
+
+bool changes_channel(OutboxKind kind) {
+  return kind == OutboxKind::delete_channel || kind == OutboxKind::truncate_channel ||
+         kind == OutboxKind::update_members || kind == OutboxKind::answer_invite;
 }
 
 std::string reaction_type(const OutboxEntry& e) {
@@ -165,22 +202,63 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
     case OutboxKind::update_membership:
     case OutboxKind::set_user_muted:
     case OutboxKind::set_user_blocked:
+    case OutboxKind::save_draft:
+    case OutboxKind::delete_draft:
+    case OutboxKind::update_channel:
+    case OutboxKind::partial_update_channel:
+    case OutboxKind::partial_update_user:
       // The latest setting of a thing is the one that counts; an untried earlier one need not
-      // go. Except a hide that clears the history, which the server must still do.
-      // A membership update replaces one only if it sets every field that one does.
+      // go. Except a hide that clears the history, which the server must still do. A draft's
+      // save and deletion replace each other, a channel's update replaces its partial updates;
+      // a partial update (of a membership, a channel, the own user) replaces one only if it
+      // sets every field that one does.
       for (const auto& e : pending) {
-        if (e.kind != action.kind || !untried(e) || setting_target(e) != setting_target(action) ||
+        if (!replaces(action.kind, e.kind) || !untried(e) ||
+            setting_target(e) != setting_target(action) ||
             (e.kind == OutboxKind::set_channel_hidden && flag(e.payload, "clear_history"))) {
           continue;
         }
-        if (e.kind == OutboxKind::update_membership) {
+        if (action.kind == OutboxKind::update_membership ||
+            action.kind == OutboxKind::partial_update_channel ||
+            action.kind == OutboxKind::partial_update_user) {
           const auto now = touched_fields(action.payload), before = touched_fields(e.payload);
           if (!std::includes(now.begin(), now.end(), before.begin(), before.end())) continue;
         }
         plan.remove.push_back(e.id);
       }
       break;
-    case OutboxKind::send_message:
+    case OutboxKind::delete_channel:
+      // A channel created and deleted before the server saw its creation: nothing of it goes.
+      for (const auto& e : pending) {
+        if (e.kind == OutboxKind::create_channel && e.cid == action.cid && untried(e)) {
+          for (const auto& other : pending) {
+            if (other.cid == action.cid) plan.remove.push_back(other.id);
+          }
+          plan.add = false;
+          break;
+        }
+      }
+      break;
+    case OutboxKind::send_message: {
+      // Sending takes the draft it came from away (the server does the same): an untried save
+      // of that draft need not go.
+      std::optional<std::string> parent;
+      const json::object message = message_of(action.payload);
+      if (const json::value* p = message.if_contains("parent_id"); p && p->is_string()) {
+        parent = std::string(p->as_string());
+      }
+      const std::string draft = action.cid + '/' + parent.value_or("");
+      for (const auto& e : pending) {
+        if (e.kind == OutboxKind::save_draft && untried(e) && setting_target(e) == draft) {
+          plan.remove.push_back(e.id);
+        }
+      }
+      break;
+    }
+    case OutboxKind::create_channel:
+    case OutboxKind::truncate_channel:
+    case OutboxKind::update_members:
+    case OutboxKind::answer_invite:
     case OutboxKind::send_reaction:
     case OutboxKind::upload_attachment:
     case OutboxKind::delete_upload:
@@ -191,11 +269,15 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
 
 std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now) {
   std::set<std::string> failed_sends;
+  std::set<std::string> uncreated;  // channels whose creation failed: the rest there waits for it
   // Files still to upload (not failed), by message, in id order.
   std::map<std::string, std::vector<const OutboxEntry*>> uploads;
   for (const auto& e : pending) {
     if (e.kind == OutboxKind::send_message && e.state == OutboxState::failed) {
       failed_sends.insert(e.message_id);
+    }
+    if (e.kind == OutboxKind::create_channel && e.state == OutboxState::failed) {
+      uncreated.insert(e.cid);
     }
     if (e.kind == OutboxKind::upload_attachment && e.state != OutboxState::failed) {
       uploads[e.message_id].push_back(&e);
@@ -207,7 +289,9 @@ std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, T
   std::set<std::string> held;  // channels whose next entry is decided
   std::vector<std::int64_t> due;
   for (const auto& e : pending) {
-    if (held.contains(e.cid) || e.state == OutboxState::failed) continue;
+    if (held.contains(e.cid) || e.state == OutboxState::failed || uncreated.contains(e.cid)) {
+      continue;
+    }
     if (e.kind != OutboxKind::send_message && !e.message_id.empty() &&
         failed_sends.contains(e.message_id)) {
       continue;
@@ -244,7 +328,8 @@ Verdict judge(OutboxKind kind, const ChatError& error) {
   }
   // Deleting what is gone already, or a reaction that is not there, leaves the server as wanted.
   if ((kind == OutboxKind::delete_message || kind == OutboxKind::delete_reaction ||
-       kind == OutboxKind::delete_upload) &&
+       kind == OutboxKind::delete_upload || kind == OutboxKind::delete_draft ||
+       kind == OutboxKind::delete_channel) &&
       error.code() == ErrorCode::not_found) {
     return Verdict::delivered;
   }

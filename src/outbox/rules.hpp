@@ -43,12 +43,20 @@ Replayed replay_all(const std::vector<OutboxEntry>& entries, const std::string& 
 
 // Whether the payload's `name` is true.
 bool flag(const boost::json::object& payload, std::string_view name);
-// What a setting entry is about: the user of set_user_muted and set_user_blocked, else the
-// channel.
+// What a setting entry is about: the user of set_user_muted and set_user_blocked, the channel
+// and thread of a draft's save or deletion, else the channel.
 std::string setting_target(const OutboxEntry& entry);
+// The thread of a save_draft or delete_draft entry; none for the channel's own draft.
+std::optional<std::string> draft_parent(const OutboxEntry& entry);
+// The "message" object of a payload (a send's, an edit's, a draft's), empty if none.
+boost::json::object message_of(const boost::json::object& payload);
 
 // The reaction type a send_reaction or delete_reaction entry is about; empty if none.
 std::string reaction_type(const OutboxEntry& entry);
+
+// Whether the kind changes a channel's life once it exists (delete_channel, truncate_channel,
+// update_members, answer_invite): refused, the channel is given back as the server has it.
+bool changes_channel(OutboxKind kind);
 
 // What a new action does to the entries already there. `pending` is the outbox in id order.
 struct Enqueue {
@@ -62,8 +70,9 @@ Enqueue plan_enqueue(const std::vector<OutboxEntry>& pending, const OutboxEntry&
 // The entries to attempt now, in id order: in each channel the oldest entry still to deliver, if
 // it is queued and due. An entry in flight holds back the rest of its channel; a failed entry
 // does not, but the entries about a message whose send failed wait for that send (its retry or
-// discard decides for them). A send or an edit whose message has files still to upload (not
-// failed) waits for them, its files going in its place in the channel's order.
+// discard decides for them), and those in a channel whose creation failed wait for it. A send or an
+// edit whose message has files still to upload (not failed) waits for them, its files going in its
+// place in the channel's order.
 std::vector<std::int64_t> due_entries(const std::vector<OutboxEntry>& pending, Timestamp now);
 
 // The earliest time a queued entry becomes due, if any is waiting; for the client's timer.

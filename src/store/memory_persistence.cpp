@@ -113,6 +113,7 @@ struct Tables {
   std::map<std::string, Lease> leases;
   std::map<Pair, std::string> uploads;           // (cid, sha256) -> url
   std::map<Pair, std::vector<store::Gap>> gaps;  // by cid and thread ('': the channel's own)
+  std::map<std::string, std::int64_t> unknown_events;
   std::int64_t next_seq = 1;
   std::int64_t next_outbox_id = 1;  // never reused, even after a flush
 };
@@ -760,8 +761,12 @@ class MemoryPersistenceClient::Impl {
 
   void operator()(const UpsertDrafts& m) {
     for (const auto& draft : m.drafts) {
-      ensure_channel(draft.cid);
       const Pair key{draft.cid, draft.parent_id.value_or("")};
+      if (auto stored = t->drafts.find(key);
+          stored != t->drafts.end() && draft.created_at < stored->second.created_at) {
+        continue;  // the newest write wins, by when it was written
+      }
+      ensure_channel(draft.cid);
       save(t->drafts, key);
       t->drafts.insert_or_assign(key, draft);
     }
@@ -859,6 +864,15 @@ class MemoryPersistenceClient::Impl {
     erase_if(t->uploads, [&](const Pair& key, const std::string& url) {
       return key.first == m.cid && url == m.url;
     });
+  }
+
+  void operator()(const CountUnknownEvent& m) {
+    const std::string type = m.type.substr(0, kMaxUnknownEventTypeLength);
+    if (!t->unknown_events.contains(type) && t->unknown_events.size() >= kMaxUnknownEventTypes) {
+      return;
+    }
+    save(t->unknown_events, type);
+    ++t->unknown_events[type];
   }
 
   // As the SQLite store's writer does (writer.cpp), over the maps.

@@ -35,6 +35,26 @@ std::string_view to_string(OutboxKind kind) {
       return "set_user_muted";
     case OutboxKind::set_user_blocked:
       return "set_user_blocked";
+    case OutboxKind::save_draft:
+      return "save_draft";
+    case OutboxKind::delete_draft:
+      return "delete_draft";
+    case OutboxKind::update_channel:
+      return "update_channel";
+    case OutboxKind::partial_update_channel:
+      return "partial_update_channel";
+    case OutboxKind::partial_update_user:
+      return "partial_update_user";
+    case OutboxKind::create_channel:
+      return "create_channel";
+    case OutboxKind::delete_channel:
+      return "delete_channel";
+    case OutboxKind::truncate_channel:
+      return "truncate_channel";
+    case OutboxKind::update_members:
+      return "update_members";
+    case OutboxKind::answer_invite:
+      return "answer_invite";
   }
   return "";
 }

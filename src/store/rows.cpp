@@ -13,7 +13,7 @@ using sqlite::Query;
 namespace {
 
 OutboxKind parse_kind(std::string_view text) {
-  for (int i = 0; i <= static_cast<int>(OutboxKind::set_user_blocked); ++i) {
+  for (int i = 0; i <= static_cast<int>(OutboxKind::answer_invite); ++i) {
     const auto kind = static_cast<OutboxKind>(i);
     if (to_string(kind) == text) return kind;
   }

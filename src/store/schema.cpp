@@ -22,7 +22,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 8> kMigrations = {
+constexpr std::array<const char*, 9> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -178,6 +178,13 @@ INSERT INTO gaps_by_thread (channel, thread, after, before)
   SELECT channel, '', after, before FROM gaps;
 DROP TABLE gaps;
 ALTER TABLE gaps_by_thread RENAME TO gaps;
+)sql",
+    // 9: events of types this chatkeep does not know, counted by type (CountUnknownEvent).
+    R"sql(
+CREATE TABLE unknown_events (
+  type TEXT PRIMARY KEY,
+  count INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -73,6 +73,12 @@ StorageStats storage_stats(const std::filesystem::path& directory, std::string_v
     stats.channels = db->integer("SELECT COUNT(*) FROM channels");
     stats.messages = db->integer("SELECT COUNT(*) FROM messages");
     stats.outbox_entries = db->integer("SELECT COUNT(*) FROM outbox");
+    // A database no chatkeep since schema 9 has opened has no such table.
+    if (db->integer("SELECT COUNT(*) FROM sqlite_master WHERE name = 'unknown_events'") > 0) {
+      auto q = db->query("SELECT type, count FROM unknown_events");
+      while (q.next())
+        stats.unknown_events[std::string(q.text(0))] = q.integer(1);
+    }
   }
   return stats;
 }

@@ -540,6 +540,14 @@ void Writer::operator()(const MarkAllRead& m) {
 
 void Writer::operator()(const UpsertDrafts& m) {
   for (const auto& draft : m.drafts) {
+    // The newest write wins, by when it was written.
+    auto stored = db_.query(R"(SELECT json_extract(data, '$.created_at') FROM drafts
+                               WHERE cid = ?1 AND parent_id = ?2)");
+    stored.bind(1, draft.cid).bind(2, draft.parent_id.value_or(""));
+    if (stored.next()) {
+      const auto at = Timestamp::parse(stored.text(0));
+      if (at && draft.created_at < *at) continue;
+    }
     ensure_channel(draft.cid);
     json::object data{{"message", to_json(draft.message)},
                       {"created_at", draft.created_at.to_string()}};
@@ -758,6 +766,18 @@ void Writer::operator()(const RecordPage& m) {
 
 void Writer::operator()(const ForgetUpload& m) {
   db_.query("DELETE FROM uploads WHERE cid = ?1 AND url = ?2").bind(1, m.cid).bind(2, m.url).run();
+}
+
+// --- unknown_events ------------------------------------------------------------------------------
+
+void Writer::operator()(const CountUnknownEvent& m) {
+  const std::string type = m.type.substr(0, kMaxUnknownEventTypeLength);
+  db_.query(R"(INSERT INTO unknown_events (type, count)
+               SELECT ?1, 1 WHERE (SELECT COUNT(*) FROM unknown_events) < ?2
+               ON CONFLICT (type) DO UPDATE SET count = count + 1)")
+      .bind(1, type)
+      .bind(2, static_cast<std::int64_t>(kMaxUnknownEventTypes))
+      .run();
 }
 
 }  // namespace chatkeep::store

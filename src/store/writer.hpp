@@ -57,6 +57,7 @@ class Writer {
   void operator()(const ForgetUpload& m);
   // gaps
   void operator()(const RecordPage& m);
+  void operator()(const CountUnknownEvent& m);
 
  private:
   // A bare {"id"} reference adds the user if unknown but never replaces what is known of it;

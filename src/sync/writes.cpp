@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "model/draft.hpp"
+
 namespace chatkeep::sync {
 namespace {
 
@@ -98,6 +100,9 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
     }
     case EventType::channel_updated:
     case EventType::notification_added_to_channel:
+    case EventType::notification_invited:
+    case EventType::notification_invite_accepted:
+    case EventType::notification_invite_rejected:
       add_channel(event, batch);
       if (event.member && event.cid) {
         batch.push_back(UpsertMembers{*event.cid, one(std::move(*event.member))});
@@ -150,7 +155,22 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       // it (a mute update's `me` is the whole own user, as the greeting's is).
       if (event.me) batch.push_back(SetConnectionInfo{ConnectionInfo{std::move(*event.me)}});
       break;
-    default:  // typing, connection events and unknown types change nothing stored
+    case EventType::draft_updated:
+    case EventType::draft_deleted: {
+      // Checked when the event was read (model/event.cpp); a deletion's draft says which.
+      Draft draft = model::read_draft(event.extra.at("draft"), model::Path("draft"));
+      if (event.kind == EventType::draft_deleted) {
+        batch.push_back(DeleteDraft{std::move(draft.cid), std::move(draft.parent_id)});
+      } else {
+        batch.push_back(UpsertDrafts{one(std::move(draft))});
+      }
+      break;
+    }
+    case EventType::unknown:
+      // Kept raw for the listeners; counted, so that a newer server is noticed.
+      batch.push_back(CountUnknownEvent{event.type});
+      break;
+    default:  // typing, connection events and local events change nothing stored
       break;
   }
 }

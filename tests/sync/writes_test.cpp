@@ -10,6 +10,7 @@
 
 #include "chatkeep/json.hpp"
 #include "chatkeep/sqlite_persistence.hpp"
+#include "chatkeep/storage.hpp"
 #include "chatkeep/testing/builders.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
 #include "support/json_equal.hpp"
@@ -321,11 +322,57 @@ TEST_F(WritesTest, UsersAndTheirMessages) {
   EXPECT_EQ(store_.message("m1")->type, "deleted");
 }
 
-TEST_F(WritesTest, TransientAndUnknownEventsWriteNothing) {
+TEST_F(WritesTest, TransientEventsWriteNothing) {
   EXPECT_EQ(apply(event("typing.start", 5, R"("user":{"id":"bob"})")), 0u);
   EXPECT_EQ(apply(R"({"type":"health.check","connection_id":"c"})"), 0u);
-  EXPECT_EQ(apply(R"({"type":"poll.vote_casted","poll":{"id":"p"}})"), 0u);
   EXPECT_EQ(apply(R"({"type":"connection.changed","online":false})"), 0u);
+}
+
+// An event of a type chatkeep does not know changes nothing but its count in the storage
+// statistics, which a server cannot grow without bound: so many types, each name so long.
+TEST_F(WritesTest, UnknownEventsAreCountedByTypeWithinBounds) {
+  auto count = [&](const std::string& type) {
+    Batch batch;
+    sync::add_event_writes(decode<Event>(R"({"type":")" + type + R"(","poll":{"id":"p"}})"),
+                           "alice", batch);
+    ASSERT_EQ(batch.size(), 1u);
+    ASSERT_TRUE(std::holds_alternative<CountUnknownEvent>(batch[0]));
+    store_.apply(batch);
+  };
+  count("poll.vote_casted");
+  count("poll.vote_casted");
+  count(std::string(500, 'x'));
+  for (std::size_t i = 0; i < kMaxUnknownEventTypes + 10; ++i)
+    count("flood." + std::to_string(i));
+  const StorageStats stats = storage_stats(dir_.path(), "alice");
+  EXPECT_EQ(stats.unknown_events.size(), kMaxUnknownEventTypes);
+  EXPECT_EQ(stats.unknown_events.at("poll.vote_casted"), 2);
+  EXPECT_EQ(stats.unknown_events.at(std::string(kMaxUnknownEventTypeLength, 'x')), 1);
+  EXPECT_FALSE(stats.unknown_events.contains("flood." + std::to_string(kMaxUnknownEventTypes)));
+  EXPECT_EQ(store_.message("m1")->text, "text of m1");  // nothing else changed
+}
+
+// Drafts follow their events, and of two writes of one draft the newer stays, whichever came
+// last.
+TEST_F(WritesTest, DraftEventsKeepTheNewestWrite) {
+  auto draft_event = [](const char* type, int second, const char* text) {
+    return fmt::format(R"({{"type":"{}","created_at":"{}","cid":"{}","draft":{{"channel_cid":"{}",)"
+                       R"("created_at":"{}","message":{{"id":"d","text":"{}"}}}}}})",
+                       type, at_second(second).to_string(), kCid, kCid,
+                       at_second(second).to_string(), text);
+  };
+  EXPECT_EQ(apply(draft_event("draft.updated", 10, "newer")), 1u);
+  apply(draft_event("draft.updated", 9, "older, late"));
+  ASSERT_TRUE(store_.draft(kCid, std::nullopt));
+  EXPECT_EQ(store_.draft(kCid, std::nullopt)->message.text, "newer");
+  EXPECT_EQ(store_.draft(kCid, std::nullopt)->message.cid, kCid);
+  apply(draft_event("draft.deleted", 11, "newer"));
+  EXPECT_FALSE(store_.draft(kCid, std::nullopt));
+  // A draft of another channel than the event's is refused whole.
+  EXPECT_THROW(decode<Event>(R"({"type":"draft.updated","created_at":"2026-01-01T00:00:00Z",)"
+                             R"("cid":"messaging:other","draft":{"channel_cid":"messaging:x",)"
+                             R"("created_at":"2026-01-01T00:00:00Z","message":{"id":"d"}}})"),
+               ChatError);
 }
 
 // Every event type chatkeep knows is stored or deliberately ignored: each has a fixture in
