@@ -189,7 +189,18 @@ void require_data_change(State& state, const Channel& channel, const std::string
   }
 }
 
-// POST /channels/{type}/{id}: {"data": {...}}, {"add_members": [...]} or {"remove_members": [...]}.
+// Whether the body's `name` is true; ChatError (400) when it is there and not a boolean.
+bool flag(const json::object& body, std::string_view name) {
+  const json::value* v = body.if_contains(name);
+  if (!v) return false;
+  if (!v->is_bool()) {
+    throw ChatError(ErrorCode::input, fmt::format("{}: expected boolean", name), 400);
+  }
+  return v->as_bool();
+}
+
+// POST /channels/{type}/{id}: {"data": {...}}, {"add_members": [...]}, {"remove_members": [...]},
+// {"invites": [...]}, or a member's {"accept_invite": true} or {"reject_invite": true}.
 Response update_channel(State& state, Request& request) {
   const std::string cid = make_cid(request.params[0], request.params[1]);
   const std::string me = *request.caller.user_id;
@@ -199,14 +210,33 @@ Response update_channel(State& state, Request& request) {
   if (data && !data->is_object()) throw ChatError(ErrorCode::input, "data: expected object", 400);
   const auto add = member_ids(body.if_contains("add_members"), "add_members");
   const auto remove = member_ids(body.if_contains("remove_members"), "remove_members");
-  if (add.empty() && remove.empty() && !data) {
-    throw ChatError(ErrorCode::input, "expected data, add_members or remove_members", 400);
+  const auto invites = member_ids(body.if_contains("invites"), "invites");
+  const bool accept = flag(body, "accept_invite"), reject = flag(body, "reject_invite");
+  if (accept && reject) {
+    throw ChatError(ErrorCode::input, "accept_invite and reject_invite: one at a time", 400);
+  }
+  if (accept || reject) {
+    if (data || !add.empty() || !remove.empty() || !invites.empty()) {
+      throw ChatError(ErrorCode::input, "an invite's answer goes alone", 400);
+    }
+    if (!state.is_member(cid, me)) {
+      throw ChatError(ErrorCode::not_allowed, "only an invited member answers an invite", 403);
+    }
+    state.answer_invite(cid, me, accept);
+    return Response{.body = channel_and_members(state, cid)};
+  }
+  if (add.empty() && remove.empty() && invites.empty() && !data) {
+    throw ChatError(ErrorCode::input, "expected data, add_members, remove_members or invites", 400);
   }
   // All checked before anything is written.
   if (data) require_data_change(state, channel, me, data->as_object());
-  if (!add.empty()) require_capability(state, channel, me, "update-channel-members");
+  if (!add.empty() || !invites.empty()) {
+    require_capability(state, channel, me, "update-channel-members");
+  }
   for (const auto& id : add)
     require_valid_id(IdKind::user_id, id, "add_members");
+  for (const auto& id : invites)
+    require_valid_id(IdKind::user_id, id, "invites");
   if (!remove.empty()) {
     const bool only_me =
         std::all_of(remove.begin(), remove.end(), [&](const std::string& id) { return id == me; });
@@ -214,6 +244,7 @@ Response update_channel(State& state, Request& request) {
   }
   if (data) state.update_channel_data(cid, data->as_object(), me);
   if (!add.empty()) state.add_members(cid, add, me);
+  if (!invites.empty()) state.invite_members(cid, invites, me);
   if (!remove.empty()) state.remove_members(cid, remove, me);
   return Response{.body = channel_and_members(state, cid)};
 }

@@ -138,6 +138,26 @@ std::vector<User> State::upsert_users(std::vector<User> users) {
   return users;
 }
 
+std::vector<User> State::update_users(std::vector<User> users) {
+  sqlite::Transaction transaction(db_);
+  users = upsert_users(std::move(users));
+  for (const auto& user : users) {
+    Event told = event(EventType::user_updated, "", user.id);
+    told.cid.reset();  // about no channel
+    told.channel_type.reset();
+    told.channel_id.reset();
+    told.user = user;
+    append(told, user.id);
+    for (const auto& cid : channels_of(user.id)) {
+      Event in_channel = event(EventType::user_updated, cid, user.id);
+      in_channel.user = user;
+      append(std::move(in_channel));
+    }
+  }
+  transaction.commit();
+  return users;
+}
+
 Event State::event(EventType kind, const std::string& cid, const std::string& actor) {
   const auto colon = cid.find(':');
   return Event{.type = std::string(to_string(kind)),

@@ -29,6 +29,9 @@ class State {
   // Stores users, stamping created_at the first time and updated_at every time; returns them
   // as stored.
   std::vector<User> upsert_users(std::vector<User> users);
+  // upsert_users, telling user.updated to the user's connections and to each channel they are a
+  // member of.
+  std::vector<User> update_users(std::vector<User> users);
   std::optional<User> user(const std::string& id);
   std::vector<User> all_users();
 
@@ -65,6 +68,12 @@ class State {
   // notification.added_to_channel / removed_from_channel for the user concerned.
   void add_members(const std::string& cid, const std::vector<std::string>& user_ids,
                    const std::string& actor);
+  // Invited members (invited: true), told notification.invited rather than added_to_channel;
+  // and an invited member's answer (member.updated to the channel, notification.invite_accepted
+  // or _rejected to the member). ChatError (400) without an invite to answer.
+  void invite_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                      const std::string& actor);
+  void answer_invite(const std::string& cid, const std::string& user_id, bool accept);
   void remove_members(const std::string& cid, const std::vector<std::string>& user_ids,
                       const std::string& actor);
 
@@ -193,6 +202,8 @@ class State {
   // A reaction changed the message: its updated_at moves, as Stream's does, so that clients can
   // tell the newer copy of a message from an older one.
   void touch_message(const std::string& id, Timestamp at);
+  void insert_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                      const std::string& actor, bool invited);
   // An event of this kind in this channel, now, by `actor`.
   Event event(EventType kind, const std::string& cid, const std::string& actor);
   // A notification of the user's mutes, with `me`, to the user's connections.

@@ -262,11 +262,54 @@ std::vector<std::string> State::member_ids(const std::string& cid) {
 
 void State::add_members(const std::string& cid, const std::vector<std::string>& user_ids,
                         const std::string& actor) {
+  insert_members(cid, user_ids, actor, false);
+}
+
+void State::invite_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                           const std::string& actor) {
+  insert_members(cid, user_ids, actor, true);
+}
+
+void State::answer_invite(const std::string& cid, const std::string& user_id, bool accept) {
+  sqlite::Transaction transaction(db_);
+  auto q = db_.query("SELECT data FROM members WHERE cid = ?1 AND user_id = ?2");
+  q.bind(1, cid).bind(2, user_id);
+  std::optional<Member> member;
+  if (q.next()) member = decode<Member>(q.text(0));
+  if (!member || !member->invited.value_or(false) || member->invite_accepted_at ||
+      member->invite_rejected_at) {
+    throw ChatError(ErrorCode::input,
+                    fmt::format("user '{}' has no invite to answer in '{}'", user_id, cid), 400);
+  }
+  const Timestamp now = Timestamp::now();
+  (accept ? member->invite_accepted_at : member->invite_rejected_at) = now;
+  member->updated_at = now;
+  db_.query("UPDATE members SET data = ?3 WHERE cid = ?1 AND user_id = ?2")
+      .bind(1, cid)
+      .bind(2, user_id)
+      .bind(3, encode(*member))
+      .run();
+  member->user = user_or_reference(user_id);
+  Event updated = event(EventType::member_updated, cid, user_id);
+  updated.member = member;
+  append(std::move(updated));
+  Event told = event(
+      accept ? EventType::notification_invite_accepted : EventType::notification_invite_rejected,
+      cid, user_id);
+  told.channel = channel(cid);
+  told.member = std::move(member);
+  append(std::move(told), user_id);
+  transaction.commit();
+}
+
+void State::insert_members(const std::string& cid, const std::vector<std::string>& user_ids,
+                           const std::string& actor, bool invited) {
   sqlite::Transaction transaction(db_);
   const Timestamp now = Timestamp::now();
   for (const auto& id : user_ids) {
     if (is_member(cid, id)) continue;
     Member member = new_member(id, false, now);
+    if (invited) member.invited = true;
     db_.query("INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)")
         .bind(1, cid)
         .bind(2, id)
@@ -282,7 +325,9 @@ void State::add_members(const std::string& cid, const std::vector<std::string>& 
     Event added = event(EventType::member_added, cid, actor);
     added.member = member;
     append(std::move(added));
-    Event notification = event(EventType::notification_added_to_channel, cid, actor);
+    Event notification =
+        event(invited ? EventType::notification_invited : EventType::notification_added_to_channel,
+              cid, actor);
     notification.channel = channel(cid);
     notification.member = std::move(member);
     append(std::move(notification), id);
