@@ -153,7 +153,7 @@ TEST(ServerHttp, UnknownRoutesAndMethods) {
   server::Server server(options());
   HttpClient client(server.start());
   expect_error(client.send(verb::get, std::string("/nowhere?api_key=") + kKey), 404, 16);
-  expect_error(client.send(verb::patch, std::string("/users?api_key=") + kKey), 405, 4);
+  expect_error(client.send(verb::put, std::string("/users?api_key=") + kKey), 405, 4);
 }
 
 TEST(ServerHttp, OversizedBodyIs413WithCode22) {
