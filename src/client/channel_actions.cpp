@@ -62,11 +62,14 @@ void ClientCore::change_channel(OutboxEntry action) {
   Batch echo;
   switch (action.kind) {
     case OutboxKind::create_channel: {
-      if (stored) break;  // the server answers with the channel as it is
-      const json::value* data = action.payload.if_contains("data");
-      const json::object fields = data && data->is_object() ? data->as_object() : json::object{};
+      // The user is among its members: the server lets nobody make a channel without joining.
+      json::value& data = action.payload["data"];
+      if (!data.is_object()) data = json::object{};
+      json::object& fields = data.as_object();
       std::vector<std::string> members = ids_at(fields, "members");
       if (std::find(members.begin(), members.end(), me) == members.end()) members.push_back(me);
+      fields["members"] = json::array(members.begin(), members.end());
+      if (stored) break;  // the server answers with the channel as it is
       const auto colon = action.cid.find(':');
       Channel base{.id = action.cid.substr(colon + 1),
                    .type = action.cid.substr(0, colon),
@@ -80,7 +83,7 @@ void ClientCore::change_channel(OutboxEntry action) {
       echo.push_back(UpsertChannels{{with_channel_data(base, custom)}});
       std::vector<Member> rows;
       for (const auto& id : members)
-        rows.push_back(new_member(id, now, id == me ? "channel_owner" : "channel_member"));
+        rows.push_back(new_member(id, now, id == me ? "channel_moderator" : "channel_member"));
       echo.push_back(UpsertMembers{action.cid, std::move(rows)});
       break;
     }

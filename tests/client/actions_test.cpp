@@ -37,6 +37,20 @@ class ActionsTest : public ClientTest {
     }));
   }
 
+  // Another process's hold on the outbox's lease, which keeps alice's client from delivering
+  // until release(): taken before her client starts (a connected client keeps it).
+  struct OutboxHold {
+    explicit OutboxHold(const std::filesystem::path& directory) : store({.directory = directory}) {
+      store.connect("alice");
+      const Timestamp now = Timestamp::now();
+      held = store.acquire_lease("outbox", "another process", now,
+                                 Timestamp::from_unix_micros(now.unix_micros() + 60'000'000));
+    }
+    void release() { store.release_lease("outbox", "another process"); }
+    SqlitePersistenceClient store;
+    bool held = false;
+  };
+
   // The message as `user` gets it from the server.
   Message server_message(const std::string& user, const std::string& id) {
     auto r = call(user, verb::get, "/messages/" + id);
@@ -317,6 +331,207 @@ TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
     return client->outbox().empty() &&
            client->persistence().channel_state(cid, {})->channel.hidden == false;
   }));
+}
+
+// Drafts saved while the outbox waits show at once, reach the server once, follow the user's
+// other devices (the server's draft.updated), and go when a message is sent from them.
+TEST_F(ActionsTest, DraftsShowAtOnceFollowOtherDevicesAndGoWhenSent) {
+  const std::string cid = create("drafts");
+  send_text("bob", cid, "root", "a thread");
+  OutboxHold hold(data_.path());
+  ASSERT_TRUE(hold.held);
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  ChatChannel channel = client->channel("messaging", "drafts");
+  ASSERT_TRUE(eventually([&] { return client->persistence().message("root").has_value(); }));
+
+  channel.save_draft(Message{.text = "first thoughts"});
+  channel.save_draft(Message{.text = "second thoughts"});
+  channel.save_draft(Message{.text = "in the thread", .parent_id = "root"});
+  ASSERT_TRUE(channel.draft());
+  EXPECT_EQ(channel.draft()->message.text, "second thoughts");
+  EXPECT_EQ(channel.draft("root")->message.text, "in the thread");
+  EXPECT_EQ(client->outbox().size(), 2u) << "the first save is replaced";
+  hold.release();
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  auto on_server = [&](const std::string& query) {
+    return call("alice", verb::get, "/channels/messaging/drafts/draft" + query);
+  };
+  auto r = on_server("");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("draft").at("message").at("text"), "second thoughts");
+  EXPECT_EQ(on_server("?parent_id=root").json.at("draft").at("message").at("text"),
+            "in the thread");
+
+  // Another device of alice's writes the draft: this one follows.
+  ASSERT_EQ(call("alice", verb::post, "/channels/messaging/drafts/draft",
+                 R"({"message":{"text":"from the phone"}})")
+                .status,
+            200u);
+  ASSERT_TRUE(eventually([&] {
+    auto d = channel.draft();
+    return d && d->message.text == "from the phone";
+  }));
+  // Sending takes the draft away, here and on the server; deleting the thread's takes it away.
+  channel.send_message(Message{.text = "sent"});
+  EXPECT_FALSE(channel.draft());
+  channel.delete_draft("root");
+  EXPECT_FALSE(channel.draft("root"));
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  EXPECT_EQ(on_server("").status, 404u);
+  EXPECT_EQ(on_server("?parent_id=root").status, 404u);
+  client->settle();
+  EXPECT_FALSE(channel.draft());
+}
+
+// A channel created while the outbox waits is there at once with its members, and what is done
+// in it (a message, an update, another member) waits for its creation and follows it.
+TEST_F(ActionsTest, AChannelCreatedOfflineComesFirstAndWhatIsDoneInItFollows) {
+  create("elsewhere");
+  OutboxHold hold(data_.path());
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  ChatChannel channel = client->channel("messaging", "fresh");
+  channel.create({{"name", "Fresh"}, {"color", "green"}}, {"bob"});
+  channel.send_message(Message{.id = "hello", .text = "hello"});
+  channel.update_partial({{"topic", "news"}}, {"color"});
+  channel.add_members({"carol"});
+  auto& store = client->persistence();
+  auto state = store.channel_state("messaging:fresh", {});
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->channel.name, "Fresh");
+  EXPECT_EQ(state->channel.extra.at("topic"), "news");
+  EXPECT_FALSE(state->channel.extra.contains("color"));
+  EXPECT_EQ(state->channel.created_by->id, "alice");
+  ASSERT_TRUE(state->members);
+  EXPECT_EQ(state->members->size(), 3u);
+  ASSERT_TRUE(state->membership);
+  ASSERT_EQ(state->messages.value_or(std::vector<Message>{}).size(), 1u);
+  EXPECT_THROW(client->channel("messaging", "nowhere").truncate(), ChatError);
+
+  hold.release();
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); })) << [&] {
+    std::string all;
+    for (const auto& e : client->outbox())
+      all += std::string(to_string(e.kind)) + " " + std::string(to_string(e.state)) + " " +
+             e.error.value_or("") + "\n";
+    return all;
+  }();
+  const auto on_server = from_json<ChannelState>(query("bob", "messaging:fresh").json);
+  EXPECT_EQ(on_server.channel.name, "Fresh");
+  EXPECT_EQ(on_server.channel.extra.at("topic"), "news");
+  EXPECT_FALSE(on_server.channel.extra.contains("color"));
+  EXPECT_EQ(on_server.channel.created_by->id, "alice");
+  EXPECT_EQ(on_server.members->size(), 3u);
+  ASSERT_EQ(on_server.messages.value_or(std::vector<Message>{}).size(), 1u);
+  EXPECT_EQ(on_server.messages->at(0).id, "hello");
+
+  // Online: a full update, a truncation, a deletion, each shown at once and done on the server.
+  channel.update({{"name", "Renamed"}});
+  EXPECT_EQ(store.channel_state("messaging:fresh", {})->channel.name, "Renamed");
+  EXPECT_FALSE(store.channel_state("messaging:fresh", {})->channel.extra.contains("topic"));
+  channel.truncate();
+  EXPECT_TRUE(store.channel_state("messaging:fresh", {})
+                  ->messages.value_or(std::vector<Message>{})
+                  .empty());
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  const auto renamed = from_json<ChannelState>(query("bob", "messaging:fresh").json);
+  EXPECT_EQ(renamed.channel.name, "Renamed");
+  EXPECT_TRUE(renamed.messages.value_or(std::vector<Message>{}).empty());
+  channel.delete_channel();
+  EXPECT_FALSE(store.channel_state("messaging:fresh", {}));
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  // Gone on the server: a query makes it anew, empty.
+  auto anew = query("bob", "messaging:fresh", R"({"data":{"members":["bob"]}})");
+  ASSERT_EQ(anew.status, 200u) << anew.text;
+  EXPECT_FALSE(from_json<ChannelState>(anew.json).channel.name);
+}
+
+// A creation the server refuses stays failed with what waits in its channel, until the app
+// discards it, which takes the channel away with all of it.
+TEST_F(ActionsTest, ARefusedCreationHoldsItsChannelUntilDiscarded) {
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  ChatChannel channel = client->channel("messaging", "doomed");
+  chaos(R"({"fail_next":1,"fail_status":403})");
+  channel.create({}, {"bob"});
+  channel.send_message(Message{.id = "waits", .text = "waits"});
+  ASSERT_TRUE(events->wait(EventType::outbox_failed));
+  client->settle();
+  auto entries = client->outbox();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].state, OutboxState::failed);
+  EXPECT_EQ(entries[1].state, OutboxState::queued) << "waits for the creation";
+  EXPECT_EQ(entries[1].attempts, 0);
+  client->discard(entries[0].id);
+  EXPECT_TRUE(client->outbox().empty());
+  EXPECT_FALSE(client->persistence().channel_state("messaging:doomed", {}));
+  EXPECT_FALSE(client->persistence().message("waits"));
+  EXPECT_EQ(call("alice", verb::get, "/messages/waits").status, 404u);
+}
+
+// Invites, answers and leaving, each shown at once; a change the server refuses (a member who
+// is not the owner removing another) gives the channel back as the server has it.
+TEST_F(ActionsTest, InvitesAnswersAndLeavingShowAtOnceAndRefusalsGiveTheChannelBack) {
+  const std::string cid = create("club");
+  ASSERT_EQ(call("bob", verb::post, "/channels/messaging/club", R"({"invites":["carol"]})").status,
+            200u);
+  auto carol = make_client();
+  Recorder carol_events(*carol);
+  ASSERT_TRUE(connect(*carol, "carol"));
+  query_all(*carol, "carol");
+  auto invited = carol->persistence().channel_state(cid, {});
+  ASSERT_TRUE(invited && invited->membership);
+  EXPECT_TRUE(invited->membership->invited.value_or(false));
+  carol->channel("messaging", "club").accept_invite();
+  EXPECT_TRUE(carol->persistence().channel_state(cid, {})->membership->invite_accepted_at);
+  ASSERT_TRUE(eventually([&] { return carol->outbox().empty(); }));
+  const auto accepted = from_json<ChannelState>(query("carol", cid).json);
+  EXPECT_TRUE(accepted.membership->invite_accepted_at);
+
+  Recorder* events = nullptr;
+  auto alice = connected_alice(events);
+  ChatChannel club = alice->channel("messaging", "club");
+  club.remove_members({"carol"});  // alice is no owner
+  EXPECT_EQ(alice->persistence().channel_state(cid, {})->members->size(), 2u);
+  ASSERT_TRUE(events->wait(EventType::outbox_failed));
+  ASSERT_TRUE(eventually([&] {
+    auto state = alice->persistence().channel_state(cid, {});
+    return alice->outbox().empty() && state && state->members && state->members->size() == 3u;
+  }));
+  club.leave();
+  EXPECT_FALSE(alice->persistence().channel_state(cid, {}));
+  ASSERT_TRUE(eventually([&] { return alice->outbox().empty(); }));
+  const auto left = from_json<ChannelState>(query("bob", cid).json);
+  EXPECT_EQ(left.members->size(), 2u);
+  alice->settle();
+  EXPECT_FALSE(alice->persistence().channel_state(cid, {})) << "the answer does not bring it back";
+}
+
+// The own user's partial update shows at once in the own user and the users table, and reaches
+// the server; fields the server owns are refused before anything is queued.
+TEST_F(ActionsTest, TheOwnUsersUpdateShowsAtOnceAndReachesTheServer) {
+  OutboxHold hold(data_.path());
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  EXPECT_THROW(client->update_own_user({{"role", "admin"}}), ChatError);
+  EXPECT_THROW(client->update_own_user({}, {"banned"}), ChatError);
+  EXPECT_THROW(client->update_own_user({{"name", 5}}), ChatError);
+  EXPECT_TRUE(client->outbox().empty());
+  client->update_own_user({{"name", "Alicia"}, {"mood", "sunny"}});
+  auto info = client->persistence().connection_info();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->own_user.name, "Alicia");
+  EXPECT_EQ(info->own_user.extra.at("mood"), "sunny");
+  hold.release();
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  auto r = call("alice", verb::get,
+                "/users?payload=%7B%22filter_conditions%22%3A%7B%22id%22%3A%22alice%22%7D%7D");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  EXPECT_EQ(r.json.at("users").at(0).at("name"), "Alicia");
+  EXPECT_EQ(r.json.at("users").at(0).at("mood"), "sunny");
+  client->settle();
+  EXPECT_EQ(client->persistence().connection_info()->own_user.name, "Alicia");
 }
 
 }  // namespace

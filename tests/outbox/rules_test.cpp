@@ -317,5 +317,84 @@ TEST(OutboxRules, AnEditIsNotFoldedIntoItsSendPastAPartialUpdate) {
   EXPECT_TRUE(plan.remove.empty()) << "the partial update still goes";
 }
 
+OutboxEntry draft(std::int64_t id, OutboxKind kind, std::string cid,
+                  std::optional<std::string> parent) {
+  if (kind == OutboxKind::delete_draft) {
+    json::object payload;
+    if (parent) payload["parent_id"] = *parent;
+    return entry(id, kind, std::move(cid), "", std::move(payload));
+  }
+  json::object message{{"id", "d" + std::to_string(id)}, {"text", "draft"}};
+  if (parent) message["parent_id"] = *parent;
+  return entry(id, kind, std::move(cid), "", {{"message", std::move(message)}});
+}
+
+TEST(OutboxRules, ADraftsLatestSaveOrDeletionReplacesUntriedOnesOfThatDraftOnly) {
+  std::vector<OutboxEntry> pending{draft(1, OutboxKind::save_draft, "messaging:a", std::nullopt),
+                                   draft(2, OutboxKind::save_draft, "messaging:a", "root"),
+                                   draft(3, OutboxKind::save_draft, "messaging:b", std::nullopt)};
+  pending.push_back(draft(4, OutboxKind::save_draft, "messaging:a", std::nullopt));
+  pending.back().attempts = 1;  // tried: it may have arrived
+  auto plan =
+      plan_enqueue(pending, draft(0, OutboxKind::delete_draft, "messaging:a", std::nullopt));
+  EXPECT_TRUE(plan.add);
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{1});
+  plan = plan_enqueue(pending, draft(0, OutboxKind::save_draft, "messaging:a", "root"));
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{2});
+  // A send takes its draft away: the untried save of that draft need not go.
+  plan = plan_enqueue(pending, send(0, "messaging:b", "m1", "sent"));
+  EXPECT_TRUE(plan.add);
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{3});
+  EXPECT_EQ(draft_parent(pending[1]), "root");
+  EXPECT_EQ(draft_parent(draft(0, OutboxKind::delete_draft, "messaging:a", "root")), "root");
+}
+
+TEST(OutboxRules, AChannelUpdateReplacesUntriedUpdatesAndPartialUpdatesOfItsFields) {
+  const std::vector<OutboxEntry> pending{
+      entry(1, OutboxKind::partial_update_channel, "messaging:a", "",
+            {{"set", {{"name", "x"}}}, {"unset", json::array{}}}),
+      entry(2, OutboxKind::partial_update_channel, "messaging:a", "",
+            {{"set", {{"name", "y"}, {"topic", "t"}}}, {"unset", json::array{}}}),
+      entry(3, OutboxKind::update_channel, "messaging:b", "", {{"data", {{"name", "b"}}}})};
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::partial_update_channel, "messaging:a", "",
+                                          {{"set", {{"name", "z"}}}, {"unset", json::array{}}}));
+  EXPECT_EQ(plan.remove, std::vector<std::int64_t>{1}) << "2 sets a topic this one does not";
+  plan = plan_enqueue(pending,
+                      entry(0, OutboxKind::update_channel, "messaging:a", "", {{"data", {}}}));
+  EXPECT_EQ(plan.remove, (std::vector<std::int64_t>{1, 2}));
+  plan = plan_enqueue(pending, entry(0, OutboxKind::partial_update_user, "", "",
+                                     {{"set", {{"name", "n"}}}, {"unset", json::array{}}}));
+  EXPECT_TRUE(plan.remove.empty());
+}
+
+TEST(OutboxRules, AChannelCreatedAndDeletedBeforeTryingSendsNothing) {
+  std::vector<OutboxEntry> pending{entry(1, OutboxKind::create_channel, "messaging:a", ""),
+                                   send(2, "messaging:a", "m1", "hi"),
+                                   send(3, "messaging:b", "m2", "elsewhere")};
+  auto plan = plan_enqueue(pending, entry(0, OutboxKind::delete_channel, "messaging:a", ""));
+  EXPECT_FALSE(plan.add);
+  EXPECT_EQ(plan.remove, (std::vector<std::int64_t>{1, 2}));
+  pending[0].attempts = 1;  // tried: the server may have made it
+  plan = plan_enqueue(pending, entry(0, OutboxKind::delete_channel, "messaging:a", ""));
+  EXPECT_TRUE(plan.add);
+  EXPECT_TRUE(plan.remove.empty());
+}
+
+TEST(OutboxRules, AFailedCreationHoldsBackItsWholeChannel) {
+  std::vector<OutboxEntry> pending{entry(1, OutboxKind::create_channel, "messaging:a", ""),
+                                   send(2, "messaging:a", "m1", "hi"),
+                                   entry(3, OutboxKind::update_members, "messaging:a", ""),
+                                   send(4, "messaging:b", "m2", "elsewhere")};
+  EXPECT_EQ(due_entries(pending, at(1000)), (std::vector<std::int64_t>{1, 4}));
+  pending[0].state = OutboxState::failed;
+  EXPECT_EQ(due_entries(pending, at(1000)), std::vector<std::int64_t>{4});
+  EXPECT_TRUE(changes_channel(OutboxKind::update_members));
+  EXPECT_FALSE(changes_channel(OutboxKind::create_channel));
+  EXPECT_EQ(judge(OutboxKind::delete_channel, ChatError(ErrorCode::not_found, "gone", 404)),
+            Verdict::delivered);
+  EXPECT_EQ(judge(OutboxKind::delete_draft, ChatError(ErrorCode::not_found, "gone", 404)),
+            Verdict::delivered);
+}
+
 }  // namespace
 }  // namespace chatkeep::outbox

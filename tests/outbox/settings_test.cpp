@@ -113,5 +113,88 @@ TEST(Settings, CopiesNoSettingIsAboutAreNotLookedAt) {
   EXPECT_FALSE(is_setting(OutboxKind::mark_read));
 }
 
+TEST(Settings, AChannelsPendingUpdatesShowOnItsCopiesButNotOnItsOwnFields) {
+  const std::vector<OutboxEntry> pending{
+      setting(1, OutboxKind::update_channel, "messaging:a",
+              {{"data", {{"name", "Renamed"}, {"color", "red"}, {"member_count", 99}}}}),
+      setting(2, OutboxKind::partial_update_channel, "messaging:a",
+              {{"set", {{"topic", "news"}, {"created_by", "mallory"}}}, {"unset", {"color"}}})};
+  Channel a = make_channel("a"), b = make_channel("b");
+  a.name = "Old";
+  a.member_count = 2;
+  a.extra["stale"] = true;
+  b.name = "B";
+  Batch batch{UpsertChannels{{a, b}}};
+  ASSERT_TRUE(shows_settings(batch, "me"));
+  show_settings(pending, "me", batch);
+  const auto& shown = std::get<UpsertChannels>(batch[0]).channels;
+  EXPECT_EQ(shown[0].name, "Renamed");
+  EXPECT_EQ(shown[0].extra.at("topic"), "news");
+  EXPECT_FALSE(shown[0].extra.contains("color"));
+  EXPECT_FALSE(shown[0].extra.contains("stale")) << "a full update replaces the data";
+  EXPECT_EQ(shown[0].member_count, 2) << "the server's own";
+  EXPECT_EQ(shown[0].created_by.has_value(), a.created_by.has_value());
+  if (a.created_by) {
+    EXPECT_EQ(shown[0].created_by->id, a.created_by->id);
+  }
+  EXPECT_EQ(shown[1].name, "B");
+}
+
+TEST(Settings, TheOwnUsersPendingUpdateShowsOnItsCopiesOnly) {
+  const std::vector<OutboxEntry> pending{
+      setting(1, OutboxKind::partial_update_user, "",
+              {{"set", {{"name", "Alicia"}, {"role", "admin"}}}, {"unset", {"mood"}}})};
+  ConnectionInfo info;
+  info.own_user.id = "me";
+  info.own_user.role = "user";
+  info.own_user.extra["mood"] = "grey";
+  User bob{.id = "bob", .name = "Bob"};
+  Batch batch{SetConnectionInfo{info}, UpsertUsers{{User{.id = "me"}, bob}}};
+  ASSERT_TRUE(shows_settings(batch, "me"));
+  EXPECT_FALSE(shows_settings({UpsertUsers{{bob}}}, "me"));
+  show_settings(pending, "me", batch);
+  const OwnUser& own = std::get<SetConnectionInfo>(batch[0]).info.own_user;
+  EXPECT_EQ(own.name, "Alicia");
+  EXPECT_EQ(own.role, "user") << "the server's own";
+  EXPECT_FALSE(own.extra.contains("mood"));
+  const auto& users = std::get<UpsertUsers>(batch[1]).users;
+  EXPECT_EQ(users[0].name, "Alicia");
+  EXPECT_EQ(users[1].name, "Bob");
+}
+
+TEST(Settings, ADraftsLatestPendingChangeReplacesTheServersCopiesOfIt) {
+  auto save = [](std::int64_t id, std::optional<std::string> parent, const char* text) {
+    json::object message{{"id", "d"}, {"text", text}};
+    if (parent) message["parent_id"] = *parent;
+    return setting(id, OutboxKind::save_draft, "messaging:a", {{"message", std::move(message)}});
+  };
+  const std::vector<OutboxEntry> pending{
+      save(1, std::nullopt, "older"), save(2, std::nullopt, "newest"),
+      setting(3, OutboxKind::delete_draft, "messaging:a", {{"parent_id", "root"}})};
+  Draft server{.cid = "messaging:a", .message = Message{.id = "s", .text = "server's"}};
+  Draft thread = server;
+  thread.parent_id = "root";
+  Draft other = server;
+  other.cid = "messaging:b";
+  Batch batch{UpsertDrafts{{server, other}}, UpsertDrafts{{thread}},
+              DeleteDraft{"messaging:a", std::nullopt}};
+  ASSERT_TRUE(shows_settings(batch, "me"));
+  show_settings(pending, "me", batch);
+  std::vector<Draft> saved;
+  std::vector<DeleteDraft> deleted;
+  for (const auto& m : batch) {
+    if (const auto* d = std::get_if<UpsertDrafts>(&m))
+      saved.insert(saved.end(), d->drafts.begin(), d->drafts.end());
+    if (const auto* d = std::get_if<DeleteDraft>(&m)) deleted.push_back(*d);
+  }
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_EQ(saved[0].cid, "messaging:b") << "no pending change: left as it came";
+  EXPECT_EQ(saved[1].message.text, "newest");
+  EXPECT_EQ(saved[1].message.user->id, "me");
+  EXPECT_EQ(saved[1].created_at, pending[1].created_at);
+  ASSERT_EQ(deleted.size(), 1u);
+  EXPECT_EQ(deleted[0].parent_id, "root");
+}
+
 }  // namespace
 }  // namespace chatkeep::outbox

@@ -758,6 +758,12 @@ TYPED_TEST_P(PersistenceContract, DraftsOnePerChannelAndPerThread) {
   EXPECT_EQ(s.draft(this->kCid, std::nullopt)->message.text, "channel draft");
   EXPECT_EQ(s.draft(this->kCid, "p")->message.text, "thread draft");
   EXPECT_EQ(s.draft(this->kCid, "p")->created_at, at_second(2));
+  // The newest write wins, by when it was written, whatever the order of arrival.
+  s.apply({UpsertDrafts{{Draft{.cid = this->kCid,
+                               .parent_id = "p",
+                               .message = Message{.id = "d0", .text = "older, late"},
+                               .created_at = at_second(1)}}}});
+  EXPECT_EQ(s.draft(this->kCid, "p")->message.text, "thread draft");
   s.apply({DeleteDraft{this->kCid, "p"}});
   EXPECT_FALSE(s.draft(this->kCid, "p"));
   EXPECT_TRUE(s.draft(this->kCid, std::nullopt));
