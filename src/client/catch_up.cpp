@@ -153,9 +153,12 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
           return requery_channels(job, 0);
         }
         if (!r) {
-          if (r.error->code() == ErrorCode::input) {
+          const ErrorCode code = r.error->code();
+          if (code == ErrorCode::input || code == ErrorCode::not_allowed ||
+              code == ErrorCode::not_found) {
             // Too old a checkpoint, or too many events: protocol.md's answer is to start over
-            // from the channels themselves.
+            // from the channels themselves. So too for a channel the user lost while away (no
+            // longer a member, or deleted): the query leaves it out, and it goes from the store.
             log_->info("/sync refused ({}); re-querying the channels", r.error->message());
             return requery_channels(job, 0);
           }

@@ -329,6 +329,29 @@ TEST_F(ClientTest, AfterBeingDisconnectedItCatchesUpToTheServersState) {
   EXPECT_EQ(progress.back().first, progress.back().second);
 }
 
+// Removed from a channel while away: /sync refuses the channel the store still holds, and the
+// catch-up queries the channels again (the lost one goes) rather than reconnecting forever.
+TEST_F(ClientTest, AChannelLostWhileAwayDoesNotStopTheCatchUp) {
+  const std::string kept = create("kept"), lost = create("lost");
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client, "alice"));
+  ASSERT_EQ(query_all(*client, "alice").size(), 2u);
+  expect_converged(*client, "alice");
+  client->disconnect_user();
+  ASSERT_EQ(
+      call("bob", verb::post, "/channels/messaging/lost", R"({"remove_members":["alice"]})").status,
+      200u);
+  send_text("bob", kept, "news", "while alice was away");
+
+  ChatClient again(kKey, client_options());
+  Recorder events(again);
+  ASSERT_TRUE(connect(again, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  EXPECT_TRUE(again.persistence().message("news"));
+  EXPECT_FALSE(again.persistence().channel(lost));
+  expect_converged(again, "alice");
+}
+
 TEST_F(ClientTest, AfterTheServerDroppedItItCatchesUp) {
   const std::vector<std::string> cids = {create("one"), create("two"),
                                          create("three", R"("alice","bob","carol")")};
