@@ -54,6 +54,8 @@ ChannelState state_for(State& state, Channel channel, const std::string& me,
   for (auto& message : *result.messages)
     message.own_reactions = state.reactions_of(message.id, me);
   result.pinned_messages = state.pinned_messages(cid, 25);
+  for (auto& message : *result.pinned_messages)
+    message.own_reactions = state.reactions_of(message.id, me);
   result.members =
       state.members(cid, std::clamp<std::int64_t>(member_page.limit.value_or(100), 0, 100),
                     std::max<std::int64_t>(member_page.offset.value_or(0), 0));

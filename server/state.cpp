@@ -148,11 +148,6 @@ std::vector<User> State::update_users(std::vector<User> users) {
     told.channel_id.reset();
     told.user = user;
     append(told, user.id);
-    for (const auto& cid : channels_of(user.id)) {
-      Event in_channel = event(EventType::user_updated, cid, user.id);
-      in_channel.user = user;
-      append(std::move(in_channel));
-    }
   }
   transaction.commit();
   return users;

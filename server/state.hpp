@@ -29,8 +29,7 @@ class State {
   // Stores users, stamping created_at the first time and updated_at every time; returns them
   // as stored.
   std::vector<User> upsert_users(std::vector<User> users);
-  // upsert_users, telling user.updated to the user's connections and to each channel they are a
-  // member of.
+  // upsert_users, telling user.updated to the user's own connections.
   std::vector<User> update_users(std::vector<User> users);
   std::optional<User> user(const std::string& id);
   std::vector<User> all_users();

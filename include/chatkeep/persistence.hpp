@@ -221,11 +221,15 @@ struct DeleteMessages {
   bool hard = true;
   Timestamp deleted_at;  // for soft deletes
 };
-// Removes the channel's messages created before `before`, or all of them; the channel's
-// last_message_at becomes that of the newest message left shown in it (none when none is).
+// Removes the channel's messages created before `before`, or all of them, but for those whose
+// send is still in the outbox (they reach the server after it); the channel's last_message_at
+// becomes that of the newest message left shown in it (none when none is).
+// `for_everyone`: the channel's truncation (not one user's clearing of her history), after which
+// every member's unread count is zero, as the server's is.
 struct TruncateChannel {
   std::string cid;
   std::optional<Timestamp> before;
+  bool for_everyone = false;
 };
 // Counts one more event of a type chatkeep does not know (storage statistics show them, so that
 // a newer server is noticed). A store keeps at most kMaxUnknownEventTypes types, each name cut to

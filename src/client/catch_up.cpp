@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include "chatkeep/json.hpp"
 #include "client/client_core.hpp"
 #include "sync/writes.hpp"
 
@@ -27,12 +28,17 @@ constexpr std::size_t kSyncChunk = 100;       // cids per /sync (the server allo
 constexpr std::size_t kQueryChunk = 30;       // channels per query (the server's limit)
 constexpr std::size_t kEventsPerBatch = 100;  // events per transaction with their checkpoint
 
-// {"cid": {"$in": [...]}} for cids [first, last).
+// Rounds of dropping lost channels in one catch-up before it re-queries instead.
+constexpr int kMaxPrunes = 3;
+
+// The channels cids [first, last), hidden ones too (a query leaves out those the user hid unless
+// its filter asks about `hidden`, and a channel left out counts as lost).
 Filter cids_filter(const std::vector<std::string>& cids, std::size_t first, std::size_t last) {
   json::array list;
   for (auto i = first; i < last; ++i)
     list.emplace_back(cids[i]);
-  return Filter::in("cid", std::move(list));
+  return Filter::from_json(json::object{{"cid", {{"$in", std::move(list)}}},
+                                        {"hidden", {{"$in", json::array{true, false}}}}});
 }
 
 // What tells one event from another when the same one comes from /sync and live.
@@ -71,11 +77,27 @@ struct ClientCore::CatchUp {
   // With the socket: the checkpoint is beyond the server's time, so it is not trusted and the
   // channels are queried again, as when /sync refuses.
   bool requery = false;
+  // How often /sync was refused for a channel the user lost while away, and the lost ones
+  // dropped (more may be lost meanwhile; each round drops at least one, or re-queries).
+  int prunes = 0;
+  std::vector<std::string> kept;  // the channels still the user's, as drop_lost_channels finds
   // Without the socket: the earliest server time (Date) of the answers, and whether one came
   // without; everything up to it, less kDateMargin, is in the answers.
   std::optional<Timestamp> answered;
   bool undated = false;
 };
+
+// The stored channels, less those whose creation is still in the outbox: the server has nothing
+// of them yet, and they are not lost for that.
+std::vector<std::string> ClientCore::channels_to_sync() {
+  std::vector<std::string> cids = store_->channel_cids(kMaxChannels);
+  std::set<std::string> uncreated;
+  for (const auto& e : store_->outbox(0, outbox::kWholeOutbox)) {
+    if (e.kind == OutboxKind::create_channel) uncreated.insert(e.cid);
+  }
+  std::erase_if(cids, [&](const std::string& cid) { return uncreated.contains(cid); });
+  return cids;
+}
 
 void ClientCore::start_catch_up() {
   auto job = std::make_shared<CatchUp>();
@@ -88,7 +110,7 @@ void ClientCore::start_catch_up() {
     job->requery = true;
   }
   try {
-    job->cids = store_->channel_cids(kMaxChannels);
+    job->cids = channels_to_sync();
   } catch (const ChatError& e) {
     log_->error("reading the cached channels failed: {}", e.what());
   }
@@ -119,7 +141,7 @@ void ClientCore::sync_now(Callback<std::size_t> done) {
   job->session = session_serial_;
   job->since = *checkpoint_;
   try {
-    job->cids = store_->channel_cids(kMaxChannels);
+    job->cids = channels_to_sync();
   } catch (const ChatError& e) {
     return fail(e);
   }
@@ -154,11 +176,15 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
         }
         if (!r) {
           const ErrorCode code = r.error->code();
+          if ((code == ErrorCode::not_allowed || code == ErrorCode::not_found) &&
+              job->prunes < kMaxPrunes) {
+            log_->info("/sync refused ({}); dropping the channels lost", r.error->message());
+            return drop_lost_channels(job, 0);
+          }
           if (code == ErrorCode::input || code == ErrorCode::not_allowed ||
               code == ErrorCode::not_found) {
             // Too old a checkpoint, or too many events: protocol.md's answer is to start over
-            // from the channels themselves. So too for a channel the user lost while away (no
-            // longer a member, or deleted): the query leaves it out, and it goes from the store.
+            // from the channels themselves.
             log_->info("/sync refused ({}); re-querying the channels", r.error->message());
             return requery_channels(job, 0);
           }
@@ -250,6 +276,55 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
                 job->requeried.insert(returned.begin(), returned.end());
                 requery_channels(job, last);
               });
+}
+
+// /sync refuses a chunk with a channel the user lost while away (no longer a member, or
+// deleted). Which ones is what a query of the channels leaves out: those leave the store, and
+// /sync goes again for the rest, from the same checkpoint. The query's answers are not stored:
+// /sync brings what changed, and states as well would count new messages twice.
+void ClientCore::drop_lost_channels(std::shared_ptr<CatchUp> job, std::size_t from) {
+  if (!still_wanted(*job)) return;
+  const auto& cids = job->cids;
+  if (from == 0) {
+    ++job->prunes;
+    job->kept.clear();
+  }
+  if (from >= cids.size()) {
+    std::set<std::string> kept(job->kept.begin(), job->kept.end());
+    std::vector<std::string> lost;
+    for (const auto& cid : cids) {
+      if (!kept.contains(cid)) lost.push_back(cid);
+    }
+    // None lost, yet refused: the server refuses for another reason; start over from the
+    // channels, as for any other refusal.
+    if (lost.empty()) return requery_channels(std::move(job), 0);
+    log_->info("{} channels lost while away leave the store", lost.size());
+    write({DeleteChannels{std::move(lost)}});
+    std::erase_if(job->cids, [&](const std::string& cid) { return !kept.contains(cid); });
+    job->next = 0;
+    job->events.clear();
+    return fetch_sync_chunk(std::move(job));
+  }
+  const auto last = std::min(from + kQueryChunk, cids.size());
+  QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
+                               .state = true,
+                               .limit = static_cast<std::int64_t>(kQueryChunk),
+                               .message_limit = 0,
+                               .member_limit = 0};
+  authorized<std::vector<ChannelState>>(
+      [this, request](Callback<std::vector<ChannelState>> done) {
+        api_->query_channels(request, std::move(done));
+      },
+      [this, job, last](Result<std::vector<ChannelState>> r) {
+        if (!still_wanted(*job)) return;
+        if (!r) {
+          return catch_up_failed(job, "finding the channels lost failed: " + r.error->message(),
+                                 *r.error);
+        }
+        for (const auto& state : *r.value)
+          job->kept.push_back(state.channel.cid);
+        drop_lost_channels(job, last);
+      });
 }
 
 void ClientCore::note_answer_time(CatchUp& job) const {

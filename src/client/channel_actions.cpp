@@ -90,9 +90,18 @@ void ClientCore::change_channel(OutboxEntry action) {
     case OutboxKind::delete_channel:
       echo.push_back(DeleteChannels{{action.cid}});
       break;
-    case OutboxKind::truncate_channel:
-      echo.push_back(TruncateChannel{action.cid, now});
+    case OutboxKind::truncate_channel: {
+      // The user's sends still queued here go before the truncation, which takes them too.
+      std::vector<std::string> unsent;
+      for (const auto& e : store_->outbox(0, outbox::kWholeOutbox))
+        if (e.kind == OutboxKind::send_message && e.cid == action.cid)
+          unsent.push_back(e.message_id);
+      echo.push_back(TruncateChannel{action.cid, now, true});
+      if (!unsent.empty()) {
+        echo.push_back(DeleteMessages{.which = DeleteMessages::ByIds{std::move(unsent)}});
+      }
       break;
+    }
     case OutboxKind::update_members: {
       const auto removed = ids_at(action.payload, "remove_members");
       if (std::find(removed.begin(), removed.end(), me) != removed.end()) {
@@ -125,6 +134,17 @@ void ClientCore::change_channel(OutboxEntry action) {
     }
     default:
       throw ChatError(ErrorCode::input, "not a change of a channel's life");
+  }
+  // The creator watches what she makes (the creation watches it; reconnects watch it again),
+  // and stops watching what she leaves or deletes.
+  const bool gone = std::any_of(echo.begin(), echo.end(), [](const Mutation& m) {
+    return std::holds_alternative<DeleteChannels>(m);
+  });
+  if (action.kind == OutboxKind::create_channel) {
+    action.payload["watch"] = true;
+    watched_.insert(action.cid);
+  } else if (gone) {
+    watched_.erase(action.cid);
   }
   enqueue(std::move(action), std::move(echo));
 }

@@ -374,7 +374,7 @@ void OutboxDelivery::call_for(const OutboxEntry& e, Callback<json::object> done)
                             std::move(done));
     }
     case OutboxKind::create_channel: {
-      json::object body = e.payload;
+      json::object body = e.payload;  // with watch: the socket hears of it from now on
       body["state"] = true;
       body["messages"] = {{"limit", 0}};
       return lent_.api.call(verb::post, api::channel_path(e.cid) + "/query", std::move(body),
@@ -412,7 +412,7 @@ void OutboxDelivery::settle_attempt(const OutboxEntry& entry, Result<json::objec
     }
     return finish(entry, std::move(message), std::move(reaction), std::move(writes));
   }
-  const outbox::Verdict verdict = outbox::judge(entry.kind, *r.error);
+  const outbox::Verdict verdict = outbox::judge(entry, *user_id_, *r.error);
   if (verdict == outbox::Verdict::delivered) {
     if (!about_message(entry.kind) || hard_deletion(entry)) return finish(entry, std::nullopt);
     // Done before (a send whose answer was lost, a removal of what is gone): the server's copy
@@ -618,11 +618,20 @@ void OutboxDelivery::give_back_setting(const OutboxEntry& entry) {
 // she may no longer see it. Without an answer (offline again) the entry still goes: the next
 // copy of the channel is stored as it is.
 void OutboxDelivery::give_back_channel(const OutboxEntry& entry) {
-  lent_.api.query_channel(entry.cid, {{"state", true}, {"messages", {{"limit", 1}}}},
-                          [this, entry, session = session_](Result<ChannelState> r) {
+  // The channel's data, members and membership; its messages too only when the change was to
+  // them (an answer's messages replace the user's own reactions, which her later entries may be
+  // changing meanwhile).
+  const std::int64_t messages = entry.kind == OutboxKind::truncate_channel ? 25 : 0;
+  lent_.api.query_channel(entry.cid, {{"state", true}, {"messages", {{"limit", messages}}}},
+                          [this, entry, messages, session = session_](Result<ChannelState> r) {
                             if (session != session_) return;
                             Batch batch{RemoveOutboxEntry{entry.id}};
                             if (r) {
+                              // Not its reads: unread counts move with events, and events the
+                              // answer already counts may still be on their way here. Nor its
+                              // pinned messages, which the change was not about.
+                              r.value->read.reset();
+                              if (!messages) r.value->pinned_messages.reset();
                               sync::add_channel_state_writes(std::move(*r.value), *user_id_, batch);
                             } else if (r.error->code() == ErrorCode::not_found ||
                                        r.error->code() == ErrorCode::not_allowed) {

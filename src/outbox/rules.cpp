@@ -336,6 +336,17 @@ Verdict judge(OutboxKind kind, const ChatError& error) {
   return error.retriable() ? Verdict::retry : Verdict::failed;
 }
 
+Verdict judge(const OutboxEntry& entry, const std::string& me, const ChatError& error) {
+  if (entry.kind == OutboxKind::update_members && error.code() == ErrorCode::not_allowed) {
+    const json::value* removed = entry.payload.if_contains("remove_members");
+    if (removed && removed->is_array() && removed->as_array().size() == 1 &&
+        removed->as_array().front() == json::value(me)) {
+      return Verdict::delivered;
+    }
+  }
+  return judge(entry.kind, error);
+}
+
 std::chrono::milliseconds retry_delay(std::int64_t failures, const RetryPolicy& policy,
                                       std::mt19937& random) {
   auto delay = policy.first_delay;

@@ -85,6 +85,9 @@ enum class Verdict {
   failed      // permanent: the entry is failed with the server's reason
 };
 Verdict judge(OutboxKind kind, const ChatError& error);
+// The same for an entry of user `me`: a leave (update_members removing `me`) refused as not
+// allowed was done before (its answer lost): she is no member any more.
+Verdict judge(const OutboxEntry& entry, const std::string& me, const ChatError& error);
 
 // The wait after the `failures`-th consecutive failure (1 for the first): first_delay doubling
 // up to max_delay, with jitter (uniform in the upper half), so that clients do not retry in step.

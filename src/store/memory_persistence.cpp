@@ -644,8 +644,20 @@ class MemoryPersistenceClient::Impl {
   }
 
   void operator()(const TruncateChannel& m) {
-    delete_messages(true, "", [&](const std::string&, const MessageRow& row) {
-      return row.cid == m.cid && (!m.before || row.created_at < m.before->unix_micros());
+    if (m.for_everyone) {
+      for (auto it = t->reads.lower_bound({m.cid, ""});
+           it != t->reads.end() && it->first.first == m.cid; ++it) {
+        save(t->reads, it->first);
+        it->second.insert_or_assign("unread_messages", 0);
+      }
+    }
+    // A message whose send is still in the outbox reaches the server after the truncation.
+    std::set<std::string> unsent;
+    for (const auto& [id, entry] : t->outbox)
+      if (entry.kind == OutboxKind::send_message) unsent.insert(entry.message_id);
+    delete_messages(true, "", [&](const std::string& id, const MessageRow& row) {
+      return row.cid == m.cid && (!m.before || row.created_at < m.before->unix_micros()) &&
+             !unsent.contains(id);
     });
     // The last message time is the newest message left shown in the channel, if any.
     auto found = t->channels.find(m.cid);

@@ -377,17 +377,19 @@ void Writer::operator()(const DeleteMessages& m) {
 }
 
 void Writer::operator()(const TruncateChannel& m) {
-  if (m.before) {
-    db_.query(R"(DELETE FROM messages
-                 WHERE channel = (SELECT key FROM channels WHERE cid = ?1) AND created_at < ?2)")
-        .bind(1, m.cid)
-        .bind(2, m.before->unix_micros())
-        .run();
-  } else {
-    db_.query("DELETE FROM messages WHERE channel = (SELECT key FROM channels WHERE cid = ?1)")
+  if (m.for_everyone) {
+    db_.query("UPDATE reads SET data = json_set(data, '$.unread_messages', 0) WHERE cid = ?1")
         .bind(1, m.cid)
         .run();
   }
+  // A message whose send is still in the outbox reaches the server after the truncation.
+  db_.query(R"(DELETE FROM messages
+               WHERE channel = (SELECT key FROM channels WHERE cid = ?1)
+                 AND (?2 IS NULL OR created_at < ?2)
+                 AND id NOT IN (SELECT message_id FROM outbox WHERE kind = 'send_message'))")
+      .bind(1, m.cid)
+      .bind(2, m.before ? std::optional(m.before->unix_micros()) : std::nullopt)
+      .run();
   // The last message time is the newest message left shown in the channel, if any.
   std::optional<std::int64_t> newest;
   {

@@ -120,7 +120,7 @@ void add_event_writes(Event event, const std::string& me, Batch& batch) {
       const std::string cid = event.channel->cid;
       const std::optional<Timestamp> before = event.channel->truncated_at;
       add_channel(event, batch);
-      batch.push_back(TruncateChannel{cid, before});
+      batch.push_back(TruncateChannel{cid, before, true});
       break;
     }
     case EventType::channel_hidden:
@@ -180,11 +180,11 @@ void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Mes
   if (messages.empty()) return;
   // A query's own_reactions are the truth about `me`'s reactions to what it returned, as of each
   // message's version; they follow the messages, as reactions to messages not stored are skipped.
+  // A copy without them says nothing of them.
   std::vector<ReplaceReactions> own;
   for (auto& message : messages) {
-    own.push_back({message.id, me,
-                   std::move(message.own_reactions).value_or(std::vector<Reaction>{}),
-                   message.updated_at});
+    if (!message.own_reactions) continue;
+    own.push_back({message.id, me, std::move(*message.own_reactions), message.updated_at});
   }
   batch.push_back(UpsertMessages{std::move(cid), std::move(messages)});
   for (auto& reactions : own)

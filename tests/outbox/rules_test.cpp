@@ -394,6 +394,16 @@ TEST(OutboxRules, AFailedCreationHoldsBackItsWholeChannel) {
             Verdict::delivered);
   EXPECT_EQ(judge(OutboxKind::delete_draft, ChatError(ErrorCode::not_found, "gone", 404)),
             Verdict::delivered);
+  // A leave retried after its answer was lost: she is no member any more, as wanted.
+  const ChatError refused(ErrorCode::not_allowed, "not a member", 403);
+  const OutboxEntry leave = entry(0, OutboxKind::update_members, "messaging:a", "",
+                                  {{"remove_members", json::array{"me"}}});
+  EXPECT_EQ(judge(leave, "me", refused), Verdict::delivered);
+  EXPECT_EQ(judge(leave, "someone else", refused), Verdict::failed);
+  EXPECT_EQ(judge(entry(0, OutboxKind::update_members, "messaging:a", "",
+                        {{"remove_members", json::array{"bob"}}}),
+                  "me", refused),
+            Verdict::failed);
 }
 
 }  // namespace

@@ -417,5 +417,19 @@ TEST_F(WritesTest, AQueryIsTheTruthAboutOwnReactions) {
   EXPECT_EQ(store_.channel(kCid)->own_capabilities, std::nullopt);  // a query replaces
 }
 
+// A copy that does not say (no own_reactions: a pinned message in a channel's state, say) leaves
+// the user's reactions as they are.
+TEST_F(WritesTest, ACopyWithoutOwnReactionsLeavesThemAlone) {
+  ChannelState again{.channel = testing::make_channel("general", 1),
+                     .messages = std::vector<Message>{},
+                     .pinned_messages = std::vector<Message>{make_message("m1", kCid, 1)}};
+  again.pinned_messages->at(0).own_reactions.reset();
+  Batch batch;
+  sync::add_channel_state_writes(std::move(again), "alice", batch);
+  store_.apply(batch);
+  ASSERT_TRUE(store_.message("m1")->own_reactions);
+  EXPECT_EQ(store_.message("m1")->own_reactions->size(), 1u);
+}
+
 }  // namespace
 }  // namespace chatkeep

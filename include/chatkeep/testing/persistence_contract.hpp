@@ -723,6 +723,30 @@ TYPED_TEST_P(PersistenceContract, HardAndSoftDeletesAndTruncation) {
   EXPECT_TRUE(s.messages(this->kCid, {}).empty());
 }
 
+// A truncation of the channel leaves nobody anything unread; one user's clearing of her history
+// leaves the others' counts alone.
+TYPED_TEST_P(PersistenceContract, ATruncationForEveryoneLeavesNothingUnread) {
+  auto& s = this->store();
+  this->seed();
+  s.apply({UpsertReads{
+      this->kCid,
+      {Read{.user = make_user("bob"), .last_read = at_second(1), .unread_messages = 4}}}});
+  auto bobs = [&] {
+    for (const auto& read : s.reads(this->kCid))
+      if (read.user.id == "bob") return read.unread_messages.value_or(-1);
+    return std::int64_t{-1};
+  };
+  s.apply({TruncateChannel{this->kCid, at_second(2)}});
+  EXPECT_EQ(bobs(), 4);
+  s.apply({TruncateChannel{this->kCid, at_second(3), true}});
+  EXPECT_EQ(bobs(), 0);
+  // A message whose send is still queued reaches the server after the truncation: it stays.
+  s.apply({UpsertMessages{this->kCid, {make_message("unsent", this->kCid, 5, "alice")}},
+           AddOutboxEntry{make_entry(this->kCid, "unsent")}});
+  s.apply({TruncateChannel{this->kCid, at_second(10), true}});
+  EXPECT_TRUE(s.message("unsent"));
+}
+
 TYPED_TEST_P(PersistenceContract, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox) {
   auto& s = this->store();
   this->seed();
@@ -1047,10 +1071,11 @@ REGISTER_TYPED_TEST_SUITE_P(
     APendingReplyCountsOnEveryCopyOfItsParent, AReplyThatArrivesCountsOnItsParentOnce,
     PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
     AReadComesAndGoesWithItsMember, AReadOnlyMovesForward, HardAndSoftDeletesAndTruncation,
-    DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
-    PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
-    AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,
-    OutboxEntriesInTheOrderTheyWereMade, ALeaseHasOneHolderUntilItRunsOut,
-    UploadsAreKeptByChannelAndContentAndShownOnTheirMessage, FlushEmptiesEverythingAndStaysUsable);
+    ATruncationForEveryoneLeavesNothingUnread, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
+    DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
+    ThreadsAndPinsHaveTheirOwnPages, AQueryAnswersFromTheCacheInItsSortOrder,
+    ConnectionInfoUnreadTotalsAndTheCheckpoint, OutboxEntriesInTheOrderTheyWereMade,
+    ALeaseHasOneHolderUntilItRunsOut, UploadsAreKeptByChannelAndContentAndShownOnTheirMessage,
+    FlushEmptiesEverythingAndStaysUsable);
 
 }  // namespace chatkeep::testing
