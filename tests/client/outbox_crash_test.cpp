@@ -3,8 +3,9 @@
 // over 100 times; then it runs online until its outbox is empty. Every acknowledged action must
 // be on the server exactly once, in each channel's sending order, with the script's final text,
 // deletions, reactions, pins and custom fields, and the user's settings as the script left them
-// (hidden, muted and pinned channels, muted and blocked users); the client's database must pass
-// SQLite's integrity check.
+// (hidden, muted and pinned channels, muted and blocked users, drafts, status) and the channels
+// it made (their topics, members and truncations); the client's database must pass SQLite's
+// integrity check.
 
 #include <gtest/gtest.h>
 
@@ -63,7 +64,43 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   DriverProcess online = start_driver(driver, kActions, true);
   ASSERT_EQ(online.wait_exit(), 0) << "the outbox did not empty";
 
-  for (const auto& cid : cids) {
+  std::vector<std::string> all_cids = cids;
+  for (const auto& [cid, made] : script.made()) {
+    all_cids.push_back(cid);
+    auto r = query("alice", cid, R"({"state":true})");
+    ASSERT_EQ(r.status, 200u) << r.text;
+    const ChannelState state = from_json<ChannelState>(r.json);
+    const auto* topic = state.channel.extra.if_contains("topic");
+    EXPECT_EQ(topic ? std::string(topic->as_string()) : std::string(), made.topic) << cid;
+    std::set<std::string> members;
+    for (const auto& m : state.members.value_or(std::vector<Member>{}))
+      members.insert(m.id());
+    const std::set<std::string> want =
+        made.carol ? std::set<std::string>{"alice", "bob", "carol"}
+                   : std::set<std::string>{"alice", "bob"};
+    EXPECT_EQ(members, want) << cid;
+  }
+  for (const auto& cid : all_cids) {
+    auto draft =
+        call("alice", verb::get, "/channels/messaging/" + cid.substr(cid.find(':') + 1) + "/draft");
+    const auto want = script.settings().drafts.find(cid);
+    if (want == script.settings().drafts.end()) {
+      EXPECT_EQ(draft.status, 404u) << cid << ": " << draft.text;
+    } else {
+      ASSERT_EQ(draft.status, 200u) << draft.text;
+      EXPECT_EQ(draft.json.at("draft").at("message").at("text"), boost::json::value(want->second))
+          << cid;
+    }
+  }
+  if (!script.settings().status.empty()) {
+    auto users =
+        call("alice", verb::get,
+             "/users?payload=%7B%22filter_conditions%22%3A%7B%22id%22%3A%22alice%22%7D%7D");
+    ASSERT_EQ(users.status, 200u) << users.text;
+    EXPECT_EQ(users.json.at("users").at(0).at("status"),
+              boost::json::value(script.settings().status));
+  }
+  for (const auto& cid : all_cids) {
     auto r = query("alice", cid, R"({"state":true,"messages":{"limit":300}})");
     const auto messages = from_json<ChannelState>(r.json).messages.value_or(std::vector<Message>{});
     std::vector<std::string> ids;

@@ -133,6 +133,24 @@ int main(int argc, char** argv) {
         case testing::ScriptOp::block_user:
           a.on ? client.block_user(a.other) : client.unblock_user(a.other);
           break;
+        case testing::ScriptOp::draft:
+          a.text.empty() ? channel.delete_draft() : channel.save_draft(Message{.text = a.text});
+          break;
+        case testing::ScriptOp::status:
+          client.update_own_user({{"status", a.text}});
+          break;
+        case testing::ScriptOp::create:
+          channel.create({}, {"bob"});
+          break;
+        case testing::ScriptOp::topic:
+          channel.update_partial({{"topic", a.text}});
+          break;
+        case testing::ScriptOp::add_carol:
+          channel.add_members({"carol"});
+          break;
+        case testing::ScriptOp::truncate:
+          channel.truncate();
+          break;
       }
     } catch (const ChatError& e) {
       // Done already by a run killed before it could say so (a cancelled send is gone).

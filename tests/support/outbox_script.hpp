@@ -26,7 +26,13 @@ enum class ScriptOp {
   mute_channel,
   pin_channel,  // the membership
   mute_user,    // `other`
-  block_user    // `other`
+  block_user,   // `other`
+  draft,        // saves the channel's draft (text), or deletes it (text empty)
+  status,       // sets the own user's custom field `status` (text)
+  create,       // makes channel `cid` with alice and bob
+  topic,        // sets the topic (text) of a channel alice made
+  add_carol,    // to a channel alice made
+  truncate      // a channel alice made
 };
 
 struct ScriptAction {
@@ -51,6 +57,14 @@ struct ScriptedMessage {
 struct ScriptedSettings {
   std::set<std::string> hidden, muted_channels, pinned_channels;  // cids
   std::set<std::string> muted_users, blocked_users;
+  std::map<std::string, std::string> drafts;  // cid: the channel draft's text
+  std::string status;                         // empty: never set
+};
+
+// A channel the script makes, as it ends.
+struct ScriptedChannel {
+  std::string topic;   // empty: none
+  bool carol = false;  // a member
 };
 
 class OutboxScript {
@@ -58,11 +72,50 @@ class OutboxScript {
   OutboxScript(std::uint32_t seed, std::size_t length, const std::vector<std::string>& cids) {
     std::mt19937 random(seed);
     std::map<std::string, std::vector<std::string>> live;  // per channel, in send order
+    std::vector<std::string> made;                         // the channels it makes
     for (std::size_t i = 0; i < length; ++i) {
       ScriptAction a;
-      a.cid = cids[random() % cids.size()];
+      const bool in_made = !made.empty() && random() % 4 == 0;
+      a.cid = in_made ? made[random() % made.size()] : cids[random() % cids.size()];
       auto& messages = live[a.cid];
       const auto roll = random() % 100;
+      // One in ten: the kinds beyond messages and settings.
+      if (random() % 10 == 0) {
+        const auto kind = random() % 6;
+        if (kind == 0 && made.size() < 3) {
+          a.op = ScriptOp::create;
+          a.cid = "messaging:made-" + std::to_string(seed) + "-" + std::to_string(i);
+          made.push_back(a.cid);
+          made_[a.cid] = {};
+        } else if (kind == 1 && in_made) {
+          a.op = ScriptOp::topic;
+          a.text = "topic " + std::to_string(i);
+          made_[a.cid].topic = a.text;
+        } else if (kind == 2 && in_made) {
+          a.op = ScriptOp::add_carol;
+          made_[a.cid].carol = true;
+        } else if (kind == 3 && in_made) {
+          a.op = ScriptOp::truncate;
+          for (const auto& id : messages)
+            final_.erase(id);
+          messages.clear();
+          order_[a.cid].clear();
+        } else if (kind == 4) {
+          a.op = ScriptOp::status;
+          a.text = "status " + std::to_string(i);
+          settings_.status = a.text;
+        } else {
+          a.op = ScriptOp::draft;
+          a.text = settings_.drafts.contains(a.cid) ? "" : "draft " + std::to_string(i);
+          if (a.text.empty()) {
+            settings_.drafts.erase(a.cid);
+          } else {
+            settings_.drafts[a.cid] = a.text;
+          }
+        }
+        actions_.push_back(std::move(a));
+        continue;
+      }
       if (messages.empty() || roll < 50) {
         a.op = ScriptOp::send;
         a.message_id = "script-" + std::to_string(seed) + "-" + std::to_string(i);
@@ -70,6 +123,7 @@ class OutboxScript {
         messages.push_back(a.message_id);
         final_[a.message_id] = {a.message_id, a.text, {}};
         order_[a.cid].push_back(a.message_id);
+        settings_.drafts.erase(a.cid);  // sending takes the draft away
       } else {
         a.message_id = messages[random() % messages.size()];
         auto& m = final_[a.message_id];
@@ -105,7 +159,7 @@ class OutboxScript {
           a.op = ScriptOp::mood;
           a.text = m.mood.empty() ? "mood " + std::to_string(i) : "";
           m.mood = a.text;
-        } else if (roll < 94) {
+        } else if (roll < 94 && !in_made) {  // truncations would hide what shows it again
           toggle(ScriptOp::hide, hide_toggles_[a.cid], a.cid);
         } else if (roll < 96) {
           toggle(ScriptOp::mute_channel, settings_.muted_channels, a.cid);
@@ -137,8 +191,10 @@ class OutboxScript {
   const std::map<std::string, ScriptedMessage>& final_messages() const { return final_; }
   const std::map<std::string, std::vector<std::string>>& order() const { return order_; }
   const ScriptedSettings& settings() const { return settings_; }
+  const std::map<std::string, ScriptedChannel>& made() const { return made_; }
 
  private:
+  std::map<std::string, ScriptedChannel> made_;
   std::map<std::string, std::set<std::string>> hide_toggles_;  // per channel: {cid} if hidden
   ScriptedSettings settings_;
   std::vector<ScriptAction> actions_;
