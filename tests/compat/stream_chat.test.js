@@ -264,6 +264,51 @@ test('drafts: create, read, query, delete; sending clears the draft', async () =
   await assert.rejects(channel.getDraft(), (e) => e.code === 16);
 });
 
+test('a channel\'s life: update, partial update, members, invites, truncate, delete', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const { client: carol } = await connect('carol', 'Carol');
+  const id = unique('life');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'], name: 'Life' });
+  await channel.watch();
+
+  await channel.update({ name: 'Renamed', color: 'green' });
+  const partial = await channel.updatePartial({ set: { topic: 'news' }, unset: ['color'] });
+  assert.equal(partial.channel.name, 'Renamed');
+  assert.equal(partial.channel.topic, 'news');
+  assert.equal(partial.channel.color, undefined);
+  await assert.rejects(carol.channel('messaging', id).updatePartial({ set: { topic: 'mine' } }),
+    (e) => e.code === 17);
+
+  const invited = next(carol, 'notification.invited');
+  await channel.inviteMembers(['carol']);
+  assert.equal((await invited).member.invited, true);
+  const accepted = await carol.channel('messaging', id).acceptInvite();
+  const member = accepted.members.find((m) => m.user.id === 'carol');
+  assert.ok(member.invite_accepted_at);
+  await assert.rejects(carol.channel('messaging', id).rejectInvite(), (e) => e.code === 4);
+  const removed = await channel.removeMembers(['carol']);
+  assert.deepEqual(removed.members.map((m) => m.user.id).sort(), ['alice', 'bob']);
+  const added = await channel.addMembers(['carol']);
+  assert.equal(added.members.length, 3);
+
+  await channel.sendMessage({ text: 'soon gone' });
+  const truncated = await channel.truncate();
+  assert.ok(truncated.channel.truncated_at);
+  assert.equal((await channel.query({ messages: { limit: 10 } })).messages.length, 0);
+  const deleted = await channel.delete();
+  assert.ok(deleted.channel.deleted_at);
+});
+
+test('the own user\'s partial update, and only the own user\'s', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const updated = await alice.partialUpdateUser({ id: 'alice', set: { status: 'away' } });
+  assert.equal(updated.users.alice.status, 'away');
+  await assert.rejects(alice.partialUpdateUser({ id: 'bob', set: { name: 'Bobby' } }),
+    (e) => e.code === 17);
+  await assert.rejects(alice.partialUpdateUser({ id: 'alice', set: { role: 'admin' } }),
+    (e) => e.code === 4);
+});
+
 test('sendImage and sendFile upload to the channel; their URLs serve the bytes', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   const id = unique('files');
