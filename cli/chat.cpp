@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -33,7 +34,8 @@ using namespace std::chrono_literals;
 constexpr const char* kHelp =
     "text: send | /attach PATH [TEXT] | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | "
     "/delete N | /react N TYPE | /unreact N TYPE | /quote N TEXT | /pin N | /unpin N | /read | "
-    "/mute | /unmute | /hide | /show | /retry | /offline | /online | /quit";
+    "/mute | /unmute | /hide | /show | /draft [TEXT] | /leave | /retry | /offline | /online | "
+    "/quit  (a line left unsent is kept as the channel's draft)";
 
 class ChatApp {
  public:
@@ -42,9 +44,7 @@ class ChatApp {
     subscription_ = client_.on_any([this](const Event& e) {
       if (e.kind == EventType::connection_changed && e.online) online_ = *e.online;
       if (e.kind == EventType::connection_recovered) online_ = true;
-      if (e.kind == EventType::outbox_failed) {
-        notify("the server refused an action (marked failed): /retry to try again", Tone::failed);
-      }
+      if (e.kind == EventType::outbox_failed) notify(refusal(e), Tone::failed);
       if (e.kind == EventType::outbox_delivered || e.kind == EventType::outbox_failed) {
         outbox_changed_ = true;
         dirty_ = true;
@@ -138,12 +138,24 @@ class ChatApp {
       while (in >> member)
         members.emplace_back(member);
       const std::string cid = make_cid("messaging", id);
-      channel(cid).watch(ChannelQuery{.data = {{"members", members}}},
-                         [this, cid](Answer<ChannelState> a) {
-                           if (a.source == Source::server && a.error)
-                             notify(cid + ": " + a.error->message(), Tone::failed);
-                         });
+      std::vector<std::string> ids;
+      for (const auto& m : members)
+        ids.emplace_back(m.as_string());
+      channel(cid).create({}, std::move(ids));  // offline too: the outbox makes it
       open(cid);
+    } else if (command == "leave") {
+      channel().leave();
+      left_.insert(open_);
+      close();
+    } else if (command == "draft") {
+      const std::string text = rest(in);
+      if (text.empty()) {
+        channel().delete_draft();
+        notify("draft deleted", Tone::dim);
+      } else {
+        channel().save_draft(Message{.text = text});
+        notify("draft saved", Tone::dim);
+      }
     } else if (command == "edit") {
       Message m = numbered(in);
       m.text = rest(in);
@@ -201,6 +213,18 @@ class ChatApp {
     }
   }
 
+  // What an outbox.failed event says: the action and the server's reason.
+  static std::string refusal(const Event& e) {
+    std::string kind = "an action", why;
+    if (const auto* entry = e.extra.if_contains("outbox_entry"); entry && entry->is_object()) {
+      const auto& o = entry->as_object();
+      if (const auto* k = o.if_contains("kind"); k && k->is_string()) kind = k->as_string();
+      if (const auto* r = o.if_contains("error"); r && r->is_string()) why = r->as_string();
+    }
+    return "the server refused " + kind + (why.empty() ? "" : " (" + why + ")") +
+           ": /retry to try again";
+  }
+
   // The open channel; throws when none is.
   ChatChannel channel() {
     if (open_.empty()) throw std::runtime_error("no channel open: /open N or /new ID MEMBER");
@@ -212,14 +236,28 @@ class ChatApp {
     return client_.channel(cid.substr(0, colon), cid.substr(colon + 1));
   }
 
-  // Opens a channel: its window of messages, read.
+  // Opens a channel: its window of messages, read. A line typed and not sent stays with the
+  // channel it was typed in, as its draft (on the server too, for the user's other devices); the
+  // channel opened brings back its own.
   void open(const std::string& cid) {
     if (cid == open_) return;
+    if (!open_.empty() && !input_.empty() && input_.front() != '/') {
+      channel().save_draft(Message{.text = input_});
+    }
     window_copy_.reset();
     window_.emplace(channel(cid).messages(kWindowSize));
     window_copy_ = std::make_unique<ListCopy<Message>>(*window_, [this] { dirty_ = true; });
     open_ = cid;
+    const std::optional<Draft> draft = channel(cid).draft();
+    input_ = draft ? draft->message.text.value_or("") : "";
     channel(cid).mark_read();
+  }
+
+  // No channel open (one the user left): the list opens its first when it is drawn.
+  void close() {
+    window_copy_.reset();
+    window_.reset();
+    open_.clear();
   }
 
   void step_channel(int by) {
@@ -280,6 +318,7 @@ class ChatApp {
     const ChannelState* open_state = nullptr;
     for (const ChannelState& state : channels) {
       const std::string& cid = state.channel.cid;
+      if (left_.contains(cid)) continue;  // the list's copy may not have heard yet
       listed_.push_back(cid);
       std::int64_t unread = 0;
       for (const Read& read : state.read.value_or(std::vector<Read>{}))
@@ -400,6 +439,7 @@ class ChatApp {
   std::optional<MessageWindow> window_;
   std::unique_ptr<ListCopy<Message>> window_copy_;
   std::vector<std::string> listed_;  // the channel list as last drawn
+  std::set<std::string> left_;       // the channels the user left here
   std::vector<std::string> shown_;   // the ids of the messages as last drawn, numbered from 1
   std::string input_;
   std::mutex mutex_;

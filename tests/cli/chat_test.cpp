@@ -230,6 +230,42 @@ TEST(Chat, QuotePinAndHide) {
   bob.type("/quit");
 }
 
+// A line typed and not sent stays with its channel as a draft, across switching channels and
+// on the server; /draft saves one outright; /leave leaves the channel, gone from the list.
+TEST(Chat, DraftsStayWithTheirChannelAndLeaveLeaves) {
+  testing::TempDir dir;
+  std::unique_ptr<cli::ChildProcess> server;
+  const std::uint16_t port = testing::serve(server, (dir.path() / "server.sqlite").string());
+  Terminal alice("alice", chat_command(port, dir, "alice"));
+  ASSERT_NE(alice.wait_for("· online ·").find("· online ·"), std::string::npos);
+  alice.type("/new first bob");
+  alice.type("/new second bob");
+  std::string s = alice.wait_for("second · ");
+  ASSERT_NE(s.find("second · "), std::string::npos) << s;
+  alice.keys("for the second");
+  alice.press("Tab");  // to the other channel: the line stays with this one
+  s = alice.wait_for([](const std::string& screen) {
+    return screen.find("first · ") != std::string::npos &&
+           screen.find("for the second") == std::string::npos;
+  });
+  ASSERT_EQ(s.find("for the second"), std::string::npos) << s;
+  alice.press("Tab");
+  s = alice.wait_for("for the second");
+  ASSERT_NE(s.find("for the second"), std::string::npos) << s;
+  alice.press("C-u");
+  alice.type("/draft kept for later");
+  s = alice.wait_for("draft saved");
+  ASSERT_NE(s.find("draft saved"), std::string::npos) << s;
+
+  alice.type("/leave");
+  s = alice.wait_for([](const std::string& screen) {
+    return screen.find("second") == std::string::npos &&
+           screen.find("outbox: 0 pending") != std::string::npos;
+  });
+  ASSERT_EQ(s.find("second"), std::string::npos) << s;
+  alice.type("/quit");
+}
+
 TEST(Chat, WithoutATerminalItSaysSo) {
   testing::Outcome r = testing::chatkeep(
       "chat --url http://127.0.0.1:9 --api-key k --secret s --user alice --data-dir /tmp < "

@@ -28,9 +28,15 @@ class Terminal {
 
   // Types `text` and presses Enter.
   void type(const std::string& text) {
-    run(tmux_ + " send-keys -t " + session_ + " -l " + quote(text));
-    run(tmux_ + " send-keys -t " + session_ + " Enter");
+    keys(text);
+    press("Enter");
   }
+  // Types `text` only.
+  void keys(const std::string& text) {
+    run(tmux_ + " send-keys -t " + session_ + " -l " + quote(text));
+  }
+  // Presses a key by its tmux name ("Tab", "Enter").
+  void press(const std::string& key) { run(tmux_ + " send-keys -t " + session_ + " " + key); }
 
   // What the screen shows now, one line per row.
   std::string screen() const { return output(tmux_ + " capture-pane -p -t " + session_); }
