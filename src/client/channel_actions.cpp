@@ -143,8 +143,12 @@ void ClientCore::change_channel(OutboxEntry action) {
   if (action.kind == OutboxKind::create_channel) {
     action.payload["watch"] = true;
     watched_.insert(action.cid);
+    news_.erase(action.cid);
   } else if (gone) {
+    // Neither answers to earlier queries nor events sent before the server has the action bring
+    // it back (ClientCore::departed).
     watched_.erase(action.cid);
+    news_[action.cid] = {.at = ++news_count_, .departed = true};
   }
   enqueue(std::move(action), std::move(echo));
 }

@@ -186,6 +186,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   // events.cpp: what arrives, into the store and to the listeners.
   void apply_live(Event event);
   void watch_new_channel(const Event& event);
+  // Whether the event is about a channel the user left or deleted (news_), and not one that
+  // makes it hers again.
+  bool departed(const Event& event);
   void write(Batch batch);
   void settle_writes(bool wait);
   void emit(const Event& event);

@@ -15,6 +15,9 @@ void ClientCore::apply_live(Event event) {
     if (event.created_at && (!server_now_ || *event.created_at > *server_now_)) {
       server_now_ = event.created_at;
     }
+  } else if (departed(event)) {
+    // Late news of a channel the user left or deleted (sent before the server had her action):
+    // storing it would bring the channel back as a stub.
   } else {
     Batch batch;
     sync::add_event_writes(event, session_->user.id, batch);
@@ -52,6 +55,26 @@ void ClientCore::apply_live(Event event) {
     }
   }
   emit(event);
+}
+
+bool ClientCore::departed(const Event& event) {
+  const std::string cid = event.channel ? event.channel->cid : event.cid.value_or("");
+  const auto found = news_.find(cid);
+  if (cid.empty() || found == news_.end() || !found->second.departed) return false;
+  // News of its end is stored all the same: an answer may have brought it back meanwhile.
+  if (event.kind == EventType::channel_deleted ||
+      event.kind == EventType::notification_channel_deleted ||
+      event.kind == EventType::notification_removed_from_channel ||
+      event.kind == EventType::channel_kicked) {
+    return false;
+  }
+  if (event.kind == EventType::notification_added_to_channel ||
+      event.kind == EventType::notification_invited ||
+      event.kind == EventType::notification_message_new) {
+    news_.erase(found);  // hers again
+    return false;
+  }
+  return true;
 }
 
 // A channel the user was just added to, or one that a new message brought to them, is watched
