@@ -151,6 +151,9 @@ int main(int argc, char** argv) {
         case testing::ScriptOp::truncate:
           channel.truncate();
           break;
+        case testing::ScriptOp::destroy:
+          channel.delete_channel();
+          break;
       }
     } catch (const ChatError& e) {
       // Done already by a run killed before it could say so (a cancelled send is gone).

@@ -32,7 +32,8 @@ enum class ScriptOp {
   create,       // makes channel `cid` with alice and bob
   topic,        // sets the topic (text) of a channel alice made
   add_carol,    // to a channel alice made
-  truncate      // a channel alice made
+  truncate,     // a channel alice made
+  destroy       // deletes a channel alice made
 };
 
 struct ScriptAction {
@@ -65,6 +66,7 @@ struct ScriptedSettings {
 struct ScriptedChannel {
   std::string topic;   // empty: none
   bool carol = false;  // a member
+  bool deleted = false;
 };
 
 class OutboxScript {
@@ -81,7 +83,7 @@ class OutboxScript {
       const auto roll = random() % 100;
       // One in ten: the kinds beyond messages and settings.
       if (random() % 10 == 0) {
-        const auto kind = random() % 6;
+        const auto kind = random() % 7;
         if (kind == 0 && made.size() < 3) {
           a.op = ScriptOp::create;
           a.cid = "messaging:made-" + std::to_string(seed) + "-" + std::to_string(i);
@@ -100,6 +102,17 @@ class OutboxScript {
             final_.erase(id);
           messages.clear();
           order_[a.cid].clear();
+        } else if (kind == 6 && in_made) {
+          a.op = ScriptOp::destroy;
+          for (const auto& id : messages)
+            final_.erase(id);
+          messages.clear();
+          order_.erase(a.cid);
+          settings_.drafts.erase(a.cid);
+          for (auto* set : {&settings_.muted_channels, &settings_.pinned_channels})
+            set->erase(a.cid);
+          std::erase(made, a.cid);
+          made_[a.cid].deleted = true;
         } else if (kind == 4) {
           a.op = ScriptOp::status;
           a.text = "status " + std::to_string(i);
