@@ -142,11 +142,14 @@ TEST_F(ActionsTest, ARefusedPinLeavesTheOutboxAndGivesBackTheServersMessage) {
   auto r = query("carol", "messaging:carols", R"({"data":{"members":["alice","bob","carol"]}})");
   ASSERT_EQ(r.status, 200u) << r.text;
   send_text("bob", "messaging:carols", "b1", "bob's");
+  OutboxHold hold(data_.path());  // while the echo is checked
+  ASSERT_TRUE(hold.held);
   Recorder* events = nullptr;
   auto client = connected_alice(events);
   ASSERT_TRUE(eventually([&] { return client->persistence().message("b1").has_value(); }));
   client->channel("messaging", "carols").pin_message("b1");
   EXPECT_TRUE(client->persistence().message("b1")->pinned.value_or(false));
+  hold.release();
   ASSERT_TRUE(events->wait(EventType::outbox_failed));
   const Event failed = [&] {
     for (const auto& e : events->all())
@@ -216,11 +219,8 @@ TEST_F(ActionsTest, SettingsMadeOfflineShowAtOnceAndOutliveTheServersOlderCopies
     ASSERT_TRUE(connect(*client, "alice"));
     ASSERT_EQ(query_all(*client, "alice").size(), 3u);
   }
-  SqlitePersistenceClient other({.directory = data_.path()});
-  other.connect("alice");
-  const Timestamp now = Timestamp::now();
-  ASSERT_TRUE(other.acquire_lease("outbox", "another process", now,
-                                  Timestamp::from_unix_micros(now.unix_micros() + 60'000'000)));
+  OutboxHold hold(data_.path());
+  ASSERT_TRUE(hold.held);
   auto shown = [&](ChatPersistenceClient& store) {
     auto info = store.connection_info();
     auto pinned_state = store.channel_state(pinned, {});
@@ -256,7 +256,7 @@ TEST_F(ActionsTest, SettingsMadeOfflineShowAtOnceAndOutliveTheServersOlderCopies
   EXPECT_TRUE(shown(store));
   EXPECT_EQ(client->outbox().size(), 6u);
 
-  other.release_lease("outbox", "another process");
+  hold.release();
   ASSERT_TRUE(eventually([&] { return client->outbox().empty(); })) << client->outbox().size();
   const OwnUser on_server = server_own_user(*this, "alice");
   ASSERT_EQ(on_server.mutes->size(), 1u);
@@ -295,16 +295,10 @@ TEST_F(ActionsTest, SettingsMadeOfflineShowAtOnceAndOutliveTheServersOlderCopies
 // taken before each client starts), or delivery could refuse the setting first.
 TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
   const std::string cid = create("refused");
-  SqlitePersistenceClient other({.directory = data_.path()});
-  other.connect("alice");
-  auto hold_outbox = [&] {
-    const Timestamp now = Timestamp::now();
-    return other.acquire_lease("outbox", "another process", now,
-                               Timestamp::from_unix_micros(now.unix_micros() + 60'000'000));
-  };
   Recorder* events = nullptr;
   {
-    ASSERT_TRUE(hold_outbox());
+    OutboxHold hold(data_.path());
+    ASSERT_TRUE(hold.held);
     auto client = connected_alice(events);
     EXPECT_THROW(client->mute_user("bob", std::chrono::hours(24 * 366 * 10)), ChatError);
     EXPECT_THROW(client->channel("messaging", "refused").mute(std::chrono::milliseconds(0)),
@@ -312,7 +306,7 @@ TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
     EXPECT_TRUE(client->outbox().empty());
     client->mute_user("ghost");
     EXPECT_TRUE(has_mute_of(client->persistence().connection_info(), "ghost"));
-    other.release_lease("outbox", "another process");
+    hold.release();
     ASSERT_TRUE(events->wait(EventType::outbox_failed));
     ASSERT_TRUE(eventually([&] {
       return client->outbox().empty() &&
@@ -320,12 +314,13 @@ TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
     }));
   }
 
-  ASSERT_TRUE(hold_outbox());
+  OutboxHold hold(data_.path());
+  ASSERT_TRUE(hold.held);
   auto client = connected_alice(events);
   client->channel("messaging", "refused").hide();
   EXPECT_EQ(client->persistence().channel_state(cid, {})->channel.hidden, true);
   chaos(R"({"fail_next":1,"fail_status":403})");
-  other.release_lease("outbox", "another process");
+  hold.release();
   ASSERT_TRUE(events->wait(EventType::outbox_failed));
   ASSERT_TRUE(eventually([&] {
     return client->outbox().empty() &&
@@ -489,11 +484,14 @@ TEST_F(ActionsTest, InvitesAnswersAndLeavingShowAtOnceAndRefusalsGiveTheChannelB
   const auto accepted = from_json<ChannelState>(query("carol", cid).json);
   EXPECT_TRUE(accepted.membership->invite_accepted_at);
 
+  OutboxHold hold(data_.path());  // while the echo is checked
+  ASSERT_TRUE(hold.held);
   Recorder* events = nullptr;
   auto alice = connected_alice(events);
   ChatChannel club = alice->channel("messaging", "club");
   club.remove_members({"carol"});  // alice is no owner
   EXPECT_EQ(alice->persistence().channel_state(cid, {})->members->size(), 2u);
+  hold.release();
   ASSERT_TRUE(events->wait(EventType::outbox_failed));
   ASSERT_TRUE(eventually([&] {
     auto state = alice->persistence().channel_state(cid, {});
