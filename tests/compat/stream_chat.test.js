@@ -299,6 +299,21 @@ test('a channel\'s life: update, partial update, members, invites, truncate, del
   assert.ok(deleted.channel.deleted_at);
 });
 
+test('typing: keystroke and stopTyping reach the other member', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const { client: bob } = await connect('bob', 'Bob');
+  const id = unique('typing');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await channel.watch();
+  await bob.channel('messaging', id).watch();
+  const started = next(bob, 'typing.start');
+  await channel.keystroke();
+  assert.equal((await started).user.id, 'alice');
+  const stopped = next(bob, 'typing.stop');
+  await channel.stopTyping();
+  assert.equal((await stopped).user.id, 'alice');
+});
+
 test('the own user\'s partial update, and only the own user\'s', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   const updated = await alice.partialUpdateUser({ id: 'alice', set: { status: 'away' } });
