@@ -352,6 +352,24 @@ TEST_F(WritesTest, UnknownEventsAreCountedByTypeWithinBounds) {
   EXPECT_EQ(store_.message("m1")->text, "text of m1");  // nothing else changed
 }
 
+// An invitation stores the channel with the user's membership, invited; her answer marks it.
+TEST_F(WritesTest, AnInvitationStoresTheChannelWithTheInvitedMembership) {
+  const std::string cid = "messaging:club";
+  const std::string channel = R"("channel":{"id":"club","type":"messaging","cid":"messaging:club"})";
+  apply(R"({"type":"notification.invited","created_at":"2026-06-24T12:19:00Z","cid":")" + cid +
+        R"(",)" + channel +
+        R"(,"member":{"user_id":"alice","user":{"id":"alice"},"invited":true}})");
+  auto state = store_.channel_state(cid, {});
+  ASSERT_TRUE(state);
+  ASSERT_TRUE(state->membership);
+  EXPECT_TRUE(state->membership->invited.value_or(false));
+  apply(R"({"type":"notification.invite_accepted","created_at":"2026-06-24T12:20:00Z","cid":")" +
+        cid + R"(",)" + channel +
+        R"(,"member":{"user_id":"alice","user":{"id":"alice"},"invited":true,)"
+        R"("invite_accepted_at":"2026-06-24T12:20:00Z"}})");
+  EXPECT_TRUE(store_.channel_state(cid, {})->membership->invite_accepted_at);
+}
+
 // Drafts follow their events, and of two writes of one draft the newer stays, whichever came
 // last.
 TEST_F(WritesTest, DraftEventsKeepTheNewestWrite) {
