@@ -3,9 +3,9 @@
 // over 100 times; then it runs online until its outbox is empty. Every acknowledged action must
 // be on the server exactly once, in each channel's sending order, with the script's final text,
 // deletions, reactions, pins and custom fields, and the user's settings as the script left them
-// (hidden, muted and pinned channels, muted and blocked users, drafts, status) and the channels
-// it made (their topics, members and truncations); the client's database must pass SQLite's
-// integrity check.
+// (hidden, muted and pinned channels, muted and blocked users, drafts, status, an invite's answer,
+// a channel left) and the channels it made (their topics, members, truncations and deletions); the
+// client's database must pass SQLite's integrity check.
 
 #include <gtest/gtest.h>
 
@@ -32,11 +32,16 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
   std::vector<std::string> cids;
   for (int c = 0; c < 5; ++c)
     cids.push_back(create("c" + std::to_string(c)));
+  create(kLeavingCid.substr(10));
+  ASSERT_EQ(query("bob", kInvitedCid, R"({"data":{"members":["bob"]}})").status, 200u);
+  ASSERT_EQ(
+      call("bob", verb::post, "/channels/messaging/invited", R"({"invites":["alice"]})").status,
+      200u);
   {
     // Alice has used the app before: her own user and her channels are cached.
     auto client = make_client(port);
     ASSERT_TRUE(connect(*client, "alice"));
-    ASSERT_EQ(query_all(*client, "alice").size(), 5u);
+    ASSERT_EQ(query_all(*client, "alice").size(), 7u);
     client->disconnect_user();
   }
   server.reset();  // unreachable from here on
@@ -94,6 +99,14 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
       EXPECT_EQ(draft.json.at("draft").at("message").at("text"), boost::json::value(want->second))
           << cid;
     }
+  }
+  {
+    const auto invited = from_json<ChannelState>(query("alice", kInvitedCid).json);
+    ASSERT_TRUE(invited.membership);
+    const auto accepted = script.settings().accepted;
+    EXPECT_EQ(invited.membership->invite_accepted_at.has_value(), accepted.value_or(false));
+    EXPECT_EQ(invited.membership->invite_rejected_at.has_value(), accepted == false);
+    EXPECT_EQ(query("alice", kLeavingCid).status == 200u, !script.settings().left);
   }
   if (!script.settings().status.empty()) {
     auto users =

@@ -154,6 +154,12 @@ int main(int argc, char** argv) {
         case testing::ScriptOp::destroy:
           channel.delete_channel();
           break;
+        case testing::ScriptOp::answer:
+          a.on ? channel.accept_invite() : channel.reject_invite();
+          break;
+        case testing::ScriptOp::leave:
+          channel.leave();
+          break;
       }
     } catch (const ChatError& e) {
       // Done already by a run killed before it could say so (a cancelled send is gone).

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -33,8 +34,14 @@ enum class ScriptOp {
   topic,        // sets the topic (text) of a channel alice made
   add_carol,    // to a channel alice made
   truncate,     // a channel alice made
-  destroy       // deletes a channel alice made
+  destroy,      // deletes a channel alice made
+  answer,       // alice's invite to kInvitedCid: accepts it (on) or rejects it, once
+  leave         // alice leaves kLeavingCid, once
 };
+
+// Channels bob made before the script runs: one he invited alice to, one she is a member of.
+inline const std::string kInvitedCid = "messaging:invited";
+inline const std::string kLeavingCid = "messaging:leaving";
 
 struct ScriptAction {
   ScriptOp op = ScriptOp::send;
@@ -60,6 +67,8 @@ struct ScriptedSettings {
   std::set<std::string> muted_users, blocked_users;
   std::map<std::string, std::string> drafts;  // cid: the channel draft's text
   std::string status;                         // empty: never set
+  std::optional<bool> accepted;               // alice's answer to her invite, if she gave one
+  bool left = false;                          // whether alice left kLeavingCid
 };
 
 // A channel the script makes, as it ends.
@@ -83,7 +92,7 @@ class OutboxScript {
       const auto roll = random() % 100;
       // One in ten: the kinds beyond messages and settings.
       if (random() % 10 == 0) {
-        const auto kind = random() % 7;
+        const auto kind = random() % 9;
         if (kind == 0 && made.size() < 3) {
           a.op = ScriptOp::create;
           a.cid = "messaging:made-" + std::to_string(seed) + "-" + std::to_string(i);
@@ -113,6 +122,15 @@ class OutboxScript {
             set->erase(a.cid);
           std::erase(made, a.cid);
           made_[a.cid].deleted = true;
+        } else if (kind == 7 && !settings_.accepted) {
+          a.op = ScriptOp::answer;
+          a.cid = kInvitedCid;
+          a.on = random() % 2;
+          settings_.accepted = a.on;
+        } else if (kind == 8 && !settings_.left) {
+          a.op = ScriptOp::leave;
+          a.cid = kLeavingCid;
+          settings_.left = true;
         } else if (kind == 4) {
           a.op = ScriptOp::status;
           a.text = "status " + std::to_string(i);
