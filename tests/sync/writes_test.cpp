@@ -355,7 +355,8 @@ TEST_F(WritesTest, UnknownEventsAreCountedByTypeWithinBounds) {
 // An invitation stores the channel with the user's membership, invited; her answer marks it.
 TEST_F(WritesTest, AnInvitationStoresTheChannelWithTheInvitedMembership) {
   const std::string cid = "messaging:club";
-  const std::string channel = R"("channel":{"id":"club","type":"messaging","cid":"messaging:club"})";
+  const std::string channel =
+      R"("channel":{"id":"club","type":"messaging","cid":"messaging:club"})";
   apply(R"({"type":"notification.invited","created_at":"2026-06-24T12:19:00Z","cid":")" + cid +
         R"(",)" + channel +
         R"(,"member":{"user_id":"alice","user":{"id":"alice"},"invited":true}})");
