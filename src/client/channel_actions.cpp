@@ -103,11 +103,11 @@ void ClientCore::change_channel(OutboxEntry action) {
       break;
     }
     case OutboxKind::update_members: {
-      const auto removed = ids_at(action.payload, "remove_members");
-      if (std::find(removed.begin(), removed.end(), me) != removed.end()) {
-        echo.push_back(DeleteChannels{{action.cid}});  // left: out of the user's channels
+      if (outbox::leaves(action, me)) {
+        echo.push_back(DeleteChannels{{action.cid}});  // out of the user's channels
         break;
       }
+      const auto removed = ids_at(action.payload, "remove_members");
       if (!removed.empty()) echo.push_back(DeleteMembers{action.cid, removed});
       std::vector<Member> added;
       for (const auto& id : ids_at(action.payload, "add_members"))

@@ -88,14 +88,10 @@ void read_answer(const OutboxEntry& entry, const json::object& answer, const std
       sync::add_channel_state_writes(std::move(state), me, writes);
       return;
     }
-    case OutboxKind::update_members: {
-      const json::value* removed = entry.payload.if_contains("remove_members");
-      const bool left = removed && removed->is_array() &&
-                        std::find(removed->as_array().begin(), removed->as_array().end(),
-                                  json::value(me)) != removed->as_array().end();
-      if (!left) add_channel_answer(entry, answer, writes);  // else the channel is gone for her
+    case OutboxKind::update_members:
+      // Unless she left: then the channel is gone for her.
+      if (!outbox::leaves(entry, me)) add_channel_answer(entry, answer, writes);
       return;
-    }
     case OutboxKind::answer_invite:
       return add_channel_answer(entry, answer, writes);
     case OutboxKind::save_draft: {

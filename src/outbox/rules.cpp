@@ -103,6 +103,14 @@ std::optional<std::string> draft_parent(const OutboxEntry& e) {
   return std::nullopt;
 }
 
+bool leaves(const OutboxEntry& entry, const std::string& me) {
+  if (entry.kind != OutboxKind::update_members) return false;
+  const json::value* removed = entry.payload.if_contains("remove_members");
+  return removed && removed->is_array() &&
+         std::find(removed->as_array().begin(), removed->as_array().end(), json::value(me)) !=
+             removed->as_array().end();
+}
+
 bool changes_channel(OutboxKind kind) {
   return kind == OutboxKind::delete_channel || kind == OutboxKind::truncate_channel ||
          kind == OutboxKind::update_members || kind == OutboxKind::answer_invite;
@@ -337,12 +345,10 @@ Verdict judge(OutboxKind kind, const ChatError& error) {
 }
 
 Verdict judge(const OutboxEntry& entry, const std::string& me, const ChatError& error) {
-  if (entry.kind == OutboxKind::update_members && error.code() == ErrorCode::not_allowed) {
-    const json::value* removed = entry.payload.if_contains("remove_members");
-    if (removed && removed->is_array() && removed->as_array().size() == 1 &&
-        removed->as_array().front() == json::value(me)) {
-      return Verdict::delivered;
-    }
+  // Only a leave alone: a removal of others too may be refused for them.
+  if (error.code() == ErrorCode::not_allowed && leaves(entry, me) &&
+      entry.payload.at("remove_members").as_array().size() == 1) {
+    return Verdict::delivered;
   }
   return judge(entry.kind, error);
 }

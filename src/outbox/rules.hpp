@@ -54,6 +54,9 @@ boost::json::object message_of(const boost::json::object& payload);
 // The reaction type a send_reaction or delete_reaction entry is about; empty if none.
 std::string reaction_type(const OutboxEntry& entry);
 
+// Whether the entry is an update_members whose remove_members takes `me` out of the channel.
+bool leaves(const OutboxEntry& entry, const std::string& me);
+
 // Whether the kind changes a channel's life once it exists (delete_channel, truncate_channel,
 // update_members, answer_invite): refused, the channel is given back as the server has it.
 bool changes_channel(OutboxKind kind);
