@@ -109,12 +109,7 @@ TEST_F(ClientTest, OutboxActionsSurviveHundredsOfKillsAndArriveExactlyOnce) {
     EXPECT_EQ(query("alice", kLeavingCid).status == 200u, !script.settings().left);
   }
   if (!script.settings().status.empty()) {
-    auto users =
-        call("alice", verb::get,
-             "/users?payload=%7B%22filter_conditions%22%3A%7B%22id%22%3A%22alice%22%7D%7D");
-    ASSERT_EQ(users.status, 200u) << users.text;
-    EXPECT_EQ(users.json.at("users").at(0).at("status"),
-              boost::json::value(script.settings().status));
+    EXPECT_EQ(server_user("alice").at("status"), boost::json::value(script.settings().status));
   }
   for (const auto& cid : all_cids) {
     auto r = query("alice", cid, R"({"state":true,"messages":{"limit":300}})");

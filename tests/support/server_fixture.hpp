@@ -61,6 +61,17 @@ class ServerTest : public ::testing::Test {
                        body, headers);
   }
 
+  // The user `id` as the server has it (GET /users), as an object; empty when there is none.
+  boost::json::object server_user(const std::string& id) {
+    const std::string payload = R"({"filter_conditions":{"id":")" + id + R"("}})";
+    auto r = call(id, verb::get,
+                  "/users?payload=" + boost::urls::encode(payload, boost::urls::unreserved_chars));
+    EXPECT_EQ(r.status, 200u) << r.text;
+    const auto* users = r.json.is_object() ? r.json.as_object().if_contains("users") : nullptr;
+    if (!users || !users->is_array() || users->as_array().empty()) return {};
+    return users->as_array().front().as_object();
+  }
+
   HttpResponse query(const std::string& user, const std::string& cid,
                      const std::string& body = "{}") {
     const auto colon = cid.find(':');
