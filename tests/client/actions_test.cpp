@@ -506,6 +506,28 @@ TEST_F(ActionsTest, InvitesAnswersAndLeavingShowAtOnceAndRefusalsGiveTheChannelB
   EXPECT_FALSE(alice->persistence().channel_state(cid, {})) << "the answer does not bring it back";
 }
 
+// Events about a channel the user has left, sent before the server has her leave (a message
+// bob sends meanwhile), do not bring it back.
+TEST_F(ActionsTest, LateNewsOfAChannelLeftDoesNotBringItBack) {
+  const std::string cid = create("left");
+  OutboxHold hold(data_.path());
+  ASSERT_TRUE(hold.held);
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  ASSERT_TRUE(client->persistence().channel_state(cid, {}));
+  client->channel("messaging", "left").leave();
+  EXPECT_FALSE(client->persistence().channel_state(cid, {}));
+  send_text("bob", cid, "late", "are you there?");
+  ASSERT_TRUE(events->wait(EventType::message_new));
+  client->settle();
+  EXPECT_FALSE(client->persistence().channel_state(cid, {}));
+  EXPECT_FALSE(client->persistence().message("late"));
+  hold.release();
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  client->settle();
+  EXPECT_FALSE(client->persistence().channel_state(cid, {}));
+}
+
 // The own user's partial update shows at once in the own user and the users table, and reaches
 // the server; fields the server owns are refused before anything is queued.
 TEST_F(ActionsTest, TheOwnUsersUpdateShowsAtOnceAndReachesTheServer) {
