@@ -506,6 +506,21 @@ TEST_F(ActionsTest, InvitesAnswersAndLeavingShowAtOnceAndRefusalsGiveTheChannelB
   EXPECT_FALSE(alice->persistence().channel_state(cid, {})) << "the answer does not bring it back";
 }
 
+// The creator watches the channel she makes: what its members do reaches her store.
+TEST_F(ActionsTest, TheCreatorHearsOfHerChannel) {
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  client->channel("messaging", "hers").create({}, {"bob", "carol"});
+  ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  ASSERT_EQ(call("carol", verb::post, "/channels/messaging/hers", R"({"remove_members":["carol"]})")
+                .status,
+            200u);
+  ASSERT_TRUE(eventually([&] {
+    auto state = client->persistence().channel_state("messaging:hers", {});
+    return state && state->members && state->members->size() == 2u;
+  }));
+}
+
 // Events about a channel the user has left, sent before the server has her leave (a message
 // bob sends meanwhile), do not bring it back.
 TEST_F(ActionsTest, LateNewsOfAChannelLeftDoesNotBringItBack) {
