@@ -48,6 +48,7 @@ class ForwardingPersistenceClient : public ChatPersistenceClient {
   std::vector<HistoryGap> gaps(const std::string& cid) override;
   std::vector<HistoryGap> thread_gaps(const std::string& cid,
                                       const std::string& parent_id) override;
+  SearchResults search(const SearchQuery& query) override;
   UnreadCounts unread_counts() override;
   std::optional<std::string> uploaded_url(const std::string& cid,
                                           const std::string& sha256) override;

@@ -57,6 +57,7 @@ class MemoryPersistenceClient final : public ChatPersistenceClient {
                      Timestamp until) override;
   void release_lease(const std::string& name, const std::string& holder) override;
   std::vector<HistoryGap> gaps(const std::string& cid) override;
+  SearchResults search(const SearchQuery& query) override;
   std::vector<HistoryGap> thread_gaps(const std::string& cid,
                                       const std::string& parent_id) override;
   std::optional<std::string> uploaded_url(const std::string& cid,

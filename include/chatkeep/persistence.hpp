@@ -46,6 +46,7 @@
 #include "chatkeep/outbox.hpp"
 #include "chatkeep/own_user.hpp"
 #include "chatkeep/query.hpp"
+#include "chatkeep/search.hpp"
 #include "chatkeep/timestamp.hpp"
 #include "chatkeep/user.hpp"
 
@@ -381,6 +382,12 @@ class ChatPersistenceClient {
   virtual std::vector<HistoryGap> gaps(const std::string& cid);
   // The same for the replies of a thread of the channel.
   virtual std::vector<HistoryGap> thread_gaps(const std::string& cid, const std::string& parent_id);
+  // The stored messages the query finds (search.hpp), in its order and page; a channel filter
+  // is matched against the stored channels as a live channel list matches it. Every message
+  // stored and not deleted is found by its text as it stands (an echo's, an edit's), in the
+  // same read as the messages themselves. ChatError(input) for a query search.hpp refuses. The
+  // default searches nothing: ChatError(invalid_state) saying so.
+  virtual SearchResults search(const SearchQuery& query);
 
   virtual ApplyResult apply(const Batch& batch) = 0;
 

@@ -38,6 +38,10 @@ struct StorageStats {
   std::int64_t outbox_entries = 0;
   // Events of types this chatkeep does not know, by type (CountUnknownEvent): a newer server.
   std::map<std::string, std::int64_t> unknown_events;
+  // The full-text index's share of database_bytes (search.hpp), and whether it covers every
+  // stored message yet (a database from before it is indexed in the background).
+  std::uintmax_t search_index_bytes = 0;
+  bool search_index_complete = true;
 
   std::uintmax_t total_bytes() const {
     return database_bytes + wal_bytes + preferences_bytes + file_cache_bytes;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
+#include "search/indexed_text.hpp"
 
 namespace chatkeep::sqlite {
 
@@ -49,6 +50,9 @@ Database::Database(const std::filesystem::path& path, Access access) {
     throw ChatError(ErrorCode::storage, fmt::format("cannot open {}: {}", path.string(), message));
   }
   sqlite3_extended_result_codes(db_, 1);
+  // On every connection: the search indexes' triggers call them on any write of a message, and
+  // a connection without them could not write one (search/indexed_text.hpp).
+  search::register_functions(db_);
 }
 
 Database::~Database() {

@@ -10,6 +10,7 @@
 #include "state/list_diff.hpp"
 #include "state/live_state.hpp"
 #include "state/same.hpp"
+#include "store/stored_channel.hpp"
 
 namespace chatkeep::state {
 namespace {
@@ -45,23 +46,10 @@ bool ListModel::before(const json::object& a, const json::object& b) const {
 }
 
 std::optional<ListEntry> ListModel::read_entry(const std::string& cid, const std::string& me) {
-  std::optional<ChannelState> state = host_.store.channel_state(
-      cid, MessagePagination{.limit = static_cast<std::int64_t>(options_.message_limit)});
-  if (!state) return std::nullopt;
-  model::ChannelFacts facts{.hidden = state->channel.hidden.value_or(false),
-                            .membership = state->membership};
-  if (state->members) {
-    for (const auto& member : *state->members)
-      facts.member_ids.push_back(member.id());
-  }
-  if (state->read) {
-    for (const auto& read : *state->read) {
-      if (read.user.id == me) facts.unread_count = read.unread_messages.value_or(0);
-    }
-  }
-  json::object document = model::channel_document(state->channel, facts);
-  if (!model::matches(filter_.json(), document)) return std::nullopt;
-  return ListEntry{.cid = cid, .document = std::move(document), .item = std::move(*state)};
+  auto stored = store::stored_channel(host_.store, cid, me, options_.message_limit);
+  if (!stored || !model::matches(filter_.json(), stored->document)) return std::nullopt;
+  return ListEntry{
+      .cid = cid, .document = std::move(stored->document), .item = std::move(stored->state)};
 }
 
 // A fresh read: every stored channel the filter takes, sorted, up to the pages loaded.

@@ -119,6 +119,10 @@ std::vector<HistoryGap> ForwardingPersistenceClient::thread_gaps(const std::stri
                                                                  const std::string& parent_id) {
   return through([&](ChatPersistenceClient& t) { return t.thread_gaps(cid, parent_id); });
 }
+
+SearchResults ForwardingPersistenceClient::search(const SearchQuery& query) {
+  return through([&](ChatPersistenceClient& t) { return t.search(query); });
+}
 ApplyResult ForwardingPersistenceClient::apply(const Batch& batch) {
   return target_->apply(batch);
 }

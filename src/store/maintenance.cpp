@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "search/message_index.hpp"
+
 namespace chatkeep::store {
 
 boost::json::object maintain(sqlite::Database& db, const RetentionOptions& retention,
@@ -65,6 +67,9 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
   if (db.integer("PRAGMA auto_vacuum") != 2) {
     db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     db.exec("VACUUM");
+    // VACUUM may renumber the messages' rowids, which the search index names them by.
+    search::restart_search_index(db);
+    report["search_index_restarted"] = true;
   }
   const std::int64_t free_before = db.integer("PRAGMA freelist_count");
   db.exec("PRAGMA incremental_vacuum");
@@ -81,6 +86,14 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
       integrity += (integrity.empty() ? "" : "; ") + std::string(q.text(0));
   }
   report["integrity"] = integrity;
+  const std::string disagreement = search::check_search_index(db);
+  report["search_index"] = disagreement.empty() ? "ok" : disagreement;
+  if (!disagreement.empty()) {
+    // An index that disagrees is rebuilt from the messages, which are the truth: searches are
+    // partial meanwhile, never wrong.
+    search::restart_search_index(db);
+    report["search_index_restarted"] = true;
+  }
   return report;
 }
 

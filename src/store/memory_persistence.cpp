@@ -25,14 +25,19 @@
 #include <tuple>
 
 #include <fmt/format.h>
+#include <boost/json/serialize.hpp>
 
 #include "chatkeep/json.hpp"
 #include "outbox/rules.hpp"
 #include "outbox/uploads.hpp"
 #include "process/holder.hpp"
+#include "search/indexed_text.hpp"
+#include "search/matches.hpp"
+#include "search/search_terms.hpp"
 #include "store/gaps.hpp"
 #include "store/read_order.hpp"
 #include "store/rows.hpp"
+#include "store/search_query.hpp"
 
 namespace chatkeep {
 namespace {
@@ -1034,6 +1039,116 @@ std::vector<Message> MemoryPersistenceClient::replies(const std::string& parent_
   std::lock_guard lock(impl_->mutex);
   impl_->tables();
   return impl_->page(Impl::Scope::thread, parent_id, page);
+}
+
+namespace {
+
+// The in-memory store's words: runs of ASCII letters and digits and of other scripts' bytes,
+// ASCII folded to lower case. Coarser than the SQLite store's FTS5 (no diacritics folded, no
+// Unicode case), which the contract suite's searches stay within.
+struct Word {
+  std::string folded;
+  std::size_t offset, length;
+};
+
+std::vector<Word> words_of(std::string_view text) {
+  std::vector<Word> words;
+  auto is_word_byte = [](unsigned char c) {
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  };
+  for (std::size_t i = 0; i < text.size();) {
+    if (!is_word_byte(static_cast<unsigned char>(text[i]))) {
+      ++i;
+      continue;
+    }
+    Word w{.offset = i};
+    while (i < text.size() && is_word_byte(static_cast<unsigned char>(text[i]))) {
+      const char c = text[i++];
+      w.folded += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    w.length = i - w.offset;
+    words.push_back(std::move(w));
+  }
+  return words;
+}
+
+// Adds the spans of every place the phrase's words occur in order; false when none does.
+bool match_phrase(const std::vector<Word>& text, const search::Phrase& phrase,
+                  std::vector<TextSpan>& spans) {
+  const std::vector<Word> wanted = words_of(phrase.text);
+  if (wanted.empty()) return true;
+  bool found = false;
+  for (std::size_t i = 0; i + wanted.size() <= text.size(); ++i) {
+    bool all = true;
+    for (std::size_t k = 0; k < wanted.size() && all; ++k) {
+      const bool last = k + 1 == wanted.size();
+      const std::string& have = text[i + k].folded;
+      all = last && phrase.prefix ? have.starts_with(wanted[k].folded) : have == wanted[k].folded;
+    }
+    if (!all) continue;
+    found = true;
+    for (std::size_t k = 0; k < wanted.size(); ++k)
+      spans.push_back({.offset = text[i + k].offset, .length = text[i + k].length});
+  }
+  return found;
+}
+
+}  // namespace
+
+SearchResults MemoryPersistenceClient::search(const SearchQuery& query) {
+  store::check_search_query(query);
+  const search::SearchTerms terms = search::parse_search_text(query.text);
+  const auto cids = store::searched_cids(*this, query);
+  const std::set<std::string> allowed =
+      cids ? std::set<std::string>(cids->begin(), cids->end()) : std::set<std::string>{};
+  std::lock_guard lock(impl_->mutex);
+  Tables& t = impl_->tables();
+  struct Found {
+    const std::string* id;
+    const MessageRow* row;
+    SearchHit hit;
+  };
+  std::vector<Found> found;
+  for (const auto& [id, row] : t.messages) {
+    if (cids && !allowed.contains(row.cid)) continue;
+    if (query.user_id && row.user_id != query.user_id) continue;
+    if (query.created_after && row.created_at < query.created_after->unix_micros()) continue;
+    if (query.created_before && row.created_at >= query.created_before->unix_micros()) continue;
+    if (query.in_thread && *query.in_thread != row.parent_id.has_value()) {
+      if (*query.in_thread || !row.show_in_channel) continue;
+    }
+    if (query.has_attachments) {
+      const auto* a = row.data.if_contains("attachments");
+      const bool has = a && a->is_array() && !a->get_array().empty();
+      if (has != *query.has_attachments) continue;
+    }
+    auto text = search::indexed_text(json::serialize(row.data));
+    if (!text) continue;
+    SearchHit hit{.found_in = std::move(*text)};
+    const std::vector<Word> words = words_of(hit.found_in);
+    bool all = true;
+    for (const auto& phrase : terms.phrases)
+      all = all && match_phrase(words, phrase, hit.matches);
+    for (const auto& s : terms.substrings)
+      all = all && search::contains_folded(hit.found_in, s);
+    if (!all) continue;
+    search::add_substring_matches(hit.found_in, terms.substrings, hit.matches);
+    found.push_back({&id, &row, std::move(hit)});
+  }
+  // Newest first, for either sort: this store has no relevance to rank by.
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    return std::tie(a.row->created_at, a.row->seq) > std::tie(b.row->created_at, b.row->seq);
+  });
+  SearchResults results;
+  for (std::size_t i = query.offset; i < found.size() && results.hits.size() < query.limit; ++i) {
+    SearchHit hit = std::move(found[i].hit);
+    hit.message = impl_->message_of(*found[i].id, *found[i].row);
+    const auto channel = t.channels.find(found[i].row->cid);
+    if (channel != t.channels.end())
+      hit.channel = impl_->channel_of(channel->first, channel->second);
+    results.hits.push_back(std::move(hit));
+  }
+  return results;
 }
 
 std::optional<Message> MemoryPersistenceClient::message(const std::string& id) {

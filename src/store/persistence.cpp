@@ -113,6 +113,10 @@ std::vector<HistoryGap> ChatPersistenceClient::thread_gaps(const std::string&, c
   return {};
 }
 
+SearchResults ChatPersistenceClient::search(const SearchQuery&) {
+  throw ChatError(ErrorCode::invalid_state, "this store does not search");
+}
+
 std::future<ApplyResult> ChatPersistenceClient::apply_async(Batch batch) {
   std::promise<ApplyResult> done;
   try {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
+#include "search/message_index.hpp"
 #include "work/work_table.hpp"
 
 namespace chatkeep::store {
@@ -22,7 +23,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-constexpr std::array<const char*, 9> kMigrations = {
+const std::array<const char*, 10> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -186,6 +187,9 @@ CREATE TABLE unknown_events (
   count INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 10: the full-text index of messages (search_index.hpp); the messages stored before it
+    // are its backlog, indexed in steps after the migration.
+    search::kSearchIndexSchema,
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

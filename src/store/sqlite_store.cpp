@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "log/logger.hpp"
+#include "search/message_index.hpp"
 #include "store/schema.hpp"
 #include "store/user_database.hpp"
 #include "store/writer.hpp"
@@ -51,6 +52,9 @@ void SqliteStore::connect(const std::string& user_id) {
         fmt::format("{} is from an older chatkeep; open it once to upgrade it", path.string()));
   }
   log_->info("connected {} ({})", user_id, path.string());
+  if (!options_.read_only && !search::search_index_progress(*db).complete()) {
+    search_builder_ = std::make_unique<SearchBuilder>(path, log_);
+  }
   db_ = std::move(db);
   user_id_ = user_id;
 }
@@ -59,6 +63,7 @@ FlushResult SqliteStore::disconnect(bool flush) {
   Lock lock(mutex_);
   FlushResult result;
   if (!db_) return result;
+  search_builder_.reset();
   if (flush) result = flush_locked();
   db_.reset();
   user_cache_.clear();

@@ -21,6 +21,7 @@
 #include "chatkeep/sqlite_persistence.hpp"
 #include "locks/checked_mutex.hpp"
 #include "sqlite/database.hpp"
+#include "store/search_builder.hpp"
 
 namespace chatkeep::store {
 
@@ -72,6 +73,7 @@ class SqliteStore final : public ChatPersistenceClient {
   std::vector<HistoryGap> gaps(const std::string& cid) override;
   std::vector<HistoryGap> thread_gaps(const std::string& cid,
                                       const std::string& parent_id) override;
+  SearchResults search(const SearchQuery& query) override;
   UnreadCounts unread_counts() override;
   ApplyResult apply(const Batch& batch) override;
 
@@ -112,6 +114,8 @@ class SqliteStore final : public ChatPersistenceClient {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Database> db_;
   std::string user_id_;
+  // Indexes a database from before the search index, while connected (search_builder.hpp).
+  std::unique_ptr<SearchBuilder> search_builder_;
   std::array<unsigned char, 16384> arena_buffer_;  // first block of message_from_row's arena
   // Decoded users for reads: one user stands behind many messages, members and reads of a screen.
   // Cleared by every write, so it never holds a stale user.

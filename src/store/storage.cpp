@@ -4,6 +4,7 @@
 
 #include "chatkeep/error.hpp"
 #include "crypto/sha256.hpp"
+#include "search/message_index.hpp"
 #include "store/user_database.hpp"
 
 namespace chatkeep {
@@ -78,6 +79,10 @@ StorageStats storage_stats(const std::filesystem::path& directory, std::string_v
       auto q = db->query("SELECT type, count FROM unknown_events");
       while (q.next())
         stats.unknown_events[std::string(q.text(0))] = q.integer(1);
+    }
+    if (db->integer("SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_index'") > 0) {
+      stats.search_index_bytes = static_cast<std::uintmax_t>(search::search_index_bytes(*db));
+      stats.search_index_complete = search::search_index_progress(*db).complete();
     }
   }
   return stats;

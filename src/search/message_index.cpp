@@ -1,0 +1,173 @@
+#include "search/message_index.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "chatkeep/error.hpp"
+
+namespace chatkeep::search {
+
+using sqlite::Transaction;
+
+// Whether row `r` counts as indexed (the header's backlog rule). Each trigger reads the one-row
+// progress table; once the backlog is gone this is `r > 0`, true of every rowid.
+#define CHATKEEP_INDEXED(r)                           \
+  "(" r " > (SELECT backlog FROM search_index) OR " r \
+  " <= (SELECT indexed_through "                      \
+  "FROM search_index))"
+
+const char* const kSearchIndexSchema = R"sql(
+CREATE TABLE search_index (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_through INTEGER NOT NULL,
+  backlog INTEGER NOT NULL
+);
+INSERT INTO search_index (id, indexed_through, backlog)
+  VALUES (1, 0, (SELECT COALESCE(MAX(rowid), 0) FROM messages));
+
+-- The content each index reads back is exactly what it holds (FTS5's integrity check compares
+-- the two): rows that count, with text for that index.
+CREATE VIEW message_search_text AS
+  SELECT key, body FROM (SELECT rowid AS key, chatkeep_indexed_text(data) AS body FROM messages
+                         WHERE )sql" CHATKEEP_INDEXED("rowid") R"sql()
+  WHERE body IS NOT NULL;
+CREATE VIEW message_unspaced_text AS
+  SELECT key, body FROM (SELECT rowid AS key, chatkeep_unspaced(chatkeep_indexed_text(data)) AS body
+                         FROM messages WHERE )sql" CHATKEEP_INDEXED("rowid") R"sql()
+  WHERE body IS NOT NULL;
+CREATE VIRTUAL TABLE message_words USING fts5(body, content = 'message_search_text',
+  content_rowid = 'key', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE message_unspaced USING fts5(body, content = 'message_unspaced_text',
+  content_rowid = 'key', tokenize = 'trigram');
+
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages
+WHEN )sql" CHATKEEP_INDEXED("NEW.rowid") R"sql( BEGIN
+  INSERT INTO message_words (rowid, body)
+    SELECT NEW.rowid, t FROM (SELECT chatkeep_indexed_text(NEW.data) AS t) WHERE t IS NOT NULL;
+  INSERT INTO message_unspaced (rowid, body)
+    SELECT NEW.rowid, u FROM (SELECT chatkeep_unspaced(chatkeep_indexed_text(NEW.data)) AS u)
+    WHERE u IS NOT NULL;
+END;
+
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages
+WHEN )sql" CHATKEEP_INDEXED("OLD.rowid") R"sql( BEGIN
+  INSERT INTO message_words (message_words, rowid, body)
+    SELECT 'delete', OLD.rowid, t FROM (SELECT chatkeep_indexed_text(OLD.data) AS t)
+    WHERE t IS NOT NULL;
+  INSERT INTO message_unspaced (message_unspaced, rowid, body)
+    SELECT 'delete', OLD.rowid, u
+    FROM (SELECT chatkeep_unspaced(chatkeep_indexed_text(OLD.data)) AS u) WHERE u IS NOT NULL;
+END;
+
+-- Most updates (reactions, reply counts, read receipts in the JSON) leave the text as it was:
+-- those cost one comparison and touch no index.
+CREATE TRIGGER message_search_update AFTER UPDATE OF data ON messages
+WHEN )sql" CHATKEEP_INDEXED("OLD.rowid") R"sql(
+  AND chatkeep_indexed_text(OLD.data) IS NOT chatkeep_indexed_text(NEW.data) BEGIN
+  INSERT INTO message_words (message_words, rowid, body)
+    SELECT 'delete', OLD.rowid, t FROM (SELECT chatkeep_indexed_text(OLD.data) AS t)
+    WHERE t IS NOT NULL;
+  INSERT INTO message_unspaced (message_unspaced, rowid, body)
+    SELECT 'delete', OLD.rowid, u
+    FROM (SELECT chatkeep_unspaced(chatkeep_indexed_text(OLD.data)) AS u) WHERE u IS NOT NULL;
+  INSERT INTO message_words (rowid, body)
+    SELECT NEW.rowid, t FROM (SELECT chatkeep_indexed_text(NEW.data) AS t) WHERE t IS NOT NULL;
+  INSERT INTO message_unspaced (rowid, body)
+    SELECT NEW.rowid, u FROM (SELECT chatkeep_unspaced(chatkeep_indexed_text(NEW.data)) AS u)
+    WHERE u IS NOT NULL;
+END;
+)sql";
+
+#undef CHATKEEP_INDEXED
+
+SearchIndexProgress search_index_progress(sqlite::Database& db) {
+  auto q = db.query("SELECT indexed_through, backlog FROM search_index WHERE id = 1");
+  if (!q.next()) return {};
+  return {.indexed_through = q.integer(0), .backlog = q.integer(1)};
+}
+
+bool index_search_backlog(sqlite::Database& db, std::int64_t rows) {
+  Transaction transaction(db);
+  const SearchIndexProgress progress = search_index_progress(db);
+  if (progress.complete()) return true;
+  const std::int64_t through = std::min(progress.backlog, progress.indexed_through + rows);
+  // The same text the triggers compute, for the rows of (indexed_through, through].
+  db.query(R"(INSERT INTO message_words (rowid, body)
+              SELECT key, t FROM (SELECT rowid AS key, chatkeep_indexed_text(data) AS t
+                                  FROM messages WHERE rowid > ?1 AND rowid <= ?2)
+              WHERE t IS NOT NULL)")
+      .bind(1, progress.indexed_through)
+      .bind(2, through)
+      .run();
+  db.query(R"(INSERT INTO message_unspaced (rowid, body)
+              SELECT key, u FROM (SELECT rowid AS key,
+                                         chatkeep_unspaced(chatkeep_indexed_text(data)) AS u
+                                  FROM messages WHERE rowid > ?1 AND rowid <= ?2)
+              WHERE u IS NOT NULL)")
+      .bind(1, progress.indexed_through)
+      .bind(2, through)
+      .run();
+  const bool done = through >= progress.backlog;
+  db.query("UPDATE search_index SET indexed_through = ?1, backlog = ?2 WHERE id = 1")
+      .bind(1, done ? 0 : through)
+      .bind(2, done ? 0 : progress.backlog)
+      .run();
+  transaction.commit();
+  return done;
+}
+
+void restart_search_index(sqlite::Database& db) {
+  Transaction transaction(db);
+  db.exec("INSERT INTO message_words (message_words) VALUES ('delete-all')");
+  db.exec("INSERT INTO message_unspaced (message_unspaced) VALUES ('delete-all')");
+  db.exec(R"(UPDATE search_index SET indexed_through = 0,
+               backlog = (SELECT COALESCE(MAX(rowid), 0) FROM messages) WHERE id = 1)");
+  transaction.commit();
+}
+
+std::string check_search_index(sqlite::Database& db) {
+  Transaction transaction(db);  // one snapshot for every count
+  std::string problems;
+  // FTS5's own check: the index's structure, and each entry against the text its content gives.
+  for (const char* table : {"message_words", "message_unspaced"}) {
+    try {
+      db.exec(fmt::format("INSERT INTO {0} ({0}, rank) VALUES ('integrity-check', 1)", table));
+    } catch (const ChatError& e) {
+      problems += fmt::format("{}: {}\n", table, e.what());
+    }
+  }
+  // And the rows: every counted row with text is in the word index, and no other.
+  const SearchIndexProgress p = search_index_progress(db);
+  const std::string counted =
+      p.complete() ? "1" : fmt::format("(rowid > {} OR rowid <= {})", p.backlog, p.indexed_through);
+  const auto want = db.integer(fmt::format(
+      "SELECT COUNT(*) FROM messages WHERE {} AND chatkeep_indexed_text(data) IS NOT NULL",
+      counted));
+  const auto have = db.integer("SELECT COUNT(*) FROM message_words_docsize");
+  if (want != have) {
+    problems += fmt::format("message_words: {} rows indexed, {} messages to index\n", have, want);
+  }
+  const auto want_unspaced =
+      db.integer(fmt::format("SELECT COUNT(*) FROM messages WHERE {} AND "
+                             "chatkeep_unspaced(chatkeep_indexed_text(data)) IS NOT NULL",
+                             counted));
+  const auto have_unspaced = db.integer("SELECT COUNT(*) FROM message_unspaced_docsize");
+  if (want_unspaced != have_unspaced) {
+    problems += fmt::format("message_unspaced: {} rows indexed, {} messages to index\n",
+                            have_unspaced, want_unspaced);
+  }
+  return problems;
+}
+
+std::int64_t search_index_bytes(sqlite::Database& db) {
+  try {
+    return db.integer(
+        "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name LIKE 'message\\_words\\_%' "
+        "ESCAPE '\\' OR name LIKE 'message\\_unspaced\\_%' ESCAPE '\\'");
+  } catch (const ChatError&) {
+    return 0;  // an SQLite built without dbstat
+  }
+}
+
+}  // namespace chatkeep::search
