@@ -67,13 +67,6 @@ ChannelState state_for(State& state, Channel channel, const std::string& me,
   return result;
 }
 
-// The channel as `me`'s queries filter and sort it. chatkeep-server keeps no pinned channels.
-json::object channel_document(State& state, const Channel& channel, const std::string& me) {
-  return model::channel_document(channel, {.member_ids = state.member_ids(channel.cid),
-                                           .hidden = state.hidden(channel.cid, me),
-                                           .unread_count = state.unread(channel.cid, me)});
-}
-
 // POST /channels (or GET with payload=): the caller's channels matching the filter, sorted, paged.
 // Channels the caller hid are left out unless the filter asks about `hidden`.
 Response query_channels(State& state, Request& request, bool from_payload) {
@@ -338,6 +331,13 @@ Response query_members(State& state, Request& request) {
 }
 
 }  // namespace
+
+// The channel as `me`'s queries filter and sort it. chatkeep-server keeps no pinned channels.
+boost::json::object channel_document(State& state, const Channel& channel, const std::string& me) {
+  return model::channel_document(channel, {.member_ids = state.member_ids(channel.cid),
+                                           .hidden = state.hidden(channel.cid, me),
+                                           .unread_count = state.unread(channel.cid, me)});
+}
 
 bool is_creator(const Channel& channel, const std::string& user_id) {
   return channel.created_by && channel.created_by->id == user_id;

@@ -25,6 +25,8 @@ void add_activity_routes(Router& router, State& state);
 void add_sync_routes(Router& router, State& state);
 void add_settings_routes(Router& router, State& state);
 void add_draft_routes(Router& router, State& state);
+// GET /search: the caller's messages found by text and filters.
+void add_search_routes(Router& router, State& state);
 
 // What the user may do in the channel (Stream's own_capabilities), by its type and the user's
 // place in it: in `messaging` only members see it; other types anyone reads. Members write;
@@ -51,6 +53,9 @@ void apply_partial_update(const boost::json::object& body, boost::json::object& 
 // mentions' ids, a quote of a message of the same channel), with mentioned users and the quote
 // as the server has them. ChatError code 4 (or 20, too long) otherwise.
 Message requested_message(State& state, const boost::json::object& fields, const Channel& channel);
+// The channel as `me`'s queries filter and sort it (model::channel_document), for channel queries
+// and searches alike.
+boost::json::object channel_document(State& state, const Channel& channel, const std::string& me);
 // The channel, if it exists (else 404, code 16) and the user may use it (else 403, code 17).
 Channel usable_channel(State& state, const std::string& cid, const std::string& user_id);
 

@@ -111,6 +111,7 @@ Server::Impl::Impl(ServerOptions options)
   add_message_routes(router_, state_);
   add_activity_routes(router_, state_);
   add_sync_routes(router_, state_);
+  add_search_routes(router_, state_);
   add_settings_routes(router_, state_);
   add_draft_routes(router_, state_);
   add_upload_routes(router_, state_, uploads_);

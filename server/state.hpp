@@ -13,6 +13,7 @@
 #include "chatkeep/own_user.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/user.hpp"
+#include "search/search_terms.hpp"
 #include "sqlite/database.hpp"
 
 namespace chatkeep::server {
@@ -125,6 +126,13 @@ class State {
   // A message as edited: text, pin and custom fields replaced; the id, channel, author, type,
   // thread and creation time kept. ChatError 404 (code 16) if there is none.
   Message update_message(const Message& changes, const std::string& actor);
+  // Search (GET /search): the messages of `cids` as `user_id` reads them (not deleted for them,
+  // not cleared by their hide) whose text `terms` find, best match first, else newest first;
+  // without terms, every such message, newest first. At most `max` of them.
+  std::vector<Message> search_messages(const std::string& user_id,
+                                       const std::vector<std::string>& cids,
+                                       const std::optional<search::SearchTerms>& terms,
+                                       bool by_relevance, std::size_t max);
   // Soft: the message stays, type "deleted" with deleted_at. Hard: gone, with its reactions.
   // Returns the deleted version.
   Message delete_message(const std::string& id, bool hard, const std::string& actor);

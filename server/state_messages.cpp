@@ -5,6 +5,8 @@
 #include <map>
 #include <tuple>
 
+#include <boost/json/serialize.hpp>
+
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
 #include "state.hpp"
@@ -31,6 +33,55 @@ Message State::read_message(const sqlite::Query& row) {
   if (!row.is_null(1)) message.user = user_or_reference(std::string(row.text(1)));
   summarize(message);
   return message;
+}
+
+std::vector<Message> State::search_messages(const std::string& user_id,
+                                            const std::vector<std::string>& cids,
+                                            const std::optional<search::SearchTerms>& terms,
+                                            bool by_relevance, std::size_t max) {
+  const std::string words = terms ? terms->fts5_words() : "";
+  std::string sql = "SELECT m.data, m.user_id FROM ";
+  sql += words.empty() ? "messages m" : "message_words w JOIN messages m ON m.rowid = w.rowid";
+  // Not deleted (soft deletes leave the index, so only a search without terms sees them), not
+  // deleted for the reader, not before the reader's cleared history.
+  sql += R"( WHERE m.cid IN (SELECT value FROM json_each(?1))
+             AND json_extract(m.data, '$.type') IS NOT 'deleted'
+             AND m.id NOT IN (SELECT message_id FROM deleted_for WHERE user_id = ?2)
+             AND m.created_at > (SELECT cleared_at FROM members
+                                 WHERE cid = m.cid AND user_id = ?2))";
+  std::vector<std::string> values;
+  if (!words.empty()) {
+    sql += " AND message_words MATCH ?3";
+    values.push_back(words);
+  }
+  for (const auto& s : terms ? terms->substrings : std::vector<std::string>{}) {
+    const auto i = std::to_string(values.size() + 3);
+    if (search::code_points(s) >= 3) {
+      sql += " AND m.rowid IN (SELECT rowid FROM message_unspaced WHERE message_unspaced MATCH ?" +
+             i + ")";
+      values.push_back(search::fts5_quoted(s));
+    } else {
+      sql +=
+          " AND m.rowid IN (SELECT id FROM message_unspaced_docsize)"
+          " AND instr(lower(chatkeep_indexed_text(m.data)), lower(?" +
+          i + ")) > 0";
+      values.push_back(s);
+    }
+  }
+  sql += by_relevance && !words.empty() ? " ORDER BY bm25(message_words), m.created_at DESC"
+                                        : " ORDER BY m.created_at DESC, m.rowid DESC";
+  sql += " LIMIT " + std::to_string(max);
+  boost::json::array list;
+  for (const auto& cid : cids)
+    list.emplace_back(cid);
+  auto q = db_.query(sql);
+  q.bind(1, boost::json::serialize(list)).bind(2, user_id);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    q.bind(static_cast<int>(i + 3), values[i]);
+  std::vector<Message> found;
+  while (q.next())
+    found.push_back(read_message(q));
+  return found;
 }
 
 void State::write_message(const Message& message) {
