@@ -23,6 +23,7 @@
 #include "chatkeep/preferences.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/result.hpp"
+#include "chatkeep/search.hpp"
 #include "chatkeep/storage.hpp"
 #include "chatkeep/subscription.hpp"
 #include "chatkeep/user.hpp"
@@ -134,6 +135,14 @@ class ChatClient {
   // then from the server (source server), whose answer is saved as the cache of this filter and
   // sort. When the server cannot be reached the second answer carries the error.
   void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
+
+  // Messages found by their text (search.hpp). Answers twice: from the store at once (source
+  // cache), then from the server (source server), whose results are stored, each with its
+  // channel, before the store answers again: so the second answer is the two merged, in one
+  // order and without duplicates, with the user's messages still in the outbox among them, and
+  // what the server found stays searchable offline. Without the server the second answer carries
+  // the error. A query search.hpp refuses gets one answer, its ChatError (input).
+  void search(SearchQuery query, AnswerCallback<SearchResults> done);
 
   // The channels of a query as a live list (channel_list.hpp): from the store at once, then
   // refreshed from the server. ChatError (invalid_state) when no user is connected.

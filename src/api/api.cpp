@@ -191,6 +191,39 @@ void Api::message(const std::string& id, Callback<Message> done) {
        }));
 }
 
+void Api::search(const json::object& payload, Callback<std::vector<Found>> done) {
+  call(verb::get, "/search", {},
+       typed<std::vector<Found>>(
+           std::move(done),
+           [skipped = skipped_](const json::object& body) {
+             const json::value* results = body.if_contains("results");
+             if (!results || !results->is_array()) {
+               throw ChatError(ErrorCode::input, "results: expected an array");
+             }
+             std::vector<Found> found;
+             for (const auto& result : results->get_array()) {
+               try {
+                 const json::value* message =
+                     result.is_object() ? result.get_object().if_contains("message") : nullptr;
+                 if (!message) throw ChatError(ErrorCode::input, "results: a message is required");
+                 Found f{.message = from_json<Message>(*message)};
+                 const json::value* channel = f.message.extra.if_contains("channel");
+                 if (!channel) throw ChatError(ErrorCode::input, "results: a channel is required");
+                 f.channel = from_json<Channel>(*channel);
+                 f.message.extra.erase("channel");
+                 if (f.message.cid != f.channel.cid || !f.message.created_at) {
+                   throw ChatError(ErrorCode::input, "results: a message of another channel");
+                 }
+                 found.push_back(std::move(f));
+               } catch (const ChatError& e) {
+                 if (*skipped) (*skipped)("results", e);
+               }
+             }
+             return found;
+           }),
+       "payload=" + encoded(json::serialize(payload)));
+}
+
 void Api::members(const std::string& cid, std::int64_t limit, Callback<std::vector<Member>> done) {
   const auto colon = cid.find(':');
   const json::object payload{{"type", cid.substr(0, colon)},

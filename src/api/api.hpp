@@ -69,6 +69,13 @@ class Api {
                Callback<std::vector<Message>> done);
   // GET /messages/{id}.
   void message(const std::string& id, Callback<Message> done);
+  // GET /search (protocol.md): each result's message and the channel it carries. A result
+  // without its channel, or with another channel than its message's, is skipped.
+  struct Found {
+    Message message;
+    Channel channel;
+  };
+  void search(const boost::json::object& payload, Callback<std::vector<Found>> done);
   // GET /members: the channel's first `limit` members.
   void members(const std::string& cid, std::int64_t limit, Callback<std::vector<Member>> done);
   // POST /channels/{type}/{id}/stop-watching.

@@ -101,6 +101,14 @@ void ChatClient::query_channels(QueryChannelsOptions options,
   }
 }
 
+void ChatClient::search(SearchQuery query, AnswerCallback<SearchResults> done) {
+  if (!core_->post([core = core_.get(), query = std::move(query), done]() mutable {
+        core->search(std::move(query), std::move(done));
+      })) {
+    refuse(done);
+  }
+}
+
 ChatChannel ChatClient::channel(const std::string& type, const std::string& id) {
   return ChatChannel(core_, type + ":" + id);
 }

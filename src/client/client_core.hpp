@@ -77,6 +77,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void network_available();
   void sync_now(Callback<std::size_t> done);
   void query_channels(QueryChannelsOptions options, AnswerCallback<std::vector<ChannelState>> done);
+  void search(SearchQuery query, AnswerCallback<SearchResults> done);  // search.cpp
   void query_channel(const std::string& cid, ChannelQuery query, bool watch,
                      AnswerCallback<ChannelState> done);
   void stop_watching(const std::string& cid, Callback<bool> done);

@@ -39,20 +39,6 @@ class ActionsTest : public ClientTest {
     }));
   }
 
-  // Another process's hold on the outbox's lease, which keeps alice's client from delivering
-  // until release(): taken before her client starts (a connected client keeps it).
-  struct OutboxHold {
-    explicit OutboxHold(const std::filesystem::path& directory) : store({.directory = directory}) {
-      store.connect("alice");
-      const Timestamp now = Timestamp::now();
-      held = store.acquire_lease("outbox", "another process", now,
-                                 Timestamp::from_unix_micros(now.unix_micros() + 60'000'000));
-    }
-    void release() { store.release_lease("outbox", "another process"); }
-    SqlitePersistenceClient store;
-    bool held = false;
-  };
-
   // The message as `user` gets it from the server.
   Message server_message(const std::string& user, const std::string& id) {
     auto r = call(user, verb::get, "/messages/" + id);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "chatkeep/client.hpp"
+#include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
 #include "support/convergence.hpp"
 #include "support/eventually.hpp"
@@ -77,6 +78,22 @@ class Answers {
   std::mutex mutex_;
   std::optional<Answer<T>> cache_;
   std::optional<Answer<T>> server_;
+};
+
+// Another process's hold on the outbox's lease, which keeps `user`'s client (data in
+// `directory`) from delivering until release(): taken before that client starts (a connected
+// client keeps it).
+struct OutboxHold {
+  explicit OutboxHold(const std::filesystem::path& directory, const std::string& user = "alice")
+      : store({.directory = directory}) {
+    store.connect(user);
+    const Timestamp now = Timestamp::now();
+    held = store.acquire_lease("outbox", "another process", now,
+                               Timestamp::from_unix_micros(now.unix_micros() + 60'000'000));
+  }
+  void release() { store.release_lease("outbox", "another process"); }
+  SqlitePersistenceClient store;
+  bool held = false;
 };
 
 class ClientTest : public ServerTest {
