@@ -1058,6 +1058,75 @@ TYPED_TEST_P(PersistenceContract, FlushEmptiesEverythingAndStaysUsable) {
   EXPECT_TRUE(s.channel_cids(10).empty()) << "a flush on disconnect leaves nothing behind";
 }
 
+// --- search -------------------------------------------------------------------------------------
+
+TYPED_TEST_P(PersistenceContract, SearchFindsMessagesByTheirTextAsItStandsNow) {
+  auto& s = this->store();
+  this->seed();
+  this->seed("random");
+  auto put = [&](const std::string& id, const std::string& text, std::int64_t second,
+                 const std::string& cid = "messaging:general", const std::string& user = "bob") {
+    Message m = make_message(id, cid, second, user);
+    m.text = text;
+    return m;
+  };
+  Message reply = put("r1", "lunch in a thread", 50);
+  reply.parent_id = "general-m1";
+  Message filed = put("f1", "lunch menu", 60);
+  filed.attachments = std::vector<Attachment>{{.type = "file", .title = "Menu.pdf"}};
+  s.apply({UpsertMessages{
+      {},
+      {put("a", "Lunch at noon?", 40), put("b", "lunch LUNCH", 41, "messaging:general", "alice"),
+       put("c", "no food here", 42), put("d", "lunch elsewhere", 43, "messaging:random"),
+       put("gone", "lunch deleted", 44), put("hard", "lunch erased", 45), reply, filed}}});
+  s.apply(
+      {DeleteMessages{.which = DeleteMessages::ByIds{{"gone"}}, .deleted_at = at_second(46)},
+       DeleteMessages{
+           .which = DeleteMessages::ByIds{{"hard"}}, .hard = true, .deleted_at = at_second(46)}});
+  auto ids = [&](SearchQuery q) {
+    q.sort = SearchSort::newest;
+    std::vector<std::string> out;
+    for (const auto& hit : s.search(q).hits)
+      out.push_back(hit.message.id);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids({.text = "lunch"}), (Ids{"f1", "r1", "d", "b", "a"}));
+  EXPECT_EQ(ids({.text = "menu.pdf"}), Ids{"f1"});
+  EXPECT_EQ(ids({.text = "lun*"}).size(), 5u);
+  EXPECT_EQ(ids({.text = "\"at noon\""}), Ids{"a"});
+  EXPECT_EQ(ids({.text = "lunch noon"}), Ids{"a"});
+  EXPECT_EQ(ids({.text = "food"}), Ids{"c"});
+  EXPECT_EQ(ids({.text = "deleted"}), Ids{});
+  EXPECT_EQ(ids({.text = "erased"}), Ids{});
+  EXPECT_EQ(ids({.text = "lunch", .cids = std::vector<std::string>{"messaging:random"}}), Ids{"d"});
+  EXPECT_EQ(ids({.text = "lunch", .user_id = "alice"}), Ids{"b"});
+  EXPECT_EQ(ids({.text = "lunch", .created_after = at_second(41), .created_before = at_second(50)}),
+            (Ids{"d", "b"}));
+  EXPECT_EQ(ids({.text = "lunch", .in_thread = true}), Ids{"r1"});
+  EXPECT_EQ(ids({.text = "lunch", .has_attachments = true}), Ids{"f1"});
+  EXPECT_EQ(ids({.text = "lunch", .limit = 2, .offset = 1}), (Ids{"r1", "d"}));
+  // An edit is found by its new text only; a hit carries its channel.
+  Message edited = put("a", "supper at nine", 40);
+  edited.updated_at = at_second(70);
+  s.apply({UpsertMessages{{}, {edited}}});
+  EXPECT_EQ(ids({.text = "noon"}), Ids{});
+  EXPECT_EQ(ids({.text = "supper"}), Ids{"a"});
+  const auto hits = s.search({.text = "supper"}).hits;
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].channel.cid, "messaging:general");
+  EXPECT_EQ(hits[0].found_in, "supper at nine");
+  ASSERT_EQ(hits[0].matches.size(), 1u);
+  EXPECT_EQ(hits[0].matches[0], (TextSpan{.offset = 0, .length = 6}));
+  // A truncation and a channel's deletion take their messages out of the results.
+  s.apply({TruncateChannel{"messaging:random", std::nullopt}});
+  EXPECT_EQ(ids({.text = "elsewhere"}), Ids{});
+  s.apply({DeleteChannels{{"messaging:general"}}});
+  EXPECT_EQ(ids({.text = "lunch"}), Ids{});
+  EXPECT_THROW(s.search({.text = ""}), ChatError);
+  EXPECT_THROW(s.search({.text = "x", .limit = 0}), ChatError);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     PersistenceContract, OneUserAtATimeAndNothingWhileDisconnected,
     AUsersDataIsFoundAgainAfterReconnecting, ABatchThatFailsLeavesNothing,
@@ -1076,6 +1145,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     ThreadsAndPinsHaveTheirOwnPages, AQueryAnswersFromTheCacheInItsSortOrder,
     ConnectionInfoUnreadTotalsAndTheCheckpoint, OutboxEntriesInTheOrderTheyWereMade,
     ALeaseHasOneHolderUntilItRunsOut, UploadsAreKeptByChannelAndContentAndShownOnTheirMessage,
-    FlushEmptiesEverythingAndStaysUsable);
+    FlushEmptiesEverythingAndStaysUsable, SearchFindsMessagesByTheirTextAsItStandsNow);
 
 }  // namespace chatkeep::testing
