@@ -34,11 +34,17 @@ using namespace std::chrono_literals;
 constexpr const char* kHelp =
     "text: send | /attach PATH [TEXT] | /open N|ID | /new ID [MEMBER..] | /edit N TEXT | "
     "/delete N | /react N TYPE | /unreact N TYPE | /quote N TEXT | /pin N | /unpin N | /read | "
-    "/mute | /unmute | /hide | /show | /draft [TEXT] | /leave | /retry | /offline | /online | "
+    "/mute | /unmute | /hide | /show | /draft [TEXT] | /leave | /search TEXT | /retry | /offline | "
+    "/online | "
     "/quit  (a line left unsent is kept as the channel's draft)";
 
 class ChatApp {
  public:
+  ~ChatApp() {
+    std::lock_guard lock(alive_->mutex);
+    alive_->app = nullptr;
+  }
+
   ChatApp(const ConnectionFlags& flags, Relay& relay, ChatClient& client)
       : me_(flags.user), relay_(relay), client_(client) {
     subscription_ = client_.on_any([this](const Event& e) {
@@ -187,6 +193,8 @@ class ChatApp {
       channel().hide();  // it leaves the list until a new message or /show
     } else if (command == "show") {
       channel().show();
+    } else if (command == "search") {
+      search(rest(in));
     } else if (command == "attach") {
       std::string path;
       in >> path;
@@ -211,6 +219,36 @@ class ChatApp {
     } else {
       notify(kHelp, Tone::dim);
     }
+  }
+
+  // The device's results at once, then the server's merged in, each as the notice line: the
+  // answers come on the client's thread, and may come after this app is gone (alive_).
+  void search(const std::string& text) {
+    if (text.empty()) throw std::runtime_error("/search TEXT");
+    outbox_changed_ = false;
+    client_.search({.text = text, .limit = 5}, [alive = alive_, text](Answer<SearchResults> a) {
+      std::lock_guard lock(alive->mutex);
+      if (!alive->app) return;
+      if (!a) {
+        // The device's answer stays shown, with why the server's did not come.
+        if (a.error) {
+          alive->app->notify(alive->last_search + " · the server: " + a.error->message(),
+                             Tone::dim);
+        }
+        return;
+      }
+      std::string line = fmt::format("\"{}\" on the {}: {} found", text,
+                                     a.source == Source::cache ? "device" : "device and server",
+                                     a.value->hits.size());
+      for (const auto& hit : a.value->hits) {
+        std::string found = mark_matches(hit, "[", "]");
+        std::replace(found.begin(), found.end(), '\n', ' ');
+        line += fmt::format(" | {} {}: {}", hit.channel.cid,
+                            hit.message.user ? hit.message.user->id : "?", found);
+      }
+      alive->last_search = line;
+      alive->app->notify(std::move(line), Tone::plain);
+    });
   }
 
   // What an outbox.failed event says: the action and the server's reason.
@@ -443,7 +481,15 @@ class ChatApp {
   std::vector<std::string> shown_;   // the ids of the messages as last drawn, numbered from 1
   std::string input_;
   std::mutex mutex_;
-  Line notice_;                          // guarded by mutex_
+  Line notice_;  // guarded by mutex_
+  // This app, for answers that may outlive it (search): cleared when it goes.
+  struct Alive {
+    explicit Alive(ChatApp* a) : app(a) {}
+    std::mutex mutex;
+    ChatApp* app;
+    std::string last_search;  // the notice of the last search's answer
+  };
+  std::shared_ptr<Alive> alive_ = std::make_shared<Alive>(this);
   std::map<std::string, int> progress_;  // guarded by mutex_
 };
 

@@ -14,6 +14,7 @@ void add_demo(CLI::App& app, int& status);
 void add_demo_app(CLI::App& app, int& status);  // the demo's app process; hidden
 void add_inspect(CLI::App& app, int& status);
 void add_query(CLI::App& app, int& status);
+void add_search(CLI::App& app, int& status);
 void add_send(CLI::App& app, int& status);
 void add_serve(CLI::App& app, int& status);
 void add_sync(CLI::App& app, int& status);

@@ -1,4 +1,5 @@
-// chatkeep: the command-line program (agent, chat, demo, inspect, query, send, serve, sync, token).
+// chatkeep: the command-line program (agent, chat, demo, inspect, query, search, send, serve, sync,
+// token).
 
 #include <iostream>
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   chatkeep::cli::add_demo_app(app, status);
   chatkeep::cli::add_inspect(app, status);
   chatkeep::cli::add_query(app, status);
+  chatkeep::cli::add_search(app, status);
   chatkeep::cli::add_send(app, status);
   chatkeep::cli::add_serve(app, status);
   chatkeep::cli::add_sync(app, status);

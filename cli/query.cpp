@@ -1,9 +1,7 @@
 // `chatkeep query`: the user's channels, or one channel's messages, from the cache at once and
 // then from the server (as the client answers every query), one block or JSON line per answer.
 
-#include <future>
 #include <iostream>
-#include <mutex>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -11,55 +9,11 @@
 #include "chatkeep/json.hpp"
 #include "commands.hpp"
 #include "connection_flags.hpp"
+#include "printer.hpp"
 
 namespace chatkeep::cli {
 
-namespace {
-
 namespace json = boost::json;
-
-// Prints each answer as it comes; wait() returns once the server's has, or at the deadline. An
-// answer after that is not printed: the callback holds what it needs, as it may outlive this.
-template <class T>
-class Printer {
- public:
-  explicit Printer(std::function<void(const std::string& source, const T&)> print)
-      : state_(std::make_shared<State>()) {
-    state_->print = std::move(print);
-  }
-  AnswerCallback<T> callback() {
-    return [state = state_](Answer<T> a) {
-      std::lock_guard lock(state->mutex);
-      if (state->gave_up) return;
-      const std::string source = a.source == Source::cache ? "cache" : "server";
-      if (a) {
-        state->print(source, *a.value);
-      } else if (a.source == Source::server) {
-        std::cerr << "chatkeep: the server did not answer: " << a.error->message() << "\n";
-      }
-      if (a.source == Source::server) state->done.set_value(a.value.has_value());
-    };
-  }
-  bool wait(std::chrono::steady_clock::time_point deadline) {
-    auto answer = state_->done.get_future();
-    if (answer.wait_until(deadline) == std::future_status::ready) return answer.get();
-    std::lock_guard lock(state_->mutex);
-    state_->gave_up = true;
-    std::cerr << "chatkeep: the server did not answer within --wait\n";
-    return false;
-  }
-
- private:
-  struct State {
-    std::function<void(const std::string&, const T&)> print;
-    std::promise<bool> done;
-    std::mutex mutex;
-    bool gave_up = false;
-  };
-  std::shared_ptr<State> state_;
-};
-
-}  // namespace
 
 void add_query(CLI::App& app, int& status) {
   struct Flags {

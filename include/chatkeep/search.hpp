@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chatkeep/channel.hpp"
@@ -65,6 +66,10 @@ struct SearchHit {
   std::string found_in;
   std::vector<TextSpan> matches;  // where the terms matched, in order, not overlapping
 };
+
+// The hit's found_in with each match between `before` and `after`: "[quick] fox" for a UI's
+// bold, a terminal's colour.
+std::string mark_matches(const SearchHit& hit, std::string_view before, std::string_view after);
 
 struct SearchResults {
   std::vector<SearchHit> hits;

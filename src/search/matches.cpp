@@ -60,6 +60,29 @@ void add_substring_matches(std::string_view text, const std::vector<std::string>
   spans = std::move(joined);
 }
 
+}  // namespace chatkeep::search
+
+namespace chatkeep {
+
+std::string mark_matches(const SearchHit& hit, std::string_view before, std::string_view after) {
+  std::string out;
+  std::size_t at = 0;
+  for (const auto& span : hit.matches) {
+    if (span.offset < at || span.offset + span.length > hit.found_in.size()) continue;
+    out.append(hit.found_in, at, span.offset - at);
+    out.append(before);
+    out.append(hit.found_in, span.offset, span.length);
+    out.append(after);
+    at = span.offset + span.length;
+  }
+  out.append(hit.found_in, std::min(at, hit.found_in.size()));
+  return out;
+}
+
+}  // namespace chatkeep
+
+namespace chatkeep::search {
+
 bool contains_folded(std::string_view text, std::string_view needle) {
   return find_folded(text, needle, 0) != std::string_view::npos;
 }

@@ -266,6 +266,28 @@ TEST(Chat, DraftsStayWithTheirChannelAndLeaveLeaves) {
   alice.type("/quit");
 }
 
+// /search finds on the device at once, offline too, with the terms marked; then on the server.
+TEST(Chat, SearchFindsOnTheDeviceAndTheServer) {
+  testing::TempDir dir;
+  std::unique_ptr<cli::ChildProcess> server;
+  const std::uint16_t port = testing::serve(server, (dir.path() / "server.sqlite").string());
+  Terminal alice("alice", chat_command(port, dir, "alice"));
+  ASSERT_NE(alice.wait_for("· online ·").find("· online ·"), std::string::npos);
+  alice.type("/new plans bob");
+  alice.type("lunch at the Café");
+  std::string s = alice.wait_for("outbox: 0 pending");
+  alice.type("/offline");
+  alice.type("/search cafe");
+  s = alice.wait_for("on the device: 1 found");
+  ASSERT_NE(s.find("on the device: 1 found"), std::string::npos) << s;
+  EXPECT_NE(s.find("lunch at the [Café]"), std::string::npos) << s;
+  alice.type("/online");
+  alice.type("/search lunch");
+  s = alice.wait_for("on the device and server: 1 found");
+  ASSERT_NE(s.find("on the device and server: 1 found"), std::string::npos) << s;
+  alice.type("/quit");
+}
+
 TEST(Chat, WithoutATerminalItSaysSo) {
   testing::Outcome r = testing::chatkeep(
       "chat --url http://127.0.0.1:9 --api-key k --secret s --user alice --data-dir /tmp < "

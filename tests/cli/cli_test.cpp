@@ -1,5 +1,5 @@
 // The chatkeep program as a user runs it: tokens, inspect (text and JSON) of a real database,
-// send, sync and query against `chatkeep serve` (stopped and started again), --version, and
+// send, sync, query and search against `chatkeep serve` (stopped and started again), --version, and
 // one-line errors for bad flags. (The demo runs as a test of its own.)
 
 #include <algorithm>
@@ -167,6 +167,37 @@ TEST(Cli, SendQueuesOfflineAndSyncDeliversWhatWaits) {
   for (const auto& m : last.at("channel").at("messages").as_array())
     texts.emplace_back(m.at("text").as_string());
   EXPECT_EQ(texts, (std::vector<std::string>{"hello", "while away"}));
+}
+
+// search: the device's results first (a message still queued among them), then the server's
+// merged in; offline, the device's answer and a status of 1.
+TEST(Cli, SearchFindsOnTheDeviceAndThenOnTheServer) {
+  testing::TempDir dir;
+  std::unique_ptr<cli::ChildProcess> server;
+  const std::string db = (dir.path() / "server.sqlite").string();
+  const std::uint16_t port = serve(server, db);
+  const std::string as_alice = alice_in_a_channel(port, dir);
+  ASSERT_EQ(chatkeep("send " + as_alice + " --channel messaging:cli --text 'Café at noon'").status,
+            0);
+  server->kill();
+  ASSERT_EQ(
+      chatkeep("send " + as_alice + " --channel messaging:cli --text 'cafe later' --wait 1").status,
+      0);
+  Outcome offline = chatkeep("search " + as_alice + " cafe --newest --wait 1");
+  EXPECT_EQ(offline.status, 1);
+  ASSERT_GE(offline.lines.size(), 3u);
+  EXPECT_EQ(offline.lines[0], "cache (2 found)");
+  EXPECT_NE(offline.lines[1].find("[cafe] later [queued]"), std::string::npos) << offline.lines[1];
+  EXPECT_NE(offline.lines[2].find("[Café] at noon"), std::string::npos) << offline.lines[2];
+
+  serve(server, db, port);
+  Outcome online = chatkeep("search " + as_alice + " cafe --channel messaging:cli --json");
+  ASSERT_EQ(online.status, 0);
+  const boost::json::object last = boost::json::parse(online.lines.back()).as_object();
+  EXPECT_EQ(last.at("source"), "server");
+  EXPECT_EQ(last.at("results").as_array().size(), 2u);
+  Outcome refused = chatkeep("search " + as_alice + " '!!!'");
+  EXPECT_EQ(refused.status, 1);
 }
 
 TEST(Cli, SendTakesFilesAndInspectShowsWhereTheirUploadsStand) {
