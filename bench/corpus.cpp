@@ -53,6 +53,10 @@ std::string Corpus::text(std::uint64_t r, std::size_t min, std::size_t max) cons
     if (!out.empty()) out.push_back(' ');
     out += words_[r % words_.size()];
   }
+  // What search needs besides the common words: one text in 20,000 holds a rare word, and one
+  // in 50 a sentence in Chinese (found by substring).
+  if (splitmix(r ^ 0x5ea7c4) % 20'000 == 0) out += " zephyr";
+  if (splitmix(r ^ 0xc1c1) % 50 == 0) out += " 我们明天去北京大学看看";
   return out;
 }
 

@@ -19,8 +19,10 @@
 #include "corpus.hpp"
 #include "measure.hpp"
 #include "raw_sqlite.hpp"
+#include "search/message_index.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/user_database.hpp"
 #include "sync/writes.hpp"
 
 namespace chatkeep::bench {
@@ -214,10 +216,18 @@ struct IngestFigures {
 
 // Decoded events, or JSON frames decoded on the way, into a new store with its channels.
 IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
-                              const std::vector<std::string>* frames) {
+                              const std::vector<std::string>* frames, bool search_index = true) {
   TempDir dir;
   auto store = open_store(dir.path());
   store->apply(channel_setup(corpus));
+  if (!search_index) {
+    // The baseline of workload 10: the same store without the index's triggers.
+    auto db =
+        store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), Corpus::kMe));
+    db->exec(R"(DROP TRIGGER message_search_insert; DROP TRIGGER message_search_delete;
+                DROP TRIGGER message_search_update; DROP TRIGGER message_unspaced_insert;
+                DROP TRIGGER message_unspaced_delete; DROP TRIGGER message_unspaced_update;)");
+  }
   const auto bytes = bytes_written();
   const auto start = Clock::now();
   if (!frames) {
@@ -638,6 +648,83 @@ std::vector<Row> write_amplification(const Settings& s) {
 
 }  // namespace
 
+// --- 10: search ------------------------------------------------------------------------------
+
+std::vector<Row> search(const Settings& s) {
+  const CachedDatabases cached = cached_databases(s);
+  const fs::path path = SqlitePersistenceClient::database_path(cached.store_dir, Corpus::kMe);
+  std::int64_t messages = 0, index_bytes = 0;
+  {
+    // A database generated before the index has a backlog: built here, outside the timing.
+    auto db = store::open_user_database(path);
+    while (!search::index_search_backlog(*db, 50'000)) {
+    }
+    messages = db->integer("SELECT COUNT(*) FROM messages");
+    index_bytes = search::search_index_bytes(*db);
+  }
+  auto store = open_store(cached.store_dir);
+  // The baseline: FTS5 alone on the same file, the first 20 rowids of the same match in its own
+  // rank order, no message read, no filter: SQLite's own limit for this index.
+  auto raw = store::open_user_database(path);
+  struct Case {
+    const char* name;
+    const char* text;
+    const char* fts5;  // the baseline's query, on the index that serves the text
+    const char* table;
+  };
+  const std::vector<Case> cases = {
+      {"common word", "meeting", "\"meeting\"", "message_words"},
+      {"rare word", "zephyr", "\"zephyr\"", "message_words"},
+      {"prefix", "rev*", "\"rev\" *", "message_words"},
+      {"phrase", "\"lunch at noon\"", "\"lunch at noon\"", "message_words"},
+      {"CJK substring", "北京大学", "\"北京大学\"", "message_unspaced"}};
+  std::vector<Row> rows;
+  const int samples = std::max(20, s.repeats * 5);
+  for (const Case& c : cases) {
+    std::vector<double> mine, base;
+    std::size_t found = 0;
+    for (int i = 0; i < samples; ++i) {
+      auto start = Clock::now();
+      found = store->search({.text = c.text, .limit = 20}).hits.size();
+      mine.push_back(seconds_since(start) * 1e3);
+      start = Clock::now();
+      auto q =
+          raw->query(fmt::format("SELECT rowid FROM {0} WHERE {0} MATCH ?1 ORDER BY rank "
+                                 "LIMIT 20",
+                                 c.table));
+      q.bind(1, c.fts5);
+      while (q.next()) {
+      }
+      base.push_back(seconds_since(start) * 1e3);
+    }
+    if (found == 0) throw std::runtime_error(std::string("search: nothing found for ") + c.text);
+    Row p50 = versus(fmt::format("10 search {} p50", c.name), "ms", quantile(mine, 0.5),
+                     quantile(base, 0.5), quantile(mine, 0.5), quantile(base, 0.5), std::nullopt);
+    Row p95 =
+        versus(fmt::format("10 search {} p95", c.name), "ms", quantile(mine, 0.95),
+               quantile(base, 0.95), quantile(mine, 0.95), quantile(base, 0.95), std::nullopt);
+    p95.target = "<= 20 ms";
+    p95.met = p95.value <= 20;
+    rows.push_back(std::move(p50));
+    rows.push_back(std::move(p95));
+  }
+  // Ingest with the index against the same store without its triggers.
+  const Corpus corpus = corpus_for(s);
+  const std::int64_t first = s.big_channel_messages;
+  const std::int64_t n = s.ingest_events;
+  const auto with = ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr, true);
+  const auto without =
+      ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr, false);
+  const auto count = static_cast<double>(n);
+  rows.push_back(versus("10 ingest with the search index", "messages/s", count / with.seconds,
+                        count / without.seconds, with.seconds, without.seconds, 1.10));
+  rows.push_back(Row{.name = "10 search index bytes per message",
+                     .unit = "bytes/message",
+                     .value = static_cast<double>(index_bytes) / static_cast<double>(messages),
+                     .target = "reported"});
+  return rows;
+}
+
 Settings Settings::full() {
   return Settings{};
 }
@@ -664,7 +751,8 @@ std::vector<NamedWorkload> workloads() {
           {"background", background},
           {"memory", memory},
           {"amplification", write_amplification},
-          {"live-state", live_state}};
+          {"live-state", live_state},
+          {"search", search}};
 }
 
 long hydrate_peak_rss_kib(const Settings& settings, const std::string& which) {

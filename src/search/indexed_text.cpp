@@ -2,8 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -69,11 +71,34 @@ constexpr std::array<Range, 14> kUnspaced = {{
     {0xE0000, 0xE007F},  // tags (flag sequences)
 }};
 
+// A trigger asks for the same row's text several times in a row (its WHEN clause, each index's
+// statement, and SQLite may evaluate a subquery's column more than once): the last few answers
+// are kept, by the exact JSON they came from, so that each row's JSON is parsed once.
+struct RecentTexts {
+  static constexpr std::size_t kSize = 4;
+  struct Entry {
+    std::string json;
+    std::optional<std::string> text;
+  };
+  std::array<Entry, kSize> entries;
+  std::size_t next = 0;
+
+  const std::optional<std::string>& of(std::string_view json) {
+    for (const Entry& e : entries)
+      if (!e.json.empty() && e.json == json) return e.text;
+    Entry& e = entries[next++ % kSize];
+    e.json.assign(json);
+    e.text = indexed_text(json);
+    return e.text;
+  }
+};
+
 void indexed_text_function(sqlite3_context* context, int, sqlite3_value** argv) {
   const auto* data = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
   if (!data) return sqlite3_result_null(context);
   const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
-  auto text = indexed_text({data, size});
+  thread_local RecentTexts recent;
+  const std::optional<std::string>& text = recent.of({data, size});
   if (!text) return sqlite3_result_null(context);
   sqlite3_result_text64(context, text->data(), text->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
@@ -82,8 +107,9 @@ void unspaced_function(sqlite3_context* context, int, sqlite3_value** argv) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
   if (!text) return sqlite3_result_null(context);
   const auto size = static_cast<std::size_t>(sqlite3_value_bytes(argv[0]));
-  if (!has_unspaced({text, size})) return sqlite3_result_null(context);
-  sqlite3_result_value(context, argv[0]);
+  auto words = unspaced_words({text, size});
+  if (!words) return sqlite3_result_null(context);
+  sqlite3_result_text64(context, words->data(), words->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
 }  // namespace
@@ -119,6 +145,21 @@ std::optional<std::string> indexed_text(std::string_view message_json) {
         break;
       }
     }
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> unspaced_words(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t end = std::min(text.find_first_of(" \t\n\r", i), text.size());
+    const std::string_view word = text.substr(i, end - i);
+    if (has_unspaced(word)) {
+      if (!out.empty()) out += ' ';
+      out.append(word);
+    }
+    i = end + 1;
   }
   if (out.empty()) return std::nullopt;
   return out;

@@ -24,10 +24,15 @@ std::optional<std::string> indexed_text(std::string_view message_json);
 // such text into words, so it is found by substring, in the trigram index.
 bool has_unspaced(std::string_view text);
 
+// What of `text` the trigram index holds: its words (between spaces) that have unspaced
+// characters, so that an emoji or a Chinese name in a Latin sentence costs that word, not the
+// sentence. Nothing when it has none.
+std::optional<std::string> unspaced_words(std::string_view text);
+
 // The SQL functions the indexes' triggers and views call, on one connection: every connection
 // that may write messages must have them (sqlite::Database registers them on each it opens).
 //   chatkeep_indexed_text(data)  indexed_text, or NULL
-//   chatkeep_unspaced(text)      text when has_unspaced(text), else NULL
+//   chatkeep_unspaced(text)      unspaced_words(text), or NULL
 void register_functions(sqlite3* db);
 
 }  // namespace chatkeep::search

@@ -19,6 +19,9 @@
 
 namespace chatkeep::store {
 
+// How many of the latest matches a search of common words ranks and sorts (SqliteStore::search).
+constexpr std::int64_t kSearchWindow = 2000;
+
 void check_search_query(const SearchQuery& query) {
   if (query.limit < 1 || query.limit > kMaxSearchLimit) {
     throw ChatError(ErrorCode::input, fmt::format("search limit: {} is not between 1 and {}",
@@ -46,70 +49,95 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   const auto cids = searched_cids(*this, query);
   const std::string words = terms.fts5_words();
 
-  std::string sql = "SELECT m.id, c.cid, m.user_id, m.data, u.data, ";
-  sql += words.empty() ? "chatkeep_indexed_text(m.data) FROM messages m"
-                       : "highlight(message_words, 0, char(1), char(2)) FROM message_words w "
-                         "JOIN messages m ON m.rowid = w.rowid";
-  sql += " JOIN channels c ON c.key = m.channel LEFT JOIN users u ON u.id = m.user_id WHERE 1";
-  std::vector<std::variant<std::string, std::int64_t>> values;
+  // The conditions, shared by the window's query and the results' own.
+  std::string from = words.empty() ? " FROM messages m"
+                                   : " FROM message_words w JOIN messages m ON m.rowid = w.rowid";
+  from += " JOIN channels c ON c.key = m.channel";
+  std::string where = " WHERE 1";
+  using Value = std::variant<std::string, std::int64_t>;
+  std::vector<Value> values;
   if (!words.empty()) {
-    sql += " AND message_words MATCH ?";
+    where += " AND message_words MATCH ?";
     values.emplace_back(words);
   }
   for (const auto& s : terms.substrings) {
     if (search::code_points(s) >= 3) {
-      sql += " AND m.rowid IN (SELECT rowid FROM message_unspaced WHERE message_unspaced MATCH ?)";
+      where +=
+          " AND m.rowid IN (SELECT rowid FROM message_unspaced WHERE message_unspaced MATCH ?)";
       values.emplace_back(search::fts5_quoted(s));
     } else {
       // Too short for trigrams: a scan, of the messages the trigram index holds only.
-      sql +=
+      where +=
           " AND m.rowid IN (SELECT id FROM message_unspaced_docsize)"
           " AND instr(lower(chatkeep_indexed_text(m.data)), lower(?)) > 0";
       values.emplace_back(s);
     }
   }
   if (cids) {
-    sql += " AND c.cid IN (SELECT value FROM json_each(?))";
+    where += " AND c.cid IN (SELECT value FROM json_each(?))";
     boost::json::array list;
     for (const auto& cid : *cids)
       list.emplace_back(cid);
     values.emplace_back(boost::json::serialize(list));
   }
   if (query.user_id) {
-    sql += " AND m.user_id = ?";
+    where += " AND m.user_id = ?";
     values.emplace_back(*query.user_id);
   }
   if (query.created_after) {
-    sql += " AND m.created_at >= ?";
+    where += " AND m.created_at >= ?";
     values.emplace_back(query.created_after->unix_micros());
   }
   if (query.created_before) {
-    sql += " AND m.created_at < ?";
+    where += " AND m.created_at < ?";
     values.emplace_back(query.created_before->unix_micros());
   }
   if (query.in_thread)
-    sql += *query.in_thread ? " AND m.parent_id IS NOT NULL" : " AND m.in_channel";
+    where += *query.in_thread ? " AND m.parent_id IS NOT NULL" : " AND m.in_channel";
   if (query.has_attachments) {
-    sql += *query.has_attachments
-               ? " AND json_array_length(m.data, '$.attachments') > 0"
-               : " AND COALESCE(json_array_length(m.data, '$.attachments'), 0) = 0";
+    where += *query.has_attachments
+                 ? " AND json_array_length(m.data, '$.attachments') > 0"
+                 : " AND COALESCE(json_array_length(m.data, '$.attachments'), 0) = 0";
   }
+  auto bind_all = [](Query& q, const std::vector<Value>& all) {
+    for (std::size_t i = 0; i < all.size(); ++i)
+      std::visit([&](const auto& v) { q.bind(static_cast<int>(i + 1), v); }, all[i]);
+  };
+
+  Lock lock(mutex_);
+  SearchResults results;
+  results.partial = !search::search_index_progress(db()).complete();
+  // A word as common as "the" matches most of the store, and ranking or sorting all of it costs
+  // a scan: the results come from the kSearchWindow matches stored last (FTS5 gives them in
+  // rowid order, stopping early), found here as the lowest rowid among them. Fewer matches than
+  // that, and the answer is exact.
+  std::string window;
+  if (!words.empty()) {
+    const auto size = std::max<std::int64_t>(kSearchWindow,
+                                             static_cast<std::int64_t>(query.offset + query.limit));
+    auto q =
+        db().query("SELECT w.rowid" + from + where + " ORDER BY w.rowid DESC LIMIT 1 OFFSET ?");
+    bind_all(q, values);
+    q.bind(static_cast<int>(values.size() + 1), size - 1);
+    if (q.next()) {
+      window = " AND w.rowid >= ?";
+      values.emplace_back(q.integer(0));
+    }
+  }
+  std::string sql = "SELECT m.id, c.cid, m.user_id, m.data, u.data, ";
+  sql += words.empty() ? "chatkeep_indexed_text(m.data)"
+                       : "highlight(message_words, 0, char(1), char(2))";
+  sql += from + " LEFT JOIN users u ON u.id = m.user_id" + where + window;
   sql += query.sort == SearchSort::relevance && !words.empty()
              ? " ORDER BY bm25(message_words), m.created_at DESC, m.rowid DESC"
              : " ORDER BY m.created_at DESC, m.rowid DESC";
   sql += " LIMIT ? OFFSET ?";
   values.emplace_back(static_cast<std::int64_t>(query.limit));
   values.emplace_back(static_cast<std::int64_t>(query.offset));
-
-  Lock lock(mutex_);
-  SearchResults results;
-  results.partial = !search::search_index_progress(db()).complete();
   std::vector<Message> messages;
   {
     auto q = db().query(sql);
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      std::visit([&](const auto& v) { q.bind(static_cast<int>(i + 1), v); }, values[i]);
-    }
+    bind_all(q, values);
     while (q.next()) {
       messages.push_back(message_from_row(q));
       SearchHit hit;

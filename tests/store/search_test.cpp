@@ -259,7 +259,8 @@ TEST_F(SearchTest, ADatabaseFromBeforeTheIndexIsIndexedInTheBackground) {
     auto db =
         store::open_user_database(SqlitePersistenceClient::database_path(dir_.path(), "alice"));
     db->exec(R"(DROP TRIGGER message_search_insert; DROP TRIGGER message_search_delete;
-                DROP TRIGGER message_search_update; DROP TABLE message_words;
+                DROP TRIGGER message_search_update; DROP TRIGGER message_unspaced_insert;
+                DROP TRIGGER message_unspaced_delete; DROP TRIGGER message_unspaced_update; DROP TABLE message_words;
                 DROP TABLE message_unspaced; DROP VIEW message_search_text;
                 DROP VIEW message_unspaced_text; DROP TABLE search_index;
                 PRAGMA user_version = 9;)");
