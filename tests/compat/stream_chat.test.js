@@ -324,6 +324,32 @@ test('the own user\'s partial update, and only the own user\'s', async () => {
     (e) => e.code === 4);
 });
 
+test('client.search finds by text in the user\'s channels, with Stream\'s payload and paging', async () => {
+  const { client: alice } = await connect('alice', 'Alice');
+  const id = unique('search');
+  const channel = alice.channel('messaging', id, { members: ['alice', 'bob'] });
+  await channel.watch();
+  const word = `kumquat${Date.now()}`;
+  for (const text of [`a ${word} for you`, `${word} again`, 'nothing here', `Café ${word}`]) {
+    await channel.sendMessage({ text });
+  }
+  const found = await alice.search({ cid: `messaging:${id}` }, word, {
+    sort: [{ created_at: -1 }], limit: 2,
+  });
+  assert.deepEqual(found.results.map((r) => r.message.text), [`Café ${word}`, `${word} again`]);
+  assert.equal(found.results[0].message.channel.cid, `messaging:${id}`);
+  const next = await alice.search({ cid: `messaging:${id}` }, word, {
+    sort: [{ created_at: -1 }], limit: 2, next: found.next,
+  });
+  assert.deepEqual(next.results.map((r) => r.message.text), [`a ${word} for you`]);
+  const filtered = await alice.search({ members: { $in: ['alice'] } },
+    { text: { $autocomplete: 'cafe' }, 'user.id': 'alice' });
+  assert.ok(filtered.results.some((r) => r.message.text === `Café ${word}`));
+  const { client: carol } = await connect('carol', 'Carol');
+  const none = await carol.search({ cid: `messaging:${id}` }, word);
+  assert.equal(none.results.length, 0);
+});
+
 test('sendImage and sendFile upload to the channel; their URLs serve the bytes', async () => {
   const { client: alice } = await connect('alice', 'Alice');
   const id = unique('files');

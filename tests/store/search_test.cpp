@@ -226,6 +226,23 @@ TEST_F(SearchTest, FiltersSortsAndPages) {
   EXPECT_EQ(ids({.text = "lunch", .sort = SearchSort::newest, .limit = 2, .offset = 4}), Ids{"g1"});
 }
 
+// A common word's matches beyond the window are still reached by paging (the window grows with
+// the page), and the newest come first whatever the window.
+TEST_F(SearchTest, ACommonWordPagesThroughEveryMatch) {
+  std::vector<Message> many;
+  for (int i = 0; i < 2100; ++i) {
+    Message m = make_message("c" + std::to_string(i), "messaging:general", i);
+    m.text = "common word " + std::to_string(i);
+    many.push_back(std::move(m));
+  }
+  store_->apply({UpsertMessages{{}, std::move(many)}});
+  EXPECT_EQ(ids({.text = "common", .sort = SearchSort::newest, .limit = 2}),
+            (Ids{"c2099", "c2098"}));
+  EXPECT_EQ(ids({.text = "common", .sort = SearchSort::newest, .limit = 2, .offset = 2098}),
+            (Ids{"c1", "c0"}));
+  EXPECT_EQ(ids({.text = "common", .limit = 100, .offset = 2050}).size(), 50u);
+}
+
 TEST_F(SearchTest, BadQueriesAreRefusedClearly) {
   put("m1", "anything", 1);
   for (const std::string& text :
