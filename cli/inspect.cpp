@@ -56,7 +56,9 @@ json::object inspect(const InspectRequest& request) {
                     {"total_bytes", stats.total_bytes()},
                     {"channels", stats.channels},
                     {"messages", stats.messages},
-                    {"outbox_entries", stats.outbox_entries}};
+                    {"outbox_entries", stats.outbox_entries},
+                    {"search_index_bytes", stats.search_index_bytes},
+                    {"search_index_complete", stats.search_index_complete}};
   out["user"] = request.user;
   const auto checkpoint = store.last_sync_at();
   out["checkpoint"] = checkpoint ? json::value(checkpoint->to_string()) : json::value(nullptr);
@@ -129,10 +131,12 @@ void print_inspection(const json::object& inspection, std::ostream& out) {
   const auto number = [&](const char* key) { return storage.at(key).to_number<std::int64_t>(); };
   out << fmt::format(
       "storage   {} bytes: database {}, WAL {}, preferences {}, file cache {} ({} files); "
-      "{} channels, {} messages, {} outbox entries\n",
+      "{} channels, {} messages, {} outbox entries; search index {} bytes{}\n",
       number("total_bytes"), number("database_bytes"), number("wal_bytes"),
       number("preferences_bytes"), number("file_cache_bytes"), number("file_cache_entries"),
-      number("channels"), number("messages"), number("outbox_entries"));
+      number("channels"), number("messages"), number("outbox_entries"),
+      number("search_index_bytes"),
+      storage.at("search_index_complete").as_bool() ? "" : " (still being built)");
   const auto& checkpoint = inspection.at("checkpoint");
   out << fmt::format("checkpoint {}\n",
                      checkpoint.is_string() ? std::string(checkpoint.as_string()) : "none");
