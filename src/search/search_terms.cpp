@@ -1,6 +1,7 @@
 #include "search/search_terms.hpp"
 
 #include <algorithm>
+#include <deque>
 
 #include <fmt/format.h>
 
@@ -10,8 +11,10 @@
 namespace chatkeep::search {
 namespace {
 
+// Spaces and every other control character (a NUL would end an FTS5 string early) separate
+// terms.
 bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  return c == ' ' || (static_cast<unsigned char>(c) < 0x20) || c == '\x7f';
 }
 
 // Whether the word index would find a word in `term`: an ASCII letter or digit, or any other
@@ -87,6 +90,7 @@ SearchTerms parse_search_text(std::string_view text) {
   if (!is_utf8(text)) throw ChatError(ErrorCode::input, "search text: not UTF-8");
   SearchTerms terms;
   std::size_t count = 0;
+  std::deque<std::string> owned;  // phrases rewritten; a deque keeps their addresses
   for (std::size_t i = 0; i < text.size();) {
     if (is_space(text[i])) {
       ++i;
@@ -99,6 +103,13 @@ SearchTerms parse_search_text(std::string_view text) {
       const std::size_t end = close == std::string_view::npos ? text.size() : close;
       term = text.substr(i + 1, end - i - 1);
       i = end + 1;
+      if (std::any_of(term.begin(), term.end(), is_space)) {
+        // A phrase's words are separated by spaces only: the others become spaces too.
+        std::string spaced(term);
+        std::replace_if(spaced.begin(), spaced.end(), is_space, ' ');
+        owned.push_back(std::move(spaced));
+        term = owned.back();
+      }
     } else {
       std::size_t end = i;
       while (end < text.size() && !is_space(text[end]))

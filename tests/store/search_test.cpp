@@ -257,6 +257,9 @@ TEST_F(SearchTest, BadQueriesAreRefusedClearly) {
     EXPECT_NO_THROW(store_->search({.text = text})) << text;
   }
   EXPECT_EQ(ids_of("anything\""), Ids{"m1"});
+  // A control character (a NUL above all, which would end an FTS5 string) separates terms.
+  EXPECT_EQ(ids_of(std::string("any\0thing", 9)), Ids{});
+  EXPECT_EQ(ids_of(std::string("\"anything\0\"", 11)), Ids{"m1"});
 }
 
 // A database from before the index: its messages are indexed in the background after it opens,
