@@ -49,30 +49,41 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   const auto cids = searched_cids(*this, query);
   const std::string words = terms.fts5_words();
 
-  // The conditions, shared by the window's query and the results' own.
-  std::string from = words.empty() ? " FROM messages m"
-                                   : " FROM message_words w JOIN messages m ON m.rowid = w.rowid";
-  from += " JOIN channels c ON c.key = m.channel";
-  std::string where = " WHERE 1";
+  // The index that drives the search (`d`): the word index when there are words, else the
+  // trigram index for the first substring long enough for it, else the messages themselves.
+  // Every other term is a condition on the rows it gives.
   using Value = std::variant<std::string, std::int64_t>;
   std::vector<Value> values;
+  std::string from = " FROM messages m";
+  std::string where = " WHERE 1";
+  std::string driver;
+  std::string driver_match;  // its MATCH, the first value bound
   if (!words.empty()) {
-    where += " AND message_words MATCH ?";
-    values.emplace_back(words);
+    driver = "message_words";
+    driver_match = words;
   }
   for (const auto& s : terms.substrings) {
-    if (search::code_points(s) >= 3) {
-      where +=
-          " AND m.rowid IN (SELECT rowid FROM message_unspaced WHERE message_unspaced MATCH ?)";
-      values.emplace_back(search::fts5_quoted(s));
-    } else {
+    if (search::code_points(s) < 3) {
       // Too short for trigrams: a scan, of the messages the trigram index holds only.
       where +=
           " AND m.rowid IN (SELECT id FROM message_unspaced_docsize)"
           " AND instr(lower(chatkeep_indexed_text(m.data)), lower(?)) > 0";
       values.emplace_back(s);
+    } else if (driver.empty()) {
+      driver = "message_unspaced";
+      driver_match = search::fts5_quoted(s);
+    } else {
+      where +=
+          " AND m.rowid IN (SELECT rowid FROM message_unspaced WHERE message_unspaced MATCH ?)";
+      values.emplace_back(search::fts5_quoted(s));
     }
   }
+  if (!driver.empty()) {
+    from = " FROM " + driver + " d JOIN messages m ON m.rowid = d.rowid";
+    where = " WHERE " + driver + " MATCH ?" + where.substr(std::string(" WHERE 1").size());
+    values.insert(values.begin(), driver_match);
+  }
+  from += " JOIN channels c ON c.key = m.channel";
   if (cids) {
     where += " AND c.cid IN (SELECT value FROM json_each(?))";
     boost::json::array list;
@@ -111,44 +122,54 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   // a scan: the results come from the kSearchWindow matches stored last (FTS5 gives them in
   // rowid order, stopping early), found here as the lowest rowid among them. Fewer matches than
   // that, and the answer is exact.
-  std::string window;
-  if (!words.empty()) {
+  if (!driver.empty()) {
     const auto size = std::max<std::int64_t>(kSearchWindow,
                                              static_cast<std::int64_t>(query.offset + query.limit));
     auto q =
-        db().query("SELECT w.rowid" + from + where + " ORDER BY w.rowid DESC LIMIT 1 OFFSET ?");
+        db().query("SELECT d.rowid" + from + where + " ORDER BY d.rowid DESC LIMIT 1 OFFSET ?");
     bind_all(q, values);
     q.bind(static_cast<int>(values.size() + 1), size - 1);
     if (q.next()) {
-      window = " AND w.rowid >= ?";
+      where += " AND d.rowid >= ?";
       values.emplace_back(q.integer(0));
     }
   }
-  std::string sql = "SELECT m.id, c.cid, m.user_id, m.data, u.data, ";
-  sql += words.empty() ? "chatkeep_indexed_text(m.data)"
-                       : "highlight(message_words, 0, char(1), char(2))";
-  sql += from + " LEFT JOIN users u ON u.id = m.user_id" + where + window;
+  // The page, as rowids only: the rows and their highlights are read for it alone, not for
+  // every match the sort weighs.
+  std::string sql = "SELECT m.rowid" + from + where;
   sql += query.sort == SearchSort::relevance && !words.empty()
              ? " ORDER BY bm25(message_words), m.created_at DESC, m.rowid DESC"
              : " ORDER BY m.created_at DESC, m.rowid DESC";
   sql += " LIMIT ? OFFSET ?";
   values.emplace_back(static_cast<std::int64_t>(query.limit));
   values.emplace_back(static_cast<std::int64_t>(query.offset));
-  std::vector<Message> messages;
+  std::vector<std::int64_t> page;
   {
     auto q = db().query(sql);
     bind_all(q, values);
-    while (q.next()) {
-      messages.push_back(message_from_row(q));
-      SearchHit hit;
-      if (words.empty()) {
-        hit.found_in = std::string(q.text(5));
-      } else {
-        hit.found_in = search::unmark(q.text(5), hit.matches);
-      }
-      search::add_substring_matches(hit.found_in, terms.substrings, hit.matches);
-      results.hits.push_back(std::move(hit));
+    while (q.next())
+      page.push_back(q.integer(0));
+  }
+  std::vector<Message> messages;
+  for (const std::int64_t rowid : page) {
+    auto q = db().query(std::string(kSelectMessages) + "m.rowid = ?1");
+    q.bind(1, rowid);
+    if (!q.next()) continue;
+    messages.push_back(message_from_row(q));
+    SearchHit hit;
+    if (words.empty()) {
+      auto text = db().query("SELECT chatkeep_indexed_text(data) FROM messages WHERE rowid = ?1");
+      text.bind(1, rowid);
+      if (text.next() && !text.is_null(0)) hit.found_in = std::string(text.text(0));
+    } else {
+      auto marked = db().query(
+          "SELECT highlight(message_words, 0, char(1), char(2)) FROM message_words "
+          "WHERE message_words MATCH ?1 AND rowid = ?2");
+      marked.bind(1, words).bind(2, rowid);
+      if (marked.next()) hit.found_in = search::unmark(marked.text(0), hit.matches);
     }
+    search::add_substring_matches(hit.found_in, terms.substrings, hit.matches);
+    results.hits.push_back(std::move(hit));
   }
   attach_own_reactions(messages);
   attach_local_states(messages);

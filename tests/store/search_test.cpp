@@ -93,6 +93,8 @@ TEST_F(SearchTest, ChineseJapaneseKoreanThaiAndEmojiAreFoundBySubstring) {
   EXPECT_EQ(ids_of("北京"), Ids{"zh"});  // two characters: too short for trigrams, still found
   EXPECT_EQ(ids_of("北"), Ids{"zh"});    // and one
   EXPECT_EQ(ids_of("京"), (Ids{"ja", "zh"}));
+  EXPECT_EQ(ids_of("京 タワー"), Ids{"ja"});  // a short term, then one the trigrams find
+  EXPECT_EQ(ids_of("タワー 東京"), Ids{"ja"});
   EXPECT_EQ(ids_of("タワー"), Ids{"ja"});
   EXPECT_EQ(ids_of("하세요"), Ids{"ko"});
   EXPECT_EQ(ids_of("ยินดี"), Ids{"th"});
