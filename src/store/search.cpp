@@ -20,7 +20,7 @@
 namespace chatkeep::store {
 
 // How many of the latest matches a search of common words ranks and sorts (SqliteStore::search).
-constexpr std::int64_t kSearchWindow = 2000;
+constexpr std::int64_t kSearchWindow = 1000;
 
 void check_search_query(const SearchQuery& query) {
   if (query.limit < 1 || query.limit > kMaxSearchLimit) {
@@ -125,8 +125,14 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   if (!driver.empty()) {
     const auto size = std::max<std::int64_t>(kSearchWindow,
                                              static_cast<std::int64_t>(query.offset + query.limit));
-    auto q =
-        db().query("SELECT d.rowid" + from + where + " ORDER BY d.rowid DESC LIMIT 1 OFFSET ?");
+    // From the index alone, in its own rowid order (FTS5 stops after `size` rows), each row's
+    // other conditions checked by a lookup: a join here would make SQLite sort every match.
+    const std::string head = " WHERE " + driver + " MATCH ?";
+    const std::string conditions = where.substr(head.size());
+    auto q = db().query("SELECT d.rowid FROM " + driver + " d" + head +
+                        " AND EXISTS (SELECT 1 FROM messages m JOIN channels c ON c.key = m.channel"
+                        " WHERE m.rowid = d.rowid" +
+                        conditions + ") ORDER BY d.rowid DESC LIMIT 1 OFFSET ?");
     bind_all(q, values);
     q.bind(static_cast<int>(values.size() + 1), size - 1);
     if (q.next()) {
