@@ -12,8 +12,9 @@
 // A store answers from its own index, in the same transactions as the messages it covers, so
 // the two never disagree. A word as common as "the" matches most of a large store: the SQLite
 // store then ranks and sorts the 1,000 matches it stored last (or offset + limit, if more), so
-// that such a search costs milliseconds, not a scan; with fewer matches the answer is exact. A database from before the index is indexed in the background after it
-// opens; until that ends, results come from the part indexed and say they are partial.
+// that such a search costs milliseconds, not a scan; with fewer matches the answer is exact.
+// A database from before the index is indexed in the background after it opens; until that
+// ends, results come from the part indexed and say they are partial.
 
 #include <cstddef>
 #include <optional>
