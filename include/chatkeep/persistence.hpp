@@ -109,8 +109,11 @@ struct UpsertChannels {
 // `arrived`: new messages as they happen (message.new). The first time each is stored, and only
 // then, if it shows in the channel: the channel's last_message_at moves up to it, a channel the
 // user hid shows again (Stream's rule, which sends no channel.visible), and, unless it is
-// silent, every other user's read of the channel counts one more unread message; a reply counts
-// one more on its stored parent's reply_count, whether it shows in the channel or not.
+// silent, the read of every user but its sender and those in `muted_by` counts one more unread
+// message; a reply counts one more on its stored parent's reply_count, whether it shows in the
+// channel or not. `muted_by` names who had muted the sender when the server took the message
+// (the connected user, as the server's socket told the client): a store cannot tell, since the
+// own user it holds shows mutes still waiting in the outbox, and lacks unmutes waiting there.
 // `echo`: the user's own new messages, stored before the server has them (the outbox's local
 // echo). The channel's last_message_at moves up (for one shown in it), but unread counts wait
 // for the server's copy to arrive, which counts as the first time even though the echo is
@@ -132,6 +135,7 @@ struct UpsertMessages {
   bool echo = false;
   bool local = false;
   bool answer = false;
+  std::vector<std::string> muted_by;
 };
 // A member new to the channel also gets a read (last_read = joined, nothing unread), as the server
 // keeps one per member.

@@ -218,7 +218,9 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
       // Stored live already, before the socket dropped: not again. A message.read applied
       // again after the messages that followed it were counted would take their count back.
       stored_live[i - first] = applied_live_.contains(key);
-      if (!stored_live[i - first]) sync::add_event_writes(events[i], session_->user.id, batch);
+      if (!stored_live[i - first]) {
+        sync::add_event_writes(events[i], session_->user.id, batch, server_mutes_);
+      }
       if (events[i].created_at && reach) {
         checkpoint_ = std::max(*checkpoint_, std::min(*events[i].created_at, *reach));
       }

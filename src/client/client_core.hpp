@@ -32,6 +32,7 @@
 #include "outbox/uploads.hpp"
 #include "state/commit_feed.hpp"
 #include "state/live_state.hpp"
+#include "sync/writes.hpp"
 
 namespace chatkeep {
 
@@ -269,6 +270,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::optional<Timestamp> checkpoint_;
   std::optional<Timestamp> greeted_at_;  // the server's time when it greeted this socket
   std::optional<Timestamp> server_now_;  // the newest server time on this socket
+  // Whom the server has muted for the user, as its socket said last (the greeting,
+  // notification.mutes_updated), in order with the messages it counted under those mutes.
+  sync::Mutes server_mutes_;
 
   std::set<std::string> watched_;  // channels to watch again after a reconnect
   // What events said of a channel's place in the user's lists (deleted or left, hidden or

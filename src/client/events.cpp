@@ -19,8 +19,10 @@ void ClientCore::apply_live(Event event) {
     // Late news of a channel the user left or deleted (sent before the server had her action):
     // storing it would bring the channel back as a stub.
   } else {
+    // A mute's news comes in order with the messages the server counted under it.
+    if (event.me) server_mutes_ = sync::mutes_of(*event.me);
     Batch batch;
-    sync::add_event_writes(event, session_->user.id, batch);
+    sync::add_event_writes(event, session_->user.id, batch, server_mutes_);
     // The checkpoint follows the events stored, but never past the server's own time: an event
     // from the future moves it no further than now. It only moves forward, so an event
     // delivered late (out of order) never moves it back.

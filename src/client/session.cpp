@@ -26,6 +26,8 @@ void ClientCore::connect_user(User user, std::string token, TokenProvider provid
   try {
     store_->connect(user.id);
     checkpoint_ = store_->last_sync_at();
+    // Until a greeting tells the server's own: the best known, pending mutes and all.
+    if (auto info = store_->connection_info()) server_mutes_ = sync::mutes_of(info->own_user);
   } catch (const ChatError& e) {
     return fail(e);
   }
@@ -118,6 +120,7 @@ void ClientCore::on_greeted(Event hello) {
   greeted_at_ = hello.created_at.value_or(Timestamp::now());
   server_now_ = greeted_at_;
   OwnUser me = *hello.me;
+  server_mutes_ = sync::mutes_of(me);
 
   Batch batch;
   sync::add_event_writes(hello, session_->user.id, batch);
@@ -222,6 +225,7 @@ void ClientCore::end_session() {
   checkpoint_.reset();
   greeted_at_.reset();
   server_now_.reset();
+  server_mutes_.clear();
   settle_writes(true);
   try {
     store_->disconnect(false);

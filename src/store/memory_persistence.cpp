@@ -506,22 +506,8 @@ class MemoryPersistenceClient::Impl {
     return outbox::replay_all(entries, me, given, out);
   }
 
-  // Whether the connected user muted this user (their own user's mutes).
-  bool muted_user(const std::string& user_id) const {
-    if (!t->connection || !t->connection->own_user) return false;
-    const json::value* mutes = t->connection->own_user->if_contains("mutes");
-    if (!mutes || !mutes->is_array()) return false;
-    for (const auto& mute : mutes->as_array()) {
-      const json::value* target =
-          mute.is_object() ? mute.as_object().if_contains("target") : nullptr;
-      const json::value* id =
-          target && target->is_object() ? target->as_object().if_contains("id") : nullptr;
-      if (id && id->is_string() && id->as_string() == user_id) return true;
-    }
-    return false;
-  }
-
-  void count_arrival(const std::string& cid, const Message& message, bool unread) {
+  void count_arrival(const std::string& cid, const Message& message, bool unread,
+                     const std::vector<std::string>& muted_by) {
     if (!shown_in_channel(message)) return;
     const std::int64_t at = message.created_at->unix_micros();
     ChannelRow& channel = channel_row(cid);
@@ -535,11 +521,10 @@ class MemoryPersistenceClient::Impl {
       channel.data.insert_or_assign("hidden", false);
     }
     if (!counts_as_unread(message)) return;
-    const bool muted = message.user && muted_user(message.user->id);
     for (auto it = t->reads.lower_bound({cid, ""}); it != t->reads.end() && it->first.first == cid;
          ++it) {
       if (message.user && it->first.second == message.user->id) continue;
-      if (muted && it->first.second == me) continue;
+      if (std::find(muted_by.begin(), muted_by.end(), it->first.second) != muted_by.end()) continue;
       save(t->reads, it->first);
       const json::value* unread_now = it->second.if_contains("unread_messages");
       const std::int64_t n = unread_now && unread_now->is_int64() ? unread_now->as_int64() : 0;
@@ -596,9 +581,9 @@ class MemoryPersistenceClient::Impl {
         if (m.arrived) old.echo = false;
       }
       if (m.arrived && (first_time || stored_as_echo)) {
-        count_arrival(cid, message, true);
+        count_arrival(cid, message, true, m.muted_by);
       } else if (m.echo && first_time) {
-        count_arrival(cid, message, false);
+        count_arrival(cid, message, false, m.muted_by);
       }
       // A reply heard of for the first time counts on its parent (its echo counted already), a
       // message of the same channel.

@@ -245,9 +245,9 @@ void Writer::operator()(const UpsertMessages& m) {
       db_.query("UPDATE messages SET echo = 0 WHERE id = ?1").bind(1, message.id).run();
     }
     if (m.arrived && (first_time || stored_as_echo)) {
-      count_arrival(channel, cid, message, true);
+      count_arrival(channel, cid, message, true, m.muted_by);
     } else if (m.echo && first_time) {
-      count_arrival(channel, cid, message, false);
+      count_arrival(channel, cid, message, false, m.muted_by);
     }
     // A reply heard of for the first time counts on its parent (its echo counted already), a
     // message of the same channel: a peer's parent id moves nothing elsewhere.
@@ -290,7 +290,7 @@ Replayed Writer::replay_pending(const Message& given, Message& out) {
 }
 
 void Writer::count_arrival(std::int64_t channel, const std::string& cid, const Message& message,
-                           bool unread) {
+                           bool unread, const std::vector<std::string>& muted_by) {
   // A reply that lives only in its thread leaves the channel as it was (Stream's rule).
   if (!shown_in_channel(message)) return;
   const std::int64_t at = message.created_at->unix_micros();
@@ -309,15 +309,17 @@ void Writer::count_arrival(std::int64_t channel, const std::string& cid, const M
       .bind(1, channel)
       .run();
   if (!counts_as_unread(message)) return;
-  // Everyone's but the sender's; and not the connected user's when they muted the sender.
+  // Everyone's but the sender's and theirs who muted the sender.
+  json::array muted;
+  for (const auto& id : muted_by)
+    muted.emplace_back(id);
   db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
                  COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
                WHERE cid = ?1 AND user_id IS NOT ?2
-                 AND NOT (user_id = ?3 AND ?2 IN (SELECT json_extract(m.value, '$.target.id')
-                   FROM connection_state c, json_each(c.own_user, '$.mutes') m)))")
+                 AND user_id NOT IN (SELECT value FROM json_each(?3)))")
       .bind(1, cid)
       .bind(2, message.user ? std::optional(message.user->id) : std::nullopt)
-      .bind(3, me_)
+      .bind(3, json::serialize(muted))
       .run();
 }
 

@@ -80,7 +80,7 @@ class Writer {
   // A message just arrived: the channel's last message time, and (`unread`) unread counts of
   // the others.
   void count_arrival(std::int64_t channel, const std::string& cid, const Message& message,
-                     bool unread);
+                     bool unread, const std::vector<std::string>& muted_by);
 
   void upsert_reaction(const Reaction& reaction, const std::optional<std::string>& message_id,
                        const std::optional<std::string>& user_id);

@@ -32,19 +32,40 @@ void add_channel(Event& event, Batch& batch) {
   if (event.channel) batch.push_back(UpsertChannels{one(std::move(*event.channel)), true});
 }
 
+// A new message, counted unread for all but its sender and, when the server had muted the
+// sender for `me` (a mute ends at its expiry), `me`.
+UpsertMessages arrival(std::optional<std::string> cid, Message message, const std::string& me,
+                       const Mutes& mutes) {
+  UpsertMessages m{.cid = std::move(cid), .arrived = true};
+  const auto mute = message.user ? mutes.find(message.user->id) : mutes.end();
+  if (mute != mutes.end() &&
+      (!mute->second || !message.created_at || *message.created_at < *mute->second)) {
+    m.muted_by.push_back(me);
+  }
+  m.messages.push_back(std::move(message));
+  return m;
+}
+
 }  // namespace
 
-void add_event_writes(Event event, const std::string& me, Batch& batch) {
+Mutes mutes_of(const OwnUser& me) {
+  Mutes mutes;
+  for (const auto& mute : me.mutes.value_or(std::vector<Mute>{}))
+    if (mute.target) mutes[mute.target->id] = mute.expires;
+  return mutes;
+}
+
+void add_event_writes(Event event, const std::string& me, Batch& batch, const Mutes& mutes) {
   add_unread_totals(event, batch);
   switch (event.kind) {
     case EventType::message_new:
-      batch.push_back(UpsertMessages{event.cid, one(std::move(*event.message)), true});
+      batch.push_back(arrival(event.cid, std::move(*event.message), me, mutes));
       break;
     case EventType::notification_message_new: {
       std::optional<std::string> cid =
           event.channel ? std::optional(event.channel->cid) : event.cid;
       add_channel(event, batch);
-      batch.push_back(UpsertMessages{std::move(cid), one(std::move(*event.message)), true});
+      batch.push_back(arrival(std::move(cid), std::move(*event.message), me, mutes));
       break;
     }
     case EventType::message_updated:

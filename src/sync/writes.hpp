@@ -6,19 +6,27 @@
 // depends on stored state (a message seen before, local-only channel fields) is left to the
 // mutations' own semantics.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chatkeep/channel_state.hpp"
 #include "chatkeep/event.hpp"
+#include "chatkeep/own_user.hpp"
 #include "chatkeep/persistence.hpp"
 
 namespace chatkeep::sync {
 
+// Whom the server had muted for the connected user when it sent an event: by user id, with each
+// mute's end (none: for good). The server counts no unread for `me` of their messages.
+using Mutes = std::map<std::string, std::optional<Timestamp>>;
+Mutes mutes_of(const OwnUser& me);
+
 // Appends the event's writes for the connected user `me`; nothing for events that change nothing
-// stored (typing, unknown types, a health check without `me`). The event is moved from.
-void add_event_writes(Event event, const std::string& me, Batch& batch);
+// stored (typing, unknown types, a health check without `me`). The event is moved from. `mutes`:
+// the server's when it sent the event (not the store's own user, which shows the outbox's).
+void add_event_writes(Event event, const std::string& me, Batch& batch, const Mutes& mutes = {});
 
 // Appends the writes of messages a query returned to `me` (a page of replies, one message):
 // the messages, with `me`'s own reactions to them. `cid` names their channel, or each has its own.

@@ -314,6 +314,73 @@ TEST_F(ActionsTest, ARefusedSettingLeavesTheOutboxAndGivesBackTheServersState) {
   }));
 }
 
+// The unread count of a user's own read follows the server's mutes, not the ones shown while
+// they wait in the outbox: a message from a user whose mute has not reached the server counts
+// (the server counts it), and one from a user whose unmute has not reached it does not. The
+// socket tells when the server's mutes change, in order with the messages it sends.
+TEST_F(ActionsTest, UnreadCountsFollowTheServersMutesNotThoseWaitingInTheOutbox) {
+  const std::string cid = create("counted");
+  Recorder* events = nullptr;
+  auto own_unread = [&](ChatClient& client) -> std::optional<std::int64_t> {
+    auto state = client.persistence().channel_state(cid, {});
+    if (!state || !state->read) return std::nullopt;
+    for (const auto& read : *state->read)
+      if (read.user.id == "alice") return read.unread_messages.value_or(0);
+    return std::nullopt;
+  };
+  auto server_unread = [&] {
+    const auto state = from_json<ChannelState>(query("alice", cid).json);
+    for (const auto& read : state.read.value_or(std::vector<Read>{}))
+      if (read.user.id == "alice") return read.unread_messages.value_or(0);
+    return std::int64_t{-1};
+  };
+  auto heard = [&](ChatClient& client, const std::string& id) {
+    return eventually([&] { return client.persistence().message(id).has_value(); });
+  };
+
+  std::unique_ptr<ChatClient> client;
+  {
+    OutboxHold hold(data_.path());
+    ASSERT_TRUE(hold.held);
+    client = connected_alice(events);
+    client->mute_user("bob");
+    ASSERT_TRUE(has_mute_of(client->persistence().connection_info(), "bob"));
+    send_text("bob", cid, "before-mute", "the server counts this one");
+    ASSERT_TRUE(heard(*client, "before-mute"));
+    EXPECT_EQ(server_unread(), 1);
+    EXPECT_EQ(own_unread(*client), 1);
+    hold.release();
+    ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  }
+  ASSERT_TRUE(eventually([&] { return server_own_user(*this, "alice").mutes->size() == 1; }));
+  // The socket's notification.mutes_updated comes before this message: not counted.
+  send_text("bob", cid, "muted", "not counted");
+  ASSERT_TRUE(heard(*client, "muted"));
+  EXPECT_EQ(server_unread(), 1);
+  EXPECT_EQ(own_unread(*client), 1);
+  client.reset();
+
+  {
+    OutboxHold hold(data_.path());
+    ASSERT_TRUE(hold.held);
+    client = connected_alice(events);
+    client->unmute_user("bob");
+    ASSERT_FALSE(has_mute_of(client->persistence().connection_info(), "bob"));
+    send_text("bob", cid, "before-unmute", "still muted on the server");
+    ASSERT_TRUE(heard(*client, "before-unmute"));
+    EXPECT_EQ(server_unread(), 1);
+    EXPECT_EQ(own_unread(*client), 1);
+    hold.release();
+    ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
+  }
+  ASSERT_TRUE(eventually([&] { return server_own_user(*this, "alice").mutes->empty(); }));
+  send_text("bob", cid, "unmuted", "counted again");
+  ASSERT_TRUE(heard(*client, "unmuted"));
+  EXPECT_EQ(server_unread(), 2);
+  EXPECT_EQ(own_unread(*client), 2);
+  expect_converged(*client, "alice");
+}
+
 // Drafts saved while the outbox waits show at once, reach the server once, follow the user's
 // other devices (the server's draft.updated), and go when a message is sent from them.
 TEST_F(ActionsTest, DraftsShowAtOnceFollowOtherDevicesAndGoWhenSent) {

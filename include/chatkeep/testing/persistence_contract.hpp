@@ -355,12 +355,26 @@ TYPED_TEST_P(PersistenceContract, UnreadCountsLeaveOutWhatStreamDoesAndCountMent
   static_cast<User&>(me) = make_user("alice");
   me.mutes = {Mute{.target = make_user("carol")}};
   s.set_connection_info({me});
-  auto arrive = [&](Message m) {
-    s.apply({UpsertMessages{.cid = this->kCid, .messages = {std::move(m)}, .arrived = true}});
+  auto arrive = [&](Message m, std::vector<std::string> muted_by = {}) {
+    s.apply({UpsertMessages{.cid = this->kCid,
+                            .messages = {std::move(m)},
+                            .arrived = true,
+                            .muted_by = std::move(muted_by)}});
   };
-  arrive(make_message("from-muted", this->kCid, 100, "carol"));
-  EXPECT_EQ(this->unread_of("alice"), 0) << "alice muted carol";
+  arrive(make_message("from-muted", this->kCid, 100, "carol"), {"alice"});
+  EXPECT_EQ(this->unread_of("alice"), 0) << "the server had carol muted for alice";
   EXPECT_EQ(this->unread_of("bob"), 3);
+  // The own user's mutes do not decide: they show mutes the server may not have yet.
+  arrive(make_message("mute-not-there-yet", this->kCid, 100, "carol"));
+  EXPECT_EQ(this->unread_of("alice"), 1);
+  EXPECT_EQ(this->unread_of("bob"), 4);
+  s.apply(
+      {UpsertReads{
+           this->kCid,
+           {Read{.user = make_user("alice"), .last_read = at_second(100), .unread_messages = 0}}},
+       UpsertReads{
+           this->kCid,
+           {Read{.user = make_user("bob"), .last_read = at_second(100), .unread_messages = 3}}}});
   Message system = make_message("system", this->kCid, 101, "dave");
   system.type = "system";
   Message shadowed = make_message("shadowed", this->kCid, 102, "dave");
