@@ -33,14 +33,16 @@ void add_channel(Event& event, Batch& batch) {
 }
 
 // A new message, counted unread for all but its sender and, when the server had muted the
-// sender for `me` (a mute ends at its expiry), `me`.
+// sender for `me` as it took the message, `me`. (A message /sync gives from before a mute made
+// while the socket was down counted: the mute's time says so.)
 UpsertMessages arrival(std::optional<std::string> cid, Message message, const std::string& me,
                        const Mutes& mutes) {
   UpsertMessages m{.cid = std::move(cid), .arrived = true};
   const auto mute = message.user ? mutes.find(message.user->id) : mutes.end();
-  if (mute != mutes.end() &&
-      (!mute->second || !message.created_at || *message.created_at < *mute->second)) {
-    m.muted_by.push_back(me);
+  if (mute != mutes.end()) {
+    const auto& [since, until] = mute->second;
+    const auto& at = message.created_at;
+    if (!at || ((!since || *since <= *at) && (!until || *at < *until))) m.muted_by.push_back(me);
   }
   m.messages.push_back(std::move(message));
   return m;
@@ -51,7 +53,7 @@ UpsertMessages arrival(std::optional<std::string> cid, Message message, const st
 Mutes mutes_of(const OwnUser& me) {
   Mutes mutes;
   for (const auto& mute : me.mutes.value_or(std::vector<Mute>{}))
-    if (mute.target) mutes[mute.target->id] = mute.expires;
+    if (mute.target) mutes[mute.target->id] = {mute.created_at, mute.expires};
   return mutes;
 }
 

@@ -18,9 +18,15 @@
 
 namespace chatkeep::sync {
 
-// Whom the server had muted for the connected user when it sent an event: by user id, with each
-// mute's end (none: for good). The server counts no unread for `me` of their messages.
-using Mutes = std::map<std::string, std::optional<Timestamp>>;
+// Whom the server has muted for the connected user, by user id, each from the server's time it
+// was made (none: always) until it runs out (none: for good). The server counts no unread for
+// `me` of a message taken while its sender was muted.
+struct MuteSpan {
+  std::optional<Timestamp> since;
+  std::optional<Timestamp> until;
+  bool operator==(const MuteSpan&) const = default;
+};
+using Mutes = std::map<std::string, MuteSpan>;
 Mutes mutes_of(const OwnUser& me);
 
 // Appends the event's writes for the connected user `me`; nothing for events that change nothing

@@ -86,9 +86,10 @@ class WritesTest : public ::testing::Test {
 };
 
 // The server counts no unread for alice of a message from a user it had muted for her when it
-// took the message; a mute that ran out before then no longer counts.
+// took the message: not before the mute was made (/sync gives such messages after it), nor
+// after it ran out.
 TEST_F(WritesTest, AMessageFromAUserTheServerHadMutedCountsForEveryoneElse) {
-  const sync::Mutes mutes = {{"bob", std::nullopt}, {"carol", at_second(6)}};
+  const sync::Mutes mutes = {{"bob", {}}, {"carol", {at_second(3), at_second(6)}}};
   apply(event("message.new", 5, R"("message":)" + message_json("m2", 5, "bob")), mutes);
   apply(event("message.new", 5, R"("message":)" + message_json("m3", 5, "carol")), mutes);
   EXPECT_EQ(unread_of("alice"), 0);
@@ -96,9 +97,13 @@ TEST_F(WritesTest, AMessageFromAUserTheServerHadMutedCountsForEveryoneElse) {
   apply(event("message.new", 6, R"("message":)" + message_json("m4", 6, "carol")), mutes);
   apply(event("message.new", 7, R"("message":)" + message_json("m5", 7, "dave")), mutes);
   EXPECT_EQ(unread_of("alice"), 2);
+  apply(event("message.new", 2, R"("message":)" + message_json("m6", 2, "carol")), mutes);
+  EXPECT_EQ(unread_of("alice"), 3) << "sent before carol was muted";
   OwnUser me;
-  me.mutes = {Mute{.target = User{.id = "bob"}, .expires = at_second(9)}, Mute{}};
-  EXPECT_EQ(sync::mutes_of(me), (sync::Mutes{{"bob", at_second(9)}}));
+  me.mutes = {
+      Mute{.target = User{.id = "bob"}, .created_at = at_second(1), .expires = at_second(9)},
+      Mute{}};
+  EXPECT_EQ(sync::mutes_of(me), (sync::Mutes{{"bob", {at_second(1), at_second(9)}}}));
 }
 
 TEST_F(WritesTest, ANewMessageIsStoredOnceAndCountedOnce) {
