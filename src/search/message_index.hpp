@@ -33,6 +33,9 @@ namespace chatkeep::search {
 
 // The SQL of the migration that brings the index (schema.cpp).
 extern const char* const kSearchIndexSchema;
+// The SQL of the migration that gives the word index prefix indexes: both indexes start over as
+// a backlog.
+extern const char* const kSearchPrefixIndexes;
 
 struct SearchIndexProgress {
   std::int64_t indexed_through = 0;

@@ -23,7 +23,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-const std::array<const char*, 10> kMigrations = {
+const std::array<const char*, 11> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -190,6 +190,8 @@ CREATE TABLE unknown_events (
     // 10: the full-text index of messages (search_index.hpp); the messages stored before it
     // are its backlog, indexed in steps after the migration.
     search::kSearchIndexSchema,
+    // 11: prefix indexes for the word index; the messages are indexed again, in steps.
+    search::kSearchPrefixIndexes,
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

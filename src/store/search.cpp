@@ -53,11 +53,10 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   // trigram index for the first substring long enough for it, else the messages themselves.
   // Every other term is a condition on the rows it gives.
   using Value = std::variant<std::string, std::int64_t>;
-  std::vector<Value> values;
-  std::string from = " FROM messages m";
-  std::string where = " WHERE 1";
+  std::vector<Value> values;  // the conditions' (the driver's MATCH is bound first)
+  std::string conditions;     // on `m`, a message, and `c`, its channel
   std::string driver;
-  std::string driver_match;  // its MATCH, the first value bound
+  std::string driver_match;
   if (!words.empty()) {
     driver = "message_words";
     driver_match = words;
@@ -65,7 +64,7 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   for (const auto& s : terms.substrings) {
     if (search::code_points(s) < 3) {
       // Too short for trigrams: a scan, of the messages the trigram index holds only.
-      where +=
+      conditions +=
           " AND m.rowid IN (SELECT id FROM message_unspaced_docsize)"
           " AND instr(lower(chatkeep_indexed_text(m.data)), lower(?)) > 0";
       values.emplace_back(s);
@@ -73,88 +72,95 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
       driver = "message_unspaced";
       driver_match = search::fts5_quoted(s);
     } else {
-      where +=
+      conditions +=
           " AND m.rowid IN (SELECT rowid FROM message_unspaced WHERE message_unspaced MATCH ?)";
       values.emplace_back(search::fts5_quoted(s));
     }
   }
-  if (!driver.empty()) {
-    from = " FROM " + driver + " d JOIN messages m ON m.rowid = d.rowid";
-    where = " WHERE " + driver + " MATCH ?" + where.substr(std::string(" WHERE 1").size());
-    values.insert(values.begin(), driver_match);
-  }
-  from += " JOIN channels c ON c.key = m.channel";
   if (cids) {
-    where += " AND c.cid IN (SELECT value FROM json_each(?))";
+    conditions += " AND c.cid IN (SELECT value FROM json_each(?))";
     boost::json::array list;
     for (const auto& cid : *cids)
       list.emplace_back(cid);
     values.emplace_back(boost::json::serialize(list));
   }
   if (query.user_id) {
-    where += " AND m.user_id = ?";
+    conditions += " AND m.user_id = ?";
     values.emplace_back(*query.user_id);
   }
   if (query.created_after) {
-    where += " AND m.created_at >= ?";
+    conditions += " AND m.created_at >= ?";
     values.emplace_back(query.created_after->unix_micros());
   }
   if (query.created_before) {
-    where += " AND m.created_at < ?";
+    conditions += " AND m.created_at < ?";
     values.emplace_back(query.created_before->unix_micros());
   }
   if (query.in_thread)
-    where += *query.in_thread ? " AND m.parent_id IS NOT NULL" : " AND m.in_channel";
+    conditions += *query.in_thread ? " AND m.parent_id IS NOT NULL" : " AND m.in_channel";
   if (query.has_attachments) {
-    where += *query.has_attachments
-                 ? " AND json_array_length(m.data, '$.attachments') > 0"
-                 : " AND COALESCE(json_array_length(m.data, '$.attachments'), 0) = 0";
+    conditions += *query.has_attachments
+                      ? " AND json_array_length(m.data, '$.attachments') > 0"
+                      : " AND COALESCE(json_array_length(m.data, '$.attachments'), 0) = 0";
   }
-  auto bind_all = [](Query& q, const std::vector<Value>& all) {
-    for (std::size_t i = 0; i < all.size(); ++i)
-      std::visit([&](const auto& v) { q.bind(static_cast<int>(i + 1), v); }, all[i]);
-  };
+
+  // The page, as rowids only: the rows and their highlights are read for it alone. A word as
+  // common as "the" matches most of the store, and ranking or sorting all of it costs a scan:
+  // the results come from the kSearchWindow matches stored last, which FTS5 gives in its own
+  // rowid order, stopping early, each checked against the conditions by a lookup (a join there
+  // would make SQLite sort every match). Fewer matches than that, and the answer is exact. The
+  // index is searched once: its MATCH costs most of a search (a prefix merges the lists of
+  // every word it begins), so the window carries each match's score out with it.
+  const bool by_relevance = query.sort == SearchSort::relevance && !words.empty();
+  const std::string by_time = "m.created_at DESC, m.rowid DESC";
+  std::string sql;
+  if (driver.empty()) {
+    sql = "SELECT m.rowid FROM messages m JOIN channels c ON c.key = m.channel WHERE 1" +
+          conditions + " ORDER BY " + by_time;
+  } else {
+    sql = fmt::format(
+        "SELECT m.rowid FROM (SELECT d.rowid AS r{0} FROM {1} d WHERE {1} MATCH ?"
+        " AND EXISTS (SELECT 1 FROM messages m JOIN channels c ON c.key = m.channel"
+        " WHERE m.rowid = d.rowid{2}) ORDER BY d.rowid DESC LIMIT ?) w"
+        " JOIN messages m ON m.rowid = w.r ORDER BY {3}{4}",
+        by_relevance ? ", bm25(message_words) AS score" : "", driver, conditions,
+        by_relevance ? "w.score, " : "", by_time);
+    values.insert(values.begin(), driver_match);
+    values.emplace_back(std::max<std::int64_t>(
+        kSearchWindow, static_cast<std::int64_t>(query.offset + query.limit)));
+  }
+  sql += " LIMIT ? OFFSET ?";
+  values.emplace_back(static_cast<std::int64_t>(query.limit));
+  values.emplace_back(static_cast<std::int64_t>(query.offset));
 
   Lock lock(mutex_);
   SearchResults results;
   results.partial = !search::search_index_progress(db()).complete();
-  // A word as common as "the" matches most of the store, and ranking or sorting all of it costs
-  // a scan: the results come from the kSearchWindow matches stored last (FTS5 gives them in
-  // rowid order, stopping early), found here as the lowest rowid among them. Fewer matches than
-  // that, and the answer is exact.
-  if (!driver.empty()) {
-    const auto size = std::max<std::int64_t>(kSearchWindow,
-                                             static_cast<std::int64_t>(query.offset + query.limit));
-    // From the index alone, in its own rowid order (FTS5 stops after `size` rows), each row's
-    // other conditions checked by a lookup: a join here would make SQLite sort every match.
-    const std::string head = " WHERE " + driver + " MATCH ?";
-    const std::string conditions = where.substr(head.size());
-    auto q = db().query("SELECT d.rowid FROM " + driver + " d" + head +
-                        " AND EXISTS (SELECT 1 FROM messages m JOIN channels c ON c.key = m.channel"
-                        " WHERE m.rowid = d.rowid" +
-                        conditions + ") ORDER BY d.rowid DESC LIMIT 1 OFFSET ?");
-    bind_all(q, values);
-    q.bind(static_cast<int>(values.size() + 1), size - 1);
-    if (q.next()) {
-      where += " AND d.rowid >= ?";
-      values.emplace_back(q.integer(0));
-    }
-  }
-  // The page, as rowids only: the rows and their highlights are read for it alone, not for
-  // every match the sort weighs.
-  std::string sql = "SELECT m.rowid" + from + where;
-  sql += query.sort == SearchSort::relevance && !words.empty()
-             ? " ORDER BY bm25(message_words), m.created_at DESC, m.rowid DESC"
-             : " ORDER BY m.created_at DESC, m.rowid DESC";
-  sql += " LIMIT ? OFFSET ?";
-  values.emplace_back(static_cast<std::int64_t>(query.limit));
-  values.emplace_back(static_cast<std::int64_t>(query.offset));
   std::vector<std::int64_t> page;
   {
     auto q = db().query(sql);
-    bind_all(q, values);
+    for (std::size_t i = 0; i < values.size(); ++i)
+      std::visit([&](const auto& v) { q.bind(static_cast<int>(i + 1), v); }, values[i]);
     while (q.next())
       page.push_back(q.integer(0));
+  }
+  // The page's highlights in one statement, which searches the index once more, over the
+  // page's span of rowids only.
+  std::map<std::int64_t, std::string> marked;
+  if (!words.empty() && !page.empty()) {
+    boost::json::array ids;
+    for (const std::int64_t rowid : page)
+      ids.emplace_back(rowid);
+    auto q = db().query(
+        "SELECT rowid, highlight(message_words, 0, char(1), char(2)) FROM message_words "
+        "WHERE message_words MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "
+        "AND +rowid IN (SELECT value FROM json_each(?4))");
+    q.bind(1, words)
+        .bind(2, *std::min_element(page.begin(), page.end()))
+        .bind(3, *std::max_element(page.begin(), page.end()))
+        .bind(4, boost::json::serialize(ids));
+    while (q.next())
+      marked.emplace(q.integer(0), std::string(q.text(1)));
   }
   std::vector<Message> messages;
   for (const std::int64_t rowid : page) {
@@ -167,12 +173,8 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
       auto text = db().query("SELECT chatkeep_indexed_text(data) FROM messages WHERE rowid = ?1");
       text.bind(1, rowid);
       if (text.next() && !text.is_null(0)) hit.found_in = std::string(text.text(0));
-    } else {
-      auto marked = db().query(
-          "SELECT highlight(message_words, 0, char(1), char(2)) FROM message_words "
-          "WHERE message_words MATCH ?1 AND rowid = ?2");
-      marked.bind(1, words).bind(2, rowid);
-      if (marked.next()) hit.found_in = search::unmark(marked.text(0), hit.matches);
+    } else if (auto found = marked.find(rowid); found != marked.end()) {
+      hit.found_in = search::unmark(found->second, hit.matches);
     }
     search::add_substring_matches(hit.found_in, terms.substrings, hit.matches);
     results.hits.push_back(std::move(hit));

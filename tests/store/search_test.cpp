@@ -16,6 +16,7 @@
 #include "store/maintenance.hpp"
 #include "store/user_database.hpp"
 #include "support/eventually.hpp"
+#include "support/sqlite_peek.hpp"
 
 namespace chatkeep {
 namespace {
@@ -313,6 +314,34 @@ TEST_F(SearchTest, ADatabaseFromBeforeTheIndexIsIndexedInTheBackground) {
   EXPECT_FALSE(found.contains("old200"));
   EXPECT_EQ(ids_of("edited"), Ids{"old100"});
   EXPECT_EQ(check(), "");
+}
+
+// Migration 11 gives the word index prefix indexes: a store of schema 10 (a word index without
+// them) has its messages indexed again in steps, and finds each one again by every prefix.
+TEST_F(SearchTest, AStoreOfSchemaTenIsIndexedAgainWithPrefixes) {
+  for (int i = 0; i < 60; ++i)
+    put("m" + std::to_string(i), i % 3 ? "review 北京大学" : "other", i);
+  store_->disconnect(false);
+  const auto path = SqlitePersistenceClient::database_path(dir_.path(), "alice");
+  {
+    auto db = store::open_user_database(path);
+    db->exec(R"(DROP TABLE message_words;
+                CREATE VIRTUAL TABLE message_words USING fts5(body,
+                  content = 'message_search_text', content_rowid = 'key',
+                  tokenize = 'unicode61 remove_diacritics 2');
+                INSERT INTO message_words (message_words) VALUES ('rebuild');
+                PRAGMA user_version = 10;)");
+    EXPECT_EQ(search::check_search_index(*db), "");
+  }
+  store_->connect("alice");
+  ASSERT_TRUE(eventually([&] { return !store_->search({.text = "review"}).partial; }, 60s));
+  for (const char* text : {"re*", "rev*", "revi*", "review", "北京"})
+    EXPECT_EQ(store_->search({.text = text, .limit = 100}).hits.size(), 40u) << text;
+  EXPECT_EQ(ids_of("oth*").size(), 20u);
+  EXPECT_EQ(check(), "");
+  const auto sql = peek_column(path, "SELECT sql FROM sqlite_schema WHERE name = 'message_words'");
+  ASSERT_EQ(sql.size(), 1u);
+  EXPECT_NE(sql[0].find("prefix = '2 3'"), std::string::npos) << sql[0];
 }
 
 // The backlog's rule, step by step: rows not yet indexed are left alone by the triggers, and
