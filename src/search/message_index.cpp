@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "chatkeep/error.hpp"
 
@@ -16,6 +18,10 @@ using sqlite::Transaction;
   "(" r " > (SELECT backlog FROM search_index) OR " r \
   " <= (SELECT indexed_through "                      \
   "FROM search_index))"
+
+// How the word index splits and folds text: every table that must find what it finds (the
+// index, and the page's scratch index in highlight_rows) uses this one.
+#define CHATKEEP_WORD_TOKENIZER "'unicode61 remove_diacritics 2'"
 
 const char* const kSearchIndexSchema = R"sql(
 CREATE TABLE search_index (
@@ -37,7 +43,7 @@ CREATE VIEW message_unspaced_text AS
                          FROM messages WHERE )sql" CHATKEEP_INDEXED("rowid") R"sql()
   WHERE body IS NOT NULL;
 CREATE VIRTUAL TABLE message_words USING fts5(body, content = 'message_search_text',
-  content_rowid = 'key', tokenize = 'unicode61 remove_diacritics 2');
+  content_rowid = 'key', tokenize = )sql" CHATKEEP_WORD_TOKENIZER R"sql();
 CREATE VIRTUAL TABLE message_unspaced USING fts5(body, content = 'message_unspaced_text',
   content_rowid = 'key', tokenize = 'trigram');
 
@@ -101,11 +107,42 @@ END;
 const char* const kSearchPrefixIndexes = R"sql(
 DROP TABLE message_words;
 CREATE VIRTUAL TABLE message_words USING fts5(body, content = 'message_search_text',
-  content_rowid = 'key', tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+  content_rowid = 'key', tokenize = )sql" CHATKEEP_WORD_TOKENIZER R"sql(, prefix = '2 3');
 INSERT INTO message_unspaced (message_unspaced) VALUES ('delete-all');
 UPDATE search_index SET indexed_through = 0,
   backlog = (SELECT COALESCE(MAX(rowid), 0) FROM messages) WHERE id = 1;
 )sql";
+
+std::map<std::int64_t, std::string> highlight_rows(sqlite::Database& db, const std::string& words,
+                                                   const std::vector<std::int64_t>& rowids) {
+  std::map<std::int64_t, std::string> marked;
+  if (rowids.empty()) return marked;
+  boost::json::array ids;
+  for (const std::int64_t rowid : rowids)
+    ids.emplace_back(rowid);
+  db.exec(
+      "CREATE VIRTUAL TABLE IF NOT EXISTS temp.message_words_page USING fts5(body, "
+      "tokenize = " CHATKEEP_WORD_TOKENIZER ")");
+  try {
+    db.query(R"(INSERT INTO temp.message_words_page (rowid, body)
+                SELECT key, t FROM (SELECT rowid AS key, chatkeep_indexed_text(data) AS t
+                                    FROM messages WHERE rowid IN (SELECT value FROM json_each(?1)))
+                WHERE t IS NOT NULL)")
+        .bind(1, boost::json::serialize(ids))
+        .run();
+    auto q = db.query(
+        "SELECT rowid, highlight(message_words_page, 0, char(1), char(2)) "
+        "FROM temp.message_words_page WHERE message_words_page MATCH ?1");
+    q.bind(1, words);
+    while (q.next())
+      marked.emplace(q.integer(0), std::string(q.text(1)));
+  } catch (const ChatError&) {
+    db.exec("DELETE FROM temp.message_words_page");
+    throw;
+  }
+  db.exec("DELETE FROM temp.message_words_page");
+  return marked;
+}
 
 SearchIndexProgress search_index_progress(sqlite::Database& db) {
   auto q = db.query("SELECT indexed_through, backlog FROM search_index WHERE id = 1");
@@ -195,5 +232,7 @@ std::int64_t search_index_bytes(sqlite::Database& db) {
     return 0;  // an SQLite built without dbstat
   }
 }
+
+#undef CHATKEEP_WORD_TOKENIZER
 
 }  // namespace chatkeep::search

@@ -26,10 +26,20 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "sqlite/database.hpp"
 
 namespace chatkeep::search {
+
+// Each row's text as the word index holds it, its matches of the FTS5 query `words` between
+// \x01 and \x02 (FTS5's highlight()). From a scratch index of these rows alone, a temp table of
+// the connection, so that it costs the rows, whatever the query costs over the whole index: a
+// phrase of common words, or a long prefix, takes tens of milliseconds on a million messages.
+std::map<std::int64_t, std::string> highlight_rows(sqlite::Database& db, const std::string& words,
+                                                   const std::vector<std::int64_t>& rowids);
 
 // The SQL of the migration that brings the index (schema.cpp).
 extern const char* const kSearchIndexSchema;

@@ -144,24 +144,9 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
     while (q.next())
       page.push_back(q.integer(0));
   }
-  // The page's highlights in one statement, which searches the index once more, over the
-  // page's span of rowids only.
-  std::map<std::int64_t, std::string> marked;
-  if (!words.empty() && !page.empty()) {
-    boost::json::array ids;
-    for (const std::int64_t rowid : page)
-      ids.emplace_back(rowid);
-    auto q = db().query(
-        "SELECT rowid, highlight(message_words, 0, char(1), char(2)) FROM message_words "
-        "WHERE message_words MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "
-        "AND +rowid IN (SELECT value FROM json_each(?4))");
-    q.bind(1, words)
-        .bind(2, *std::min_element(page.begin(), page.end()))
-        .bind(3, *std::max_element(page.begin(), page.end()))
-        .bind(4, boost::json::serialize(ids));
-    while (q.next())
-      marked.emplace(q.integer(0), std::string(q.text(1)));
-  }
+  const std::map<std::int64_t, std::string> marked =
+      words.empty() ? std::map<std::int64_t, std::string>{}
+                    : search::highlight_rows(db(), words, page);
   std::vector<Message> messages;
   for (const std::int64_t rowid : page) {
     auto q = db().query(std::string(kSelectMessages) + "m.rowid = ?1");
