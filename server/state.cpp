@@ -1,7 +1,6 @@
 #include "state.hpp"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -151,21 +150,12 @@ std::vector<User> State::update_users(std::vector<User> users) {
   sqlite::Transaction transaction(db_);
   users = upsert_users(std::move(users));
   for (const auto& user : users) {
-    // As Stream's, about no channel: it goes to the user's own connections and to everyone who
-    // shares a channel with them, and /sync (which reads channels' events) never gives it. A
-    // channel query gives the user as they are now to whoever missed it.
     Event told = event(EventType::user_updated, "", user.id);
-    told.cid.reset();
+    told.cid.reset();  // about no channel
     told.channel_type.reset();
     told.channel_id.reset();
     told.user = user;
-    std::set<std::string> audience{user.id};
-    for (const auto& cid : channels_of(user.id)) {
-      for (auto& id : member_ids(cid))
-        audience.insert(std::move(id));
-    }
-    for (const auto& id : audience)
-      append(told, id);
+    append(told, user.id);
   }
   transaction.commit();
   return users;
