@@ -207,12 +207,23 @@ void ClientCore::apply_sync_events(std::shared_ptr<CatchUp> job) {
   // Everything up to the server's time is in the answers; the events' own times say how far
   // each batch reaches, but no further than that.
   const std::optional<Timestamp> reach = covered_until(*job);
+  // The mutes the socket told of meanwhile (held: /sync never gives them) take effect among
+  // these events at their own times, as they did on the server: a message /sync gives from
+  // after an unmute was counted there.
+  std::vector<const Event*> mute_news;
+  for (const auto& held : held_)
+    if (held.me && held.created_at) mute_news.push_back(&held);
+  std::size_t next_news = 0;
   std::set<std::string> synced;
   for (std::size_t first = 0; first < total; first += kEventsPerBatch) {
     const std::size_t last = std::min(first + kEventsPerBatch, total);
     Batch batch;
     std::vector<bool> stored_live(last - first);
     for (auto i = first; i < last; ++i) {
+      while (next_news < mute_news.size() && events[i].created_at &&
+             *mute_news[next_news]->created_at < *events[i].created_at) {
+        server_mutes_ = sync::mutes_of(*mute_news[next_news++]->me);
+      }
       const std::string key = event_identity(events[i]);
       synced.insert(key);
       // Stored live already, before the socket dropped: not again. A message.read applied

@@ -1,6 +1,6 @@
-// ChatClient against a server that lies or breaks: a scripted server on loopback answers what
-// each test says. The client's promise holds anyway: it never loses, never goes stale, never
-// hangs.
+// ChatClient against a server that lies or breaks, or that gives events in an order a real one
+// rarely does: a scripted server on loopback answers what each test says. The client's promise
+// holds anyway: it never loses, never goes stale, never hangs, and counts what the server counts.
 
 #include "chatkeep/client.hpp"
 
@@ -344,6 +344,67 @@ TEST_F(HostileServerTest, AnAnswerTheClientCannotUseEndsTheAttempt) {
     EXPECT_EQ(client.persistence().message(sent.id)->local_state, LocalState::failed) << what;
     EXPECT_FALSE(client.persistence().message("server-made")) << what;
   }
+}
+
+// An unmute the socket tells while the client catches up takes effect among /sync's events at
+// its own time, as it did when the server counted them: of two messages from bob that /sync
+// gives, the one after the unmute is unread for alice, the one before it is not.
+TEST_F(HostileServerTest, AnUnmuteHeardDuringCatchUpCountsTheMessagesAfterIt) {
+  const auto at = [](const Timestamp& t, std::int64_t ms) {
+    return Timestamp::from_unix_micros(t.unix_micros() + ms * 1000).to_string();
+  };
+  auto client = make_client();
+  server_.on_socket([&](const std::string&) {
+    const Timestamp now = Timestamp::now();
+    return std::vector<std::string>{
+        hello(), json::serialize(json::object{
+                     {"type", "member.added"},
+                     {"cid", "messaging:here"},
+                     {"created_at", now.to_string()},
+                     {"channel", channel("here", now.to_string())},
+                     {"member", {{"user_id", "alice"}, {"user", {{"id", "alice"}}}}}})};
+  });
+  ASSERT_TRUE(connect(*client));
+  ASSERT_TRUE(
+      eventually([&] { return client->persistence().reads("messaging:here").size() == 1; }));
+  client->disconnect_user();
+
+  const Timestamp greeted = Timestamp::now();
+  server_.on_socket([&](const std::string&) {
+    const json::object muted{{"user", {{"id", "alice"}}},
+                             {"target", {{"id", "bob"}}},
+                             {"created_at", at(greeted, -60'000)}};
+    return std::vector<std::string>{
+        json::serialize(json::object{{"type", "health.check"},
+                                     {"connection_id", "c2"},
+                                     {"created_at", greeted.to_string()},
+                                     {"me", {{"id", "alice"}, {"mutes", json::array{muted}}}}}),
+        json::serialize(json::object{{"type", "notification.mutes_updated"},
+                                     {"created_at", at(greeted, 20)},
+                                     {"me", {{"id", "alice"}, {"mutes", json::array{}}}}})};
+  });
+  server_.on_http([&](const ScriptedRequest& r) -> ScriptedReply {
+    if (!r.target.starts_with("/sync")) return {200, R"({"channels":[]})"};
+    json::array events;
+    for (const auto& [id, ms] : {std::pair{"muted", 10}, std::pair{"unmuted", 30}}) {
+      events.push_back(json::object{{"type", "message.new"},
+                                    {"cid", "messaging:here"},
+                                    {"created_at", at(greeted, ms)},
+                                    {"message",
+                                     {{"id", id},
+                                      {"text", id},
+                                      {"type", "regular"},
+                                      {"user", {{"id", "bob"}}},
+                                      {"created_at", at(greeted, ms)}}}});
+    }
+    return {200, json::serialize(json::object{{"events", std::move(events)}})};
+  });
+  ASSERT_TRUE(connect(*client));
+  ASSERT_TRUE(eventually([&] { return client->persistence().message("unmuted").has_value(); }));
+  client->settle();
+  const auto reads = client->persistence().reads("messaging:here");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].unread_messages, 1);
 }
 
 }  // namespace
