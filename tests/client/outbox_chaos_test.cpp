@@ -13,7 +13,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -86,11 +88,37 @@ ExpectedSettings settings_of(const OwnUser& own) {
   return settings;
 }
 
+// A client's last log lines at info and above (its reconnects, catch-ups, refusals): printed with
+// a failure, so that a store that differs from the server says what its connection went through.
+class RecentLog {
+ public:
+  LogOptions options() {
+    return {.level = LogLevel::info, .sink = [this](LogLevel level, std::string_view line) {
+              std::lock_guard lock(mutex_);
+              lines_.push_back(std::string(to_string(level)) + " " + std::string(line));
+              if (lines_.size() > kKept) lines_.pop_front();
+            }};
+  }
+  std::string tail() {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& line : lines_)
+      out += "  " + line + "\n";
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kKept = 80;
+  std::mutex mutex_;
+  std::deque<std::string> lines_;
+};
+
 class OutboxChaosTest : public ClientTest {
  public:
-  std::unique_ptr<ChatClient> make_chaos_client() {
+  std::unique_ptr<ChatClient> make_chaos_client(RecentLog& log) {
     ClientOptions options = client_options();
     options.outbox = {.first_retry_delay = 100ms, .max_retry_delay = 1s};
+    options.log = log.options();
     return std::make_unique<ChatClient>(kKey, std::move(options));
   }
 };
@@ -107,9 +135,10 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
                         {{"Authorization", make_server_token(kSecret)}});
     ASSERT_EQ(r.status, 200u) << r.text;
   }
+  std::map<std::string, RecentLog> logs;  // before the clients, which log into them until gone
   std::map<std::string, std::unique_ptr<ChatClient>> clients;
   for (const auto& user : kUsers) {
-    auto client = make_chaos_client();
+    auto client = make_chaos_client(logs[user]);
     Recorder events(*client);
     ASSERT_TRUE(connect(*client, user));
     query_all(*client, user);
@@ -586,7 +615,9 @@ TEST_F(OutboxChaosTest, ThreeUsersTwoThousandActionsAFailingServerAndAllAgree) {
     for (const auto& [id, m] : expected) {
       if (report.find(id) != std::string::npos) report += id + history(m) + "\n";
     }
-    ADD_FAILURE() << user << "'s store and the server differ:\n" << report;
+    ADD_FAILURE() << user << "'s store and the server differ:\n"
+                  << report << user << "'s last log lines:\n"
+                  << logs[user].tail();
   }
 }
 
