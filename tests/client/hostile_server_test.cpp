@@ -407,5 +407,72 @@ TEST_F(HostileServerTest, AnUnmuteHeardDuringCatchUpCountsTheMessagesAfterIt) {
   EXPECT_EQ(reads[0].unread_messages, 1);
 }
 
+// Defect: when /sync refused a chunk and no channel of it was lost (the user added back
+// meanwhile, or a refusal for a reason of the server's), every channel was queried again, and an
+// edit of a message older than a query's page was lost for good. Now each channel of the chunk is
+// synced alone, and only the one refused alone is queried again.
+TEST_F(HostileServerTest, ARefusalForOneChannelCostsThatChannelAloneNotTheOthersHistory) {
+  const std::string old_time = Timestamp::now().to_string();
+  auto client = make_client();
+  server_.on_socket([&](const std::string&) {
+    json::object old{{"id", "m-old"},          {"text", "as first written"},
+                     {"type", "regular"},      {"user", {{"id", "bob"}}},
+                     {"created_at", old_time}, {"updated_at", old_time}};
+    return std::vector<std::string>{
+        hello(),
+        json::serialize(json::object{{"type", "channel.updated"},
+                                     {"cid", "messaging:here"},
+                                     {"created_at", old_time},
+                                     {"channel", channel("here", old_time)}}),
+        json::serialize(json::object{{"type", "channel.updated"},
+                                     {"cid", "messaging:odd"},
+                                     {"created_at", old_time},
+                                     {"channel", channel("odd", old_time)}}),
+        json::serialize(json::object{{"type", "message.new"},
+                                     {"cid", "messaging:here"},
+                                     {"created_at", old_time},
+                                     {"message", old}})};
+  });
+  ASSERT_TRUE(connect(*client));
+  ASSERT_TRUE(eventually([&] {
+    return client->persistence().message("m-old") && client->persistence().channel("messaging:odd");
+  }));
+  client->disconnect_user();
+
+  const std::string edited_at = Timestamp::now().to_string();
+  server_.on_socket([](const std::string&) { return std::vector<std::string>{hello()}; });
+  server_.on_http([&](const ScriptedRequest& r) -> ScriptedReply {
+    if (r.target.starts_with("/sync")) {
+      if (r.body.find("messaging:odd") != std::string::npos) {
+        return {403, R"({"code":17,"message":"not allowed here","StatusCode":403})"};
+      }
+      json::object edited{{"id", "m-old"},          {"text", "edited"},
+                          {"type", "regular"},      {"user", {{"id", "bob"}}},
+                          {"created_at", old_time}, {"updated_at", edited_at}};
+      return {200, json::serialize(
+                       json::object{{"events", json::array{json::object{{"type", "message.updated"},
+                                                                        {"cid", "messaging:here"},
+                                                                        {"created_at", edited_at},
+                                                                        {"message", edited}}}}})};
+    }
+    // Every query finds both channels, as they are now, without their old messages.
+    json::array states;
+    for (const char* id : {"here", "odd"}) {
+      states.push_back(json::object{{"channel", channel(id, old_time)},
+                                    {"messages", json::array{}},
+                                    {"members", json::array{}},
+                                    {"read", json::array{}}});
+    }
+    return {200, json::serialize(json::object{{"channels", std::move(states)}})};
+  });
+  ASSERT_TRUE(connect(*client));
+  EXPECT_TRUE(eventually([&] { return client->persistence().message("m-old")->text == "edited"; }));
+  EXPECT_TRUE(client->persistence().channel("messaging:odd")) << "refused, not lost";
+  std::size_t alone = 0;
+  for (const auto& body : bodies("/sync"))
+    alone += body.at("channel_cids").as_array().size() == 1;
+  EXPECT_EQ(alone, 2u) << "each channel of the refused chunk, alone";
+}
+
 }  // namespace
 }  // namespace chatkeep::testing
