@@ -2,10 +2,7 @@
 // channels are watched again, so that the new socket hears of everything from then on; then
 // /sync from the checkpoint for the cached channels brings what happened before, applied in
 // created_at order with the checkpoint in the same transaction; on "too old" or "too many", a
-// checkpoint reset and a re-query of the channels instead. A refusal for a channel (lost while
-// away, or refused for a reason of the server's) costs that channel alone: it is re-queried and
-// the others synced, since a re-query loses what changed on messages older than its page. Then
-// the outbox is woken and
+// checkpoint reset and a re-query of the channels instead. Then the outbox is woken and
 // connection.recovered goes out. Live events wait meanwhile, so that nothing older is applied
 // over them. (DESIGN.md re-watches after /sync; events between the two then reached neither, and
 // a message older than the re-watch's page kept the change it missed.) Nothing here removes an
@@ -30,6 +27,9 @@ constexpr std::size_t kMaxChannels = 1000;    // cached channels caught up, newe
 constexpr std::size_t kSyncChunk = 100;       // cids per /sync (the server allows 255)
 constexpr std::size_t kQueryChunk = 30;       // channels per query (the server's limit)
 constexpr std::size_t kEventsPerBatch = 100;  // events per transaction with their checkpoint
+
+// Rounds of dropping lost channels in one catch-up before it re-queries instead.
+constexpr int kMaxPrunes = 3;
 
 // The channels cids [first, last), hidden ones too (a query leaves out those the user hid unless
 // its filter asks about `hidden`, and a channel left out counts as lost).
@@ -77,11 +77,10 @@ struct ClientCore::CatchUp {
   // With the socket: the checkpoint is beyond the server's time, so it is not trusted and the
   // channels are queried again, as when /sync refuses.
   bool requery = false;
-  // A chunk /sync refused (a channel the user lost while away, or one it refuses for a reason
-  // of its own) is asked again one channel at a time, up to this index; the channels refused
-  // alone are queried again, alone, and those the server no longer gives are dropped.
-  std::size_t alone_until = 0;
-  std::vector<std::string> refused;
+  // How often /sync was refused for a channel the user lost while away, and the lost ones
+  // dropped (more may be lost meanwhile; each round drops at least one, or re-queries).
+  int prunes = 0;
+  std::vector<std::string> kept;  // the channels still the user's, as drop_lost_channels finds
   // Without the socket: the earliest server time (Date) of the answers, and whether one came
   // without; everything up to it, less kDateMargin, is in the answers.
   std::optional<Timestamp> answered;
@@ -155,19 +154,16 @@ bool ClientCore::still_wanted(const CatchUp& job) const {
 
 void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
   if (!still_wanted(*job)) return;
-  if (job->next >= job->cids.size()) {
-    if (!job->refused.empty()) return requery_refused(std::move(job), 0);
-    return apply_sync_events(std::move(job));
-  }
+  if (job->next >= job->cids.size()) return apply_sync_events(std::move(job));
   const auto first = job->next;
-  job->next = std::min(first + (first < job->alone_until ? 1 : kSyncChunk), job->cids.size());
+  job->next = std::min(first + kSyncChunk, job->cids.size());
   std::vector<std::string> chunk(job->cids.begin() + static_cast<std::ptrdiff_t>(first),
                                  job->cids.begin() + static_cast<std::ptrdiff_t>(job->next));
   authorized<std::vector<Event>>(
       [this, chunk = std::move(chunk), since = job->since](Callback<std::vector<Event>> done) {
         api_->sync(chunk, since, std::move(done));
       },
-      [this, job, first](Result<std::vector<Event>> r) {
+      [this, job](Result<std::vector<Event>> r) {
         if (!still_wanted(*job)) return;
         note_answer_time(*job);
         // A Date names a whole second: only a checkpoint past its end is beyond it. Any answer
@@ -180,20 +176,13 @@ void ClientCore::fetch_sync_chunk(std::shared_ptr<CatchUp> job) {
         }
         if (!r) {
           const ErrorCode code = r.error->code();
-          if (code == ErrorCode::not_allowed || code == ErrorCode::not_found) {
-            // Re-querying every channel would lose what changed meanwhile on messages older
-            // than a query's page: only the channels refused alone are.
-            if (job->next - first > 1) {
-              log_->info("/sync refused ({}); asking for each channel alone", r.error->message());
-              job->alone_until = job->next;
-              job->next = first;
-            } else {
-              log_->info("/sync refused ({})", r.error->message());
-              job->refused.push_back(job->cids[first]);
-            }
-            return fetch_sync_chunk(job);
+          if ((code == ErrorCode::not_allowed || code == ErrorCode::not_found) &&
+              job->prunes < kMaxPrunes) {
+            log_->info("/sync refused ({}); dropping the channels lost", r.error->message());
+            return drop_lost_channels(job, 0);
           }
-          if (code == ErrorCode::input) {
+          if (code == ErrorCode::input || code == ErrorCode::not_allowed ||
+              code == ErrorCode::not_found) {
             // Too old a checkpoint, or too many events: protocol.md's answer is to start over
             // from the channels themselves.
             log_->info("/sync refused ({}); re-querying the channels", r.error->message());
@@ -306,25 +295,49 @@ void ClientCore::requery_channels(std::shared_ptr<CatchUp> job, std::size_t from
 // deleted). Which ones is what a query of the channels leaves out: those leave the store, and
 // /sync goes again for the rest, from the same checkpoint. The query's answers are not stored:
 // /sync brings what changed, and states as well would count new messages twice.
-void ClientCore::requery_refused(std::shared_ptr<CatchUp> job, std::size_t from) {
+void ClientCore::drop_lost_channels(std::shared_ptr<CatchUp> job, std::size_t from) {
   if (!still_wanted(*job)) return;
-  const auto& cids = job->refused;
+  const auto& cids = job->cids;
+  if (from == 0) {
+    ++job->prunes;
+    job->kept.clear();
+  }
   if (from >= cids.size()) {
+    std::set<std::string> kept(job->kept.begin(), job->kept.end());
     std::vector<std::string> lost;
-    for (const auto& cid : cids)
-      if (!job->requeried.contains(cid)) lost.push_back(cid);
-    if (!lost.empty()) {
-      log_->info("{} channels lost while away leave the store", lost.size());
-      write({DeleteChannels{std::move(lost)}});
+    for (const auto& cid : cids) {
+      if (!kept.contains(cid)) lost.push_back(cid);
     }
-    return apply_sync_events(std::move(job));
+    // None lost, yet refused: the server refuses for another reason; start over from the
+    // channels, as for any other refusal.
+    if (lost.empty()) return requery_channels(std::move(job), 0);
+    log_->info("{} channels lost while away leave the store", lost.size());
+    write({DeleteChannels{std::move(lost)}});
+    std::erase_if(job->cids, [&](const std::string& cid) { return !kept.contains(cid); });
+    job->next = 0;
+    job->events.clear();
+    return fetch_sync_chunk(std::move(job));
   }
   const auto last = std::min(from + kQueryChunk, cids.size());
-  query_chunk(job, cids, from, last, false, "re-querying the channels /sync refused",
-              [this, job, last](std::vector<std::string> returned) {
-                job->requeried.insert(returned.begin(), returned.end());
-                requery_refused(job, last);
-              });
+  QueryChannelsRequest request{.filter_conditions = cids_filter(cids, from, last),
+                               .state = true,
+                               .limit = static_cast<std::int64_t>(kQueryChunk),
+                               .message_limit = 0,
+                               .member_limit = 0};
+  authorized<std::vector<ChannelState>>(
+      [this, request](Callback<std::vector<ChannelState>> done) {
+        api_->query_channels(request, std::move(done));
+      },
+      [this, job, last](Result<std::vector<ChannelState>> r) {
+        if (!still_wanted(*job)) return;
+        if (!r) {
+          return catch_up_failed(job, "finding the channels lost failed: " + r.error->message(),
+                                 *r.error);
+        }
+        for (const auto& state : *r.value)
+          job->kept.push_back(state.channel.cid);
+        drop_lost_channels(job, last);
+      });
 }
 
 void ClientCore::note_answer_time(CatchUp& job) const {

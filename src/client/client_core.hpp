@@ -201,7 +201,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   void fetch_sync_chunk(std::shared_ptr<CatchUp> job);
   void apply_sync_events(std::shared_ptr<CatchUp> job);
   void requery_channels(std::shared_ptr<CatchUp> job, std::size_t from);
-  void requery_refused(std::shared_ptr<CatchUp> job, std::size_t from);
+  void drop_lost_channels(std::shared_ptr<CatchUp> job, std::size_t from);
   std::vector<std::string> channels_to_sync();
   void finish_catch_up(std::shared_ptr<CatchUp> job);
   void rewatch(std::shared_ptr<CatchUp> job, std::size_t from);
