@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "chatkeep/sqlite_persistence.hpp"
 #include "support/client_fixture.hpp"
 #include "support/live_state.hpp"
@@ -338,20 +340,28 @@ TEST_F(ActionsTest, UnreadCountsFollowTheServersMutesNotThoseWaitingInTheOutbox)
     return eventually([&] { return client.persistence().message(id).has_value(); });
   };
 
+  // Makes the setting while another process holds the outbox, and has bob send `id` meanwhile:
+  // the server, without the setting yet, counts it as before. Then lets the setting go.
   std::unique_ptr<ChatClient> client;
-  {
+  auto while_held = [&](const std::function<void(ChatClient&)>& setting, const std::string& id) {
     OutboxHold hold(data_.path());
     ASSERT_TRUE(hold.held);
     client = connected_alice(events);
-    client->mute_user("bob");
-    ASSERT_TRUE(has_mute_of(client->persistence().connection_info(), "bob"));
-    send_text("bob", cid, "before-mute", "the server counts this one");
-    ASSERT_TRUE(heard(*client, "before-mute"));
+    setting(*client);
+    send_text("bob", cid, id, id);
+    ASSERT_TRUE(heard(*client, id));
     EXPECT_EQ(server_unread(), 1);
     EXPECT_EQ(own_unread(*client), 1);
     hold.release();
     ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
-  }
+  };
+
+  ASSERT_NO_FATAL_FAILURE(while_held(
+      [](ChatClient& c) {
+        c.mute_user("bob");
+        EXPECT_TRUE(has_mute_of(c.persistence().connection_info(), "bob"));
+      },
+      "before-mute"));
   ASSERT_TRUE(eventually([&] { return server_own_user(*this, "alice").mutes->size() == 1; }));
   // The socket's notification.mutes_updated comes before this message: not counted.
   send_text("bob", cid, "muted", "not counted");
@@ -360,19 +370,12 @@ TEST_F(ActionsTest, UnreadCountsFollowTheServersMutesNotThoseWaitingInTheOutbox)
   EXPECT_EQ(own_unread(*client), 1);
   client.reset();
 
-  {
-    OutboxHold hold(data_.path());
-    ASSERT_TRUE(hold.held);
-    client = connected_alice(events);
-    client->unmute_user("bob");
-    ASSERT_FALSE(has_mute_of(client->persistence().connection_info(), "bob"));
-    send_text("bob", cid, "before-unmute", "still muted on the server");
-    ASSERT_TRUE(heard(*client, "before-unmute"));
-    EXPECT_EQ(server_unread(), 1);
-    EXPECT_EQ(own_unread(*client), 1);
-    hold.release();
-    ASSERT_TRUE(eventually([&] { return client->outbox().empty(); }));
-  }
+  ASSERT_NO_FATAL_FAILURE(while_held(
+      [](ChatClient& c) {
+        c.unmute_user("bob");
+        EXPECT_FALSE(has_mute_of(c.persistence().connection_info(), "bob"));
+      },
+      "before-unmute"));
   ASSERT_TRUE(eventually([&] { return server_own_user(*this, "alice").mutes->empty(); }));
   send_text("bob", cid, "unmuted", "counted again");
   ASSERT_TRUE(heard(*client, "unmuted"));
