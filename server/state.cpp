@@ -1,6 +1,7 @@
 #include "state.hpp"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -150,12 +151,21 @@ std::vector<User> State::update_users(std::vector<User> users) {
   sqlite::Transaction transaction(db_);
   users = upsert_users(std::move(users));
   for (const auto& user : users) {
+    // As Stream's, about no channel: it goes to the user's own connections and to everyone who
+    // shares a channel with them, and /sync (which reads channels' events) never gives it. A
+    // channel query gives the user as they are now to whoever missed it.
     Event told = event(EventType::user_updated, "", user.id);
-    told.cid.reset();  // about no channel
+    told.cid.reset();
     told.channel_type.reset();
     told.channel_id.reset();
     told.user = user;
-    append(told, user.id);
+    std::set<std::string> audience{user.id};
+    for (const auto& cid : channels_of(user.id)) {
+      for (auto& id : member_ids(cid))
+        audience.insert(std::move(id));
+    }
+    for (const auto& id : audience)
+      append(told, id);
   }
   transaction.commit();
   return users;

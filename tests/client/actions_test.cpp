@@ -2,6 +2,8 @@
 // each shows in the store at once, reaches the server once when it is back, and one the server
 // refuses gives back the state as the server has it.
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -621,6 +623,25 @@ TEST_F(ActionsTest, TheOwnUsersUpdateShowsAtOnceAndReachesTheServer) {
   EXPECT_EQ(on_server.at("mood"), "sunny");
   client->settle();
   EXPECT_EQ(client->persistence().connection_info()->own_user.name, "Alicia");
+}
+
+// Another user's update reaches those who share a channel with them, live: the store shows it
+// wherever that user appears.
+TEST_F(ActionsTest, AnotherUsersUpdateReachesThoseWhoShareAChannel) {
+  const std::string cid = create("shared");
+  Recorder* events = nullptr;
+  auto client = connected_alice(events);
+  auto r = call("bob", verb::patch, "/users", R"({"users":[{"id":"bob","set":{"name":"Bobby"}}]})");
+  ASSERT_EQ(r.status, 200u) << r.text;
+  ASSERT_TRUE(events->wait(EventType::user_updated));
+  client->settle();
+  const auto state = client->persistence().channel_state(cid, {});
+  ASSERT_TRUE(state && state->members);
+  const auto bob = std::find_if(state->members->begin(), state->members->end(),
+                                [](const Member& m) { return m.id() == "bob"; });
+  ASSERT_NE(bob, state->members->end());
+  ASSERT_TRUE(bob->user);
+  EXPECT_EQ(bob->user->name, "Bobby");
 }
 
 }  // namespace

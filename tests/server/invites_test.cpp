@@ -62,12 +62,14 @@ TEST_F(InvitesTest, AnInvitedMemberAcceptsOrRejectsOnce) {
 }
 
 TEST_F(InvitesTest, AUserUpdatesOnlyThemselvesAndOnlyWhatAUserMaySet) {
-  std::string alice_connection, bob_connection;
+  std::string alice_connection, bob_connection, carol_connection;
   auto alice = open("alice", &alice_connection);
   auto bob = open("bob", &bob_connection);
+  auto carol = open("carol", &carol_connection);
   watch_general("bob", bob_connection);
   drain(*bob);
   drain(*alice);
+  drain(*carol);
   auto r = call("alice", verb::patch, "/users",
                 R"({"users":[{"id":"alice","set":{"name":"Alicia","mood":"sunny"}}]})");
   ASSERT_EQ(r.status, 200u) << r.text;
@@ -78,7 +80,12 @@ TEST_F(InvitesTest, AUserUpdatesOnlyThemselvesAndOnlyWhatAUserMaySet) {
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen[0].kind, EventType::user_updated);
   EXPECT_EQ(seen[0].user->name, "Alicia");
-  EXPECT_TRUE(drain(*bob).empty()) << "told to alice's own connections only";
+  seen = drain(*bob);
+  ASSERT_EQ(seen.size(), 1u) << "told to whoever shares a channel with alice";
+  EXPECT_EQ(seen[0].kind, EventType::user_updated);
+  EXPECT_EQ(seen[0].user->name, "Alicia");
+  EXPECT_FALSE(seen[0].cid) << "about no channel, as Stream's";
+  EXPECT_TRUE(drain(*carol).empty()) << "carol shares no channel with alice";
 
   r = call("alice", verb::patch, "/users", R"({"users":[{"id":"alice","unset":["mood"]}]})");
   ASSERT_EQ(r.status, 200u) << r.text;
