@@ -138,19 +138,25 @@ struct UpsertMessages {
   std::vector<std::string> muted_by;
 };
 // A member new to the channel also gets a read (last_read = joined, nothing unread), as the server
-// keeps one per member.
+// keeps one per member. A member who left at `departed` (DeleteMembers) comes back only with a
+// copy made after it: its updated_at (else created_at) later than `departed`.
 struct UpsertMembers {
   std::string cid;
   std::vector<Member> members;
 };
-// Their reads of the channel go with them: a read belongs to a member.
+// Their reads of the channel go with them: a read belongs to a member. With `at` (when they left,
+// by the server's clock: member.removed) the departure is kept with the channel, so that an
+// answer the server wrote before it, stored after it, does not bring them back. The user's own
+// removals, not yet done by the server, have no `at`: a refusal must be able to undo them.
 struct DeleteMembers {
   std::string cid;
   std::vector<std::string> user_ids;
+  std::optional<Timestamp> at;
 };
 // A read only moves forward: one whose last_read is before the stored one's is skipped, and of
 // two with the same last_read the larger unread count stays (counts only grow between reads), so
-// that a copy from before a read mark or before messages counted since undoes neither.
+// that a copy from before a read mark or before messages counted since undoes neither. The read
+// of a user who departed and is no member is skipped.
 struct UpsertReads {
   std::string cid;
   std::vector<Read> reads;

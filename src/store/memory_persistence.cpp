@@ -109,6 +109,7 @@ struct Tables {
   std::map<std::string, MessageRow> messages;
   std::map<std::tuple<std::string, std::string, std::string>, json::object> reactions;
   std::map<Pair, MemberRow> members;
+  std::map<Pair, std::int64_t> departed_members;  // (cid, user id) -> when they left
   std::map<Pair, json::object> reads;
   std::map<Pair, Draft> drafts;  // (cid, parent_id or "")
   std::set<std::string> saved_queries;
@@ -476,6 +477,7 @@ class MemoryPersistenceClient::Impl {
         if (row.cid == cid) gone.insert(id);
       remove_messages(gone);
       erase_if(t->members, [&](const Pair& k, const auto&) { return k.first == cid; });
+      erase_if(t->departed_members, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->reads, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->drafts, [&](const Pair& k, const auto&) { return k.first == cid; });
       erase_if(t->gaps, [&](const Pair& k, const auto&) { return k.first == cid; });
@@ -716,6 +718,11 @@ class MemoryPersistenceClient::Impl {
     for (const auto& member : m.members) {
       if (member.user) upsert_user(*member.user);
       const Pair key{m.cid, member.id()};
+      if (auto left = t->departed_members.find(key); left != t->departed_members.end()) {
+        const auto& made = member.updated_at ? member.updated_at : member.created_at;
+        if (!made || made->unix_micros() <= left->second) continue;
+        erase(t->departed_members, key);
+      }
       save(t->members, key);
       t->members.insert_or_assign(key, MemberRow{.created_at = micros(member.created_at),
                                                  .data = row_data(member, {"user_id", "user"})});
@@ -731,8 +738,13 @@ class MemoryPersistenceClient::Impl {
 
   void operator()(const DeleteMembers& m) {
     for (const auto& user_id : m.user_ids) {
-      erase(t->members, Pair{m.cid, user_id});
-      erase(t->reads, Pair{m.cid, user_id});
+      const Pair key{m.cid, user_id};
+      erase(t->members, key);
+      erase(t->reads, key);
+      if (!m.at || !t->channels.count(m.cid)) continue;
+      save(t->departed_members, key);
+      auto& left = t->departed_members[key];
+      left = std::max(left, m.at->unix_micros());
     }
   }
 
@@ -741,6 +753,7 @@ class MemoryPersistenceClient::Impl {
     for (const auto& given : m.reads) {
       upsert_user(given.user);
       const Pair key{m.cid, given.user.id};
+      if (t->departed_members.count(key) && !t->members.count(key)) continue;
       std::optional<Read> stored;
       if (auto found = t->reads.find(key); found != t->reads.end()) {
         json::object row = found->second;

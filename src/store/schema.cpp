@@ -23,7 +23,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-const std::array<const char*, 11> kMigrations = {
+const std::array<const char*, 12> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -192,6 +192,15 @@ CREATE TABLE unknown_events (
     search::kSearchIndexSchema,
     // 11: prefix indexes for the word index; the messages are indexed again, in steps.
     search::kSearchPrefixIndexes,
+    // 12: members who left, and when (DeleteMembers.at): an older copy does not bring them back.
+    R"sql(
+CREATE TABLE departed_members (
+  cid TEXT NOT NULL REFERENCES channels (cid) ON DELETE CASCADE,
+  user_id TEXT NOT NULL,
+  departed_at INTEGER NOT NULL,
+  PRIMARY KEY (cid, user_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

@@ -475,6 +475,7 @@ void Writer::operator()(const UpsertMembers& m) {
   ensure_channel(m.cid);
   for (const auto& member : m.members) {
     if (member.user) upsert_user(*member.user);
+    if (!outlives_departure(m.cid, member)) continue;
     db_.query(R"(INSERT INTO members (cid, user_id, created_at, data) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (cid, user_id) DO UPDATE SET created_at = excluded.created_at,
                    data = excluded.data)")
@@ -495,6 +496,21 @@ void Writer::operator()(const UpsertMembers& m) {
   }
 }
 
+// A copy of a member made after their departure, if any, ends it; an older one (or one without
+// a time) is skipped.
+bool Writer::outlives_departure(const std::string& cid, const Member& member) {
+  const auto& made = member.updated_at ? member.updated_at : member.created_at;
+  auto q = db_.query("SELECT departed_at FROM departed_members WHERE cid = ?1 AND user_id = ?2");
+  q.bind(1, cid).bind(2, member.id());
+  if (!q.next()) return true;
+  if (!made || made->unix_micros() <= q.integer(0)) return false;
+  db_.query("DELETE FROM departed_members WHERE cid = ?1 AND user_id = ?2")
+      .bind(1, cid)
+      .bind(2, member.id())
+      .run();
+  return true;
+}
+
 void Writer::operator()(const DeleteMembers& m) {
   for (const auto& user_id : m.user_ids) {
     db_.query("DELETE FROM members WHERE cid = ?1 AND user_id = ?2")
@@ -505,6 +521,15 @@ void Writer::operator()(const DeleteMembers& m) {
         .bind(1, m.cid)
         .bind(2, user_id)
         .run();
+    if (!m.at) continue;
+    db_.query(R"(INSERT INTO departed_members (cid, user_id, departed_at)
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM channels WHERE cid = ?1)
+                 ON CONFLICT (cid, user_id) DO UPDATE SET
+                   departed_at = max(departed_at, excluded.departed_at))")
+        .bind(1, m.cid)
+        .bind(2, user_id)
+        .bind(3, m.at->unix_micros())
+        .run();
   }
 }
 
@@ -512,6 +537,13 @@ void Writer::operator()(const UpsertReads& m) {
   ensure_channel(m.cid);
   for (const auto& given : m.reads) {
     upsert_user(given.user);
+    {
+      auto q = db_.query(R"(SELECT 1 FROM departed_members d WHERE cid = ?1 AND user_id = ?2
+                              AND NOT EXISTS (SELECT 1 FROM members
+                                              WHERE cid = d.cid AND user_id = d.user_id))");
+      q.bind(1, m.cid).bind(2, given.user.id);
+      if (q.next()) continue;  // gone: the read of a departed user who is no member
+    }
     std::optional<Read> stored;
     {
       auto q = db_.query("SELECT data FROM reads WHERE cid = ?1 AND user_id = ?2");

@@ -67,6 +67,9 @@ class Writer {
   // The channel with what only queries tell (see UpsertChannels::partial) taken from the stored
   // one where it lacks them. The result lives until the next call.
   const Channel& keep_local_fields(const Channel& given);
+  // Whether `member` may be stored: made after their departure from `cid`, if any (which it
+  // then ends).
+  bool outlives_departure(const std::string& cid, const Member& member);
   // Rows that name a channel need the channel's row; a stub stands in until the channel arrives.
   // Returns the channel's key.
   std::int64_t ensure_channel(const std::string& cid);

@@ -158,7 +158,7 @@ void add_event_writes(Event event, const std::string& me, Batch& batch, const Mu
       batch.push_back(UpsertMembers{*event.cid, one(std::move(*event.member))});
       break;
     case EventType::member_removed:
-      batch.push_back(DeleteMembers{*event.cid, {event.member->id()}});
+      batch.push_back(DeleteMembers{*event.cid, {event.member->id()}, event.created_at});
       break;
     case EventType::user_updated:
     case EventType::user_presence_changed:

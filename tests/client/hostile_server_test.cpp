@@ -407,5 +407,60 @@ TEST_F(HostileServerTest, AnUnmuteHeardDuringCatchUpCountsTheMessagesAfterIt) {
   EXPECT_EQ(reads[0].unread_messages, 1);
 }
 
+// Defect: an answer the server wrote before a member left, arriving after the news of it (an
+// answer held up on the way, as chatkeep-server's injected latency does), brought them back with
+// their read, for good: nothing later said they had gone. The chaos test found it.
+TEST_F(HostileServerTest, AnAnswerWrittenBeforeAMemberLeftDoesNotBringThemBack) {
+  const auto at = [](std::int64_t seconds_ago) {
+    return Timestamp::from_unix_micros(Timestamp::now().unix_micros() - seconds_ago * 1'000'000)
+        .to_string();
+  };
+  const json::object carol{{"user_id", "carol"},
+                           {"user", {{"id", "carol"}}},
+                           {"created_at", at(60)},
+                           {"updated_at", at(60)}};
+  server_.on_socket([&](const std::string&) {
+    return std::vector<std::string>{hello(),
+                                    json::serialize(json::object{{"type", "member.added"},
+                                                                 {"cid", "messaging:x"},
+                                                                 {"created_at", at(60)},
+                                                                 {"channel", channel("x", at(120))},
+                                                                 {"member", carol}}),
+                                    json::serialize(json::object{{"type", "member.removed"},
+                                                                 {"cid", "messaging:x"},
+                                                                 {"created_at", at(1)},
+                                                                 {"member", carol}})};
+  });
+  server_.on_http([&](const ScriptedRequest& r) -> ScriptedReply {
+    if (r.target.starts_with("/sync")) return {200, R"({"events":[]})"};
+    if (!r.target.starts_with("/channels/messaging/x/query")) return {200, R"({"channels":[]})"};
+    const json::object alice{{"user_id", "alice"},
+                             {"user", {{"id", "alice"}}},
+                             {"created_at", at(120)},
+                             {"updated_at", at(120)}};
+    json::object state{
+        {"channel", channel("x", at(120))},
+        {"members", json::array{alice, carol}},
+        {"messages", json::array{}},
+        {"read", json::array{json::object{
+                     {"user", {{"id", "carol"}}}, {"last_read", at(30)}, {"unread_messages", 2}}}}};
+    return {200, json::serialize(state)};
+  });
+  auto client = make_client();
+  ASSERT_TRUE(connect(*client));
+  ASSERT_TRUE(eventually([&] {
+    const auto state = client->persistence().channel_state("messaging:x", {});
+    return state && state->members && state->members->empty();
+  }));
+  ASSERT_TRUE(query_x(*client).value);
+  client->settle();
+  const auto state = client->persistence().channel_state("messaging:x", {});
+  ASSERT_TRUE(state && state->members);
+  ASSERT_EQ(state->members->size(), 1u);
+  EXPECT_EQ(state->members->front().id(), "alice");
+  for (const auto& read : client->persistence().reads("messaging:x"))
+    EXPECT_NE(read.user.id, "carol");
+}
+
 }  // namespace
 }  // namespace chatkeep::testing

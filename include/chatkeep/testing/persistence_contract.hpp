@@ -714,6 +714,38 @@ TYPED_TEST_P(PersistenceContract, AReadComesAndGoesWithItsMember) {
   }
 }
 
+// An answer the server wrote before a member left can be stored after the news of it: their
+// departure is remembered, and only a copy of them made after it brings them back.
+TYPED_TEST_P(PersistenceContract, AMemberWhoLeftComesBackOnlyWithALaterCopy) {
+  auto& s = this->store();
+  this->seed();
+  auto has = [&](const std::string& id) {
+    const auto members = s.members(this->kCid);
+    return std::any_of(members.begin(), members.end(),
+                       [&](const Member& m) { return m.id() == id; });
+  };
+  s.apply({DeleteMembers{this->kCid, {"bob"}, at_second(100)}});
+  Read stale_read{.user = make_user("bob"), .last_read = at_second(90), .unread_messages = 3};
+  s.apply({UpsertMembers{this->kCid, {make_member("bob", 100)}},
+           UpsertReads{this->kCid, {stale_read}}});
+  EXPECT_FALSE(has("bob")) << "a copy from no later than the departure";
+  EXPECT_EQ(this->unread_of("bob"), -1) << "nor the read of who is no member";
+  Member timeless{.user_id = "bob", .user = make_user("bob")};
+  s.apply({UpsertMembers{this->kCid, {timeless}}});
+  EXPECT_FALSE(has("bob")) << "a copy without a time proves nothing";
+  s.apply({UpsertMembers{this->kCid, {make_member("bob", 101)}}});
+  EXPECT_TRUE(has("bob")) << "back with a later copy";
+  EXPECT_EQ(this->unread_of("bob"), 0);
+  s.apply({UpsertMembers{this->kCid, {make_member("bob", 50)}}});
+  EXPECT_TRUE(has("bob")) << "and then the departure is forgotten";
+  s.apply({DeleteMembers{this->kCid, {"bob"}}});
+  s.apply({UpsertMembers{this->kCid, {make_member("bob", 1)}}});
+  EXPECT_TRUE(has("bob")) << "a deletion without a time is not remembered";
+  s.apply({DeleteMembers{this->kCid, {"bob"}, at_second(200)}, DeleteChannels{{this->kCid}}});
+  this->seed();
+  EXPECT_TRUE(has("bob")) << "a departure goes with its channel";
+}
+
 TYPED_TEST_P(PersistenceContract, HardAndSoftDeletesAndTruncation) {
   auto& s = this->store();
   this->seed();
@@ -1153,7 +1185,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     AnOlderCopyOfAChannelNeverTakesItsLastMessageTimeBack,
     APendingReplyCountsOnEveryCopyOfItsParent, AReplyThatArrivesCountsOnItsParentOnce,
     PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
-    AReadComesAndGoesWithItsMember, AReadOnlyMovesForward, HardAndSoftDeletesAndTruncation,
+    AReadComesAndGoesWithItsMember, AMemberWhoLeftComesBackOnlyWithALaterCopy,
+    AReadOnlyMovesForward, HardAndSoftDeletesAndTruncation,
     ATruncationForEveryoneLeavesNothingUnread, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
     DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
     ThreadsAndPinsHaveTheirOwnPages, AQueryAnswersFromTheCacheInItsSortOrder,
