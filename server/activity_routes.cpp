@@ -10,10 +10,10 @@ namespace json = boost::json;
 // notification.mark_read for the user's own connections, which carries their new unread
 // totals; with a cid for one channel, without for all.
 AddressedEvent mark_read_notification(State& state, const std::string& user_id,
-                                      const std::optional<std::string>& cid) {
+                                      const std::optional<std::string>& cid, Timestamp at) {
   Event event{.type = std::string(to_string(EventType::notification_mark_read)),
               .kind = EventType::notification_mark_read,
-              .created_at = Timestamp::now(),
+              .created_at = at,
               .user = state.user(user_id).value_or(User{.id = user_id})};
   if (cid) {
     event.cid = *cid;
@@ -35,21 +35,29 @@ Response mark_read(State& state, Request& request) {
     if (!id->is_string()) throw ChatError(ErrorCode::input, "message_id: expected string", 400);
     message_id = std::string(id->as_string());
   }
+  const Timestamp at = State::read_time();
   Response response;
-  response.body = {{"event", to_json(state.mark_read(cid, me, message_id))}};
-  response.transient.push_back(mark_read_notification(state, me, cid));
+  response.body = {{"event", to_json(state.mark_read(cid, me, message_id, at))}};
+  response.transient.push_back(mark_read_notification(state, me, cid, at));
   return response;
 }
 
-// POST /channels/read: every channel of the caller read.
+// POST /channels/read: every channel of the caller read, all at the one time the notification
+// names (a client marks every read it has with it). Watchers hear of the channels that had
+// something unread.
 Response mark_all_read(State& state, Request& request) {
   const std::string me = *request.caller.user_id;
   (void)request.json_body();  // {} or nothing; anything else is refused
+  const Timestamp at = State::read_time();
   for (const auto& cid : state.channels_of(me)) {
-    if (state.unread(cid, me) > 0) state.mark_read(cid, me, std::nullopt);
+    if (state.unread(cid, me) > 0) {
+      state.mark_read(cid, me, std::nullopt, at);
+    } else {
+      state.touch_read(cid, me, at);
+    }
   }
   Response response;
-  response.transient.push_back(mark_read_notification(state, me, std::nullopt));
+  response.transient.push_back(mark_read_notification(state, me, std::nullopt, at));
   return response;
 }
 

@@ -220,10 +220,21 @@ std::vector<Event> State::events_since(const std::vector<std::string>& cids,
   return events;
 }
 
+Timestamp State::read_time() {
+  return Timestamp::from_unix_micros(Timestamp::now().unix_micros());
+}
+
+void State::touch_read(const std::string& cid, const std::string& user_id, Timestamp at) {
+  db_.query("UPDATE reads SET last_read = max(last_read, ?3) WHERE cid = ?1 AND user_id = ?2")
+      .bind(1, cid)
+      .bind(2, user_id)
+      .bind(3, at.unix_micros())
+      .run();
+}
+
 Event State::mark_read(const std::string& cid, const std::string& user_id,
-                       const std::optional<std::string>& message_id) {
+                       const std::optional<std::string>& message_id, Timestamp at) {
   sqlite::Transaction transaction(db_);
-  const Timestamp now = Timestamp::now();
   std::optional<std::string> last_id = message_id;
   std::int64_t unread = 0;
   if (message_id) {
@@ -250,11 +261,12 @@ Event State::mark_read(const std::string& cid, const std::string& user_id,
                  unread_messages = excluded.unread_messages)")
       .bind(1, cid)
       .bind(2, user_id)
-      .bind(3, now.unix_micros())
+      .bind(3, at.unix_micros())
       .bind(4, last_id)
       .bind(5, unread)
       .run();
   Event read = event(EventType::message_read, cid, user_id);
+  read.created_at = at;
   read.last_read_message_id = std::move(last_id);
   append(read);
   transaction.commit();

@@ -150,10 +150,16 @@ class State {
   // The user's reactions to a message (own_reactions as that user sees them).
   std::vector<Reaction> reactions_of(const std::string& message_id, const std::string& user_id);
 
-  // Reads. The user has read the channel up to now (up to `message_id` when given, which must
-  // be one of the channel's). Records message.read.
+  // Reads. The user has read the channel up to `at` (up to `message_id` when given, which must
+  // be one of the channel's). Records message.read, whose created_at is the read's last_read:
+  // clients order the copies of a read by it. `at` is to the microsecond, as tables keep times
+  // (read_time()).
   Event mark_read(const std::string& cid, const std::string& user_id,
-                  const std::optional<std::string>& message_id);
+                  const std::optional<std::string>& message_id, Timestamp at);
+  // The user's read of a channel with nothing unread moves to `at`, silently (mark all read).
+  void touch_read(const std::string& cid, const std::string& user_id, Timestamp at);
+  // Now, to the microsecond: the time of a read, which its event and every copy of it share.
+  static Timestamp read_time();
   // Each member's read state: last read, and the messages of others since.
   std::vector<Read> reads(const std::string& cid);
   // The user's unread messages in one channel, and over all their channels.

@@ -152,6 +152,14 @@ TEST_F(MessageTest, ReadMarksAndUnreadCounts) {
   EXPECT_EQ(read.user->id, "bob");
   EXPECT_EQ(read.last_read_message_id, id_);
   EXPECT_EQ(unread_of("bob", "bob"), 0);
+  // The event names the read's own time: a client orders the copies of a read by it, and a
+  // copy that differs by a microsecond from the event it stored would lose to it.
+  const auto state = from_json<ChannelState>(query("alice", "messaging:general").json);
+  for (const auto& bobs : *state.read) {
+    if (bobs.user.id == "bob") {
+      EXPECT_EQ(bobs.last_read, read.created_at);
+    }
+  }
 
   ASSERT_EQ(send("alice", "messaging:general", R"({"text":"two"})").status, 200u);
   ASSERT_EQ(send("alice", "messaging:general", R"({"text":"three"})").status, 200u);

@@ -76,6 +76,8 @@ TEST_F(UnreadTest, ReadingUpToAMessageLeavesTheLaterOnesUnread) {
 }
 
 TEST_F(UnreadTest, MarkAllReadZeroesEveryChannelAndTellsEveryConnection) {
+  ASSERT_EQ(query("alice", "messaging:quiet", R"({"data":{"members":["alice","bob"]}})").status,
+            200u);
   say("bob", "messaging:general", "g1");
   say("bob", "messaging:random", "r1");
   say("bob", "messaging:random", "r2");
@@ -98,6 +100,17 @@ TEST_F(UnreadTest, MarkAllReadZeroesEveryChannelAndTellsEveryConnection) {
   EXPECT_FALSE(seen[1].cid);  // every channel
   EXPECT_EQ(seen[1].total_unread_count, 0);
   EXPECT_EQ(seen[1].unread_channels, 0);
+  // Every channel's read has the notification's time, those with nothing unread too (a client
+  // marks all its reads with it) and general's event the same.
+  EXPECT_EQ(seen[0].created_at, seen[1].created_at);
+  for (const char* cid : {"messaging:general", "messaging:random", "messaging:quiet"}) {
+    const auto state = from_json<ChannelState>(query("alice", cid).json);
+    for (const auto& read : *state.read) {
+      if (read.user.id == "alice") {
+        EXPECT_EQ(read.last_read, seen[1].created_at) << cid;
+      }
+    }
+  }
   seen = drain(*second);
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].kind, EventType::notification_mark_read);
