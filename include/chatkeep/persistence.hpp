@@ -94,7 +94,8 @@ struct UpsertUsers {
   std::vector<User> users;
 };
 // A copy never takes a channel's last_message_at back (an answer can be older than a message
-// stored since); only TruncateChannel does.
+// stored since); only TruncateChannel does. Nor its truncated_at: the latest truncation the
+// server told of stays, and keeps older copies of what it took out (UpsertMessages, UpsertReads).
 // `partial`: channels as events carry them, without what only a query says of a channel as the
 // user sees it (own_capabilities, config, hidden, member_count): those keep their stored values.
 struct UpsertChannels {
@@ -127,7 +128,9 @@ struct UpsertChannels {
 // message replayed on it (replay(), in id order), and then counts as `local` on the copy's own
 // version: a newer copy replaces the row without undoing what the user did and the server has
 // not seen yet. A pending hard deletion keeps the copy out. An answer therefore comes after the
-// RemoveOutboxEntry of the entry it answers.
+// RemoveOutboxEntry of the entry it answers. So does the channel's truncation: a copy of a
+// message created before the channel's stored truncated_at is skipped (an answer written before
+// the truncation, stored after it).
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;
@@ -157,9 +160,14 @@ struct DeleteMembers {
 // two with the same last_read the larger unread count stays (counts only grow between reads), so
 // that a copy from before a read mark or before messages counted since undoes neither. The read
 // of a user who departed and is no member is skipped.
+// `of_channel`: the reads of a channel state (an answer), whose channel had `truncated_at`. Made
+// before the stored channel's latest truncation (an older truncated_at, or none), a copy counts
+// messages that the truncation took: it moves last_read forward and leaves the count alone.
 struct UpsertReads {
   std::string cid;
   std::vector<Read> reads;
+  bool of_channel = false;
+  std::optional<Timestamp> truncated_at;
 };
 // The user has read every channel they have a read in, at `at` (notification.mark_read without
 // a cid).

@@ -411,6 +411,14 @@ class MemoryPersistenceClient::Impl {
       upsert_user(user);
   }
 
+  // The channel's latest truncation, as the server told of it.
+  std::optional<Timestamp> truncated_at(const std::string& cid) {
+    const auto found = t->channels.find(cid);
+    if (found == t->channels.end()) return std::nullopt;
+    const auto* at = found->second.data.if_contains("truncated_at");
+    return at && at->is_string() ? Timestamp::parse(std::string(at->as_string())) : std::nullopt;
+  }
+
   void operator()(const UpsertChannels& m) {
     for (const auto& given : m.channels) {
       split_cid(given.cid);
@@ -445,6 +453,11 @@ class MemoryPersistenceClient::Impl {
           (!channel.last_message_at ||
            channel.last_message_at->unix_micros() < *found->second.last_message_at)) {
         channel.last_message_at = Timestamp::from_unix_micros(*found->second.last_message_at);
+      }
+      // Nor the latest truncation.
+      if (const auto truncated = truncated_at(given.cid);
+          truncated && (!channel.truncated_at || *channel.truncated_at < *truncated)) {
+        channel.truncated_at = truncated;
       }
       if (channel.created_by) upsert_user(*channel.created_by);
       save(t->channels, channel.cid);
@@ -545,6 +558,10 @@ class MemoryPersistenceClient::Impl {
       }
       const Message& message = local_change && !m.local ? replayed : given;
       const std::string& cid = store::message_channel(message, m.cid);
+      if (!m.local && !m.echo) {
+        const auto truncated = truncated_at(cid);
+        if (truncated && *message.created_at < *truncated) continue;  // the truncation took it
+      }
       auto stored = t->messages.find(message.id);
       const bool first_time = stored == t->messages.end();
       const bool stored_as_echo = !first_time && stored->second.echo;
@@ -761,7 +778,12 @@ class MemoryPersistenceClient::Impl {
         stored = from_json<Read>(row);
       }
       save(t->reads, key);
-      t->reads.insert_or_assign(key, row_data(store::later_read(stored, given), {"user"}));
+      const auto truncated = m.of_channel ? truncated_at(m.cid) : std::nullopt;
+      const bool before_truncation = truncated && (!m.truncated_at || *m.truncated_at < *truncated);
+      t->reads.insert_or_assign(key,
+                                row_data(before_truncation ? store::moved_forward(stored, given)
+                                                           : store::later_read(stored, given),
+                                         {"user"}));
     }
   }
 

@@ -19,4 +19,18 @@ Read later_read(const std::optional<Read>& stored, Read given) {
   return given;
 }
 
+Read moved_forward(const std::optional<Read>& stored, Read given) {
+  if (!stored) {
+    given.unread_messages = 0;
+    return given;
+  }
+  Read kept = *stored;
+  kept.user = std::move(given.user);
+  if (given.last_read && (!kept.last_read || *kept.last_read < *given.last_read)) {
+    kept.last_read = given.last_read;
+    kept.last_read_message_id = std::move(given.last_read_message_id);
+  }
+  return kept;
+}
+
 }  // namespace chatkeep::store

@@ -17,4 +17,9 @@ namespace chatkeep::store {
 // last_reads, `given`.
 Read later_read(const std::optional<Read>& stored, Read given);
 
+// A copy made before a truncation the store has applied: its count is of messages the truncation
+// took. `stored` with last_read moved forward to `given`'s if later; without a stored read,
+// `given` with nothing unread.
+Read moved_forward(const std::optional<Read>& stored, Read given);
+
 }  // namespace chatkeep::store

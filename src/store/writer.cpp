@@ -97,16 +97,27 @@ void Writer::operator()(const UpsertChannels& m) {
     split_cid(given.cid);
     const Channel* chosen = m.partial ? &keep_local_fields(given) : &given;
     // A copy never takes the last message time back: an answer can be older than a message
-    // stored since (TruncateChannel is what takes it back).
+    // stored since (TruncateChannel is what takes it back). Nor the latest truncation.
     {
-      auto q = db_.query("SELECT last_message_at FROM channels WHERE cid = ?1");
+      auto q = db_.query(R"(SELECT last_message_at, json_extract(data, '$.truncated_at')
+                            FROM channels WHERE cid = ?1)");
       q.bind(1, given.cid);
-      if (q.next() && !q.is_null(0) &&
-          (!chosen->last_message_at || chosen->last_message_at->unix_micros() < q.integer(0))) {
-        if (chosen != &merged_) merged_ = given;
-        merged_.last_message_at = Timestamp::from_unix_micros(q.integer(0));
-        chosen = &merged_;
+      if (q.next()) {
+        auto merged = [&]() -> Channel& {
+          if (chosen != &merged_) merged_ = given;
+          chosen = &merged_;
+          return merged_;
+        };
+        if (!q.is_null(0) &&
+            (!chosen->last_message_at || chosen->last_message_at->unix_micros() < q.integer(0))) {
+          merged().last_message_at = Timestamp::from_unix_micros(q.integer(0));
+        }
+        const auto truncated = q.is_null(1) ? std::nullopt : Timestamp::parse(q.text(1));
+        if (truncated && (!chosen->truncated_at || *chosen->truncated_at < *truncated)) {
+          merged().truncated_at = truncated;
+        }
       }
+      truncations_.erase(given.cid);
     }
     const Channel& channel = *chosen;
     if (channel.created_by) upsert_user(*channel.created_by);
@@ -157,9 +168,12 @@ std::int64_t Writer::ensure_channel(const std::string& cid) {
       .bind(2, type)
       .bind(3, id)
       .run();
-  auto q = db_.query("SELECT key FROM channels WHERE cid = ?1");
+  // Its truncation with it: every message stored asks for both.
+  auto q =
+      db_.query("SELECT key, json_extract(data, '$.truncated_at') FROM channels WHERE cid = ?1");
   q.bind(1, cid);
   q.next();
+  truncations_[cid] = q.is_null(1) ? std::nullopt : Timestamp::parse(q.text(1));
   return channel_keys_[cid] = q.integer(0);
 }
 
@@ -175,6 +189,7 @@ void Writer::operator()(const DeleteChannels& m) {
   for (const auto& cid : m.cids) {
     db_.query("DELETE FROM channels WHERE cid = ?1").bind(1, cid).run();
     channel_keys_.erase(cid);  // a later mutation of this batch may create it anew
+    truncations_.erase(cid);
   }
 }
 
@@ -208,6 +223,10 @@ void Writer::operator()(const UpsertMessages& m) {
     }
     const std::string& cid = message_channel(message, m.cid);
     const std::int64_t channel = ensure_channel(cid);
+    if (!m.local && !m.echo) {
+      const auto truncated = truncated_at(cid);
+      if (truncated && *message.created_at < *truncated) continue;  // the truncation took it
+    }
     if (message.user) upsert_user(*message.user);
     // A local change always applies and keeps the version it was made on; a copy with
     // pending changes replayed on it applies as a copy and holds them as local (?14).
@@ -554,7 +573,8 @@ void Writer::operator()(const UpsertReads& m) {
         stored = from_json<Read>(row);
       }
     }
-    const Read read = later_read(stored, given);
+    const Read read = copy_before_truncation(m) ? moved_forward(stored, std::move(given))
+                                                : later_read(stored, given);
     db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
         .bind(1, m.cid)
@@ -562,6 +582,21 @@ void Writer::operator()(const UpsertReads& m) {
         .bind(3, model::encode_except(read, {"user"}))
         .run();
   }
+}
+
+bool Writer::copy_before_truncation(const UpsertReads& m) {
+  if (!m.of_channel) return false;
+  const auto truncated = truncated_at(m.cid);
+  return truncated && (!m.truncated_at || *m.truncated_at < *truncated);
+}
+
+std::optional<Timestamp> Writer::truncated_at(const std::string& cid) {
+  if (auto known = truncations_.find(cid); known != truncations_.end()) return known->second;
+  auto q = db_.query("SELECT json_extract(data, '$.truncated_at') FROM channels WHERE cid = ?1");
+  q.bind(1, cid);
+  std::optional<Timestamp> truncated;
+  if (q.next() && !q.is_null(0)) truncated = Timestamp::parse(q.text(0));
+  return truncations_[cid] = truncated;
 }
 
 void Writer::operator()(const MarkAllRead& m) {

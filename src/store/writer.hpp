@@ -67,6 +67,10 @@ class Writer {
   // The channel with what only queries tell (see UpsertChannels::partial) taken from the stored
   // one where it lacks them. The result lives until the next call.
   const Channel& keep_local_fields(const Channel& given);
+  // The channel's latest truncation, as the server told of it (UpsertChannels keeps it).
+  std::optional<Timestamp> truncated_at(const std::string& cid);
+  // Whether the reads are a channel state's copy made before the stored channel's truncation.
+  bool copy_before_truncation(const UpsertReads& m);
   // Whether `member` may be stored: made after their departure from `cid`, if any (which it
   // then ends).
   bool outlives_departure(const std::string& cid, const Member& member);
@@ -97,8 +101,9 @@ class Writer {
   const std::string& me_;  // the connected user, whose actions the outbox holds
   std::optional<bool> outbox_has_message_entries_;
   UserHashes written_users_;
-  std::unordered_map<std::string, std::int64_t> channel_keys_;  // of this batch
-  Channel merged_;                                              // keep_local_fields' result
+  std::unordered_map<std::string, std::int64_t> channel_keys_;             // of this batch
+  std::unordered_map<std::string, std::optional<Timestamp>> truncations_;  // of this batch
+  Channel merged_;  // keep_local_fields' result
 };
 
 }  // namespace chatkeep::store

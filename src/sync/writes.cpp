@@ -217,6 +217,7 @@ void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Mes
 void add_channel_state_writes(ChannelState state, const std::string& me, Batch& batch,
                               const std::optional<MessagePagination>& page) {
   const std::string cid = state.channel.cid;
+  const std::optional<Timestamp> truncated_at = state.channel.truncated_at;
   batch.push_back(UpsertChannels{one(std::move(state.channel))});
   if (page && state.messages) {
     RecordPage record{.cid = cid, .page = *page};
@@ -231,7 +232,9 @@ void add_channel_state_writes(ChannelState state, const std::string& me, Batch& 
   if (state.members && !state.members->empty()) {
     batch.push_back(UpsertMembers{cid, std::move(*state.members)});
   }
-  if (state.read && !state.read->empty()) batch.push_back(UpsertReads{cid, std::move(*state.read)});
+  if (state.read && !state.read->empty()) {
+    batch.push_back(UpsertReads{cid, std::move(*state.read), true, truncated_at});
+  }
 }
 
 }  // namespace chatkeep::sync

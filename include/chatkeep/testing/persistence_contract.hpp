@@ -746,6 +746,43 @@ TYPED_TEST_P(PersistenceContract, AMemberWhoLeftComesBackOnlyWithALaterCopy) {
   EXPECT_TRUE(has("bob")) << "a departure goes with its channel";
 }
 
+// An answer the server wrote before the channel's truncation can be stored after it: its
+// messages from before the truncation stay out, and its reads (counting them) move last_read
+// forward only. Copies made after it count as ever.
+TYPED_TEST_P(PersistenceContract, ATruncationKeepsOutOlderCopiesOfWhatItTook) {
+  auto& s = this->store();
+  this->seed();
+  Channel truncated = make_channel("general", 30);
+  truncated.truncated_at = at_second(25);
+  s.apply({UpsertChannels{{truncated}, true}, TruncateChannel{this->kCid, at_second(25), true}});
+  EXPECT_EQ(this->ids(s.messages(this->kCid, {})), std::vector<std::string>{"general-m3"});
+  EXPECT_EQ(this->unread_of("bob"), 0);
+
+  Read stale{.user = make_user("bob"), .last_read = at_second(5), .unread_messages = 2};
+  s.apply({UpsertChannels{{make_channel("general", 30)}},
+           UpsertMessages{this->kCid, {make_message("general-m1", this->kCid, 10)}},
+           UpsertReads{this->kCid, {stale}, true, std::nullopt}});
+  EXPECT_FALSE(s.message("general-m1")) << "the truncation took it";
+  EXPECT_EQ(s.channel(this->kCid)->truncated_at, at_second(25)) << "never taken back";
+  EXPECT_EQ(this->unread_of("bob"), 0);
+  for (const auto& read : s.reads(this->kCid)) {
+    if (read.user.id == "bob") {
+      EXPECT_EQ(read.last_read, at_second(5)) << "moved forward";
+    }
+  }
+
+  Read later = stale;
+  later.unread_messages = 1;
+  s.apply({UpsertMessages{this->kCid, {make_message("general-m4", this->kCid, 26)}},
+           UpsertReads{this->kCid, {later}, true, at_second(25)}});
+  EXPECT_TRUE(s.message("general-m4"));
+  EXPECT_EQ(this->unread_of("bob"), 1) << "a copy made after the truncation counts";
+  s.apply({UpsertMessages{.cid = this->kCid,
+                          .messages = {make_message("general-m0", this->kCid, 1, "alice")},
+                          .echo = true}});
+  EXPECT_TRUE(s.message("general-m0")) << "the user's own echo is no copy of the server's";
+}
+
 TYPED_TEST_P(PersistenceContract, HardAndSoftDeletesAndTruncation) {
   auto& s = this->store();
   this->seed();
@@ -1186,12 +1223,13 @@ REGISTER_TYPED_TEST_SUITE_P(
     APendingReplyCountsOnEveryCopyOfItsParent, AReplyThatArrivesCountsOnItsParentOnce,
     PendingActionsAreReplayedOnEveryCopy, ReactionsFollowTheirMessagesVersion,
     AReadComesAndGoesWithItsMember, AMemberWhoLeftComesBackOnlyWithALaterCopy,
-    AReadOnlyMovesForward, HardAndSoftDeletesAndTruncation,
-    ATruncationForEveryoneLeavesNothingUnread, DeletingAChannelTakesWhatIsUnderItButNotTheOutbox,
-    DraftsOnePerChannelAndPerThread, PagesAreInTimeOrderAroundAnyCursor,
-    ThreadsAndPinsHaveTheirOwnPages, AQueryAnswersFromTheCacheInItsSortOrder,
-    ConnectionInfoUnreadTotalsAndTheCheckpoint, OutboxEntriesInTheOrderTheyWereMade,
-    ALeaseHasOneHolderUntilItRunsOut, UploadsAreKeptByChannelAndContentAndShownOnTheirMessage,
-    FlushEmptiesEverythingAndStaysUsable, SearchFindsMessagesByTheirTextAsItStandsNow);
+    ATruncationKeepsOutOlderCopiesOfWhatItTook, AReadOnlyMovesForward,
+    HardAndSoftDeletesAndTruncation, ATruncationForEveryoneLeavesNothingUnread,
+    DeletingAChannelTakesWhatIsUnderItButNotTheOutbox, DraftsOnePerChannelAndPerThread,
+    PagesAreInTimeOrderAroundAnyCursor, ThreadsAndPinsHaveTheirOwnPages,
+    AQueryAnswersFromTheCacheInItsSortOrder, ConnectionInfoUnreadTotalsAndTheCheckpoint,
+    OutboxEntriesInTheOrderTheyWereMade, ALeaseHasOneHolderUntilItRunsOut,
+    UploadsAreKeptByChannelAndContentAndShownOnTheirMessage, FlushEmptiesEverythingAndStaysUsable,
+    SearchFindsMessagesByTheirTextAsItStandsNow);
 
 }  // namespace chatkeep::testing
