@@ -243,8 +243,9 @@ struct DeleteMessages {
 // Removes the channel's messages created before `before`, or all of them, but for those whose
 // send is still in the outbox (they reach the server after it); the channel's last_message_at
 // becomes that of the newest message left shown in it (none when none is).
-// `for_everyone`: the channel's truncation (not one user's clearing of her history), after which
-// every member's unread count is zero, as the server's is.
+// `for_everyone`: the channel's truncation, after which every member's unread count is zero, as
+// the server's is. Otherwise the connected user's clearing of her own history (hiding with
+// clear_history): her unread count is zero, as the server's is, and the others' stay.
 struct TruncateChannel {
   std::string cid;
   std::optional<Timestamp> before;

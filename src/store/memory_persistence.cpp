@@ -653,12 +653,11 @@ class MemoryPersistenceClient::Impl {
   }
 
   void operator()(const TruncateChannel& m) {
-    if (m.for_everyone) {
-      for (auto it = t->reads.lower_bound({m.cid, ""});
-           it != t->reads.end() && it->first.first == m.cid; ++it) {
-        save(t->reads, it->first);
-        it->second.insert_or_assign("unread_messages", 0);
-      }
+    for (auto it = t->reads.lower_bound({m.cid, ""});
+         it != t->reads.end() && it->first.first == m.cid; ++it) {
+      if (!m.for_everyone && it->first.second != me) continue;
+      save(t->reads, it->first);
+      it->second.insert_or_assign("unread_messages", 0);
     }
     // A message whose send is still in the outbox reaches the server after the truncation.
     std::set<std::string> unsent;

@@ -398,11 +398,12 @@ void Writer::operator()(const DeleteMessages& m) {
 }
 
 void Writer::operator()(const TruncateChannel& m) {
-  if (m.for_everyone) {
-    db_.query("UPDATE reads SET data = json_set(data, '$.unread_messages', 0) WHERE cid = ?1")
-        .bind(1, m.cid)
-        .run();
-  }
+  db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages', 0)
+               WHERE cid = ?1 AND (?2 OR user_id = ?3))")
+      .bind(1, m.cid)
+      .bind(2, std::int64_t{m.for_everyone})
+      .bind(3, me_)
+      .run();
   // A message whose send is still in the outbox reaches the server after the truncation.
   db_.query(R"(DELETE FROM messages
                WHERE channel = (SELECT key FROM channels WHERE cid = ?1)
