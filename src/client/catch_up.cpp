@@ -115,6 +115,8 @@ void ClientCore::start_catch_up() {
     log_->error("reading the cached channels failed: {}", e.what());
   }
   catching_up_ = true;
+  proven_.clear();
+  follows_checked_at_.reset();
   rewatch(std::move(job), 0);
 }
 
@@ -126,7 +128,10 @@ void ClientCore::rewatch(std::shared_ptr<CatchUp> job, std::size_t from) {
   }
   const auto last = std::min(from + kQueryChunk, job->watched.size());
   query_chunk(job, job->watched, from, last, true, "watching the channels again",
-              [this, job, last](std::vector<std::string>) { rewatch(job, last); });
+              [this, job, last](std::vector<std::string> returned) {
+                proven_.insert(returned.begin(), returned.end());
+                rewatch(job, last);
+              });
 }
 
 void ClientCore::sync_now(Callback<std::size_t> done) {

@@ -148,6 +148,7 @@ void ClientCore::change_channel(OutboxEntry action) {
     // Neither answers to earlier queries nor events sent before the server has the action bring
     // it back (ClientCore::departed).
     watched_.erase(action.cid);
+    proven_.erase(action.cid);
     news_[action.cid] = {.at = ++news_count_, .departed = true};
   }
   enqueue(std::move(action), std::move(echo));

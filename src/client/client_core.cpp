@@ -277,6 +277,8 @@ void ClientCore::keep_news(const std::string& cid, std::uint64_t asked_at, Batch
 
 void ClientCore::stop_watching(const std::string& cid, Callback<bool> done) {
   watched_.erase(cid);
+  proven_.erase(cid);
+  follows_checked_at_.reset();
   if (!session_) {
     return deliver(
         [done] { done({.error = ChatError(ErrorCode::invalid_state, "no user is connected")}); });

@@ -275,6 +275,16 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   sync::Mutes server_mutes_;
 
   std::set<std::string> watched_;  // channels to watch again after a reconnect
+  // The channels this socket has watched since before its catch-up's /sync (watched again
+  // first): it has brought everything of theirs since the checkpoint. The socket brings nothing
+  // of other stored channels, so live events move the checkpoint only while every channel /sync
+  // covers is among these (checkpoint_follows_live()); otherwise it stays where the catch-up
+  // left it, and the next catch-up syncs the others from there.
+  std::set<std::string> proven_;
+  // checkpoint_follows_live()'s answer, looked for once per server time (server_now_).
+  std::optional<Timestamp> follows_checked_at_;
+  bool follows_live_ = false;
+  bool checkpoint_follows_live();
   // What events said of a channel's place in the user's lists (deleted or left, hidden or
   // shown), and when (a count of such events): an answer to a query sent before, stored after,
   // would undo it, bringing back a channel that is gone or showing one that was hidden.

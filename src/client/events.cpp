@@ -28,7 +28,7 @@ void ClientCore::apply_live(Event event) {
     // delivered late (out of order) never moves it back.
     if (!batch.empty() && event.created_at && server_now_) {
       const Timestamp to = std::min(*event.created_at, *server_now_);
-      if (!checkpoint_ || to > *checkpoint_) {
+      if (!checkpoint_ || (to > *checkpoint_ && checkpoint_follows_live())) {
         checkpoint_ = to;
         batch.push_back(SetLastSyncAt{to});
       }
@@ -48,6 +48,7 @@ void ClientCore::apply_live(Event event) {
         event.kind == EventType::channel_kicked) {
       news_[cid] = {.at = ++news_count_, .departed = true};
       watched_.erase(cid);
+      proven_.erase(cid);
     } else if (event.kind == EventType::channel_hidden ||
                event.kind == EventType::channel_visible) {
       news_[cid] = {.at = ++news_count_, .hidden = event.kind == EventType::channel_hidden};
@@ -57,6 +58,20 @@ void ClientCore::apply_live(Event event) {
     }
   }
   emit(event);
+}
+
+bool ClientCore::checkpoint_follows_live() {
+  if (follows_checked_at_ == server_now_) return follows_live_;
+  follows_checked_at_ = server_now_;
+  try {
+    const auto cids = channels_to_sync();
+    follows_live_ = std::all_of(cids.begin(), cids.end(),
+                                [&](const std::string& cid) { return proven_.contains(cid); });
+  } catch (const ChatError& e) {
+    log_->error("reading the cached channels failed: {}", e.what());
+    follows_live_ = false;
+  }
+  return follows_live_;
 }
 
 bool ClientCore::departed(const Event& event) {

@@ -174,6 +174,8 @@ void ClientCore::on_lost(const std::string& why, bool was_up) {
     catching_up_ = false;
     held_.clear();
   }
+  proven_.clear();
+  follows_checked_at_.reset();
   log_->info("the connection is down ({}); reconnecting", why);
   if (was_up) emit_connection_changed(false);
   if (auto done = std::exchange(session_->connected, nullptr)) {
@@ -218,6 +220,8 @@ void ClientCore::end_session() {
   api_->set_user("", "");
   session_.reset();
   watched_.clear();
+  proven_.clear();
+  follows_checked_at_.reset();
   typing_->clear();
   catching_up_ = false;
   held_.clear();

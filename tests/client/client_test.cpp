@@ -378,6 +378,42 @@ TEST_F(ClientTest, AfterTheServerDroppedItItCatchesUp) {
   expect_converged(*client, "alice");
 }
 
+// Defect: the socket brings only the channels it watches, yet live events moved the checkpoint
+// for every stored channel. A channel stored but not watched in this session (the app lists only
+// some of its channels) lost whatever happened in it meanwhile: the next /sync began after it.
+TEST_F(ClientTest, AStoredChannelNotWatchedMissesNothingAtTheNextCatchUp) {
+  const std::string quiet = create("quiet");
+  const std::string busy = create("busy");
+  send_text("bob", quiet, "q1", "before");
+  {
+    auto first = make_client();
+    ASSERT_TRUE(connect(*first, "alice"));
+    ASSERT_EQ(query_all(*first, "alice").size(), 2u);
+    first->disconnect_user();
+  }
+  ClientOptions options = client_options();
+  options.ping_interval = 100ms;  // the server's clock, which bounds the checkpoint, moves on
+  ChatClient client(kKey, std::move(options));
+  Recorder events(client);
+  ASSERT_TRUE(connect(client, "alice"));
+  ASSERT_TRUE(events.wait(EventType::connection_recovered));
+  Answers<ChannelState> watched;
+  client.channel("messaging", "busy").watch({}, watched.callback());
+  ASSERT_TRUE(watched.server().value);
+
+  ASSERT_EQ(
+      call("bob", verb::post, "/messages/q1", R"({"message":{"id":"q1","text":"after"}})").status,
+      200u);
+  std::this_thread::sleep_for(500ms);  // health checks from after the edit
+  send_text("bob", busy, "b1", "live");
+  ASSERT_TRUE(eventually([&] { return client.persistence().message("b1").has_value(); }));
+  client.settle();
+  chaos(R"({"drop_sockets":true})");
+  ASSERT_TRUE(events.wait(EventType::connection_recovered, 2));
+  client.settle();
+  EXPECT_EQ(client.persistence().message("q1")->text, "after");
+}
+
 TEST_F(ClientTest, AfterTheServerWasOfflineItCatchesUp) {
   const std::vector<std::string> cids = {create("one"), create("two"),
                                          create("three", R"("alice","bob","carol")")};
