@@ -23,13 +23,13 @@ char32_t next_code_point(const std::string& s, std::size_t& i) {
     ++i;
     return lead < 0x80 ? lead : 0xFFFD;
   }
-  char32_t cp = length == 1 ? lead : lead & (0x7F >> length);
+  char32_t cp = length == 1 ? lead : static_cast<char32_t>(lead & (0x7F >> length));
   for (std::size_t k = 1; k < length; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) {
       ++i;
       return 0xFFFD;
     }
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
+    cp = (cp << 6) | static_cast<char32_t>(byte(i + k) & 0x3F);
   }
   i += length;
   return cp;
