@@ -128,9 +128,11 @@ struct UpsertChannels {
 // message replayed on it (replay(), in id order), and then counts as `local` on the copy's own
 // version: a newer copy replaces the row without undoing what the user did and the server has
 // not seen yet. A pending hard deletion keeps the copy out. An answer therefore comes after the
-// RemoveOutboxEntry of the entry it answers. So does the channel's truncation: a copy of a
-// message created before the channel's stored truncated_at is skipped (an answer written before
-// the truncation, stored after it).
+// RemoveOutboxEntry of the entry it answers. `with_reads`: copies that came in a channel state
+// with its reads, which count every message in it: an echo among them is the server's now and
+// counted by those reads, so no later arrival counts it again. So does the channel's truncation: a
+// copy of a message created before the channel's stored truncated_at is skipped (an answer written
+// before the truncation, stored after it).
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;
@@ -139,6 +141,7 @@ struct UpsertMessages {
   bool local = false;
   bool answer = false;
   std::vector<std::string> muted_by;
+  bool with_reads = false;
 };
 // A member new to the channel also gets a read (last_read = joined, nothing unread), as the server
 // keeps one per member. A member who left at `departed` (DeleteMembers) comes back only with a

@@ -597,7 +597,7 @@ class MemoryPersistenceClient::Impl {
           old = std::move(row);
         }
         // The server has it now, even if a newer copy was stored already and this one skipped.
-        if (m.arrived) old.echo = false;
+        if (m.arrived || m.with_reads) old.echo = false;
       }
       if (m.arrived && (first_time || stored_as_echo)) {
         count_arrival(cid, message, true, m.muted_by);

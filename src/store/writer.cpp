@@ -215,7 +215,7 @@ void Writer::operator()(const UpsertMessages& m) {
     // that matters.
     bool first_time = false;
     bool stored_as_echo = false;
-    if (m.arrived || m.echo) {
+    if (m.arrived || m.echo || m.with_reads) {
       auto known = db_.query("SELECT echo FROM messages WHERE id = ?1");
       known.bind(1, message.id);
       first_time = !known.next();
@@ -259,7 +259,7 @@ void Writer::operator()(const UpsertMessages& m) {
         .bind(13, std::int64_t{m.answer})
         .bind(14, std::int64_t{local_change})
         .run();
-    if (m.arrived && stored_as_echo) {
+    if ((m.arrived || m.with_reads) && stored_as_echo) {
       // The server has it now, even if a newer copy was stored already and this one skipped.
       db_.query("UPDATE messages SET echo = 0 WHERE id = ?1").bind(1, message.id).run();
     }

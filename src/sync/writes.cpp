@@ -199,7 +199,7 @@ void add_event_writes(Event event, const std::string& me, Batch& batch, const Mu
 }
 
 void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Message> messages,
-                                 const std::string& me, Batch& batch) {
+                                 const std::string& me, Batch& batch, bool with_reads) {
   if (messages.empty()) return;
   // A query's own_reactions are the truth about `me`'s reactions to what it returned, as of each
   // message's version; they follow the messages, as reactions to messages not stored are skipped.
@@ -209,7 +209,8 @@ void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Mes
     if (!message.own_reactions) continue;
     own.push_back({message.id, me, std::move(*message.own_reactions), message.updated_at});
   }
-  batch.push_back(UpsertMessages{std::move(cid), std::move(messages)});
+  batch.push_back(UpsertMessages{
+      .cid = std::move(cid), .messages = std::move(messages), .with_reads = with_reads});
   for (auto& reactions : own)
     batch.push_back(std::move(reactions));
 }
@@ -226,8 +227,9 @@ void add_channel_state_writes(ChannelState state, const std::string& me, Batch& 
     }
     batch.push_back(std::move(record));
   }
+  const bool with_reads = state.read && !state.read->empty();
   for (auto* messages : {&state.messages, &state.pinned_messages}) {
-    if (*messages) add_queried_messages_writes(cid, std::move(**messages), me, batch);
+    if (*messages) add_queried_messages_writes(cid, std::move(**messages), me, batch, with_reads);
   }
   if (state.members && !state.members->empty()) {
     batch.push_back(UpsertMembers{cid, std::move(*state.members)});

@@ -36,8 +36,9 @@ void add_event_writes(Event event, const std::string& me, Batch& batch, const Mu
 
 // Appends the writes of messages a query returned to `me` (a page of replies, one message):
 // the messages, with `me`'s own reactions to them. `cid` names their channel, or each has its own.
+// `with_reads`: the answer's reads, stored with them, count them (UpsertMessages::with_reads).
 void add_queried_messages_writes(std::optional<std::string> cid, std::vector<Message> messages,
-                                 const std::string& me, Batch& batch);
+                                 const std::string& me, Batch& batch, bool with_reads = false);
 
 // Appends the writes of a channel as a query returned it to `me`: the channel, its messages
 // and pinned messages, `me`'s own reactions to them, members and reads. `page`: the page of
