@@ -128,11 +128,12 @@ struct UpsertChannels {
 // message replayed on it (replay(), in id order), and then counts as `local` on the copy's own
 // version: a newer copy replaces the row without undoing what the user did and the server has
 // not seen yet. A pending hard deletion keeps the copy out. An answer therefore comes after the
-// RemoveOutboxEntry of the entry it answers. `with_reads`: copies that came in a channel state
-// with its reads, which count every message in it: an echo among them is the server's now and
-// counted by those reads, so no later arrival counts it again. So does the channel's truncation: a
-// copy of a message created before the channel's stored truncated_at is skipped (an answer written
-// before the truncation, stored after it).
+// RemoveOutboxEntry of the entry it answers. The channel's truncation keeps a copy out too: one
+// created before the channel's stored truncated_at (an answer written before the truncation,
+// stored after it), unless `arrived` (new by the server's word).
+// `with_reads`: copies that came in a channel state with its reads, which count every message in
+// it: an echo among them is the server's now and counted by those reads, so no later arrival
+// counts it again.
 struct UpsertMessages {
   std::optional<std::string> cid;
   std::vector<Message> messages;

@@ -38,6 +38,7 @@
 #include "store/read_order.hpp"
 #include "store/rows.hpp"
 #include "store/search_query.hpp"
+#include "store/stale_copies.hpp"
 
 namespace chatkeep {
 namespace {
@@ -558,9 +559,9 @@ class MemoryPersistenceClient::Impl {
       }
       const Message& message = local_change && !m.local ? replayed : given;
       const std::string& cid = store::message_channel(message, m.cid);
-      if (!m.local && !m.echo) {
-        const auto truncated = truncated_at(cid);
-        if (truncated && *message.created_at < *truncated) continue;  // the truncation took it
+      if (!m.local && !m.echo &&
+          store::taken_by_truncation(m.arrived, *message.created_at, truncated_at(cid))) {
+        continue;
       }
       auto stored = t->messages.find(message.id);
       const bool first_time = stored == t->messages.end();
@@ -735,8 +736,7 @@ class MemoryPersistenceClient::Impl {
       if (member.user) upsert_user(*member.user);
       const Pair key{m.cid, member.id()};
       if (auto left = t->departed_members.find(key); left != t->departed_members.end()) {
-        const auto& made = member.updated_at ? member.updated_at : member.created_at;
-        if (!made || made->unix_micros() <= left->second) continue;
+        if (!store::made_after_departure(member, left->second)) continue;
         erase(t->departed_members, key);
       }
       save(t->members, key);
@@ -766,6 +766,8 @@ class MemoryPersistenceClient::Impl {
 
   void operator()(const UpsertReads& m) {
     ensure_channel(m.cid);
+    const bool before_truncation =
+        m.of_channel && store::counted_before_truncation(m.truncated_at, truncated_at(m.cid));
     for (const auto& given : m.reads) {
       upsert_user(given.user);
       const Pair key{m.cid, given.user.id};
@@ -777,8 +779,6 @@ class MemoryPersistenceClient::Impl {
         stored = from_json<Read>(row);
       }
       save(t->reads, key);
-      const auto truncated = m.of_channel ? truncated_at(m.cid) : std::nullopt;
-      const bool before_truncation = truncated && (!m.truncated_at || *m.truncated_at < *truncated);
       t->reads.insert_or_assign(key,
                                 row_data(before_truncation ? store::moved_forward(stored, given)
                                                            : store::later_read(stored, given),

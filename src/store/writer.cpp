@@ -42,6 +42,7 @@
 #include "store/gaps.hpp"
 #include "store/read_order.hpp"
 #include "store/rows.hpp"
+#include "store/stale_copies.hpp"
 
 namespace chatkeep::store {
 namespace {
@@ -223,9 +224,9 @@ void Writer::operator()(const UpsertMessages& m) {
     }
     const std::string& cid = message_channel(message, m.cid);
     const std::int64_t channel = ensure_channel(cid);
-    if (!m.local && !m.echo) {
-      const auto truncated = truncated_at(cid);
-      if (truncated && *message.created_at < *truncated) continue;  // the truncation took it
+    if (!m.local && !m.echo &&
+        taken_by_truncation(m.arrived, *message.created_at, truncated_at(cid))) {
+      continue;
     }
     if (message.user) upsert_user(*message.user);
     // A local change always applies and keeps the version it was made on; a copy with
@@ -519,11 +520,10 @@ void Writer::operator()(const UpsertMembers& m) {
 // A copy of a member made after their departure, if any, ends it; an older one (or one without
 // a time) is skipped.
 bool Writer::outlives_departure(const std::string& cid, const Member& member) {
-  const auto& made = member.updated_at ? member.updated_at : member.created_at;
   auto q = db_.query("SELECT departed_at FROM departed_members WHERE cid = ?1 AND user_id = ?2");
   q.bind(1, cid).bind(2, member.id());
   if (!q.next()) return true;
-  if (!made || made->unix_micros() <= q.integer(0)) return false;
+  if (!made_after_departure(member, q.integer(0))) return false;
   db_.query("DELETE FROM departed_members WHERE cid = ?1 AND user_id = ?2")
       .bind(1, cid)
       .bind(2, member.id())
@@ -555,6 +555,8 @@ void Writer::operator()(const DeleteMembers& m) {
 
 void Writer::operator()(const UpsertReads& m) {
   ensure_channel(m.cid);
+  const bool before_truncation =
+      m.of_channel && counted_before_truncation(m.truncated_at, truncated_at(m.cid));
   for (const auto& given : m.reads) {
     upsert_user(given.user);
     {
@@ -574,8 +576,8 @@ void Writer::operator()(const UpsertReads& m) {
         stored = from_json<Read>(row);
       }
     }
-    const Read read = copy_before_truncation(m) ? moved_forward(stored, std::move(given))
-                                                : later_read(stored, given);
+    const Read read =
+        before_truncation ? moved_forward(stored, std::move(given)) : later_read(stored, given);
     db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
                  ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
         .bind(1, m.cid)
@@ -583,12 +585,6 @@ void Writer::operator()(const UpsertReads& m) {
         .bind(3, model::encode_except(read, {"user"}))
         .run();
   }
-}
-
-bool Writer::copy_before_truncation(const UpsertReads& m) {
-  if (!m.of_channel) return false;
-  const auto truncated = truncated_at(m.cid);
-  return truncated && (!m.truncated_at || *m.truncated_at < *truncated);
 }
 
 std::optional<Timestamp> Writer::truncated_at(const std::string& cid) {

@@ -69,8 +69,6 @@ class Writer {
   const Channel& keep_local_fields(const Channel& given);
   // The channel's latest truncation, as the server told of it (UpsertChannels keeps it).
   std::optional<Timestamp> truncated_at(const std::string& cid);
-  // Whether the reads are a channel state's copy made before the stored channel's truncation.
-  bool copy_before_truncation(const UpsertReads& m);
   // Whether `member` may be stored: made after their departure from `cid`, if any (which it
   // then ends).
   bool outlives_departure(const std::string& cid, const Member& member);

@@ -797,6 +797,12 @@ TYPED_TEST_P(PersistenceContract, ATruncationKeepsOutOlderCopiesOfWhatItTook) {
                           .messages = {make_message("general-m0", this->kCid, 1, "alice")},
                           .echo = true}});
   EXPECT_TRUE(s.message("general-m0")) << "the user's own echo is no copy of the server's";
+  // An arrival is new by the server's word, whatever its time: a truncated_at from a server
+  // clock that ran ahead must not keep out every message after it.
+  s.apply({UpsertMessages{.cid = this->kCid,
+                          .messages = {make_message("general-m5", this->kCid, 24)},
+                          .arrived = true}});
+  EXPECT_TRUE(s.message("general-m5"));
 }
 
 TYPED_TEST_P(PersistenceContract, HardAndSoftDeletesAndTruncation) {
