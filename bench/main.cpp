@@ -72,16 +72,20 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::string json_path, cache_dir = "bench-data", probe;
   std::vector<std::string> only;
+  int repeats = 0;
   app.add_flag("--quick", quick, "small sizes, well under a minute");
   app.add_option("--json", json_path, "also write the results as JSON to this file");
   app.add_option("--cache-dir", cache_dir, "where generated databases are kept between runs");
   app.add_option("--only", only, "run only these workloads (by name)");
+  app.add_option("--repeats", repeats,
+                 "samples of the read workloads (more for a profile under perf)");
   app.add_option("--probe-rss", probe, "internal: hydrate once and print peak RSS in KiB")
       ->group("");
   CLI11_PARSE(app, argc, argv);
 
   auto settings = quick ? chatkeep::bench::Settings::small() : chatkeep::bench::Settings::full();
   settings.cache_dir = cache_dir;
+  if (repeats > 0) settings.repeats = repeats;
   // Re-run through /proc/<pid>/exe: it still works if the binary is replaced meanwhile.
   settings.self = fmt::format("/proc/{}/exe", getpid());
   try {

@@ -118,6 +118,13 @@ void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
 }
 
 void SqliteStore::attach_local_states(std::vector<Message>& messages) {
+  // Mostly the outbox holds nothing for any message: one step says so, where the lookup of a
+  // page's ids would prepare and bind a statement of its own.
+  if (!db().query("SELECT 1 FROM outbox WHERE message_id > '' LIMIT 1").next()) {
+    for (auto& m : messages)
+      outbox::attach_uploads(m, {});
+    return;
+  }
   // A message's state is its most pressing entry's: failed, else sending, else queued.
   auto rank = [](std::optional<LocalState> s) { return s ? static_cast<int>(*s) + 1 : 0; };
   std::unordered_map<std::string, std::vector<OutboxEntry>> uploads;  // by message id
@@ -333,7 +340,8 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
 std::int64_t SqliteStore::unread_mentions_locked(const std::string& cid, const Read& read) {
   mutex_.assert_held();
   auto q = db().query(R"(SELECT COUNT(*) FROM messages m JOIN channels c ON c.key = m.channel
-      WHERE c.cid = ?1 AND m.in_channel AND m.created_at > ?2 AND m.user_id IS NOT ?3
+      WHERE c.cid = ?1 AND m.mentions AND m.created_at > ?2 AND m.in_channel
+        AND m.user_id IS NOT ?3
         AND NOT COALESCE(json_extract(m.data, '$.silent'), 0)
         AND NOT COALESCE(json_extract(m.data, '$.shadowed'), 0)
         AND COALESCE(json_extract(m.data, '$.type'), 'regular') <> 'system'

@@ -232,12 +232,12 @@ void Writer::operator()(const UpsertMessages& m) {
     // A local change always applies and keeps the version it was made on; a copy with
     // pending changes replayed on it applies as a copy and holds them as local (?14).
     db_.query(R"(INSERT INTO messages (id, channel, created_at, user_id, parent_id,
-                   show_in_channel, pinned, data, echo, version, local)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?14)
+                   show_in_channel, pinned, data, echo, version, local, mentions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?14, ?15)
                  ON CONFLICT (id) DO UPDATE SET channel = excluded.channel,
                    created_at = excluded.created_at, user_id = excluded.user_id,
                    parent_id = excluded.parent_id, show_in_channel = excluded.show_in_channel,
-                   pinned = excluded.pinned, data = excluded.data,
+                   pinned = excluded.pinned, data = excluded.data, mentions = excluded.mentions,
                    echo = CASE WHEN ?10 THEN 0 ELSE echo END,
                    version = CASE WHEN ?12 THEN messages.version ELSE excluded.version END,
                    local = ?14
@@ -259,6 +259,7 @@ void Writer::operator()(const UpsertMessages& m) {
         .bind(12, std::int64_t{m.local})
         .bind(13, std::int64_t{m.answer})
         .bind(14, std::int64_t{local_change})
+        .bind(15, std::int64_t{message.mentioned_users && !message.mentioned_users->empty()})
         .run();
     if ((m.arrived || m.with_reads) && stored_as_echo) {
       // The server has it now, even if a newer copy was stored already and this one skipped.

@@ -8,6 +8,7 @@
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/testing/builders.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
+#include "sqlite/database.hpp"
 #include "support/json_equal.hpp"
 #include "support/sqlite_peek.hpp"
 
@@ -620,6 +621,42 @@ TEST_F(StoreTest, CustomFieldsSurviveTheStore) {
   boost::json::object channel = to_json(*store_->channel(state.channel.cid)).as_object();
   EXPECT_EQ(channel.at("settings"), to_json(state.channel).at("settings"));
   EXPECT_TRUE(channel.at("deleted_at").is_null());
+}
+
+// Unread mentions are counted from the messages that mention someone (the messages' `mentions`
+// column, migration 13): an edit that takes the mention away takes it off the count, and a
+// database from before the column counts its stored mentions after the migration.
+TEST_F(StoreTest, UnreadMentionsFollowEditsAndSurviveTheMigration) {
+  seed();
+  const std::string cid = make_cid("messaging", "general");
+  auto own_mentions = [&] {
+    for (const auto& read : store_->reads(cid))
+      if (read.user.id == "alice") return read.unread_mentions.value_or(-1);
+    return std::int64_t{-1};
+  };
+  Message mention = make_message("mention", cid, 40, "bob");
+  mention.mentioned_users = {make_user("alice")};
+  Message other = make_message("other", cid, 41, "bob");
+  other.mentioned_users = {make_user("carol")};
+  store_->apply({UpsertMessages{.cid = cid, .messages = {mention, other}, .arrived = true}});
+  EXPECT_EQ(own_mentions(), 1);
+  EXPECT_EQ(peek_integer(db_path(), "SELECT COUNT(*) FROM messages WHERE mentions"), 2);
+
+  // A database from before migration 13: no column, no index.
+  store_->disconnect(false);
+  {
+    sqlite::Database db(db_path(), sqlite::Database::Access::read_write);
+    db.exec(R"(DROP INDEX messages_mentioning; ALTER TABLE messages DROP COLUMN mentions;
+               PRAGMA user_version = 12;)");
+  }
+  open();
+  EXPECT_EQ(own_mentions(), 1);
+  EXPECT_EQ(peek_integer(db_path(), "SELECT COUNT(*) FROM messages WHERE mentions"), 2);
+
+  mention.mentioned_users->clear();
+  mention.updated_at = at_second(50);
+  store_->apply({UpsertMessages{.cid = cid, .messages = {mention}}});
+  EXPECT_EQ(own_mentions(), 0);
 }
 
 }  // namespace
