@@ -197,4 +197,15 @@ void Transaction::commit() {
   open_ = false;
 }
 
+ReadTransaction::ReadTransaction(Database& db)
+    : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+  if (!nested_) db_.exec("BEGIN");
+}
+
+ReadTransaction::~ReadTransaction() {
+  // A read has nothing to keep; COMMIT only ends the snapshot (and fails only when a statement
+  // is still running, which the reads never leave behind).
+  if (!nested_) sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr);
+}
+
 }  // namespace chatkeep::sqlite

@@ -119,4 +119,19 @@ class Transaction {
   bool open_ = true;
 };
 
+// BEGIN (deferred) ... COMMIT: the reads between see one snapshot, and begin one read transaction
+// instead of one per statement (each takes the WAL's read lock anew). Inside another transaction
+// it does nothing.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Database& db);
+  ~ReadTransaction();
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Database& db_;
+  bool nested_;
+};
+
 }  // namespace chatkeep::sqlite

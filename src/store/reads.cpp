@@ -1,5 +1,7 @@
-// The store's reads. Each takes the store's lock for the whole read, so that what it returns is one
-// committed state (a channel's messages, members and reads agree). Users are joined, not copied
+// The store's reads. Each takes the store's lock, and a read of several statements one read
+// transaction, for the whole read: what it returns is one committed state (a channel's messages,
+// members and reads agree), even when another process (the agent) writes meanwhile, and the
+// statements share one WAL read lock instead of taking one each. Users are joined, not copied
 // into rows: one decoded User stands behind many messages, members and reads of a screen
 // (cached_user(), emptied by every write).
 
@@ -180,18 +182,21 @@ void SqliteStore::for_chunks(std::vector<Message>& messages, const std::string& 
 
 std::vector<Message> SqliteStore::messages(const std::string& cid, const MessagePagination& page) {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   return page_locked(Scope::channel, cid, page);
 }
 
 std::vector<Message> SqliteStore::pinned_messages(const std::string& cid,
                                                   const MessagePagination& page) {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   return page_locked(Scope::pinned, cid, page);
 }
 
 std::vector<Message> SqliteStore::replies(const std::string& parent_id,
                                           const MessagePagination& page) {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   return page_locked(Scope::thread, parent_id, page);
 }
 
@@ -280,6 +285,7 @@ std::vector<Message> SqliteStore::page_locked(Scope scope, const std::string& ke
 
 std::optional<Message> SqliteStore::message(const std::string& id) {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   auto q = db().query(std::string(kSelectMessages) + "m.id = ?1");
   q.bind(1, id);
   if (!q.next()) return std::nullopt;
@@ -313,6 +319,7 @@ std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
 
 std::vector<Read> SqliteStore::reads(const std::string& cid) {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   return reads_locked(cid);
 }
 
@@ -357,6 +364,7 @@ std::int64_t SqliteStore::unread_mentions_locked(const std::string& cid, const R
 std::optional<ChannelState> SqliteStore::channel_state(const std::string& cid,
                                                        const MessagePagination& page) {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   return channel_state_locked(cid, page);
 }
 
@@ -383,6 +391,7 @@ std::optional<std::vector<ChannelState>> SqliteStore::query_channels(const Filte
                                                                      std::size_t message_limit) {
   Lock lock(mutex_);
   Database& database = db();
+  ReadTransaction snapshot(database);
   const std::string key = query_key(filter, sort);
   {
     auto saved = database.query("SELECT 1 FROM saved_queries WHERE query_key = ?1");
@@ -437,6 +446,7 @@ std::optional<std::string> SqliteStore::uploaded_url(const std::string& cid,
 // One pass over the user's reads; mentions are counted only where something is unread.
 UnreadCounts SqliteStore::unread_counts() {
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   auto q = db().query(R"(SELECT r.cid, r.data FROM reads r
       WHERE r.user_id = ?1 AND COALESCE(json_extract(r.data, '$.unread_messages'), 0) > 0
         AND r.cid NOT IN (SELECT json_extract(m.value, '$.channel.cid')

@@ -134,6 +134,7 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   values.emplace_back(static_cast<std::int64_t>(query.offset));
 
   Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   SearchResults results;
   results.partial = !search::search_index_progress(db()).complete();
   std::vector<std::int64_t> page;

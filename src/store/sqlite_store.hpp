@@ -27,6 +27,7 @@ namespace chatkeep::store {
 
 using sqlite::Database;
 using sqlite::Query;
+using sqlite::ReadTransaction;
 using sqlite::Transaction;
 
 // User id -> hash of the user's JSON as this connection last wrote it.
