@@ -1,6 +1,7 @@
 // Decoding then encoding gives the same document, custom fields and unknown members included;
 // and the modelled fields really are decoded (not just carried along in `extra`).
 
+#include <functional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -96,6 +97,43 @@ TEST(RoundTrip, EventFixtureCoversEveryKnownType) {
     EXPECT_TRUE(seen.count(static_cast<EventType>(k)))
         << "no fixture for " << to_string(static_cast<EventType>(k));
   }
+}
+
+// Decoding looks for each key first among the fields after the last one found (the order the
+// encoder writes): a document in any other order decodes to the same objects.
+TEST(RoundTrip, MembersInAnyOrderDecodeTheSame) {
+  const boost::json::value original = parse_json(test_data("channel_state.json"));
+  std::function<boost::json::value(const boost::json::value&)> reversed =
+      [&](const boost::json::value& v) -> boost::json::value {
+    if (const auto* object = v.if_object()) {
+      boost::json::object out;
+      for (auto it = object->end(); it != object->begin();) {
+        --it;
+        out.emplace(it->key(), reversed(it->value()));
+      }
+      return out;
+    }
+    if (const auto* array = v.if_array()) {
+      boost::json::array out;
+      for (const auto& element : *array)
+        out.push_back(reversed(element));
+      return out;
+    }
+    return v;
+  };
+  const boost::json::value backwards = reversed(original);
+  ASSERT_NE(boost::json::serialize(backwards), boost::json::serialize(original));
+  // Custom fields keep the document's order; everything else is the same.
+  const ChannelState state = from_json<ChannelState>(backwards);
+  EXPECT_TRUE(same_document(to_json(state), original));
+  // And the modelled fields are decoded as such, not carried along in `extra`.
+  EXPECT_EQ(state.channel.name, "General");
+  EXPECT_FALSE(state.channel.extra.contains("name"));
+  ASSERT_TRUE(state.messages && !state.messages->empty());
+  const Message& message = state.messages->front();
+  EXPECT_TRUE(message.text && message.created_at && message.user && message.attachments);
+  for (const char* name : {"id", "text", "created_at", "user", "attachments", "type"})
+    EXPECT_FALSE(message.extra.contains(name)) << name;
 }
 
 TEST(RoundTrip, ModelledFieldTakesPrecedenceOverAKeptNull) {
