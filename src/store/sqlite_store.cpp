@@ -55,6 +55,7 @@ void SqliteStore::connect(const std::string& user_id) {
   if (!options_.read_only && !search::search_index_progress(*db).complete()) {
     search_builder_ = std::make_unique<SearchBuilder>(path, log_);
   }
+  if (!options_.read_only) checkpointer_ = std::make_unique<sqlite::Checkpointer>(*db, path);
   db_ = std::move(db);
   user_id_ = user_id;
 }
@@ -65,6 +66,7 @@ FlushResult SqliteStore::disconnect(bool flush) {
   if (!db_) return result;
   search_builder_.reset();
   if (flush) result = flush_locked();
+  checkpointer_.reset();
   db_.reset();
   user_cache_.clear();
   user_hashes_.clear();

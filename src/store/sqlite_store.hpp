@@ -20,6 +20,7 @@
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "locks/checked_mutex.hpp"
+#include "sqlite/checkpointer.hpp"
 #include "sqlite/database.hpp"
 #include "store/search_builder.hpp"
 
@@ -114,6 +115,8 @@ class SqliteStore final : public ChatPersistenceClient {
   SqlitePersistenceOptions options_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Database> db_;
+  // The WAL's checkpoints, off the committing thread (checkpointer.hpp); destroyed before db_.
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   std::string user_id_;
   // Indexes a database from before the search index, while connected (search_builder.hpp).
   std::unique_ptr<SearchBuilder> search_builder_;

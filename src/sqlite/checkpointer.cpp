@@ -1,0 +1,80 @@
+#include "sqlite/checkpointer.hpp"
+
+#include <optional>
+
+#include <sqlite3.h>
+
+#include "chatkeep/error.hpp"
+
+namespace chatkeep::sqlite {
+
+Checkpointer::Checkpointer(Database& writer, std::filesystem::path path, Options options)
+    : writer_(writer), path_(std::move(path)), options_(options), thread_([this] { run(); }) {
+  // Replaces the automatic checkpoint, itself a WAL hook.
+  sqlite3_wal_hook(writer_.handle(), &Checkpointer::on_commit, this);
+}
+
+Checkpointer::~Checkpointer() {
+  sqlite3_wal_autocheckpoint(writer_.handle(), options_.frames);
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+std::int64_t Checkpointer::background_checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return background_;
+}
+
+std::int64_t Checkpointer::inline_checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return inline_;
+}
+
+int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int frames) {
+  auto* self = static_cast<Checkpointer*>(context);
+  if (frames >= self->options_.inline_frames) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    std::lock_guard lock(self->mutex_);
+    ++self->inline_;
+  } else if (frames >= self->options_.frames) {
+    {
+      std::lock_guard lock(self->mutex_);
+      self->due_ = true;
+    }
+    self->wake_.notify_one();
+  }
+  return SQLITE_OK;  // a failed checkpoint is no failure of the commit
+}
+
+void Checkpointer::run() {
+  std::optional<Database> connection;  // opened at the first checkpoint, kept for the next
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return due_ || stopping_; });
+    if (stopping_) return;
+    due_ = false;
+    lock.unlock();
+    bool done = false;
+    try {
+      if (!connection) {
+        connection.emplace(path_, Database::Access::read_write);
+        // A connection learns that the database is in WAL mode when it first reads it; until
+        // then a checkpoint does nothing.
+        (void)connection->integer("PRAGMA schema_version");
+      }
+      done = sqlite3_wal_checkpoint_v2(connection->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                                       nullptr, nullptr) == SQLITE_OK;
+    } catch (const ChatError&) {
+      // The file could not be opened (removed meanwhile): commits past inline_frames still
+      // checkpoint themselves.
+    }
+    lock.lock();
+    if (done) ++background_;
+  }
+}
+
+}  // namespace chatkeep::sqlite

@@ -1,0 +1,67 @@
+#pragma once
+
+// WAL checkpoints off the writer's thread.
+//
+// SQLite checkpoints in the commit that finds the WAL past its threshold (wal_autocheckpoint,
+// 1,000 pages): that commit copies the WAL into the database file and syncs it, milliseconds
+// on a slow disk, in the thread that committed (the app's own thread, for a store in regular
+// mode). With the search index every small write adds a dozen pages, so one enqueue in
+// sixty paid for a checkpoint (BENCHMARKS.md, workload 5).
+//
+// A Checkpointer takes that over for one connection: it replaces the connection's automatic
+// checkpoint with a hook that wakes a thread of its own, which runs a passive checkpoint on a
+// connection of its own. A passive checkpoint neither waits for nor blocks readers and writers,
+// so a commit never waits on it. If that thread falls far behind (the WAL past
+// `inline_frames`), the commit checkpoints by itself, as SQLite would: the WAL stays bounded
+// whatever the thread does.
+//
+// Thread-safety: constructed and destroyed on the thread that owns the writer's connection,
+// which must outlive it; the hook runs on that thread, inside its commits.
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "sqlite/database.hpp"
+
+namespace chatkeep::sqlite {
+
+class Checkpointer {
+ public:
+  struct Options {
+    int frames = 1000;          // a checkpoint is due once the WAL holds this many pages
+    int inline_frames = 10000;  // past this, the commit checkpoints itself
+  };
+
+  // `writer` is the connection whose commits grow the WAL of the database at `path`.
+  Checkpointer(Database& writer, std::filesystem::path path, Options options);
+  Checkpointer(Database& writer, std::filesystem::path path)
+      : Checkpointer(writer, std::move(path), Options{}) {}
+  // Gives the writer back SQLite's automatic checkpoint, after the checkpoint under way.
+  ~Checkpointer();
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Checkpoints run so far by the thread, and by commits themselves.
+  std::int64_t background_checkpoints() const;
+  std::int64_t inline_checkpoints() const;
+
+ private:
+  static int on_commit(void* self, sqlite3* db, const char* name, int frames);
+  void run();
+
+  Database& writer_;
+  const std::filesystem::path path_;
+  const Options options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool due_ = false;
+  bool stopping_ = false;
+  std::int64_t background_ = 0;
+  std::int64_t inline_ = 0;
+  std::thread thread_;  // last: it starts once the rest is set
+};
+
+}  // namespace chatkeep::sqlite

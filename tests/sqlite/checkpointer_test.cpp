@@ -1,0 +1,71 @@
+// sqlite::Checkpointer: the WAL is checkpointed by its own thread, not in the commits that grow
+// it, and stays bounded when that thread cannot keep up.
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "chatkeep/testing/temp_dir.hpp"
+#include "sqlite/checkpointer.hpp"
+#include "sqlite/database.hpp"
+
+namespace chatkeep {
+namespace {
+
+using namespace std::chrono_literals;
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { db_.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (v TEXT)"); }
+  // One commit of about a page.
+  void commit_a_page() {
+    db_.query("INSERT INTO t (v) VALUES (?1)").bind(1, std::string(3000, 'x')).run();
+  }
+  std::uintmax_t wal_bytes() {
+    std::error_code ignored;
+    return std::filesystem::file_size(path_.string() + "-wal", ignored);
+  }
+
+  testing::TempDir dir_;
+  std::filesystem::path path_ = dir_.path() / "t.db";
+  sqlite::Database db_{path_, sqlite::Database::Access::create};
+};
+
+TEST_F(CheckpointerTest, CommitsLeaveTheCheckpointsToItsThread) {
+  sqlite::Checkpointer checkpointer(db_, path_, {.frames = 20, .inline_frames = 1'000'000});
+  for (int i = 0; i < 300; ++i)
+    commit_a_page();
+  // The last commits woke the thread: it copies every page into the database file.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::filesystem::file_size(path_) < 300u * 3000u &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(std::filesystem::file_size(path_), 300u * 3000u);
+  EXPECT_GT(checkpointer.background_checkpoints(), 0);
+  EXPECT_EQ(checkpointer.inline_checkpoints(), 0);
+  commit_a_page();
+  EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM t"), 301);
+}
+
+TEST_F(CheckpointerTest, ACommitFarPastTheThresholdCheckpointsItself) {
+  // The thread is due after 1,000 pages; the commits must not let the WAL pass 30 meanwhile.
+  sqlite::Checkpointer checkpointer(db_, path_, {.frames = 1000, .inline_frames = 30});
+  for (int i = 0; i < 200; ++i)
+    commit_a_page();
+  EXPECT_GT(checkpointer.inline_checkpoints(), 0);
+  EXPECT_EQ(checkpointer.background_checkpoints(), 0);
+  EXPECT_LT(wal_bytes(), 60u * 4096u);
+}
+
+TEST_F(CheckpointerTest, WithoutItTheConnectionCheckpointsAsBefore) {
+  { sqlite::Checkpointer checkpointer(db_, path_, {.frames = 20, .inline_frames = 1'000'000}); }
+  // SQLite's own automatic checkpoint is back (every 20 pages, as the checkpointer had it).
+  for (int i = 0; i < 200; ++i)
+    commit_a_page();
+  EXPECT_LT(wal_bytes(), 60u * 4096u);
+}
+
+}  // namespace
+}  // namespace chatkeep
