@@ -9,7 +9,7 @@
 namespace chatkeep::sqlite {
 
 Checkpointer::Checkpointer(Database& writer, std::filesystem::path path, Options options)
-    : writer_(writer), path_(std::move(path)), options_(options), thread_([this] { run(); }) {
+    : writer_(writer), path_(std::move(path)), options_(options) {
   // Replaces the automatic checkpoint, itself a WAL hook.
   sqlite3_wal_hook(writer_.handle(), &Checkpointer::on_commit, this);
 }
@@ -21,7 +21,7 @@ Checkpointer::~Checkpointer() {
     stopping_ = true;
   }
   wake_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 std::int64_t Checkpointer::background_checkpoints() const {
@@ -45,6 +45,8 @@ int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int fr
       std::lock_guard lock(self->mutex_);
       self->due_ = true;
     }
+    // Started at the first checkpoint due: a session that only reads never starts it.
+    if (!self->thread_.joinable()) self->thread_ = std::thread([self] { self->run(); });
     self->wake_.notify_one();
   }
   return SQLITE_OK;  // a failed checkpoint is no failure of the commit

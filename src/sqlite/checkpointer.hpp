@@ -16,7 +16,8 @@
 // whatever the thread does.
 //
 // Thread-safety: constructed and destroyed on the thread that owns the writer's connection,
-// which must outlive it; the hook runs on that thread, inside its commits.
+// which must outlive it; the hook runs on that thread, inside its commits, and starts the
+// checkpointing thread when the first checkpoint is due.
 
 #include <condition_variable>
 #include <cstdint>
@@ -61,7 +62,7 @@ class Checkpointer {
   bool stopping_ = false;
   std::int64_t background_ = 0;
   std::int64_t inline_ = 0;
-  std::thread thread_;  // last: it starts once the rest is set
+  std::thread thread_;  // started by the first commit that makes a checkpoint due
 };
 
 }  // namespace chatkeep::sqlite

@@ -1,9 +1,9 @@
 // The store's reads. Each takes the store's lock, and a read of several statements one read
 // transaction, for the whole read: what it returns is one committed state (a channel's messages,
 // members and reads agree), even when another process (the agent) writes meanwhile, and the
-// statements share one WAL read lock instead of taking one each. Users are joined, not copied
-// into rows: one decoded User stands behind many messages, members and reads of a screen
-// (cached_user(), emptied by every write).
+// statements share one WAL read lock instead of taking one each. Users are stored once, not in
+// the rows that name them, and looked up once per screen: one decoded User stands behind many
+// messages, members and reads (cached_user(), emptied by every write).
 
 #include <algorithm>
 #include <unordered_map>
@@ -99,7 +99,7 @@ Message SqliteStore::message_from_row(const Query& row) {
   object.insert_or_assign("id", row.text(0));
   object.insert_or_assign("cid", row.text(1));
   Message message = from_json<Message>(value);
-  if (!row.is_null(2)) message.user = cached_user(row.text(2), optional_text(row, 4));
+  if (!row.is_null(2)) message.user = cached_user(row.text(2));
   message.own_reactions.emplace();
   return message;
 }
@@ -302,8 +302,7 @@ std::vector<Member> SqliteStore::members(const std::string& cid) {
 
 std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
   mutex_.assert_held();
-  auto q = db().query(R"(SELECT m.user_id, m.data, u.data FROM members m
-                         LEFT JOIN users u ON u.id = m.user_id
+  auto q = db().query(R"(SELECT m.user_id, m.data FROM members m
                          WHERE m.cid = ?1 ORDER BY m.created_at, m.user_id)");
   q.bind(1, cid);
   std::vector<Member> members;
@@ -312,7 +311,7 @@ std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
     json::object& object = row.as_object();
     object.insert_or_assign("user_id", q.text(0));
     members.push_back(from_json<Member>(row));
-    members.back().user = cached_user(q.text(0), optional_text(q, 2));
+    members.back().user = cached_user(q.text(0));
   }
   return members;
 }
@@ -325,8 +324,7 @@ std::vector<Read> SqliteStore::reads(const std::string& cid) {
 
 std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
   mutex_.assert_held();
-  auto q = db().query(R"(SELECT r.user_id, r.data, u.data FROM reads r
-                         LEFT JOIN users u ON u.id = r.user_id
+  auto q = db().query(R"(SELECT r.user_id, r.data FROM reads r
                          WHERE r.cid = ?1 ORDER BY r.user_id)");
   q.bind(1, cid);
   std::vector<Read> reads;
@@ -334,7 +332,7 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
     json::value row = parse_row(q.text(1));
     row.as_object().insert_or_assign("user", json::object{{"id", q.text(0)}});
     reads.push_back(from_json<Read>(row));
-    reads.back().user = cached_user(q.text(0), optional_text(q, 2));
+    reads.back().user = cached_user(q.text(0));
   }
   for (auto& read : reads) {
     if (read.user.id == user_id_) read.unread_mentions = unread_mentions_locked(cid, read);

@@ -29,14 +29,14 @@ boost::json::value parse_row(std::string_view data, boost::json::storage_ptr sto
 boost::json::object user_object(std::string_view id, std::optional<std::string_view> data,
                                 boost::json::storage_ptr storage = {});
 
-// A message row: id, cid, user_id, data, the user's data. Pages of one channel know their cid
-// (?1) and skip the join that would find it.
+// A message row: id, cid, user_id, data. Pages of one channel know their cid (?1) and skip the
+// join that would find it. The user is not joined: a screen's messages name a few users many
+// times, and each is looked up once (SqliteStore::cached_user) instead of read with every row.
 inline constexpr std::string_view kSelectMessages =
-    "SELECT m.id, c.cid, m.user_id, m.data, u.data FROM messages m "
-    "JOIN channels c ON c.key = m.channel LEFT JOIN users u ON u.id = m.user_id WHERE ";
+    "SELECT m.id, c.cid, m.user_id, m.data FROM messages m "
+    "JOIN channels c ON c.key = m.channel WHERE ";
 inline constexpr std::string_view kSelectChannelMessages =
-    "SELECT m.id, ?1, m.user_id, m.data, u.data FROM messages m "
-    "LEFT JOIN users u ON u.id = m.user_id WHERE ";
+    "SELECT m.id, ?1, m.user_id, m.data FROM messages m WHERE ";
 
 std::optional<std::string_view> optional_text(const sqlite::Query& row, int column);
 
