@@ -305,12 +305,21 @@ class FieldTable {
   std::string_view root_name() const { return root_name_; }
   // Whether `name` is one of T's modelled fields (else a decoded object keeps it in `extra`).
   bool names(std::string_view name) const { return index_.contains(name); }
+  // The bits of read()'s `given` for the fields named (each must be one of T's).
+  std::uint64_t given_fields(std::initializer_list<std::string_view> names) const {
+    std::uint64_t bits = 0;
+    for (auto name : names)
+      bits |= std::uint64_t{1} << index_.at(name);
+    return bits;
+  }
 
-  void read(const json::value& v, T& out, const Path& path) const {
+  // Reads `v` into `out`. The fields whose bits are set in `given` (given_fields()) the caller
+  // has set already, from outside the document: they count as present.
+  void read(const json::value& v, T& out, const Path& path, std::uint64_t given = 0) const {
     if (path.depth() > kMaxModelDepth) fail(path, "nested too deeply");
     const json::object* object = v.if_object();
     if (!object) fail(path, "expected object");
-    std::uint64_t seen = 0;  // bit i: field i was present
+    std::uint64_t seen = given;  // bit i: field i was present
     // append() writes the fields in the table's order, leaving out those not set, so in a
     // stored row each key is most likely one of the fields after the last one found. The search
     // starts there and wraps around: a few comparisons, most ending at the length, where
@@ -411,6 +420,15 @@ std::string encode_except(const T& v, std::initializer_list<std::string_view> ex
   JsonWriter w(out);
   field_table(Tag<T>{}).append(v, w, except);
   return out;
+}
+
+// Decodes a stored row into `out`, whose members named in `given` the caller has set from the
+// row's columns (a row's JSON leaves out what its columns hold): decoding needs no copy of the
+// document with them put back in.
+template <Modelled T>
+void read_row(const json::value& v, T& out, std::initializer_list<std::string_view> given) {
+  const auto& table = field_table(Tag<T>{});
+  table.read(v, out, Path(table.root_name()), table.given_fields(given));
 }
 
 // Decodes a whole document as T, with T's root name starting the error paths.

@@ -12,6 +12,7 @@
 #include <boost/json/monotonic_resource.hpp>
 
 #include "chatkeep/json.hpp"
+#include "model/tables.hpp"
 #include "outbox/uploads.hpp"
 #include "store/rows.hpp"
 #include "store/sqlite_store.hpp"
@@ -66,12 +67,9 @@ std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
                          WHERE c.cid = ?1)");
   q.bind(1, cid);
   if (!q.next()) return std::nullopt;
-  json::value row = parse_row(q.text(4));
-  json::object& object = row.as_object();
-  object.insert_or_assign("cid", q.text(0));
-  object.insert_or_assign("type", q.text(1));
-  object.insert_or_assign("id", q.text(2));
-  Channel channel = from_json<Channel>(row);
+  Channel channel{
+      .id = std::string(q.text(2)), .type = std::string(q.text(1)), .cid = std::string(q.text(0))};
+  model::read_row(parse_row(q.text(4)), channel, {"id", "type", "cid"});
   if (!q.is_null(3)) channel.created_by = cached_user(q.text(3), optional_text(q, 5));
   return channel;
 }
@@ -94,11 +92,8 @@ const User& SqliteStore::cached_user(std::string_view id) {
 Message SqliteStore::message_from_row(const Query& row) {
   // The row's JSON lives only until it is decoded: an arena spares the allocator.
   json::monotonic_resource arena(arena_buffer_.data(), arena_buffer_.size());
-  json::value value = parse_row(row.text(3), json::storage_ptr(&arena));
-  json::object& object = value.as_object();
-  object.insert_or_assign("id", row.text(0));
-  object.insert_or_assign("cid", row.text(1));
-  Message message = from_json<Message>(value);
+  Message message{.id = std::string(row.text(0)), .cid = std::string(row.text(1))};
+  model::read_row(parse_row(row.text(3), json::storage_ptr(&arena)), message, {"id", "cid"});
   if (!row.is_null(2)) message.user = cached_user(row.text(2));
   message.own_reactions.emplace();
   return message;
@@ -110,12 +105,12 @@ void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
              "SELECT message_id, type, data FROM reactions WHERE user_id = ?1 AND "
              "message_id IN ",
              user_id_, [&](Message& m, const Query& q) {
-               json::value reaction = parse_row(q.text(2));
-               reaction.as_object().insert_or_assign("message_id", q.text(0));
-               reaction.as_object().insert_or_assign("user_id", user_id_);
-               reaction.as_object().insert_or_assign("type", q.text(1));
-               m.own_reactions->push_back(from_json<Reaction>(reaction));
-               m.own_reactions->back().user = cached_user(user_id_);
+               Reaction& reaction =
+                   m.own_reactions->emplace_back(Reaction{.type = std::string(q.text(1)),
+                                                          .message_id = std::string(q.text(0)),
+                                                          .user_id = user_id_,
+                                                          .user = cached_user(user_id_)});
+               model::read_row(parse_row(q.text(2)), reaction, {"type"});
              });
 }
 
@@ -307,11 +302,10 @@ std::vector<Member> SqliteStore::members_locked(const std::string& cid) {
   q.bind(1, cid);
   std::vector<Member> members;
   while (q.next()) {
-    json::value row = parse_row(q.text(1));
-    json::object& object = row.as_object();
-    object.insert_or_assign("user_id", q.text(0));
-    members.push_back(from_json<Member>(row));
-    members.back().user = cached_user(q.text(0));
+    Member& member = members.emplace_back();
+    member.user_id = std::string(q.text(0));
+    model::read_row(parse_row(q.text(1)), member, {"user_id"});
+    member.user = cached_user(q.text(0));
   }
   return members;
 }
@@ -329,10 +323,8 @@ std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
   q.bind(1, cid);
   std::vector<Read> reads;
   while (q.next()) {
-    json::value row = parse_row(q.text(1));
-    row.as_object().insert_or_assign("user", json::object{{"id", q.text(0)}});
-    reads.push_back(from_json<Read>(row));
-    reads.back().user = cached_user(q.text(0));
+    Read& read = reads.emplace_back(Read{.user = cached_user(q.text(0))});
+    model::read_row(parse_row(q.text(1)), read, {"user"});
   }
   for (auto& read : reads) {
     if (read.user.id == user_id_) read.unread_mentions = unread_mentions_locked(cid, read);
