@@ -1,6 +1,7 @@
 #include "sqlite/checkpointer.hpp"
 
 #include <optional>
+#include <system_error>
 
 #include <sqlite3.h>
 
@@ -36,18 +37,25 @@ std::int64_t Checkpointer::inline_checkpoints() const {
 
 int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int frames) {
   auto* self = static_cast<Checkpointer*>(context);
-  if (frames >= self->options_.inline_frames) {
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    std::lock_guard lock(self->mutex_);
-    ++self->inline_;
-  } else if (frames >= self->options_.frames) {
+  bool by_itself = frames >= self->options_.inline_frames;
+  if (!by_itself && frames >= self->options_.frames) {
     {
       std::lock_guard lock(self->mutex_);
       self->due_ = true;
     }
-    // Started at the first checkpoint due: a session that only reads never starts it.
-    if (!self->thread_.joinable()) self->thread_ = std::thread([self] { self->run(); });
-    self->wake_.notify_one();
+    // Started at the first checkpoint due: a session that only reads never starts it. Nothing
+    // may throw through SQLite: without a thread, the commit checkpoints by itself.
+    try {
+      if (!self->thread_.joinable()) self->thread_ = std::thread([self] { self->run(); });
+      self->wake_.notify_one();
+    } catch (const std::system_error&) {
+      by_itself = true;
+    }
+  }
+  if (by_itself) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    std::lock_guard lock(self->mutex_);
+    ++self->inline_;
   }
   return SQLITE_OK;  // a failed checkpoint is no failure of the commit
 }
