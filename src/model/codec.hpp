@@ -381,12 +381,12 @@ class FieldTable {
   }
 
  private:
-  // The index of the field named `name`, searched from `from` on and then from the start;
-  // fields_.size() when T has none.
+  // The index of the field named `name`, searched from `from` (at most fields_.size()) on and
+  // then from the start; fields_.size() when T has none.
   std::size_t find_field(std::string_view name, std::size_t from) const {
     for (std::size_t i = from; i < fields_.size(); ++i)
       if (fields_[i].name == name) return i;
-    for (std::size_t i = 0; i < from && i < fields_.size(); ++i)
+    for (std::size_t i = 0; i < from; ++i)
       if (fields_[i].name == name) return i;
     return fields_.size();
   }

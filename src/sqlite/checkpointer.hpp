@@ -5,8 +5,8 @@
 // SQLite checkpoints in the commit that finds the WAL past its threshold (wal_autocheckpoint,
 // 1,000 pages): that commit copies the WAL into the database file and syncs it, milliseconds
 // on a slow disk, in the thread that committed (the app's own thread, for a store in regular
-// mode). With the search index every small write adds a dozen pages, so one enqueue in
-// sixty paid for a checkpoint (BENCHMARKS.md, workload 5).
+// mode). With the search index an outbox enqueue adds about 20 pages, so one enqueue in fifty
+// paid for a checkpoint (BENCHMARKS.md, workload 5).
 //
 // A Checkpointer takes that over for one connection: it replaces the connection's automatic
 // checkpoint with a hook that wakes a thread of its own, which runs a passive checkpoint on a

@@ -62,31 +62,24 @@ std::optional<Channel> SqliteStore::channel(const std::string& cid) {
 
 std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
   mutex_.assert_held();
-  auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data, u.data
-                         FROM channels c LEFT JOIN users u ON u.id = c.created_by_id
-                         WHERE c.cid = ?1)");
+  auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data
+                         FROM channels c WHERE c.cid = ?1)");
   q.bind(1, cid);
   if (!q.next()) return std::nullopt;
   Channel channel{
       .id = std::string(q.text(2)), .type = std::string(q.text(1)), .cid = std::string(q.text(0))};
   model::read_row(parse_row(q.text(4)), channel, {"id", "type", "cid"});
-  if (!q.is_null(3)) channel.created_by = cached_user(q.text(3), optional_text(q, 5));
+  if (!q.is_null(3)) channel.created_by = cached_user(q.text(3));
   return channel;
-}
-
-const User& SqliteStore::cached_user(std::string_view id, std::optional<std::string_view> data) {
-  auto found = user_cache_.find(id);
-  if (found != user_cache_.end()) return found->second;
-  if (user_cache_.size() >= kMaxCachedUsers) user_cache_.clear();
-  json::value user(user_object(id, data));
-  return user_cache_.emplace(std::string(id), from_json<User>(user)).first->second;
 }
 
 const User& SqliteStore::cached_user(std::string_view id) {
   if (auto found = user_cache_.find(id); found != user_cache_.end()) return found->second;
+  if (user_cache_.size() >= kMaxCachedUsers) user_cache_.clear();
   auto q = db().query("SELECT data FROM users WHERE id = ?1");
   q.bind(1, id);
-  return cached_user(id, q.next() ? std::optional(q.text(0)) : std::nullopt);
+  const json::value user(user_object(id, q.next() ? std::optional(q.text(0)) : std::nullopt));
+  return user_cache_.emplace(std::string(id), from_json<User>(user)).first->second;
 }
 
 Message SqliteStore::message_from_row(const Query& row) {
@@ -117,6 +110,7 @@ void SqliteStore::attach_own_reactions(std::vector<Message>& messages) {
 void SqliteStore::attach_local_states(std::vector<Message>& messages) {
   // Mostly the outbox holds nothing for any message: one step says so, where the lookup of a
   // page's ids would prepare and bind a statement of its own.
+  if (messages.empty()) return;
   if (!db().query("SELECT 1 FROM outbox WHERE message_id > '' LIMIT 1").next()) {
     for (auto& m : messages)
       outbox::attach_uploads(m, {});

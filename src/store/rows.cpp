@@ -43,11 +43,6 @@ json::object user_object(std::string_view id, std::optional<std::string_view> da
   return user;
 }
 
-std::optional<std::string_view> optional_text(const Query& row, int column) {
-  if (row.is_null(column)) return std::nullopt;
-  return row.text(column);
-}
-
 std::optional<std::int64_t> micros(const std::optional<Timestamp>& t) {
   if (!t || t->is_never()) return std::nullopt;
   return t->unix_micros();

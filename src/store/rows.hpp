@@ -38,8 +38,6 @@ inline constexpr std::string_view kSelectMessages =
 inline constexpr std::string_view kSelectChannelMessages =
     "SELECT m.id, ?1, m.user_id, m.data FROM messages m WHERE ";
 
-std::optional<std::string_view> optional_text(const sqlite::Query& row, int column);
-
 // A time as a column holds it; none for a time never set.
 std::optional<std::int64_t> micros(const std::optional<Timestamp>& t);
 

@@ -107,8 +107,7 @@ class SqliteStore final : public ChatPersistenceClient {
   void for_chunks(std::vector<Message>& messages, const std::string& select,
                   const std::optional<std::string>& first_parameter,
                   const std::function<void(Message&, const Query&)>& each);
-  // A user as stored (given its row's data, or looked up), decoded once until the next write.
-  const User& cached_user(std::string_view id, std::optional<std::string_view> data);
+  // A user as stored (only its id when the store has none), decoded once until the next write.
   const User& cached_user(std::string_view id);
 
   CheckedMutex mutex_;
