@@ -16,7 +16,7 @@ namespace {
 
 // The schema this build writes. A file from a newer server is refused rather than misread; a
 // later version adds its migration from this one beside the creation below.
-constexpr std::int64_t kSchemaVersion = 4;
+constexpr std::int64_t kSchemaVersion = 5;
 
 constexpr const char* kSchema = R"(
   CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL);
@@ -97,12 +97,15 @@ State::State(const std::string& db_path) : db_(db_path, sqlite::Database::Access
     if (version < 1) db_.exec(kSchema);
     if (version < 2) db_.exec(kUploadsSchema);
     if (version < 3) db_.exec(kSettingsSchema);
-    // Version 4: the search index (search/message_index.hpp), the same as the client's; the
-    // messages stored before it are indexed here and now.
-    if (version < 4) {
-      db_.exec(search::kSearchIndexSchema);
-      while (!search::index_search_backlog(db_, 10'000)) {
-      }
+    // Version 4: the search index (search/message_index.hpp), the same as the client's; version
+    // 5, its tail, which the server does without: every write is searchable when its answer is
+    // sent. The messages stored before the index are indexed here and now.
+    if (version < 4) db_.exec(search::kSearchIndexSchema);
+    if (version < 5) {
+      db_.exec(search::kSearchIndexTail);
+      db_.exec(search::kIndexEveryWrite);
+    }
+    while (!search::index_search_backlog(db_, 10'000)) {
     }
     db_.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
     transaction.commit();

@@ -23,7 +23,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-const std::array<const char*, 13> kMigrations = {
+const std::array<const char*, 14> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -191,7 +191,7 @@ CREATE TABLE unknown_events (
     // are its backlog, indexed in steps after the migration.
     search::kSearchIndexSchema,
     // 11: prefix indexes for the word index; the messages are indexed again, in steps.
-    search::kSearchPrefixIndexes,
+    search::kSearchIndexPrefixes,
     // 12: members who left, and when (DeleteMembers.at): an older copy does not bring them back.
     R"sql(
 CREATE TABLE departed_members (
@@ -209,6 +209,9 @@ ALTER TABLE messages ADD COLUMN mentions INTEGER NOT NULL DEFAULT 0;
 UPDATE messages SET mentions = 1 WHERE json_array_length(data, '$.mentioned_users') > 0;
 CREATE INDEX messages_mentioning ON messages (channel, created_at) WHERE mentions;
 )sql",
+    // 14: the search index's tail: new messages are indexed a moment after they are written,
+    // not in the writer's transaction (search/message_index.hpp).
+    search::kSearchIndexTail,
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

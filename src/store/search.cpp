@@ -134,6 +134,11 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   values.emplace_back(static_cast<std::int64_t>(query.offset));
 
   Lock lock(mutex_);
+  // The tail waits for the store to be idle (search_indexer.hpp); a search does not.
+  if (!options_.read_only) {
+    while (!search::index_search_tail(db(), 10 * kSearchRowsPerStep)) {
+    }
+  }
   ReadTransaction snapshot(db());
   SearchResults results;
   results.partial = !search::search_index_progress(db()).complete();

@@ -52,19 +52,47 @@ void SqliteStore::connect(const std::string& user_id) {
         fmt::format("{} is from an older chatkeep; open it once to upgrade it", path.string()));
   }
   log_->info("connected {} ({})", user_id, path.string());
-  if (!options_.read_only && !search::search_index_progress(*db).complete()) {
-    search_builder_ = std::make_unique<SearchBuilder>(path, log_);
-  }
   if (!options_.read_only) checkpointer_ = std::make_unique<sqlite::Checkpointer>(*db, path);
   db_ = std::move(db);
   user_id_ = user_id;
+  if (!options_.read_only) {
+    search_indexer_ = std::make_unique<SearchIndexer>(
+        [this](std::int64_t min_tail_rows) { return index_search_step(min_tail_rows); }, log_,
+        SearchIndexer::Options{});
+  }
+}
+
+void SqliteStore::stop_search_indexer() {
+  std::unique_ptr<SearchIndexer> indexer;
+  {
+    Lock lock(mutex_);
+    indexer = std::move(search_indexer_);
+  }
+}
+
+bool SqliteStore::index_search_step(std::int64_t min_tail_rows) {
+  Lock lock(mutex_);
+  if (!db_) return true;
+  const search::SearchIndexProgress progress = search::search_index_progress(*db_);
+  if (progress.tail_rows() > min_tail_rows) {
+    search::index_search_tail(*db_, kSearchRowsPerStep);
+    return false;
+  }
+  if (min_tail_rows == 0 && progress.backlog != 0) {
+    if (progress.indexed_through == 0) {
+      log_->info("indexing the messages stored before search (rowids up to {})", progress.backlog);
+    }
+    if (search::index_search_backlog(*db_, kSearchRowsPerStep)) log_->info("search index complete");
+    return false;
+  }
+  return progress.complete();
 }
 
 FlushResult SqliteStore::disconnect(bool flush) {
+  stop_search_indexer();
   Lock lock(mutex_);
   FlushResult result;
   if (!db_) return result;
-  search_builder_.reset();
   if (flush) result = flush_locked();
   checkpointer_.reset();
   db_.reset();
@@ -92,6 +120,8 @@ FlushResult SqliteStore::flush_locked() {
                    DELETE FROM saved_queries; DELETE FROM channels; DELETE FROM users;
                    DELETE FROM connection_state; DELETE FROM outbox; DELETE FROM work;
                    DELETE FROM leases; DELETE FROM uploads;)");
+  // The rowids start again from 1: below the old tail, they would be indexed as written.
+  search::restart_search_index(database);
   transaction.commit();
   log_->info("flushed; {} outbox entries discarded", result.discarded_outbox_entries);
   return result;
@@ -121,6 +151,7 @@ ApplyResult SqliteStore::apply(const Batch& batch) {
   if (user_hashes_.size() > kMaxUserHashes) user_hashes_.clear();
   for (const auto& [id, hash] : writer.written_users())
     user_hashes_[id] = hash;
+  if (search_indexer_) search_indexer_->wrote();
   return result;
 }
 

@@ -22,7 +22,7 @@
 #include "locks/checked_mutex.hpp"
 #include "sqlite/checkpointer.hpp"
 #include "sqlite/database.hpp"
-#include "store/search_builder.hpp"
+#include "store/search_indexer.hpp"
 
 namespace chatkeep::store {
 
@@ -82,11 +82,18 @@ class SqliteStore final : public ChatPersistenceClient {
   // Rows inserted, updated or deleted since the store connected (for measurements).
   std::int64_t rows_changed();
 
+  // Rows of the search index's tail or backlog per step (SearchIndexer), a few milliseconds.
+  static constexpr std::int64_t kSearchRowsPerStep = 250;
+  // One step of the search index's waiting work (SearchIndexer::Step), under the lock.
+  bool index_search_step(std::int64_t min_tail_rows);
+
  private:
   enum class Scope { channel, pinned, thread };
 
   using Lock = std::lock_guard<CheckedMutex>;
   Database& db();  // the open database, or ChatError(invalid_state); mutex_ held
+  // Stops the search indexer, whose steps take mutex_: called without it.
+  void stop_search_indexer();
   FlushResult flush_locked();
   std::optional<Channel> channel_locked(const std::string& cid);
   std::optional<ChannelState> channel_state_locked(const std::string& cid,
@@ -117,8 +124,6 @@ class SqliteStore final : public ChatPersistenceClient {
   // The WAL's checkpoints, off the committing thread (checkpointer.hpp); destroyed before db_.
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   std::string user_id_;
-  // Indexes a database from before the search index, while connected (search_builder.hpp).
-  std::unique_ptr<SearchBuilder> search_builder_;
   std::array<unsigned char, 16384> arena_buffer_;  // first block of message_from_row's arena
   // Decoded users for reads: one user stands behind many messages, members and reads of a screen.
   // Cleared by every write, so it never holds a stale user.
@@ -133,6 +138,9 @@ class SqliteStore final : public ChatPersistenceClient {
   // behind it; the next different version of that user is written as usual.
   static constexpr std::size_t kMaxUserHashes = 100'000;
   UserHashes user_hashes_;
+  // Indexes new messages for search when the store is idle (search_indexer.hpp). Last, so that
+  // it stops before anything its steps use goes.
+  std::unique_ptr<SearchIndexer> search_indexer_;
 };
 
 }  // namespace chatkeep::store

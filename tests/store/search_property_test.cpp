@@ -235,6 +235,10 @@ TEST(SearchPropertyTest, TheIndexAnswersWhatAScanOfTheMessagesAnswers) {
             model.erase(of[k].second);
         }
       } else {
+        // The index agrees with the messages whatever waits in its tail; then the searches.
+        auto db =
+            store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), "alice"));
+        ASSERT_EQ(search::check_search_index(*db), "");
         check_queries();
       }
     }

@@ -10,6 +10,7 @@
 #include "chatkeep/testing/temp_dir.hpp"
 #include "sqlite/database.hpp"
 #include "support/json_equal.hpp"
+#include "support/old_schema.hpp"
 #include "support/sqlite_peek.hpp"
 
 namespace chatkeep {
@@ -642,12 +643,12 @@ TEST_F(StoreTest, UnreadMentionsFollowEditsAndSurviveTheMigration) {
   EXPECT_EQ(own_mentions(), 1);
   EXPECT_EQ(peek_integer(db_path(), "SELECT COUNT(*) FROM messages WHERE mentions"), 2);
 
-  // A database from before migration 13: no column, no index.
+  // A database of schema 11: from before migration 13, no column, no index.
   store_->disconnect(false);
   {
     sqlite::Database db(db_path(), sqlite::Database::Access::read_write);
-    db.exec(R"(DROP INDEX messages_mentioning; ALTER TABLE messages DROP COLUMN mentions;
-               PRAGMA user_version = 12;)");
+    undo_migrations_after_11(db);
+    db.exec("PRAGMA user_version = 11");
   }
   open();
   EXPECT_EQ(own_mentions(), 1);

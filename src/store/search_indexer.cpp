@@ -1,0 +1,82 @@
+#include "store/search_indexer.hpp"
+
+#include "chatkeep/error.hpp"
+
+namespace chatkeep::store {
+
+using Clock = std::chrono::steady_clock;
+
+SearchIndexer::SearchIndexer(Step step, std::shared_ptr<spdlog::logger> log, Options options)
+    : step_(std::move(step)), log_(std::move(log)), options_(options), thread_([this] { run(); }) {}
+
+SearchIndexer::~SearchIndexer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void SearchIndexer::wrote() {
+  {
+    std::lock_guard lock(mutex_);
+    ++writes_;
+    due_ = true;
+  }
+  wake_.notify_one();
+}
+
+bool SearchIndexer::run_steps(bool idle) {
+  const std::uint64_t seen = writes_;
+  for (;;) {
+    const bool done = step_(idle ? 0 : options_.max_tail_rows);
+    ++steps_;
+    if (done || !idle || writes_ != seen || stopping_) return done;
+  }
+}
+
+void SearchIndexer::run() {
+  std::unique_lock lock(mutex_);
+  int failures = 0;
+  for (;;) {
+    wake_.wait(lock, [this] { return stopping_ || due_; });
+    if (stopping_) return;
+    // Until the writes pause, or for busy_check while they do not.
+    const auto look_at = Clock::now() + options_.busy_check;
+    bool idle = false;
+    for (;;) {
+      const std::uint64_t seen = writes_;
+      if (!wake_.wait_for(lock, options_.idle, [&] { return stopping_ || writes_ != seen; })) {
+        idle = true;
+        break;
+      }
+      if (stopping_) return;
+      if (Clock::now() >= look_at) break;
+    }
+    const std::uint64_t seen = writes_;
+    lock.unlock();
+    bool done = false;
+    try {
+      done = run_steps(idle);
+      failures = 0;
+    } catch (const ChatError& e) {
+      lock.lock();
+      if (++failures >= kMaxFailures) {
+        log_->error("indexing for search: {}; stopped until the next write", e.what());
+        failures = 0;
+        if (writes_ == seen) due_ = false;
+        continue;
+      }
+      log_->warn("indexing for search: {}; trying again", e.what());
+      if (wake_.wait_for(lock, options_.failure_pause, [this] { return stopping_.load(); })) {
+        return;
+      }
+      continue;
+    }
+    lock.lock();
+    if (done && writes_ == seen) due_ = false;
+  }
+}
+
+}  // namespace chatkeep::store

@@ -1,0 +1,77 @@
+#pragma once
+
+// Indexes for search what waits (search/message_index.hpp: the tail of new messages, and a
+// database's backlog from before the index) a moment after the store writes, on a thread of
+// its own, so that neither the writer's transaction nor its caller pays for it.
+//
+// It waits for the writes to pause (`idle` without one) and then runs steps until nothing waits
+// or a write comes. While writes go on without a pause (a long catch-up), it looks at the tail
+// every `busy_check` and indexes a step whenever the tail is past `max_tail_rows`: that bounds
+// what a search, which indexes the tail before it reads the index, may have to do first.
+//
+// A step runs through the store (SqliteStore::index_search_step), on the store's connection and
+// under its lock, so a read or write of the store waits at most one step, and no two
+// connections of the process contend for SQLite's write lock. A step that fails (another
+// process holding the write lock past the busy timeout) is tried again after a pause; after
+// kMaxFailures in a row, not until the next write.
+//
+// Thread-safety: wrote() may be called from any thread. The destructor stops the thread after
+// the step under way; it must not run while its caller holds the store's lock, which a step
+// takes.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+namespace chatkeep::store {
+
+class SearchIndexer {
+ public:
+  struct Options {
+    std::chrono::milliseconds idle{50};
+    std::chrono::milliseconds busy_check{250};
+    std::int64_t max_tail_rows = 20'000;
+    std::chrono::milliseconds failure_pause{1000};
+  };
+  static constexpr int kMaxFailures = 5;
+
+  // step(min_tail_rows) indexes one step of the tail if it holds more than min_tail_rows rows,
+  // else (only when min_tail_rows is 0) one of the backlog; true when nothing waits.
+  using Step = std::function<bool(std::int64_t min_tail_rows)>;
+
+  SearchIndexer(Step step, std::shared_ptr<spdlog::logger> log, Options options);
+  ~SearchIndexer();
+  SearchIndexer(const SearchIndexer&) = delete;
+  SearchIndexer& operator=(const SearchIndexer&) = delete;
+
+  // A write was committed: what it added waits for the next pause.
+  void wrote();
+
+  // Steps run so far (for tests).
+  std::int64_t steps() const { return steps_; }
+
+ private:
+  void run();
+  // Runs steps until nothing waits (true), or, when idle, until a write comes; busy, one step.
+  bool run_steps(bool idle);
+
+  const Step step_;
+  std::shared_ptr<spdlog::logger> log_;
+  const Options options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<std::uint64_t> writes_ = 0;  // changed under mutex_, read without it by steps
+  std::atomic<bool> stopping_ = false;     // likewise
+  bool due_ = true;  // something may wait (at first: whatever the last session left)
+  std::atomic<std::int64_t> steps_ = 0;
+  std::thread thread_;  // last: started once the rest is constructed
+};
+
+}  // namespace chatkeep::store
