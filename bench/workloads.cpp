@@ -178,6 +178,13 @@ CachedDatabases cached_databases(const Settings& s) {
     }
   }
   store.reset();
+  {
+    // As the store would have when idle: every message indexed for search.
+    auto db = store::open_user_database(
+        SqlitePersistenceClient::database_path(cached.store_dir, Corpus::kMe));
+    while (!search::index_search_tail(*db, 50'000)) {
+    }
+  }
   std::ofstream(dir / "complete") << "ok\n";
   return cached;
 }
@@ -214,13 +221,21 @@ struct IngestFigures {
   std::int64_t bytes = 0;
 };
 
+// What the search index does during an ingest.
+enum class Indexing {
+  deferred,  // as the store does it: new messages wait until it is idle (none is, here)
+  drained,   // and then a search, which indexes them all first: the whole cost of the index
+  none,      // no index: the store without the index's triggers
+};
+
 // Decoded events, or JSON frames decoded on the way, into a new store with its channels.
 IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
-                              const std::vector<std::string>* frames, bool search_index = true) {
+                              const std::vector<std::string>* frames,
+                              Indexing indexing = Indexing::deferred) {
   TempDir dir;
   auto store = open_store(dir.path());
   store->apply(channel_setup(corpus));
-  if (!search_index) {
+  if (indexing == Indexing::none) {
     // The baseline of workload 11: the same store without the index's triggers.
     auto db =
         store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), Corpus::kMe));
@@ -241,6 +256,7 @@ IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
       store->apply(batch);
     }
   }
+  if (indexing == Indexing::drained) (void)store->search({.text = "drain"});
   store->disconnect(false);  // the final checkpoint is part of the cost
   return {seconds_since(start), bytes_written() - bytes};
 }
@@ -292,7 +308,7 @@ std::vector<Row> ingest(const Settings& s) {
   const auto raw = ingest_raw(corpus, first, n);
   const auto count = static_cast<double>(n);
   return {versus("1 ingest message.new", "messages/s", count / mine.seconds, count / raw.seconds,
-                 mine.seconds, raw.seconds, 1.0),
+                 mine.seconds, raw.seconds, 0.8),
           versus("1 ingest bytes written", "bytes/message", static_cast<double>(mine.bytes) / count,
                  static_cast<double>(raw.bytes) / count, static_cast<double>(mine.bytes),
                  static_cast<double>(raw.bytes), std::nullopt)};
@@ -310,7 +326,7 @@ std::vector<Row> ingest_json(const Settings& s) {
   const auto from_json_text = ingest_chatkeep(corpus, {}, &frames);
   const auto count = static_cast<double>(n);
   return {versus("2 ingest from JSON frames", "events/s", count / from_json_text.seconds,
-                 count / decoded.seconds, from_json_text.seconds, decoded.seconds, 1.25)};
+                 count / decoded.seconds, from_json_text.seconds, decoded.seconds, 1.05)};
 }
 
 // --- 3, 4, 8: reads from the large database ----------------------------------------------------
@@ -328,8 +344,8 @@ std::vector<Row> hydrate(const Settings& s) {
   }
   Row row = versus("3 hydrate first page (cold connection)", "ms", quantile(mine, 0.5),
                    quantile(raw, 0.5), quantile(mine, 0.5), quantile(raw, 0.5), 2.0);
-  row.target = "<= 5 ms and ratio <= 2.00";
-  row.met = row.value <= 5.0 && *row.ratio <= 2.0;
+  row.target = "<= 2.5 ms and ratio <= 1.00";
+  row.met = row.value <= 2.5 && *row.ratio <= 1.0;
   return {row};
 }
 
@@ -354,8 +370,8 @@ std::vector<Row> page_back(const Settings& s) {
   }
   Row row = versus("4 page back 50 messages (deep)", "us", quantile(mine, 0.5), quantile(base, 0.5),
                    quantile(mine, 0.5), quantile(base, 0.5), std::nullopt);
-  row.target = "<= 500 us";
-  row.met = row.value <= 500;
+  row.target = "<= 80 us and ratio <= 2.00";
+  row.met = row.value <= 80 && *row.ratio <= 2.0;
   return {row};
 }
 
@@ -375,8 +391,8 @@ std::vector<Row> memory(const Settings& s) {
   const double mine = static_cast<double>(run_probe(s, "chatkeep")) / 1024;
   const double raw = static_cast<double>(run_probe(s, "raw")) / 1024;
   Row row = versus("8 peak RSS while hydrating", "MiB", mine, raw, mine, raw, std::nullopt);
-  row.target = "<= 64 MiB";
-  row.met = mine <= 64;
+  row.target = "<= 16 MiB";
+  row.met = mine <= 16;
   return {row};
 }
 
@@ -424,10 +440,10 @@ std::vector<Row> outbox_enqueue(const Settings& s) {
   }
   Row median = versus("5 outbox enqueue, median", "us", quantile(mine, 0.5), quantile(base, 0.5),
                       quantile(mine, 0.5), quantile(base, 0.5), std::nullopt);
-  median.target = "<= 200 us";
-  median.met = median.value <= 200;
   Row p99 = versus("5 outbox enqueue, p99", "us", quantile(mine, 0.99), quantile(base, 0.99),
                    quantile(mine, 0.99), quantile(base, 0.99), std::nullopt);
+  p99.target = "<= 200 us";
+  p99.met = p99.value <= 200;
   return {median, p99};
 }
 
@@ -659,6 +675,8 @@ std::vector<Row> search(const Settings& s) {
     auto db = store::open_user_database(path);
     while (!search::index_search_backlog(*db, 50'000)) {
     }
+    while (!search::index_search_tail(*db, 50'000)) {
+    }
     messages = db->integer("SELECT COUNT(*) FROM messages");
     index_bytes = search::search_index_bytes(*db);
   }
@@ -716,9 +734,10 @@ std::vector<Row> search(const Settings& s) {
   const Corpus corpus = corpus_for(s);
   const std::int64_t first = s.big_channel_messages;
   const std::int64_t n = s.ingest_events;
-  const auto with = ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr, true);
+  const auto with =
+      ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr, Indexing::drained);
   const auto without =
-      ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr, false);
+      ingest_chatkeep(corpus, message_new_events(corpus, first, n), nullptr, Indexing::none);
   const auto count = static_cast<double>(n);
   rows.push_back(versus("11 ingest with the search index", "messages/s", count / with.seconds,
                         count / without.seconds, with.seconds, without.seconds, 1.10));

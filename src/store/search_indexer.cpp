@@ -32,7 +32,7 @@ bool SearchIndexer::run_steps(bool idle) {
   for (;;) {
     const bool done = step_(idle ? 0 : options_.max_tail_rows);
     ++steps_;
-    if (done || !idle || writes_ != seen || stopping_) return done;
+    if (done || stopping_ || (idle && writes_ != seen)) return done;
   }
 }
 
@@ -75,7 +75,7 @@ void SearchIndexer::run() {
       continue;
     }
     lock.lock();
-    if (done && writes_ == seen) due_ = false;
+    if (idle && done && writes_ == seen) due_ = false;
   }
 }
 

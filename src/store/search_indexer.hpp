@@ -6,8 +6,9 @@
 //
 // It waits for the writes to pause (`idle` without one) and then runs steps until nothing waits
 // or a write comes. While writes go on without a pause (a long catch-up), it looks at the tail
-// every `busy_check` and indexes a step whenever the tail is past `max_tail_rows`: that bounds
-// what a search, which indexes the tail before it reads the index, may have to do first.
+// every `busy_check`, and if it is past `max_tail_rows` runs steps, between the writes, until it
+// is not: that bounds what a search, which indexes the tail before it reads the index, may have
+// to do first (about 20 us a row; BENCHMARKS.md, workload 11).
 //
 // A step runs through the store (SqliteStore::index_search_step), on the store's connection and
 // under its lock, so a read or write of the store waits at most one step, and no two
@@ -43,7 +44,8 @@ class SearchIndexer {
   static constexpr int kMaxFailures = 5;
 
   // step(min_tail_rows) indexes one step of the tail if it holds more than min_tail_rows rows,
-  // else (only when min_tail_rows is 0) one of the backlog; true when nothing waits.
+  // else (only when min_tail_rows is 0) one of the backlog; true when it did neither (with 0:
+  // nothing waits).
   using Step = std::function<bool(std::int64_t min_tail_rows)>;
 
   SearchIndexer(Step step, std::shared_ptr<spdlog::logger> log, Options options);
@@ -59,7 +61,8 @@ class SearchIndexer {
 
  private:
   void run();
-  // Runs steps until nothing waits (true), or, when idle, until a write comes; busy, one step.
+  // Runs steps until the step finds nothing to do (true), stopping early when idle and a write
+  // comes.
   bool run_steps(bool idle);
 
   const Step step_;

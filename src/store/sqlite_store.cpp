@@ -85,7 +85,7 @@ bool SqliteStore::index_search_step(std::int64_t min_tail_rows) {
     if (search::index_search_backlog(*db_, kSearchRowsPerStep)) log_->info("search index complete");
     return false;
   }
-  return progress.complete();
+  return true;
 }
 
 FlushResult SqliteStore::disconnect(bool flush) {
