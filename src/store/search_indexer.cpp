@@ -19,12 +19,16 @@ SearchIndexer::~SearchIndexer() {
 }
 
 void SearchIndexer::wrote() {
+  // Only a thread asleep with nothing due is woken: while it waits for a pause it looks at
+  // writes_ when it wakes by itself, so a stream of writes costs no wake-up each.
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     ++writes_;
+    wake = !due_;
     due_ = true;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 bool SearchIndexer::run_steps(bool idle) {
@@ -42,16 +46,17 @@ void SearchIndexer::run() {
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || due_; });
     if (stopping_) return;
-    // Until the writes pause, or for busy_check while they do not.
+    // Until the writes pause (an `idle` without one: found within two), or for busy_check
+    // while they do not.
     const auto look_at = Clock::now() + options_.busy_check;
     bool idle = false;
     for (;;) {
       const std::uint64_t seen = writes_;
-      if (!wake_.wait_for(lock, options_.idle, [&] { return stopping_ || writes_ != seen; })) {
+      if (wake_.wait_for(lock, options_.idle, [this] { return stopping_.load(); })) return;
+      if (writes_ == seen) {
         idle = true;
         break;
       }
-      if (stopping_) return;
       if (Clock::now() >= look_at) break;
     }
     const std::uint64_t seen = writes_;
