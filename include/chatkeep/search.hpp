@@ -9,8 +9,10 @@
 // titles and file names; deleted messages are never found. The user's own messages still in the
 // outbox are found, and an edit waiting there is found by its new text.
 //
-// A store answers from its own index, in the same transactions as the messages it covers, so
-// the two never disagree. A word as common as "the" matches most of a large store: the SQLite
+// A store answers from its own index, which agrees with the messages it covers. The SQLite
+// store indexes new messages a moment after it writes them (when idle), and a search indexes
+// whatever still waits before it reads, so no answer misses one; a read-only store cannot, and
+// says its answer is partial. A word as common as "the" matches most of a large store: the SQLite
 // store then ranks and sorts the 1,000 matches it stored last (or offset + limit, if more), so
 // that such a search costs milliseconds, not a scan; with fewer matches the answer is exact.
 // A database from before the index is indexed in the background after it opens; until that
@@ -76,8 +78,8 @@ std::string mark_matches(const SearchHit& hit, std::string_view before, std::str
 
 struct SearchResults {
   std::vector<SearchHit> hits;
-  // The store's index is still being built (a database from before it): older messages may be
-  // missing from these results.
+  // The store's index is still being built (a database from before it; for a read-only store,
+  // new messages too): messages may be missing from these results.
   bool partial = false;
 };
 

@@ -39,7 +39,8 @@ struct StorageStats {
   // Events of types this chatkeep does not know, by type (CountUnknownEvent): a newer server.
   std::map<std::string, std::int64_t> unknown_events;
   // The full-text index's share of database_bytes (search.hpp), and whether it covers every
-  // stored message yet (a database from before it is indexed in the background).
+  // stored message yet (new messages are indexed when the store is idle, and a database from
+  // before the index in the background).
   std::uintmax_t search_index_bytes = 0;
   bool search_index_complete = true;
 
