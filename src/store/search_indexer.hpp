@@ -12,8 +12,9 @@
 //
 // A step runs through the store (SqliteStore::index_search_step), on the store's connection and
 // under its lock, so a read or write of the store waits at most one step, and no two
-// connections of the process contend for SQLite's write lock. A step that fails (another
-// process holding the write lock past the busy timeout) is tried again after a pause; after
+// connections of the process contend for SQLite's write lock. A step does not wait for the write
+// lock that another process holds (it throws Locked): it is tried again after a pause, for as
+// long as that takes. A step that fails otherwise is tried again after a pause too; after
 // kMaxFailures in a row, not until the next write.
 //
 // Thread-safety: wrote() may be called from any thread. The destructor stops the thread after
@@ -47,6 +48,8 @@ class SearchIndexer {
   // else (only when min_tail_rows is 0) one of the backlog; true when it did neither (with 0:
   // nothing waits).
   using Step = std::function<bool(std::int64_t min_tail_rows)>;
+  // Thrown by a step that found the database's write lock taken (by another process).
+  struct Locked {};
 
   SearchIndexer(Step step, std::shared_ptr<spdlog::logger> log, Options options);
   ~SearchIndexer();

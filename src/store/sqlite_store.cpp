@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "log/logger.hpp"
@@ -73,16 +75,35 @@ void SqliteStore::stop_search_indexer() {
 bool SqliteStore::index_search_step(std::int64_t min_tail_rows) {
   Lock lock(mutex_);
   if (!db_) return true;
+  // The write lock now or not at all: another process writing (the agent) would keep this
+  // thread waiting up to the busy timeout, and the app's reads with it, on mutex_.
+  std::optional<Transaction> transaction;
+  {
+    const std::int64_t timeout = db_->integer("PRAGMA busy_timeout");
+    db_->exec("PRAGMA busy_timeout = 0");
+    try {
+      transaction.emplace(*db_);
+    } catch (const ChatError&) {
+      const bool locked = (sqlite3_extended_errcode(db_->handle()) & 0xff) == SQLITE_BUSY;
+      db_->exec(fmt::format("PRAGMA busy_timeout = {}", timeout));
+      if (locked) throw SearchIndexer::Locked{};
+      throw;
+    }
+    db_->exec(fmt::format("PRAGMA busy_timeout = {}", timeout));
+  }
   const search::SearchIndexProgress progress = search::search_index_progress(*db_);
   if (progress.tail_rows() > min_tail_rows) {
     search::index_search_tail(*db_, kSearchRowsPerStep);
+    transaction->commit();
     return false;
   }
   if (min_tail_rows == 0 && progress.backlog != 0) {
     if (progress.indexed_through == 0) {
       log_->info("indexing the messages stored before search (rowids up to {})", progress.backlog);
     }
-    if (search::index_search_backlog(*db_, kSearchRowsPerStep)) log_->info("search index complete");
+    const bool done = search::index_search_backlog(*db_, kSearchRowsPerStep);
+    transaction->commit();
+    if (done) log_->info("search index complete");
     return false;
   }
   return true;

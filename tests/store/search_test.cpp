@@ -14,6 +14,7 @@
 #include "search/message_index.hpp"
 #include "search/search_terms.hpp"
 #include "store/maintenance.hpp"
+#include "store/sqlite_store.hpp"
 #include "store/user_database.hpp"
 #include "store/writer.hpp"
 #include "support/eventually.hpp"
@@ -437,6 +438,25 @@ TEST_F(SearchTest, TheStoreIndexesNewMessagesWhenIdle) {
   EXPECT_TRUE(eventually(
       [&] { return peek_integer(path, "SELECT COUNT(*) FROM message_words_docsize") == 30; }, 30s));
   EXPECT_EQ(check(), "");
+}
+
+// Another process holding the write lock (the agent, writing) does not keep a step waiting for
+// it under the store's lock, where the app's reads would wait too: the step gives up at once.
+TEST_F(SearchTest, AStepDoesNotWaitForAnotherProcesssWriteLock) {
+  store_->disconnect(false);
+  store::SqliteStore store(SqlitePersistenceOptions{.directory = dir_.path()});
+  store.connect("alice");
+  Message m = make_message("m1", "messaging:general", 1);
+  m.text = "waiting";
+  store.apply({UpsertMessages{{}, {m}}});
+  sqlite::Database other(SqlitePersistenceClient::database_path(dir_.path(), "alice"),
+                         sqlite::Database::Access::read_write);
+  other.exec("BEGIN IMMEDIATE");
+  EXPECT_THROW(store.index_search_step(0), store::SearchIndexer::Locked);
+  other.exec("COMMIT");
+  EXPECT_FALSE(store.index_search_step(0));  // indexed the tail
+  EXPECT_TRUE(store.index_search_step(0));
+  EXPECT_EQ(store.search({.text = "waiting"}).hits.size(), 1u);
 }
 
 // A flush empties the messages, so SQLite numbers rows from 1 again: the tail starts over with
