@@ -75,6 +75,10 @@ void SqliteStore::stop_search_indexer() {
 bool SqliteStore::index_search_step(std::int64_t min_tail_rows) {
   Lock lock(mutex_);
   if (!db_) return true;
+  const auto has_work = [&](const search::SearchIndexProgress& p) {
+    return p.tail_rows() > min_tail_rows || (min_tail_rows == 0 && p.backlog != 0);
+  };
+  if (!has_work(search::search_index_progress(*db_))) return true;  // without the write lock
   // The write lock now or not at all: another process writing (the agent) would keep this
   // thread waiting up to the busy timeout, and the app's reads with it, on mutex_.
   std::optional<Transaction> transaction;
