@@ -8,7 +8,7 @@
 // or a write comes. While writes go on without a pause (a long catch-up), it looks at the tail
 // every `busy_check`, and if it is past `max_tail_rows` runs steps, between the writes, until it
 // is not: that bounds what a search, which indexes the tail before it reads the index, may have
-// to do first (about 20 us a row; BENCHMARKS.md, workload 11).
+// to do first (about 25 us a row; BENCHMARKS.md, workload 11).
 //
 // A step runs through the store (SqliteStore::index_search_step), on the store's connection and
 // under its lock, so a read or write of the store waits at most one step, and no two
