@@ -6,9 +6,10 @@
 //
 // It waits for the writes to pause (`idle` without one) and then runs steps until nothing waits
 // or a write comes. While writes go on without a pause (a long catch-up), it looks at the tail
-// every `busy_check`, and if it is past `max_tail_rows` runs steps, between the writes, until it
-// is not: that bounds what a search, which indexes the tail before it reads the index, may have
-// to do first (about 25 us a row; BENCHMARKS.md, workload 11).
+// once `busy_check` has passed (at the end of the `idle` wait under way, so every
+// max(busy_check, idle) or so), and if it is past `max_tail_rows` runs steps, between the
+// writes, until it is not: that bounds what a search, which indexes the tail before it reads
+// the index, may have to do first (about 25 us a row; BENCHMARKS.md, workload 11).
 //
 // A step runs through the store (SqliteStore::index_search_step), on the store's connection and
 // under its lock, so a read or write of the store waits at most one step, and no two
