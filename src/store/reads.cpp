@@ -62,13 +62,15 @@ std::optional<Channel> SqliteStore::channel(const std::string& cid) {
 
 std::optional<Channel> SqliteStore::channel_locked(const std::string& cid) {
   mutex_.assert_held();
-  auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data
+  auto q = db().query(R"(SELECT c.cid, c.type, c.id, c.created_by_id, c.data,
+                           c.last_message_at, c.hidden, c.truncated_at
                          FROM channels c WHERE c.cid = ?1)");
   q.bind(1, cid);
   if (!q.next()) return std::nullopt;
   Channel channel{
       .id = std::string(q.text(2)), .type = std::string(q.text(1)), .cid = std::string(q.text(0))};
   model::read_row(parse_row(q.text(4)), channel, {"id", "type", "cid"});
+  read_channel_columns(q, 5, channel);
   if (!q.is_null(3)) channel.created_by = cached_user(q.text(3));
   return channel;
 }
@@ -312,14 +314,12 @@ std::vector<Read> SqliteStore::reads(const std::string& cid) {
 
 std::vector<Read> SqliteStore::reads_locked(const std::string& cid) {
   mutex_.assert_held();
-  auto q = db().query(R"(SELECT r.user_id, r.data FROM reads r
+  auto q = db().query(R"(SELECT r.user_id, r.data, r.unread_messages FROM reads r
                          WHERE r.cid = ?1 ORDER BY r.user_id)");
   q.bind(1, cid);
   std::vector<Read> reads;
-  while (q.next()) {
-    Read& read = reads.emplace_back(Read{.user = cached_user(q.text(0))});
-    model::read_row(parse_row(q.text(1)), read, {"user"});
-  }
+  while (q.next())
+    reads.push_back(stored_read(q, 1, cached_user(q.text(0))));
   for (auto& read : reads) {
     if (read.user.id == user_id_) read.unread_mentions = unread_mentions_locked(cid, read);
   }
@@ -431,18 +431,15 @@ std::optional<std::string> SqliteStore::uploaded_url(const std::string& cid,
 UnreadCounts SqliteStore::unread_counts() {
   Lock lock(mutex_);
   ReadTransaction snapshot(db());
-  auto q = db().query(R"(SELECT r.cid, r.data FROM reads r
-      WHERE r.user_id = ?1 AND COALESCE(json_extract(r.data, '$.unread_messages'), 0) > 0
+  auto q = db().query(R"(SELECT r.cid, r.data, r.unread_messages FROM reads r
+      WHERE r.user_id = ?1 AND r.unread_messages > 0
         AND r.cid NOT IN (SELECT json_extract(m.value, '$.channel.cid')
           FROM connection_state c, json_each(c.own_user, '$.channel_mutes') m))");
   q.bind(1, user_id_);
   UnreadCounts counts;
   std::vector<std::pair<std::string, Read>> unread;
-  while (q.next()) {
-    json::value row = parse_row(q.text(1));
-    row.as_object().insert_or_assign("user", json::object{{"id", user_id_}});
-    unread.emplace_back(std::string(q.text(0)), from_json<Read>(row));
-  }
+  while (q.next())
+    unread.emplace_back(std::string(q.text(0)), stored_read(q, 1, User{.id = user_id_}));
   for (const auto& [cid, read] : unread) {
     counts.total_unread_count += read.unread_messages.value_or(0);
     counts.unread_channels += 1;

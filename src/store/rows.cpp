@@ -4,6 +4,7 @@
 
 #include "chatkeep/error.hpp"
 #include "chatkeep/json.hpp"
+#include "model/tables.hpp"
 
 namespace chatkeep::store {
 
@@ -41,6 +42,24 @@ json::object user_object(std::string_view id, std::optional<std::string_view> da
       data ? std::move(parse_row(*data, storage).as_object()) : json::object(storage);
   user.insert_or_assign("id", id);
   return user;
+}
+
+void read_channel_columns(const Query& row, int first, Channel& channel) {
+  if (!row.is_null(first)) {
+    const std::int64_t at = row.integer(first);
+    if (!channel.last_message_at || channel.last_message_at->unix_micros() != at) {
+      channel.last_message_at = Timestamp::from_unix_micros(at);
+    }
+  }
+  if (!row.is_null(first + 1)) channel.hidden = row.integer(first + 1) != 0;
+  if (!row.is_null(first + 2)) channel.truncated_at = Timestamp::parse(row.text(first + 2));
+}
+
+Read stored_read(const Query& row, int data_column, User user) {
+  Read read{.user = std::move(user)};
+  model::read_row(parse_row(row.text(data_column)), read, {"user"});
+  if (!row.is_null(data_column + 1)) read.unread_messages = row.integer(data_column + 1);
+  return read;
 }
 
 std::optional<std::int64_t> micros(const std::optional<Timestamp>& t) {

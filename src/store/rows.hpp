@@ -13,6 +13,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "chatkeep/channel.hpp"
+#include "chatkeep/member.hpp"
 #include "chatkeep/outbox.hpp"
 #include "chatkeep/query.hpp"
 #include "chatkeep/timestamp.hpp"
@@ -37,6 +39,16 @@ inline constexpr std::string_view kSelectMessages =
     "JOIN channels c ON c.key = m.channel WHERE ";
 inline constexpr std::string_view kSelectChannelMessages =
     "SELECT m.id, ?1, m.user_id, m.data FROM messages m WHERE ";
+
+// A channel's columns that every arriving message moves (migration 15): last_message_at, hidden
+// and truncated_at, at `first` and the two after it in `row`, over what its JSON says. The
+// JSON's last_message_at is kept only where it agrees with the column to the microsecond (it
+// keeps the server's finer text); the column moves without it.
+void read_channel_columns(const sqlite::Query& row, int first, Channel& channel);
+
+// A read as stored: its JSON at `data_column` of `row` and its unread count (a column since
+// migration 15) in the column after it.
+Read stored_read(const sqlite::Query& row, int data_column, User user);
 
 // A time as a column holds it; none for a time never set.
 std::optional<std::int64_t> micros(const std::optional<Timestamp>& t);

@@ -23,7 +23,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-const std::array<const char*, 14> kMigrations = {
+const std::array<const char*, 15> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -212,6 +212,22 @@ CREATE INDEX messages_mentioning ON messages (channel, created_at) WHERE mention
     // 14: the search index's tail: new messages are indexed a moment after they are written,
     // not in the writer's transaction (search/message_index.hpp).
     search::kSearchIndexTail,
+    // 15: the counters every arriving message moves are columns, not fields of the JSON: each
+    // member's unread count, whether the channel is hidden (a new message shows it again), and
+    // its truncation (every stored message is checked against it). Rewriting JSON text for
+    // them cost a third of the writer's time per message (BENCHMARKS.md). last_message_at was a
+    // column already; its copy in the JSON keeps the server's sub-microsecond text and counts
+    // only where it agrees with the column (stored_channel.cpp).
+    R"sql(
+ALTER TABLE channels ADD COLUMN hidden INTEGER;
+ALTER TABLE channels ADD COLUMN truncated_at TEXT;
+UPDATE channels SET hidden = json_extract(data, '$.hidden'),
+  truncated_at = json_extract(data, '$.truncated_at'),
+  data = json_remove(data, '$.hidden', '$.truncated_at');
+ALTER TABLE reads ADD COLUMN unread_messages INTEGER;
+UPDATE reads SET unread_messages = json_extract(data, '$.unread_messages'),
+  data = json_remove(data, '$.unread_messages');
+)sql",
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

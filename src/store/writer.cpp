@@ -100,8 +100,7 @@ void Writer::operator()(const UpsertChannels& m) {
     // A copy never takes the last message time back: an answer can be older than a message
     // stored since (TruncateChannel is what takes it back). Nor the latest truncation.
     {
-      auto q = db_.query(R"(SELECT last_message_at, json_extract(data, '$.truncated_at')
-                            FROM channels WHERE cid = ?1)");
+      auto q = db_.query("SELECT last_message_at, truncated_at FROM channels WHERE cid = ?1");
       q.bind(1, given.cid);
       if (q.next()) {
         auto merged = [&]() -> Channel& {
@@ -123,11 +122,13 @@ void Writer::operator()(const UpsertChannels& m) {
     const Channel& channel = *chosen;
     if (channel.created_by) upsert_user(*channel.created_by);
     db_.query(R"(INSERT INTO channels (cid, type, id, created_by_id, created_at, updated_at,
-                   last_message_at, member_count, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                   last_message_at, member_count, data, hidden, truncated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (cid) DO UPDATE SET type = excluded.type, id = excluded.id,
                    created_by_id = excluded.created_by_id, created_at = excluded.created_at,
                    updated_at = excluded.updated_at, last_message_at = excluded.last_message_at,
-                   member_count = excluded.member_count, data = excluded.data)")
+                   member_count = excluded.member_count, data = excluded.data,
+                   hidden = excluded.hidden, truncated_at = excluded.truncated_at)")
         .bind(1, channel.cid)
         .bind(2, channel.type)
         .bind(3, channel.id)
@@ -136,7 +137,11 @@ void Writer::operator()(const UpsertChannels& m) {
         .bind(6, micros(channel.updated_at))
         .bind(7, micros(channel.last_message_at))
         .bind(8, channel.member_count)
-        .bind(9, model::encode_except(channel, {"cid", "id", "type", "created_by"}))
+        .bind(9, model::encode_except(
+                     channel, {"cid", "id", "type", "created_by", "hidden", "truncated_at"}))
+        .bind(10, channel.hidden ? std::optional<std::int64_t>(*channel.hidden) : std::nullopt)
+        .bind(11, channel.truncated_at ? std::optional(channel.truncated_at->to_string())
+                                       : std::nullopt)
         .run();
   }
 }
@@ -144,8 +149,8 @@ void Writer::operator()(const UpsertChannels& m) {
 const Channel& Writer::keep_local_fields(const Channel& given) {
   merged_ = given;
   auto q = db_.query(R"(SELECT json_extract(data, '$.own_capabilities'),
-                          json_extract(data, '$.config'), json_extract(data, '$.hidden'),
-                          member_count FROM channels WHERE cid = ?1)");
+                          json_extract(data, '$.config'), hidden, member_count
+                        FROM channels WHERE cid = ?1)");
   q.bind(1, given.cid);
   if (!q.next()) return merged_;
   if (!merged_.own_capabilities && !q.is_null(0)) {
@@ -162,27 +167,28 @@ const Channel& Writer::keep_local_fields(const Channel& given) {
 
 std::int64_t Writer::ensure_channel(const std::string& cid) {
   if (auto known = channel_keys_.find(cid); known != channel_keys_.end()) return known->second;
+  // Its truncation with it: every message stored asks for both.
+  auto q = db_.query("SELECT key, truncated_at FROM channels WHERE cid = ?1");
+  q.bind(1, cid);
+  if (q.next()) {
+    truncations_[cid] = q.is_null(1) ? std::nullopt : Timestamp::parse(q.text(1));
+    return channel_keys_[cid] = q.integer(0);
+  }
   auto [type, id] = split_cid(cid);
-  db_.query(R"(INSERT INTO channels (cid, type, id, data) VALUES (?1, ?2, ?3, '{}')
-               ON CONFLICT (cid) DO NOTHING)")
+  db_.query("INSERT INTO channels (cid, type, id, data) VALUES (?1, ?2, ?3, '{}')")
       .bind(1, cid)
       .bind(2, type)
       .bind(3, id)
       .run();
-  // Its truncation with it: every message stored asks for both.
-  auto q =
-      db_.query("SELECT key, json_extract(data, '$.truncated_at') FROM channels WHERE cid = ?1");
-  q.bind(1, cid);
-  q.next();
-  truncations_[cid] = q.is_null(1) ? std::nullopt : Timestamp::parse(q.text(1));
-  return channel_keys_[cid] = q.integer(0);
+  truncations_[cid] = std::nullopt;
+  return channel_keys_[cid] = db_.last_insert_rowid();
 }
 
 void Writer::operator()(const SetChannelHidden& m) {
   ensure_channel(m.cid);
-  db_.query("UPDATE channels SET data = json_set(data, '$.hidden', json(?2)) WHERE cid = ?1")
+  db_.query("UPDATE channels SET hidden = ?2 WHERE cid = ?1")
       .bind(1, m.cid)
-      .bind(2, m.hidden ? "true" : "false")
+      .bind(2, std::int64_t{m.hidden})
       .run();
 }
 
@@ -314,32 +320,35 @@ void Writer::count_arrival(std::int64_t channel, const std::string& cid, const M
                            bool unread, const std::vector<std::string>& muted_by) {
   // A reply that lives only in its thread leaves the channel as it was (Stream's rule).
   if (!shown_in_channel(message)) return;
-  const std::int64_t at = message.created_at->unix_micros();
-  db_.query(R"(UPDATE channels SET last_message_at = ?2, data = json_set(data,
-                 '$.last_message_at', ?3)
-               WHERE key = ?1 AND (last_message_at IS NULL OR last_message_at < ?2))")
+  // A new message (`unread`) also brings a channel the user hid back (Stream's hide/show): the
+  // server shows it again without an event of its own.
+  db_.query(R"(UPDATE channels SET last_message_at = max(COALESCE(last_message_at, ?2), ?2),
+                 hidden = CASE WHEN ?3 AND hidden THEN 0 ELSE hidden END
+               WHERE key = ?1 AND (last_message_at IS NULL OR last_message_at < ?2
+                                   OR (?3 AND hidden)))")
       .bind(1, channel)
-      .bind(2, at)
-      .bind(3, message.created_at->to_string())
+      .bind(2, message.created_at->unix_micros())
+      .bind(3, std::int64_t{unread})
       .run();
-  if (!unread) return;
-  // A new message brings a channel the user hid back (Stream's hide/show): the server shows it
-  // again without an event of its own.
-  db_.query(R"(UPDATE channels SET data = json_set(data, '$.hidden', json('false'))
-               WHERE key = ?1 AND json_extract(data, '$.hidden'))")
-      .bind(1, channel)
-      .run();
-  if (!counts_as_unread(message)) return;
+  if (!unread || !counts_as_unread(message)) return;
   // Everyone's but the sender's and theirs who muted the sender.
+  const auto sender = message.user ? std::optional(message.user->id) : std::nullopt;
+  if (muted_by.empty()) {
+    db_.query(R"(UPDATE reads SET unread_messages = COALESCE(unread_messages, 0) + 1
+                 WHERE cid = ?1 AND user_id IS NOT ?2)")
+        .bind(1, cid)
+        .bind(2, sender)
+        .run();
+    return;
+  }
   json::array muted;
   for (const auto& id : muted_by)
     muted.emplace_back(id);
-  db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages',
-                 COALESCE(json_extract(data, '$.unread_messages'), 0) + 1)
+  db_.query(R"(UPDATE reads SET unread_messages = COALESCE(unread_messages, 0) + 1
                WHERE cid = ?1 AND user_id IS NOT ?2
                  AND user_id NOT IN (SELECT value FROM json_each(?3)))")
       .bind(1, cid)
-      .bind(2, message.user ? std::optional(message.user->id) : std::nullopt)
+      .bind(2, sender)
       .bind(3, json::serialize(muted))
       .run();
 }
@@ -400,8 +409,7 @@ void Writer::operator()(const DeleteMessages& m) {
 }
 
 void Writer::operator()(const TruncateChannel& m) {
-  db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages', 0)
-               WHERE cid = ?1 AND (?2 OR user_id = ?3))")
+  db_.query(R"(UPDATE reads SET unread_messages = 0 WHERE cid = ?1 AND (?2 OR user_id = ?3))")
       .bind(1, m.cid)
       .bind(2, std::int64_t{m.for_everyone})
       .bind(3, me_)
@@ -423,11 +431,9 @@ void Writer::operator()(const TruncateChannel& m) {
     if (q.next() && !q.is_null(0)) newest = q.integer(0);
   }
   if (newest) {
-    db_.query(R"(UPDATE channels SET last_message_at = ?2,
-                   data = json_set(data, '$.last_message_at', ?3) WHERE cid = ?1)")
+    db_.query("UPDATE channels SET last_message_at = ?2 WHERE cid = ?1")
         .bind(1, m.cid)
         .bind(2, *newest)
-        .bind(3, Timestamp::from_unix_micros(*newest).to_string())
         .run();
   } else {
     db_.query(R"(UPDATE channels SET last_message_at = NULL,
@@ -508,12 +514,10 @@ void Writer::operator()(const UpsertMembers& m) {
         .run();
     // A member has a read from the day they join, with nothing unread yet. Its time is
     // the server's to tell (a guess would outrank the server's read: read_order.hpp).
-    const Read read{.user = User{.id = member.id()}, .unread_messages = 0};
-    db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
+    db_.query(R"(INSERT INTO reads (cid, user_id, unread_messages, data) VALUES (?1, ?2, 0, '{}')
                  ON CONFLICT (cid, user_id) DO NOTHING)")
         .bind(1, m.cid)
         .bind(2, member.id())
-        .bind(3, model::encode_except(read, {"user"}))
         .run();
   }
 }
@@ -569,28 +573,26 @@ void Writer::operator()(const UpsertReads& m) {
     }
     std::optional<Read> stored;
     {
-      auto q = db_.query("SELECT data FROM reads WHERE cid = ?1 AND user_id = ?2");
+      auto q = db_.query("SELECT data, unread_messages FROM reads WHERE cid = ?1 AND user_id = ?2");
       q.bind(1, m.cid).bind(2, given.user.id);
-      if (q.next()) {
-        json::object row = parse_row(q.text(0)).as_object();
-        row["user"] = json::object{{"id", given.user.id}};
-        stored = from_json<Read>(row);
-      }
+      if (q.next()) stored = stored_read(q, 0, User{.id = given.user.id});
     }
     const Read read =
         before_truncation ? moved_forward(stored, std::move(given)) : later_read(stored, given);
-    db_.query(R"(INSERT INTO reads (cid, user_id, data) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data)")
+    db_.query(R"(INSERT INTO reads (cid, user_id, data, unread_messages) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (cid, user_id) DO UPDATE SET data = excluded.data,
+                   unread_messages = excluded.unread_messages)")
         .bind(1, m.cid)
         .bind(2, read.user.id)
-        .bind(3, model::encode_except(read, {"user"}))
+        .bind(3, model::encode_except(read, {"user", "unread_messages"}))
+        .bind(4, read.unread_messages)
         .run();
   }
 }
 
 std::optional<Timestamp> Writer::truncated_at(const std::string& cid) {
   if (auto known = truncations_.find(cid); known != truncations_.end()) return known->second;
-  auto q = db_.query("SELECT json_extract(data, '$.truncated_at') FROM channels WHERE cid = ?1");
+  auto q = db_.query("SELECT truncated_at FROM channels WHERE cid = ?1");
   q.bind(1, cid);
   std::optional<Timestamp> truncated;
   if (q.next() && !q.is_null(0)) truncated = Timestamp::parse(q.text(0));
@@ -598,8 +600,8 @@ std::optional<Timestamp> Writer::truncated_at(const std::string& cid) {
 }
 
 void Writer::operator()(const MarkAllRead& m) {
-  db_.query(R"(UPDATE reads SET data = json_set(data, '$.unread_messages', 0,
-                 '$.last_read', ?2) WHERE user_id = ?1)")
+  db_.query(R"(UPDATE reads SET unread_messages = 0, data = json_set(data, '$.last_read', ?2)
+               WHERE user_id = ?1)")
       .bind(1, m.user_id)
       .bind(2, m.at.to_string())
       .run();

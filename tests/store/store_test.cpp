@@ -660,5 +660,61 @@ TEST_F(StoreTest, UnreadMentionsFollowEditsAndSurviveTheMigration) {
   EXPECT_EQ(own_mentions(), 0);
 }
 
+// What every arriving message moves is a column, not JSON to rewrite (migration 15): each
+// member's unread count, the channel's hidden flag and truncation, and its last message time,
+// whose copy in the JSON counts only where it agrees with the column. A database from before
+// keeps all of them through the migration.
+TEST_F(StoreTest, TheCountsEveryMessageMovesAreColumnsAndSurviveTheMigration) {
+  seed();
+  const std::string cid = make_cid("messaging", "general");
+  Channel truncated = make_channel("general", 30);
+  truncated.truncated_at = at_second(5);
+  // Finer than a column holds it: the message of second 30 plus 123 ns.
+  truncated.last_message_at = Timestamp::from_unix_nanos(at_second(30).unix_micros() * 1000 + 123);
+  store_->apply({UpsertChannels{{truncated}}, SetChannelHidden{cid, true}});
+  EXPECT_EQ(store_->channel(cid)->last_message_at, truncated.last_message_at);
+
+  store_->apply({UpsertMessages{
+      .cid = cid, .messages = {make_message("late", cid, 40, "bob")}, .arrived = true}});
+  auto unread = [&](const std::string& user) {
+    for (const auto& read : store_->reads(cid))
+      if (read.user.id == user) return read.unread_messages.value_or(-1);
+    return std::int64_t{-1};
+  };
+  auto check = [&](const char* when) {
+    SCOPED_TRACE(when);
+    const auto channel = store_->channel(cid);
+    EXPECT_EQ(channel->hidden, false);  // the new message showed it again
+    EXPECT_EQ(channel->truncated_at, at_second(5));
+    EXPECT_EQ(channel->last_message_at, at_second(40));
+    EXPECT_EQ(unread("alice"), 1);
+    EXPECT_EQ(unread("bob"), 2);  // the sender's own message is not unread to them
+  };
+  check("as written");
+  EXPECT_EQ(peek_integer(db_path(), "SELECT SUM(unread_messages) FROM reads"), 3);
+  EXPECT_EQ(peek_integer(db_path(),
+                         "SELECT COUNT(*) FROM channels WHERE hidden = 0 AND "
+                         "truncated_at IS NOT NULL AND data NOT LIKE '%hidden%' AND "
+                         "data NOT LIKE '%truncated_at%'"),
+            1);
+  EXPECT_EQ(peek_integer(db_path(), "SELECT COUNT(*) FROM reads WHERE data LIKE '%unread%'"), 0);
+
+  // A database of schema 11, whose JSON holds them.
+  store_->disconnect(false);
+  {
+    sqlite::Database db(db_path(), sqlite::Database::Access::read_write);
+    undo_migrations_after_11(db);
+    db.exec("PRAGMA user_version = 11");
+  }
+  EXPECT_EQ(peek_integer(db_path(), "SELECT COUNT(*) FROM reads WHERE data LIKE '%unread%'"), 2);
+  open();
+  check("after the migration");
+  EXPECT_EQ(peek_integer(db_path(), "SELECT COUNT(*) FROM reads WHERE data LIKE '%unread%'"), 0);
+  store_->apply(
+      {SetChannelHidden{cid, true}, MarkAllRead{.user_id = "alice", .at = at_second(50)}});
+  EXPECT_EQ(store_->channel(cid)->hidden, true);
+  EXPECT_EQ(unread("alice"), 0);
+}
+
 }  // namespace
 }  // namespace chatkeep

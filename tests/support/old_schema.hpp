@@ -9,6 +9,16 @@
 namespace chatkeep::testing {
 
 inline void undo_migrations_after_11(sqlite::Database& db) {
+  // 15: the counters go back into the JSON.
+  db.exec(
+      R"(UPDATE channels SET data = json_set(data, '$.hidden', json(IIF(hidden, 'true', 'false')))
+               WHERE hidden IS NOT NULL;
+             UPDATE channels SET data = json_set(data, '$.truncated_at', truncated_at)
+               WHERE truncated_at IS NOT NULL;
+             ALTER TABLE channels DROP COLUMN hidden; ALTER TABLE channels DROP COLUMN truncated_at;
+             UPDATE reads SET data = json_set(data, '$.unread_messages', unread_messages)
+               WHERE unread_messages IS NOT NULL;
+             ALTER TABLE reads DROP COLUMN unread_messages;)");
   // 14: the search index's tail. Migration 14 makes the views and triggers again.
   db.exec(R"(DROP VIEW message_search_text; DROP VIEW message_unspaced_text;
              DROP TRIGGER message_search_insert; DROP TRIGGER message_unspaced_insert;
