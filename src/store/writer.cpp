@@ -291,7 +291,7 @@ void Writer::operator()(const UpsertMessages& m) {
 
 bool Writer::outbox_has_message_entries() {
   if (!outbox_has_message_entries_) {
-    auto q = db_.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id <> '')");
+    auto q = db_.query("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id > '')");
     outbox_has_message_entries_ = q.next() && q.integer(0) != 0;
   }
   return *outbox_has_message_entries_;
