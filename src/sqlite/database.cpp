@@ -35,7 +35,21 @@ void create_private_file(const std::filesystem::path& path) {
   ::close(fd);
 }
 
+namespace {
+
+// SQLite counts every allocation under one process-wide mutex unless told not to before it
+// starts. The store's writer, its indexer and its checkpointer allocate on three threads at
+// once, and nothing here reads the counts. If the process started SQLite before (the app used
+// it first), this changes nothing and is harmless.
+void configure_sqlite_once() {
+  static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)configured;
+}
+
+}  // namespace
+
 Database::Database(const std::filesystem::path& path, Access access) {
+  configure_sqlite_once();
   int flags = SQLITE_OPEN_NOMUTEX;
   if (access == Access::read_only) {
     flags |= SQLITE_OPEN_READONLY;
