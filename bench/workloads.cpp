@@ -19,6 +19,7 @@
 #include "corpus.hpp"
 #include "measure.hpp"
 #include "raw_sqlite.hpp"
+#include "outbox/message_to_send.hpp"
 #include "search/message_index.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
@@ -408,13 +409,17 @@ std::vector<Row> outbox_enqueue(const Settings& s) {
     json::object message = corpus.message_json(first + i);
     message["user"] = me;
     Message echo = from_json<Message>(message);
+    // As the client's send_message writes it: the echo, the entry holding what will be sent,
+    // and the removal of the channel's draft, in one transaction.
     OutboxEntry entry{.kind = OutboxKind::send_message,
                       .cid = *echo.cid,
                       .message_id = echo.id,
-                      .payload = {{"message", message}},
+                      .payload = {{"message", outbox::message_to_send(echo)}},
                       .created_at = Timestamp::now()};
     raw_rows.emplace_back(echo.id, json::serialize(message));
-    actions.push_back({UpsertMessages{{}, {std::move(echo)}}, AddOutboxEntry{std::move(entry)}});
+    const std::string cid = *echo.cid;
+    actions.push_back({UpsertMessages{.cid = cid, .messages = {std::move(echo)}, .echo = true},
+                       AddOutboxEntry{std::move(entry)}, DeleteDraft{cid, std::nullopt}});
   }
   std::vector<double> mine, base;
   {

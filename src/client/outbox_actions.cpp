@@ -7,6 +7,7 @@
 #include "chatkeep/uuid.hpp"
 #include "client/client_core.hpp"
 #include "files/content_type.hpp"
+#include "outbox/message_to_send.hpp"
 #include "outbox/rules.hpp"
 #include "outbox/settings.hpp"
 
@@ -15,32 +16,6 @@ namespace chatkeep {
 namespace json = boost::json;
 
 namespace {
-
-// The fields of a message a client sends (protocol.md, "send message"): what the user may set,
-// mentioned users as ids, custom fields at the root.
-json::object sendable(const Message& message) {
-  const Message m = sender_settable(message);
-  json::object out = m.extra;
-  out["id"] = m.id;
-  if (m.text) out["text"] = *m.text;
-  if (m.attachments) {
-    json::array list;
-    for (const auto& a : *m.attachments)
-      list.push_back(to_json(a));
-    out["attachments"] = std::move(list);
-  }
-  if (m.mentioned_users) {
-    json::array ids;
-    for (const auto& u : *m.mentioned_users)
-      ids.emplace_back(u.id);
-    out["mentioned_users"] = std::move(ids);
-  }
-  if (m.parent_id) out["parent_id"] = *m.parent_id;
-  if (m.show_in_channel) out["show_in_channel"] = *m.show_in_channel;
-  if (m.quoted_message_id) out["quoted_message_id"] = *m.quoted_message_id;
-  if (m.silent) out["silent"] = *m.silent;
-  return out;
-}
 
 // A file the user attached, as its message shows it until the server has it.
 Attachment local_attachment(const outbox::Upload& file) {
@@ -188,7 +163,7 @@ Message ClientCore::send_message(const std::string& cid, Message message,
   OutboxEntry action{.kind = OutboxKind::send_message,
                      .cid = cid,
                      .message_id = message.id,
-                     .payload = {{"message", sendable(message)}}};
+                     .payload = {{"message", outbox::message_to_send(message)}}};
   // The echo, the uploads and the send (after them) in one transaction; a reply's parent counts
   // it at once, as the server will (later copies of the parent replay it until then).
   Batch batch{UpsertMessages{.cid = cid, .messages = {message}, .echo = true}};
@@ -232,7 +207,7 @@ void ClientCore::update_message(Message message, std::vector<outbox::Upload> fil
   OutboxEntry action{.kind = OutboxKind::update_message,
                      .cid = cid,
                      .message_id = message.id,
-                     .payload = {{"message", sendable(message)}}};
+                     .payload = {{"message", outbox::message_to_send(message)}}};
   Batch echo = echo_of(action, std::move(stored));
   echo.insert(echo.end(), uploads.begin(), uploads.end());
   enqueue(std::move(action), std::move(echo));
@@ -382,7 +357,7 @@ void ClientCore::save_draft(const std::string& cid, Message draft) {
   // A draft's message has an id, as the server's drafts do, so that its copies read as messages.
   if (draft.id.empty()) draft.id = make_uuid_v4();
   change_setting(OutboxEntry{
-      .kind = OutboxKind::save_draft, .cid = cid, .payload = {{"message", sendable(draft)}}});
+      .kind = OutboxKind::save_draft, .cid = cid, .payload = {{"message", outbox::message_to_send(draft)}}});
 }
 
 void ClientCore::update_own_user(json::object set, std::vector<std::string> unset) {
