@@ -38,11 +38,14 @@ std::int64_t Checkpointer::inline_checkpoints() const {
 int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int frames) {
   auto* self = static_cast<Checkpointer*>(context);
   bool by_itself = frames >= self->options_.inline_frames;
-  if (!by_itself && frames >= self->options_.frames) {
-    {
-      std::lock_guard lock(self->mutex_);
-      self->due_ = true;
-    }
+  bool due = false;
+  if (!by_itself) {
+    std::lock_guard lock(self->mutex_);
+    if (frames < self->backfilled_) self->backfilled_ = 0;  // the WAL started over
+    due = frames - self->backfilled_ >= self->options_.frames;
+    self->due_ = self->due_ || due;
+  }
+  if (due) {
     // Started at the first checkpoint due: a session that only reads never starts it. Nothing
     // may throw through SQLite: without a thread, the commit checkpoints by itself.
     try {
@@ -53,8 +56,10 @@ int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int fr
     }
   }
   if (by_itself) {
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int copied = 0;
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, &copied);
     std::lock_guard lock(self->mutex_);
+    self->backfilled_ = copied;
     ++self->inline_;
   }
   return SQLITE_OK;  // a failed checkpoint is no failure of the commit
@@ -69,6 +74,7 @@ void Checkpointer::run() {
     due_ = false;
     lock.unlock();
     bool done = false;
+    int copied = -1;
     try {
       if (!connection) {
         connection.emplace(path_, Database::Access::read_write);
@@ -77,13 +83,14 @@ void Checkpointer::run() {
         (void)connection->integer("PRAGMA schema_version");
       }
       done = sqlite3_wal_checkpoint_v2(connection->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
-                                       nullptr, nullptr) == SQLITE_OK;
+                                       nullptr, &copied) == SQLITE_OK;
     } catch (const ChatError&) {
       // The file could not be opened (removed meanwhile): commits past inline_frames still
       // checkpoint themselves.
     }
     lock.lock();
     if (done) ++background_;
+    if (done && copied >= 0) backfilled_ = copied;
   }
 }
 

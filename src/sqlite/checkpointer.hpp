@@ -15,6 +15,13 @@
 // `inline_frames`), the commit checkpoints by itself, as SQLite would: the WAL stays bounded
 // whatever the thread does.
 //
+// A checkpoint is due once `frames` pages were added since the last one copied what it could,
+// not whenever the WAL holds that many: while commits go on, the WAL never starts over (each
+// checkpoint ends with newer frames behind it), and SQLite's own rule would then checkpoint, and
+// sync the database file, after every commit. Those syncs on the other core stretched the
+// commits' own writes: the outbox enqueue's p99 was 25-40% lower with no checkpoints at all
+// (BENCHMARKS.md, workload 5).
+//
 // Thread-safety: constructed and destroyed on the thread that owns the writer's connection,
 // which must outlive it; the hook runs on that thread, inside its commits, and starts the
 // checkpointing thread when the first checkpoint is due.
@@ -59,6 +66,7 @@ class Checkpointer {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool due_ = false;
+  int backfilled_ = 0;  // WAL frames the last checkpoint had copied into the database
   bool stopping_ = false;
   std::int64_t background_ = 0;
   std::int64_t inline_ = 0;
