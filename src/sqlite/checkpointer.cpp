@@ -41,6 +41,7 @@ int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int fr
   bool due = false;
   if (!by_itself) {
     std::lock_guard lock(self->mutex_);
+    self->last_commit_ = std::chrono::steady_clock::now();
     if (frames < self->backfilled_) self->backfilled_ = 0;  // the WAL started over
     due = frames - self->backfilled_ >= self->options_.frames;
     self->due_ = self->due_ || due;
@@ -70,6 +71,11 @@ void Checkpointer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return due_ || stopping_; });
+    for (auto until = last_commit_ + options_.quiet;
+         !stopping_ && std::chrono::steady_clock::now() < until;
+         until = last_commit_ + options_.quiet) {
+      wake_.wait_until(lock, until);
+    }
     if (stopping_) return;
     due_ = false;
     lock.unlock();

@@ -18,14 +18,20 @@
 // A checkpoint is due once `frames` pages were added since the last one copied what it could,
 // not whenever the WAL holds that many: while commits go on, the WAL never starts over (each
 // checkpoint ends with newer frames behind it), and SQLite's own rule would then checkpoint, and
-// sync the database file, after every commit. Those syncs on the other core stretched the
-// commits' own writes: the outbox enqueue's p99 was 25-40% lower with no checkpoints at all
-// (BENCHMARKS.md, workload 5).
+// sync the database file, after every commit.
+//
+// A due checkpoint then waits for the commits to pause (`quiet`). A checkpoint's reads, writes
+// and sync on the other core stretched the commits made meanwhile: the outbox enqueue's p99 was
+// 290-560 us with checkpoints running beside a stream of enqueues and 200-215 us with them
+// waiting for a pause (BENCHMARKS.md, workload 5). An app's own actions come with pauses, and a
+// catch-up's pages with the network's; a stream without any pause reaches `inline_frames`, and
+// its commit checkpoints by itself, as SQLite's would.
 //
 // Thread-safety: constructed and destroyed on the thread that owns the writer's connection,
 // which must outlive it; the hook runs on that thread, inside its commits, and starts the
 // checkpointing thread when the first checkpoint is due.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -39,8 +45,10 @@ namespace chatkeep::sqlite {
 class Checkpointer {
  public:
   struct Options {
-    int frames = 1000;          // a checkpoint is due once the WAL holds this many pages
+    int frames = 1000;  // a checkpoint is due once this many pages were added since the last
     int inline_frames = 10000;  // past this, the commit checkpoints itself
+    // A due checkpoint waits for the commits to pause this long.
+    std::chrono::milliseconds quiet{20};
   };
 
   // `writer` is the connection whose commits grow the WAL of the database at `path`.
@@ -67,6 +75,7 @@ class Checkpointer {
   std::condition_variable wake_;
   bool due_ = false;
   int backfilled_ = 0;  // WAL frames the last checkpoint had copied into the database
+  std::chrono::steady_clock::time_point last_commit_;
   bool stopping_ = false;
   std::int64_t background_ = 0;
   std::int64_t inline_ = 0;

@@ -36,10 +36,11 @@ TEST_F(CheckpointerTest, CommitsLeaveTheCheckpointsToItsThread) {
   sqlite::Checkpointer checkpointer(db_, path_, {.frames = 20, .inline_frames = 1'000'000});
   for (int i = 0; i < 300; ++i)
     commit_a_page();
-  // The thread copies the pages into the database file, all but those of the last commits
-  // (fewer than 20 pages since its last checkpoint).
+  // Once they pause, the thread copies the pages into the database file, all but those of the
+  // last commits (fewer than 20 pages since the last checkpoint).
   const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::filesystem::file_size(path_) < 270u * 3000u &&
+  while ((std::filesystem::file_size(path_) < 270u * 3000u ||
+          checkpointer.background_checkpoints() == 0) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
   }
@@ -52,9 +53,12 @@ TEST_F(CheckpointerTest, CommitsLeaveTheCheckpointsToItsThread) {
 
 // While commits go on (back to back, here), the WAL never starts over: a checkpoint is due
 // after `frames` new pages, not after every commit once the WAL holds that many (each would sync
-// the database file; before, 184-190 of these 200 commits started one).
+// the database file; before, 184-190 of these 200 commits started one). Without the wait for a
+// pause, to see the rule alone.
 TEST_F(CheckpointerTest, ACheckpointIsDueAfterSoManyNewPagesNotAfterEveryCommit) {
-  sqlite::Checkpointer checkpointer(db_, path_, {.frames = 20, .inline_frames = 1'000'000});
+  sqlite::Checkpointer checkpointer(
+      db_, path_,
+      {.frames = 20, .inline_frames = 1'000'000, .quiet = std::chrono::milliseconds(0)});
   for (int i = 0; i < 200; ++i)
     commit_a_page();
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -64,6 +68,22 @@ TEST_F(CheckpointerTest, ACheckpointIsDueAfterSoManyNewPagesNotAfterEveryCommit)
   // the database header as the file grows).
   EXPECT_GT(checkpointer.background_checkpoints(), 0);
   EXPECT_LE(checkpointer.background_checkpoints(), 50);
+  EXPECT_EQ(checkpointer.inline_checkpoints(), 0);
+}
+
+// A due checkpoint waits until the commits pause, and then runs.
+TEST_F(CheckpointerTest, ADueCheckpointWaitsForTheCommitsToPause) {
+  sqlite::Checkpointer checkpointer(db_, path_,
+                                    {.frames = 20, .inline_frames = 1'000'000, .quiet = 1s});
+  const auto end = std::chrono::steady_clock::now() + 300ms;
+  int commits = 0;
+  for (; std::chrono::steady_clock::now() < end || commits < 100; ++commits)
+    commit_a_page();
+  EXPECT_EQ(checkpointer.background_checkpoints(), 0) << commits << " commits";
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (checkpointer.background_checkpoints() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(checkpointer.background_checkpoints(), 1);
   EXPECT_EQ(checkpointer.inline_checkpoints(), 0);
 }
 
