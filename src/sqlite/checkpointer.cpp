@@ -38,21 +38,24 @@ std::int64_t Checkpointer::inline_checkpoints() const {
 int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int frames) {
   auto* self = static_cast<Checkpointer*>(context);
   bool by_itself = frames >= self->options_.inline_frames;
-  bool due = false;
+  bool wake =
+      false;  // only when the checkpoint becomes due: one waiting for a pause wakes by itself
   if (!by_itself) {
     std::lock_guard lock(self->mutex_);
     self->last_commit_ = std::chrono::steady_clock::now();
     if (frames < self->backfilled_) self->backfilled_ = 0;  // the WAL started over
-    due = frames - self->backfilled_ >= self->options_.frames;
-    self->due_ = self->due_ || due;
+    wake = !self->due_ && frames - self->backfilled_ >= self->options_.frames;
+    self->due_ = self->due_ || wake;
   }
-  if (due) {
+  if (wake) {
     // Started at the first checkpoint due: a session that only reads never starts it. Nothing
     // may throw through SQLite: without a thread, the commit checkpoints by itself.
     try {
       if (!self->thread_.joinable()) self->thread_ = std::thread([self] { self->run(); });
       self->wake_.notify_one();
     } catch (const std::system_error&) {
+      std::lock_guard lock(self->mutex_);
+      self->due_ = false;  // so that the next commit due tries again
       by_itself = true;
     }
   }
