@@ -228,10 +228,14 @@ ALTER TABLE reads ADD COLUMN unread_messages INTEGER;
 UPDATE reads SET unread_messages = json_extract(data, '$.unread_messages'),
   data = json_remove(data, '$.unread_messages');
 )sql",
-    // 16: fewer pages written per outbox entry (each enqueue of a send wrote about ten, where a
-    // raw insert writes four): no read looks entries up by channel, and the index of pending
-    // replies by parent holds replies only, not a NULL for every other send.
+    // 16: fewer pages written per outbox entry (each enqueue of a send wrote about eleven, where
+    // a raw insert writes four): no read looks entries up by channel, and the index of pending
+    // replies by parent holds replies only, not a NULL for every other send. Nor is the index of
+    // channels by last message time worth its pages: every message arriving moved the channel's
+    // entry in it, and the one read it served (channel_cids) is followed by a read of every
+    // channel it names, next to which sorting the channels costs nothing.
     R"sql(
+DROP INDEX channels_by_last_message;
 DROP INDEX outbox_by_channel;
 DROP INDEX outbox_by_parent;
 CREATE INDEX outbox_by_parent ON outbox (json_extract(payload, '$.message.parent_id'))

@@ -13,7 +13,8 @@ inline void undo_migrations_after_11(sqlite::Database& db) {
   db.exec(R"(DROP INDEX outbox_by_parent;
              CREATE INDEX outbox_by_parent ON outbox (json_extract(payload, '$.message.parent_id'))
                WHERE kind = 'send_message';
-             CREATE INDEX outbox_by_channel ON outbox (cid, id);)");
+             CREATE INDEX outbox_by_channel ON outbox (cid, id);
+             CREATE INDEX channels_by_last_message ON channels (last_message_at, cid);)");
   // 15: the counters go back into the JSON.
   db.exec(
       R"(UPDATE channels SET data = json_set(data, '$.hidden', json(IIF(hidden, 'true', 'false')))
