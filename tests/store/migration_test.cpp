@@ -1,12 +1,15 @@
 // Numbered, forward-only migrations; a newer database is refused and left untouched.
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <iterator>
 
 #include <gtest/gtest.h>
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
+#include "sqlite/database.hpp"
 #include "store/schema.hpp"
 #include "support/sqlite_peek.hpp"
 
@@ -30,6 +33,27 @@ TEST(Migration, NewDatabaseIsAtTheCurrentVersion) {
   store.disconnect(false);
   store.connect("alice");
   EXPECT_EQ(store.last_sync_at(), Timestamp::from_unix_micros(5));
+}
+
+// A database already at the current version opens without taking the write lock: the app opens
+// its store while its agent writes (up to the 10 s busy timeout it waited before).
+TEST(Migration, AnUpToDateDatabaseOpensWhileAnotherConnectionWrites) {
+  testing::TempDir dir;
+  auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
+  {
+    SqlitePersistenceClient store({.directory = dir.path()});
+    store.connect("alice");
+  }
+  sqlite::Database writer(path, sqlite::Database::Access::read_write);
+  writer.exec("BEGIN IMMEDIATE");
+  auto opened = std::async(std::launch::async, [&] {
+    SqlitePersistenceClient store({.directory = dir.path()});
+    store.connect("alice");
+    return store.last_sync_at();
+  });
+  EXPECT_EQ(opened.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  writer.exec("COMMIT");
+  EXPECT_EQ(opened.get(), std::nullopt);
 }
 
 TEST(Migration, NewerDatabaseIsRefusedAndLeftUntouched) {
