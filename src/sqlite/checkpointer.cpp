@@ -38,8 +38,8 @@ std::int64_t Checkpointer::inline_checkpoints() const {
 int Checkpointer::on_commit(void* context, sqlite3* db, const char* name, int frames) {
   auto* self = static_cast<Checkpointer*>(context);
   bool by_itself = frames >= self->options_.inline_frames;
-  bool wake =
-      false;  // only when the checkpoint becomes due: one waiting for a pause wakes by itself
+  // The thread is woken when a checkpoint becomes due; one waiting for a pause wakes by itself.
+  bool wake = false;
   if (!by_itself) {
     std::lock_guard lock(self->mutex_);
     self->last_commit_ = std::chrono::steady_clock::now();
