@@ -356,8 +356,9 @@ void ClientCore::save_draft(const std::string& cid, Message draft) {
   require_session();
   // A draft's message has an id, as the server's drafts do, so that its copies read as messages.
   if (draft.id.empty()) draft.id = make_uuid_v4();
-  change_setting(OutboxEntry{
-      .kind = OutboxKind::save_draft, .cid = cid, .payload = {{"message", outbox::message_to_send(draft)}}});
+  change_setting(OutboxEntry{.kind = OutboxKind::save_draft,
+                             .cid = cid,
+                             .payload = {{"message", outbox::message_to_send(draft)}}});
 }
 
 void ClientCore::update_own_user(json::object set, std::vector<std::string> unset) {

@@ -217,7 +217,7 @@ CREATE INDEX messages_mentioning ON messages (channel, created_at) WHERE mention
     // its truncation (every stored message is checked against it). Rewriting JSON text for
     // them cost a third of the writer's time per message (BENCHMARKS.md). last_message_at was a
     // column already; its copy in the JSON keeps the server's sub-microsecond text and counts
-    // only where it agrees with the column (stored_channel.cpp).
+    // only where it agrees with the column (rows.hpp, read_channel_columns).
     R"sql(
 ALTER TABLE channels ADD COLUMN hidden INTEGER;
 ALTER TABLE channels ADD COLUMN truncated_at TEXT;
@@ -228,7 +228,7 @@ ALTER TABLE reads ADD COLUMN unread_messages INTEGER;
 UPDATE reads SET unread_messages = json_extract(data, '$.unread_messages'),
   data = json_remove(data, '$.unread_messages');
 )sql",
-    // 16: fewer pages written per outbox entry (each enqueue of a send wrote about eleven, where
+    // 16: fewer pages written per outbox entry (each enqueue of a send wrote about ten, where
     // a raw insert writes four): no read looks entries up by channel, and the index of pending
     // replies by parent holds replies only, not a NULL for every other send. Nor is the index of
     // channels by last message time worth its pages: every message arriving moved the channel's
