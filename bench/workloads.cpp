@@ -20,7 +20,7 @@
 #include "measure.hpp"
 #include "outbox/message_to_send.hpp"
 #include "raw_sqlite.hpp"
-#include "search/message_index.hpp"
+#include "search/index_file.hpp"
 #include "store/schema.hpp"
 #include "store/sqlite_store.hpp"
 #include "store/user_database.hpp"
@@ -181,9 +181,9 @@ CachedDatabases cached_databases(const Settings& s) {
   store.reset();
   {
     // As the store would have when idle: every message indexed for search.
-    auto db = store::open_user_database(
-        SqlitePersistenceClient::database_path(cached.store_dir, Corpus::kMe));
-    while (!search::index_search_tail(*db, 50'000)) {
+    search::IndexFile index(SqlitePersistenceClient::database_path(cached.store_dir, Corpus::kMe),
+                            search::IndexFile::Access::read_write);
+    while (!index.step(0)) {
     }
   }
   std::ofstream(dir / "complete") << "ok\n";
@@ -224,9 +224,9 @@ struct IngestFigures {
 
 // What the search index does during an ingest.
 enum class Indexing {
-  deferred,  // as the store does it: new messages wait until it is idle (none is, here)
-  drained,   // and then a search, which indexes them all first: the whole cost of the index
-  none,      // no index: the store without the index's triggers
+  deferred,  // as the store does it: new messages are indexed beside the writes
+  drained,   // and then a search, which indexes the rest first: the whole cost of the index
+  none,      // no index: the store with its indexer stopped
 };
 
 // Decoded events, or JSON frames decoded on the way, into a new store with its channels.
@@ -234,16 +234,11 @@ IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
                               const std::vector<std::string>* frames,
                               Indexing indexing = Indexing::deferred) {
   TempDir dir;
-  auto store = open_store(dir.path());
+  auto store = std::make_unique<store::SqliteStore>(SqlitePersistenceOptions{.directory = dir.path()});
+  store->connect(Corpus::kMe);
   store->apply(channel_setup(corpus));
-  if (indexing == Indexing::none) {
-    // The baseline of workload 11: the same store without the index's triggers.
-    auto db =
-        store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), Corpus::kMe));
-    db->exec(R"(DROP TRIGGER message_search_insert; DROP TRIGGER message_search_delete;
-                DROP TRIGGER message_search_update; DROP TRIGGER message_unspaced_insert;
-                DROP TRIGGER message_unspaced_delete; DROP TRIGGER message_unspaced_update;)");
-  }
+  // The baseline of workload 11: the same store, not indexing.
+  if (indexing == Indexing::none) store->stop_search_indexer();
   const auto bytes = bytes_written();
   const auto start = Clock::now();
   if (!frames) {
@@ -685,13 +680,11 @@ std::vector<Row> search(const Settings& s) {
   std::int64_t messages = 0, index_bytes = 0;
   {
     // A database generated before the index has a backlog: built here, outside the timing.
-    auto db = store::open_user_database(path);
-    while (!search::index_search_backlog(*db, 50'000)) {
+    search::IndexFile index(path, search::IndexFile::Access::read_write);
+    while (!index.step(0)) {
     }
-    while (!search::index_search_tail(*db, 50'000)) {
-    }
-    messages = db->integer("SELECT COUNT(*) FROM messages");
-    index_bytes = search::search_index_bytes(*db);
+    messages = store::open_user_database(path)->integer("SELECT COUNT(*) FROM messages");
+    index_bytes = static_cast<std::int64_t>(search::index_bytes(path));
   }
   auto store = open_store(cached.store_dir);
   // The baseline: FTS5 alone on the same file, the first 20 rowids of the same match in its own
@@ -721,10 +714,10 @@ std::vector<Row> search(const Settings& s) {
       auto start = Clock::now();
       found = store->search({.text = c.text, .limit = 20}).hits.size();
       mine.push_back(seconds_since(start) * 1e3);
-      auto raw = store::open_user_database(path);
+      sqlite::Database raw(search::index_path(path), sqlite::Database::Access::read_only);
       start = Clock::now();
       auto q =
-          raw->query(fmt::format("SELECT rowid FROM {0} WHERE {0} MATCH ?1 ORDER BY rank "
+          raw.query(fmt::format("SELECT rowid FROM {0} WHERE {0} MATCH ?1 ORDER BY rank "
                                  "LIMIT 20",
                                  c.table));
       q.bind(1, c.fts5);

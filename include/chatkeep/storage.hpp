@@ -17,7 +17,7 @@ namespace chatkeep {
 // of [a-z0-9_%~-] (long ids by their hash): no id can reach outside the directory, even on a
 // case-insensitive file system.
 struct UserStorage {
-  std::filesystem::path database;     // db_<id>.sqlite, with its -wal and -shm beside it
+  std::filesystem::path database;     // db_<id>.sqlite, with its -wal, -shm and -search beside it
   std::filesystem::path preferences;  // prefs_<id>.sqlite
   std::filesystem::path file_cache;   // files_<id>/
 };

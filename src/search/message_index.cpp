@@ -19,10 +19,6 @@ using sqlite::Transaction;
   " <= (SELECT indexed_through "                      \
   "FROM search_index))"
 
-// How the word index splits and folds text: every table that must find what it finds (the
-// index, and the page's scratch index in highlight_rows) uses this one.
-#define CHATKEEP_WORD_TOKENIZER "'unicode61 remove_diacritics 2'"
-
 const char* const kSearchIndexSchema = R"sql(
 CREATE TABLE search_index (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -279,76 +275,5 @@ bool index_search_backlog(sqlite::Database& db, std::int64_t rows) {
   transaction.commit();
   return done;
 }
-
-bool index_search_tail(sqlite::Database& db, std::int64_t rows) {
-  Transaction transaction(db);
-  const SearchIndexProgress progress = search_index_progress(db);
-  if (progress.tail_rows() == 0) return true;
-  // Every tail row is above the backlog (tail_from >= backlog), so each counts once it is in.
-  const std::int64_t through = std::min(progress.last_rowid, progress.tail_from + rows);
-  index_rows(db, progress.tail_from, through);
-  db.query("UPDATE search_index SET tail_from = ?1 WHERE id = 1").bind(1, through).run();
-  transaction.commit();
-  return through >= progress.last_rowid;
-}
-
-void restart_search_index(sqlite::Database& db) {
-  Transaction transaction(db);
-  db.exec("INSERT INTO message_words (message_words) VALUES ('delete-all')");
-  db.exec("INSERT INTO message_unspaced (message_unspaced) VALUES ('delete-all')");
-  // Every row becomes backlog, the tail included; a database indexing every write still does.
-  db.exec(R"(UPDATE search_index SET indexed_through = 0,
-               backlog = (SELECT COALESCE(MAX(rowid), 0) FROM messages),
-               tail_from = CASE WHEN tail_from = 9223372036854775807 THEN tail_from
-                                ELSE (SELECT COALESCE(MAX(rowid), 0) FROM messages) END
-             WHERE id = 1)");
-  transaction.commit();
-}
-
-std::string check_search_index(sqlite::Database& db) {
-  Transaction transaction(db);  // one snapshot for every count
-  std::string problems;
-  // FTS5's own check: the index's structure, and each entry against the text its content gives.
-  for (const char* table : {"message_words", "message_unspaced"}) {
-    try {
-      db.exec(fmt::format("INSERT INTO {0} ({0}, rank) VALUES ('integrity-check', 1)", table));
-    } catch (const ChatError& e) {
-      problems += fmt::format("{}: {}\n", table, e.what());
-    }
-  }
-  // And the rows: every counted row with text is in the word index, and no other.
-  const SearchIndexProgress p = search_index_progress(db);
-  const std::string counted = fmt::format("rowid <= {} AND (rowid > {} OR rowid <= {})",
-                                          p.tail_from, p.backlog, p.indexed_through);
-  const auto want = db.integer(fmt::format(
-      "SELECT COUNT(*) FROM messages WHERE {} AND chatkeep_indexed_text(data) IS NOT NULL",
-      counted));
-  const auto have = db.integer("SELECT COUNT(*) FROM message_words_docsize");
-  if (want != have) {
-    problems += fmt::format("message_words: {} rows indexed, {} messages to index\n", have, want);
-  }
-  const auto want_unspaced =
-      db.integer(fmt::format("SELECT COUNT(*) FROM messages WHERE {} AND "
-                             "chatkeep_unspaced(chatkeep_indexed_text(data)) IS NOT NULL",
-                             counted));
-  const auto have_unspaced = db.integer("SELECT COUNT(*) FROM message_unspaced_docsize");
-  if (want_unspaced != have_unspaced) {
-    problems += fmt::format("message_unspaced: {} rows indexed, {} messages to index\n",
-                            have_unspaced, want_unspaced);
-  }
-  return problems;
-}
-
-std::int64_t search_index_bytes(sqlite::Database& db) {
-  try {
-    return db.integer(
-        "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name LIKE 'message\\_words\\_%' "
-        "ESCAPE '\\' OR name LIKE 'message\\_unspaced\\_%' ESCAPE '\\'");
-  } catch (const ChatError&) {
-    return 0;  // an SQLite built without dbstat
-  }
-}
-
-#undef CHATKEEP_WORD_TOKENIZER
 
 }  // namespace chatkeep::search

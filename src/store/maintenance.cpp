@@ -5,7 +5,9 @@
 #include <map>
 #include <string>
 
-#include "search/message_index.hpp"
+#include <sqlite3.h>
+
+#include "search/index_file.hpp"
 
 namespace chatkeep::store {
 
@@ -68,7 +70,9 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
     db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     db.exec("VACUUM");
     // VACUUM may renumber the messages' rowids, which the search index names them by.
-    search::restart_search_index(db);
+    sqlite::Transaction transaction(db);
+    search::restart_index(db);
+    transaction.commit();
     report["search_index_restarted"] = true;
   }
   const std::int64_t free_before = db.integer("PRAGMA freelist_count");
@@ -86,12 +90,17 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
       integrity += (integrity.empty() ? "" : "; ") + std::string(q.text(0));
   }
   report["integrity"] = integrity;
-  const std::string disagreement = search::check_search_index(db);
+  const std::string disagreement =
+      search::IndexFile(sqlite3_db_filename(db.handle(), "main"),
+                        search::IndexFile::Access::read_write)
+          .check();
   report["search_index"] = disagreement.empty() ? "ok" : disagreement;
   if (!disagreement.empty()) {
     // An index that disagrees is rebuilt from the messages, which are the truth: searches are
     // partial meanwhile, never wrong.
-    search::restart_search_index(db);
+    sqlite::Transaction transaction(db);
+    search::restart_index(db);
+    transaction.commit();
     report["search_index_restarted"] = true;
   }
   return report;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "chatkeep/error.hpp"
+#include "search/index_file.hpp"
 #include "search/message_index.hpp"
 #include "work/work_table.hpp"
 
@@ -23,7 +24,7 @@ namespace {
 // is written twice (WAL, then checkpoint). So messages name their channel by its integer key, and
 // the channel index holds (channel, in_channel, created_at) only: ties on created_at are broken
 // by rowid (arrival order), which every index carries anyway. See BENCHMARKS.md.
-const std::array<const char*, 16> kMigrations = {
+const std::array<const char*, 17> kMigrations = {
     R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY NOT NULL,
@@ -241,6 +242,10 @@ DROP INDEX outbox_by_parent;
 CREATE INDEX outbox_by_parent ON outbox (json_extract(payload, '$.message.parent_id'))
   WHERE kind = 'send_message' AND json_extract(payload, '$.message.parent_id') IS NOT NULL;
 )sql",
+    // 17: the search index moves to a file of its own, indexed on a connection of its own, so
+    // that indexing runs beside the writer, not between its transactions; the store keeps the
+    // queue of edits and deletions the index replays (search/index_file.hpp).
+    search::kIndexInItsOwnFile,
 };
 
 // Tables the store does not own are created by the code that owns them, in the migration that

@@ -1,5 +1,6 @@
-// The store's search (search_index.hpp has the index): one statement over the index and the
-// messages table, so that every hit is a message as it is stored now, with its local state.
+// The store's search (search/index_file.hpp has the index): one statement over the index and the
+// messages table, on the index's connection, gives a page of rowids; each hit is then the
+// message as the store holds it, with its local state.
 
 #include <algorithm>
 #include <map>
@@ -115,14 +116,14 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   const std::string by_time = "m.created_at DESC, m.rowid DESC";
   std::string sql;
   if (driver.empty()) {
-    sql = "SELECT m.rowid FROM messages m JOIN channels c ON c.key = m.channel WHERE 1" +
+    sql = "SELECT m.rowid FROM store.messages m JOIN store.channels c ON c.key = m.channel WHERE 1" +
           conditions + " ORDER BY " + by_time;
   } else {
     sql = fmt::format(
         "SELECT m.rowid FROM (SELECT d.rowid AS r{0} FROM {1} d WHERE {1} MATCH ?"
-        " AND EXISTS (SELECT 1 FROM messages m JOIN channels c ON c.key = m.channel"
+        " AND EXISTS (SELECT 1 FROM store.messages m JOIN store.channels c ON c.key = m.channel"
         " WHERE m.rowid = d.rowid{2}) ORDER BY d.rowid DESC LIMIT ?) w"
-        " JOIN messages m ON m.rowid = w.r ORDER BY {3}{4}",
+        " JOIN store.messages m ON m.rowid = w.r ORDER BY {3}{4}",
         by_relevance ? ", bm25(message_words) AS score" : "", driver, conditions,
         by_relevance ? "w.score, " : "", by_time);
     values.insert(values.begin(), driver_match);
@@ -133,23 +134,30 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   values.emplace_back(static_cast<std::int64_t>(query.limit));
   values.emplace_back(static_cast<std::int64_t>(query.offset));
 
-  Lock lock(mutex_);
-  // The tail waits for the store to be idle (search_indexer.hpp); a search does not.
-  if (!options_.read_only) {
-    while (!search::index_search_tail(db(), 10 * kSearchRowsPerStep)) {
-    }
-  }
-  ReadTransaction snapshot(db());
-  SearchResults results;
-  results.partial = !search::search_index_progress(db()).complete();
-  std::vector<std::int64_t> page;
+  // The index is read on its own connection, without the store's lock (a step of the indexer
+  // may be under way); the rows it names are read from the store afterwards, under the lock,
+  // and one deleted meanwhile is left out.
+  std::shared_ptr<search::IndexFile> index;
   {
-    auto q = db().query(sql);
+    Lock lock(mutex_);
+    (void)db();  // connected
+    index = search_index_;
+  }
+  // The tail waits for the store to be idle (search_indexer.hpp); a search does not.
+  index->catch_up();
+  SearchResults results;
+  std::vector<std::int64_t> page;
+  const bool read = index->read([&](sqlite::Database& db, const search::IndexProgress& progress) {
+    results.partial = !progress.complete();
+    auto q = db.query(sql);
     for (std::size_t i = 0; i < values.size(); ++i)
       std::visit([&](const auto& v) { q.bind(static_cast<int>(i + 1), v); }, values[i]);
     while (q.next())
       page.push_back(q.integer(0));
-  }
+  });
+  results.partial = results.partial || !read;
+  Lock lock(mutex_);
+  ReadTransaction snapshot(db());
   const std::map<std::int64_t, std::string> marked =
       words.empty() ? std::map<std::int64_t, std::string>{}
                     : search::highlight_rows(db(), words, page);

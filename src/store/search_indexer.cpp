@@ -65,12 +65,6 @@ void SearchIndexer::run() {
     try {
       done = run_steps(idle);
       failures = 0;
-    } catch (const Locked&) {
-      lock.lock();
-      if (wake_.wait_for(lock, options_.failure_pause, [this] { return stopping_.load(); })) {
-        return;
-      }
-      continue;
     } catch (const ChatError& e) {
       lock.lock();
       if (++failures >= kMaxFailures) {

@@ -1,26 +1,23 @@
 #pragma once
 
-// Indexes for search what waits (search/message_index.hpp: the tail of new messages, and a
-// database's backlog from before the index) a moment after the store writes, on a thread of
-// its own, so that neither the writer's transaction nor its caller pays for it.
+// Indexes for search what waits (search/index_file.hpp: the tail of new messages, the changes
+// the store queued, and a backlog) a moment after the store writes, on a thread of its own, so
+// that neither the writer's transaction nor its caller pays for it.
 //
 // It waits for the writes to pause (`idle` without one) and then runs steps until nothing waits
 // or a write comes. While writes go on without a pause (a long catch-up), it looks at the tail
 // once `busy_check` has passed (at the end of the `idle` wait under way, so every
-// max(busy_check, idle) or so), and if it is past `max_tail_rows` runs steps, between the
+// max(busy_check, idle) or so), and if it is past `max_tail_rows` runs steps, beside the
 // writes, until it is not: that bounds what a search, which indexes the tail before it reads
 // the index, may have to do first (about 25 us a row; BENCHMARKS.md, workload 11).
 //
-// A step runs through the store (SqliteStore::index_search_step), on the store's connection and
-// under its lock, so a read or write of the store waits at most one step, and no two
-// connections of the process contend for SQLite's write lock. A step does not wait for the write
-// lock that another process holds (it throws Locked): it is tried again after a pause, for as
-// long as that takes. A step that fails otherwise is tried again after a pause too; after
+// A step runs on the index file's own connection and takes none of the store's locks, so the
+// writer goes on meanwhile. A step that fails (another process's step holding the index's
+// write lock past the busy timeout, a full disk) is tried again after a pause; after
 // kMaxFailures in a row, not until the next write.
 //
 // Thread-safety: wrote() may be called from any thread. The destructor stops the thread after
-// the step under way; it must not run while its caller holds the store's lock, which a step
-// takes.
+// the step under way.
 
 #include <atomic>
 #include <chrono>
@@ -49,8 +46,6 @@ class SearchIndexer {
   // else (only when min_tail_rows is 0) one of the backlog; true when it did neither (with 0:
   // nothing waits).
   using Step = std::function<bool(std::int64_t min_tail_rows)>;
-  // Thrown by a step that found the database's write lock taken (by another process).
-  struct Locked {};
 
   SearchIndexer(Step step, std::shared_ptr<spdlog::logger> log, Options options);
   ~SearchIndexer();

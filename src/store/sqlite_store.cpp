@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "log/logger.hpp"
-#include "search/message_index.hpp"
 #include "store/schema.hpp"
 #include "store/user_database.hpp"
 #include "store/writer.hpp"
@@ -57,10 +56,17 @@ void SqliteStore::connect(const std::string& user_id) {
   if (!options_.read_only) checkpointer_ = std::make_unique<sqlite::Checkpointer>(*db, path);
   db_ = std::move(db);
   user_id_ = user_id;
+  search_index_ = std::make_shared<search::IndexFile>(
+      path, options_.read_only ? search::IndexFile::Access::read_only
+                               : search::IndexFile::Access::read_write);
+  pruned_change_ = 0;
   if (!options_.read_only) {
+    search_index_->open();
     search_indexer_ = std::make_unique<SearchIndexer>(
-        [this](std::int64_t min_tail_rows) { return index_search_step(min_tail_rows); }, log_,
-        SearchIndexer::Options{});
+        [index = search_index_.get()](std::int64_t min_tail_rows) {
+          return index->step(min_tail_rows);
+        },
+        log_, SearchIndexer::Options{});
   }
 }
 
@@ -72,53 +78,13 @@ void SqliteStore::stop_search_indexer() {
   }
 }
 
-bool SqliteStore::index_search_step(std::int64_t min_tail_rows) {
-  Lock lock(mutex_);
-  if (!db_) return true;
-  const auto has_work = [&](const search::SearchIndexProgress& p) {
-    return p.tail_rows() > min_tail_rows || (min_tail_rows == 0 && p.backlog != 0);
-  };
-  if (!has_work(search::search_index_progress(*db_))) return true;  // without the write lock
-  // The write lock now or not at all: another process writing (the agent) would keep this
-  // thread waiting up to the busy timeout, and the app's reads with it, on mutex_.
-  std::optional<Transaction> transaction;
-  {
-    const std::int64_t timeout = db_->integer("PRAGMA busy_timeout");
-    db_->exec("PRAGMA busy_timeout = 0");
-    try {
-      transaction.emplace(*db_);
-    } catch (const ChatError&) {
-      const bool locked = (sqlite3_extended_errcode(db_->handle()) & 0xff) == SQLITE_BUSY;
-      db_->exec(fmt::format("PRAGMA busy_timeout = {}", timeout));
-      if (locked) throw SearchIndexer::Locked{};
-      throw;
-    }
-    db_->exec(fmt::format("PRAGMA busy_timeout = {}", timeout));
-  }
-  const search::SearchIndexProgress progress = search::search_index_progress(*db_);
-  if (progress.tail_rows() > min_tail_rows) {
-    search::index_search_tail(*db_, kSearchRowsPerStep);
-    transaction->commit();
-    return false;
-  }
-  if (min_tail_rows == 0 && progress.backlog != 0) {
-    if (progress.indexed_through == 0) {
-      log_->info("indexing the messages stored before search (rowids up to {})", progress.backlog);
-    }
-    const bool done = search::index_search_backlog(*db_, kSearchRowsPerStep);
-    transaction->commit();
-    if (done) log_->info("search index complete");
-    return false;
-  }
-  return true;
-}
-
 FlushResult SqliteStore::disconnect(bool flush) {
   stop_search_indexer();
   Lock lock(mutex_);
   FlushResult result;
   if (!db_) return result;
   if (flush) result = flush_locked();
+  search_index_.reset();
   checkpointer_.reset();
   db_.reset();
   user_cache_.clear();
@@ -145,9 +111,11 @@ FlushResult SqliteStore::flush_locked() {
                    DELETE FROM saved_queries; DELETE FROM channels; DELETE FROM users;
                    DELETE FROM connection_state; DELETE FROM outbox; DELETE FROM work;
                    DELETE FROM leases; DELETE FROM uploads;)");
-  // The rowids start again from 1: below the old tail, they would be indexed as written.
-  search::restart_search_index(database);
+  // The rowids start again from 1, and name other messages.
+  search::restart_index(database);
   transaction.commit();
+  // Now, empty, so that what is written next is the index's tail, found by the next search.
+  search_index_->open();
   log_->info("flushed; {} outbox entries discarded", result.discarded_outbox_entries);
   return result;
 }
@@ -172,6 +140,10 @@ ApplyResult SqliteStore::apply(const Batch& batch) {
   Writer writer(database, result, user_hashes_, user_id_);
   for (const auto& mutation : batch)
     std::visit(writer, mutation);
+  if (const std::int64_t applied = search_index_->applied_change(); applied > pruned_change_) {
+    database.query("DELETE FROM search_changes WHERE seq <= ?1").bind(1, applied).run();
+    pruned_change_ = applied;
+  }
   transaction.commit();
   if (user_hashes_.size() > kMaxUserHashes) user_hashes_.clear();
   for (const auto& [id, hash] : writer.written_users())

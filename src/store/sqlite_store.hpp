@@ -21,6 +21,7 @@
 #include "chatkeep/sqlite_persistence.hpp"
 #include "locks/checked_mutex.hpp"
 #include "sqlite/checkpointer.hpp"
+#include "search/index_file.hpp"
 #include "sqlite/database.hpp"
 #include "store/search_indexer.hpp"
 
@@ -82,18 +83,15 @@ class SqliteStore final : public ChatPersistenceClient {
   // Rows inserted, updated or deleted since the store connected (for measurements).
   std::int64_t rows_changed();
 
-  // Rows of the search index's tail or backlog per step (SearchIndexer), a few milliseconds.
-  static constexpr std::int64_t kSearchRowsPerStep = 250;
-  // One step of the search index's waiting work (SearchIndexer::Step), under the lock.
-  bool index_search_step(std::int64_t min_tail_rows);
+  // Stops indexing new messages for search until the next connect, after the step under way; a
+  // search still indexes them first (for measurements: the store without its index's cost).
+  void stop_search_indexer();
 
  private:
   enum class Scope { channel, pinned, thread };
 
   using Lock = std::lock_guard<CheckedMutex>;
   Database& db();  // the open database, or ChatError(invalid_state); mutex_ held
-  // Stops the search indexer, whose steps take mutex_: called without it.
-  void stop_search_indexer();
   FlushResult flush_locked();
   std::optional<Channel> channel_locked(const std::string& cid);
   std::optional<ChannelState> channel_state_locked(const std::string& cid,
@@ -138,8 +136,14 @@ class SqliteStore final : public ChatPersistenceClient {
   // behind it; the next different version of that user is written as usual.
   static constexpr std::size_t kMaxUserHashes = 100'000;
   UserHashes user_hashes_;
-  // Indexes new messages for search when the store is idle (search_indexer.hpp). Last, so that
-  // it stops before anything its steps use goes.
+  // The search index, in its own file, and the last of its replayed changes this connection
+  // deleted from the store's queue (search/index_file.hpp). Set at connect, and reset only by
+  // disconnect with the indexer stopped; a search holds its own reference while it reads the
+  // index without mutex_.
+  std::shared_ptr<search::IndexFile> search_index_;
+  std::int64_t pruned_change_ = 0;
+  // Indexes new messages for search a moment after they are written (search_indexer.hpp). Last,
+  // so that it stops before the index its steps use goes.
   std::unique_ptr<SearchIndexer> search_indexer_;
 };
 

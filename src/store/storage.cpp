@@ -4,7 +4,7 @@
 
 #include "chatkeep/error.hpp"
 #include "crypto/sha256.hpp"
-#include "search/message_index.hpp"
+#include "search/index_file.hpp"
 #include "store/user_database.hpp"
 
 namespace chatkeep {
@@ -80,9 +80,15 @@ StorageStats storage_stats(const std::filesystem::path& directory, std::string_v
       while (q.next())
         stats.unknown_events[std::string(q.text(0))] = q.integer(1);
     }
-    if (db->integer("SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_index'") > 0) {
-      stats.search_index_bytes = static_cast<std::uintmax_t>(search::search_index_bytes(*db));
-      stats.search_index_complete = search::search_index_progress(*db).complete();
+    // A database no chatkeep since schema 17 has opened keeps its index inside: it is not
+    // counted, and starts over in a file of its own at the next open.
+    if (db->integer("SELECT COUNT(*) FROM sqlite_master WHERE name = 'search_source'") > 0) {
+      stats.search_index_bytes = search::index_bytes(files.database);
+      stats.search_index_complete =
+          search::IndexFile(files.database, search::IndexFile::Access::read_only)
+              .progress()
+              .complete() ||
+          stats.messages == 0;
     }
   }
   return stats;

@@ -95,7 +95,8 @@ TEST(DatabasePath, HostileIdsReallyOpenSeparateDatabases) {
     EXPECT_EQ(entry.path().parent_path(), dir.path());
     ++files;
   }
-  EXPECT_EQ(files, hostile_ids().size());
+  EXPECT_EQ(files, 2 * hostile_ids().size());  // each database and its search index
+
   // Each reopens to its own data.
   for (const auto& id : hostile_ids()) {
     SqlitePersistenceClient store({.directory = dir.path()});

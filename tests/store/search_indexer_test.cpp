@@ -26,7 +26,6 @@ struct FakeWork {
   std::vector<std::int64_t> calls;
   int waiting = 0;
   int failures = 0;  // the next steps that throw
-  int locked = 0;    // the next steps that find the write lock taken
   std::chrono::milliseconds step_time{0};
 
   bool step(std::int64_t min_tail_rows) {
@@ -36,10 +35,6 @@ struct FakeWork {
     if (failures > 0) {
       --failures;
       throw ChatError(ErrorCode::storage, "disk I/O error");
-    }
-    if (locked > 0) {
-      --locked;
-      throw store::SearchIndexer::Locked{};
     }
     if (waiting > min_tail_rows) --waiting;
     return waiting <= min_tail_rows;
@@ -111,15 +106,6 @@ TEST(SearchIndexer, AFailedStepIsTriedAgain) {
   store::SearchIndexer indexer([&](std::int64_t m) { return work.step(m); }, quiet(), fast());
   ASSERT_TRUE(eventually([&] { return work.remaining() == 0; }, 10s));
   EXPECT_EQ(work.seen().size(), 5u);
-}
-
-// However long another process keeps the write lock, the indexer does not give up.
-TEST(SearchIndexer, ALockedStepIsTriedAgainWithoutGivingUp) {
-  FakeWork work;
-  work.waiting = 2;
-  work.locked = 3 * store::SearchIndexer::kMaxFailures;
-  store::SearchIndexer indexer([&](std::int64_t m) { return work.step(m); }, quiet(), fast());
-  ASSERT_TRUE(eventually([&] { return work.remaining() == 0; }, 10s));
 }
 
 TEST(SearchIndexer, StopsAtOnceThoughWorkWaits) {

@@ -12,7 +12,7 @@
 #include "chatkeep/sqlite_persistence.hpp"
 #include "chatkeep/testing/builders.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
-#include "search/message_index.hpp"
+#include "search/index_file.hpp"
 #include "store/maintenance.hpp"
 #include "store/user_database.hpp"
 
@@ -221,11 +221,13 @@ TEST(SearchPropertyTest, TheIndexAnswersWhatAScanOfTheMessagesAnswers) {
       } else if (roll < 88) {
         // Retention: each channel's newest five messages only.
         constexpr std::int64_t kKept = 5;
-        auto db =
-            store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), "alice"));
-        store::maintain(*db, {.max_messages_per_channel = kKept}, Timestamp::now());
-        while (!search::index_search_backlog(*db, 1000)) {
-        }  // a first maintenance may VACUUM, which restarts the index
+        const auto path = SqlitePersistenceClient::database_path(dir.path(), "alice");
+        store::maintain(*store::open_user_database(path), {.max_messages_per_channel = kKept},
+                        Timestamp::now());
+        // A first maintenance may VACUUM, which restarts the index.
+        search::IndexFile index(path, search::IndexFile::Access::read_write);
+        while (!index.step(0)) {
+        }
         for (const auto& cid : cids) {
           std::vector<std::pair<std::int64_t, std::string>> of;
           for (const auto& [mid, m] : model)
@@ -236,16 +238,18 @@ TEST(SearchPropertyTest, TheIndexAnswersWhatAScanOfTheMessagesAnswers) {
         }
       } else {
         // The index agrees with the messages whatever waits in its tail; then the searches.
-        auto db =
-            store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), "alice"));
-        ASSERT_EQ(search::check_search_index(*db), "");
+        ASSERT_EQ(search::IndexFile(SqlitePersistenceClient::database_path(dir.path(), "alice"),
+                                    search::IndexFile::Access::read_write)
+                      .check(),
+                  "");
         check_queries();
       }
     }
     check_queries();
-    auto db =
-        store::open_user_database(SqlitePersistenceClient::database_path(dir.path(), "alice"));
-    EXPECT_EQ(search::check_search_index(*db), "");
+    EXPECT_EQ(search::IndexFile(SqlitePersistenceClient::database_path(dir.path(), "alice"),
+                                search::IndexFile::Access::read_write)
+                  .check(),
+              "");
   }
 }
 

@@ -11,7 +11,7 @@
 #include "chatkeep/storage.hpp"
 #include "chatkeep/testing/builders.hpp"
 #include "chatkeep/testing/temp_dir.hpp"
-#include "search/message_index.hpp"
+#include "search/index_file.hpp"
 #include "search/search_terms.hpp"
 #include "store/maintenance.hpp"
 #include "store/sqlite_store.hpp"
@@ -56,10 +56,11 @@ class SearchTest : public ::testing::Test {
     return ids(SearchQuery{.text = text});
   }
 
+  std::filesystem::path path() const {
+    return SqlitePersistenceClient::database_path(dir_.path(), "alice");
+  }
   std::string check() {
-    auto db =
-        store::open_user_database(SqlitePersistenceClient::database_path(dir_.path(), "alice"));
-    return search::check_search_index(*db);
+    return search::IndexFile(path(), search::IndexFile::Access::read_write).check();
   }
 
   TempDir dir_;
@@ -316,75 +317,45 @@ TEST_F(SearchTest, ADatabaseFromBeforeTheIndexIsIndexedInTheBackground) {
   EXPECT_EQ(check(), "");
 }
 
-// Migration 11 gives the word index prefix indexes: a store of schema 10 (a word index without
-// them) has its messages indexed again in steps, and finds each one again by every prefix.
-TEST_F(SearchTest, AStoreOfSchemaTenIsIndexedAgainWithPrefixes) {
+// Migration 17 takes the index out of the store's file: a store of schema 16, its index inside,
+// loses those tables, and its messages are indexed again in the index's own file, prefixes and
+// substrings included.
+TEST_F(SearchTest, AStoreOfSchemaSixteenMovesItsIndexToAFileOfItsOwn) {
   for (int i = 0; i < 60; ++i)
     put("m" + std::to_string(i), i % 3 ? "review 北京大学" : "other", i);
   store_->disconnect(false);
-  const auto path = SqlitePersistenceClient::database_path(dir_.path(), "alice");
   {
-    auto db = store::open_user_database(path);
-    db->exec(R"(DROP TABLE message_words;
-                CREATE VIRTUAL TABLE message_words USING fts5(body,
-                  content = 'message_search_text', content_rowid = 'key',
-                  tokenize = 'unicode61 remove_diacritics 2');
-                INSERT INTO message_words (message_words) VALUES ('rebuild');
-                PRAGMA user_version = 10;)");
-    EXPECT_EQ(search::check_search_index(*db), "");
-    undo_migrations_after_11(*db);
+    auto db = store::open_user_database(path());
+    undo_migrations_after_11(*db);  // and 16's index made again, inside, every row backlog
+    db->exec("PRAGMA user_version = 11");
   }
+  std::filesystem::remove(search::index_path(path()));
+  std::filesystem::remove(search::index_path(path()).string() + "-wal");
   store_->connect("alice");
   ASSERT_TRUE(eventually([&] { return !store_->search({.text = "review"}).partial; }, 60s));
   for (const char* text : {"re*", "rev*", "revi*", "review", "北京"})
     EXPECT_EQ(store_->search({.text = text, .limit = 100}).hits.size(), 40u) << text;
   EXPECT_EQ(ids_of("oth*").size(), 20u);
   EXPECT_EQ(check(), "");
-  const auto sql = peek_column(path, "SELECT sql FROM sqlite_schema WHERE name = 'message_words'");
+  EXPECT_EQ(peek_integer(path(), R"(SELECT COUNT(*) FROM sqlite_schema WHERE name IN (
+                 'message_words', 'message_unspaced', 'search_index', 'message_search_text',
+                 'message_unspaced_text', 'message_search_insert', 'message_unspaced_insert',
+                 'message_unspaced_delete', 'message_unspaced_update'))"),
+            0);
+  const auto sql = peek_column(search::index_path(path()),
+                               "SELECT sql FROM sqlite_schema WHERE name = 'message_words'");
   ASSERT_EQ(sql.size(), 1u);
   EXPECT_NE(sql[0].find("prefix = '2 3'"), std::string::npos) << sql[0];
 }
 
-// The backlog's rule, step by step: rows not yet indexed are left alone by the triggers, and
-// the index agrees with the messages table after every step.
-TEST_F(SearchTest, EveryStepOfTheBacklogLeavesTheIndexRight) {
+// The index's rule, step by step (index_file.hpp): a start over, the backlog, the tail and the
+// changes the store queues, with edits, deletions and a rowid that comes back between steps on
+// both sides of each line; the index agrees with the messages after every step.
+TEST_F(SearchTest, EveryStepOfTheIndexLeavesItRight) {
   for (int i = 0; i < 50; ++i)
     put("m" + std::to_string(i), "word" + std::to_string(i % 5), i);
   store_->disconnect(false);
-  auto db = store::open_user_database(SqlitePersistenceClient::database_path(dir_.path(), "alice"));
-  search::restart_search_index(*db);
-  EXPECT_EQ(search::search_index_progress(*db).backlog, 50);
-  EXPECT_EQ(search::check_search_index(*db), "");
-  int steps = 0;
-  while (!search::index_search_backlog(*db, 7)) {
-    ++steps;
-    // Writes to rows on both sides of the line.
-    const std::int64_t line = search::search_index_progress(*db).indexed_through;
-    db->query(
-          "UPDATE messages SET data = json_set(data, '$.text', 'changed ' || rowid) "
-          "WHERE rowid IN (?1, ?2)")
-        .bind(1, line)
-        .bind(2, line + 1)
-        .run();
-    db->query("DELETE FROM messages WHERE rowid = ?1").bind(1, line + 3).run();
-    ASSERT_EQ(search::check_search_index(*db), "") << "after step " << steps;
-  }
-  EXPECT_EQ(steps, 7);
-  EXPECT_TRUE(search::search_index_progress(*db).complete());
-  EXPECT_EQ(search::check_search_index(*db), "");
-  EXPECT_GT(db->integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'changed'"),
-            0);
-}
-
-// The tail's rule (message_index.hpp): a message written waits for the index, untouched by the
-// triggers through edits and deletions, and the index agrees with the messages table throughout;
-// a read-only store says its search is partial; a step indexes the tail as it is now.
-TEST_F(SearchTest, NewMessagesWaitForTheIndexAndTheIndexAgreesThroughout) {
-  put("m0", "indexed before", 0);
-  ASSERT_EQ(ids_of("indexed"), Ids{"m0"});  // the search indexed the tail first
-  store_->disconnect(false);                // and no indexer runs now
-  const auto path = SqlitePersistenceClient::database_path(dir_.path(), "alice");
-  auto db = store::open_user_database(path);
+  auto db = store::open_user_database(path());
   const store::UserHashes users;
   const std::string me = "alice";
   const auto write = [&](const Mutation& m) {
@@ -394,95 +365,176 @@ TEST_F(SearchTest, NewMessagesWaitForTheIndexAndTheIndexAgreesThroughout) {
     std::visit(writer, m);
     transaction.commit();
   };
-  const auto indexed = [&] { return db->integer("SELECT COUNT(*) FROM message_words_docsize"); };
+  {
+    sqlite::Transaction transaction(*db);
+    search::restart_index(*db);
+    transaction.commit();
+  }
+  search::IndexFile index(path(), search::IndexFile::Access::read_write);
+  EXPECT_FALSE(index.step(0));  // starts over: every row is backlog
+  EXPECT_EQ(index.progress().backlog, 50);
+  EXPECT_EQ(check(), "");
+  int steps = 0;
+  int added = 0;
+  for (bool done = false; !done; ++steps) {
+    ASSERT_LT(steps, 1000);
+    const search::IndexProgress p = index.progress();
+    // Writes on both sides of the backlog's line and the tail's.
+    for (const std::int64_t line : {p.indexed_through, p.tail_from}) {
+      db->query(
+            "UPDATE messages SET data = json_set(data, '$.text', 'changed ' || rowid) "
+            "WHERE rowid IN (?1, ?2)")
+          .bind(1, line)
+          .bind(2, line + 1)
+          .run();
+      db->query("DELETE FROM messages WHERE rowid = ?1").bind(1, line + 3).run();
+    }
+    if (steps % 3 == 0) {
+      // The newest row goes, and its rowid comes back with another message.
+      db->exec("DELETE FROM messages WHERE rowid = (SELECT MAX(rowid) FROM messages)");
+      Message m = make_message("new" + std::to_string(added++), "messaging:general", 100 + steps);
+      m.text = "reborn";
+      write(UpsertMessages{{}, {m}});
+    }
+    ASSERT_EQ(check(), "") << "before step " << steps;
+    done = steps > 10 && index.step(0);
+    if (!done && steps <= 10) index.step(0);
+  }
+  EXPECT_TRUE(index.progress().complete());
+  EXPECT_EQ(check(), "");
+  sqlite::Database file(search::index_path(path()), sqlite::Database::Access::read_only);
+  EXPECT_GT(file.integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'changed'"),
+            0);
+  EXPECT_EQ(file.integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'reborn'"),
+            db->integer("SELECT COUNT(*) FROM messages WHERE data LIKE '%reborn%'"));
+}
+
+// The tail and the queue (index_file.hpp): a message written waits for the index, an edit or a
+// deletion is queued in the store's transaction, and the index agrees with the messages
+// throughout; a read-only store says its search is partial; a catch-up indexes the messages as
+// they are now, and the store then deletes the changes it replayed.
+TEST_F(SearchTest, NewMessagesAndChangesWaitForTheIndexAndItAgreesThroughout) {
+  put("m0", "indexed before", 0);
+  ASSERT_EQ(ids_of("indexed"), Ids{"m0"});  // the search indexed the tail first
+  store_->disconnect(false);                // and no indexer runs now
+  auto db = store::open_user_database(path());
+  const store::UserHashes users;
+  const std::string me = "alice";
+  const auto write = [&](const Mutation& m) {
+    ApplyResult result;
+    sqlite::Transaction transaction(*db);
+    store::Writer writer(*db, result, users, me);
+    std::visit(writer, m);
+    transaction.commit();
+  };
+  search::IndexFile index(path(), search::IndexFile::Access::read_write);
+  const auto indexed = [&] {
+    return peek_integer(search::index_path(path()), "SELECT COUNT(*) FROM message_words_docsize");
+  };
   Message waiting = make_message("m1", "messaging:general", 1);
   waiting.text = "waiting word";
   Message gone = make_message("m2", "messaging:general", 2);
   gone.text = "gone word";
   write(UpsertMessages{{}, {waiting, gone}});
   EXPECT_EQ(indexed(), 1);
-  EXPECT_EQ(search::search_index_progress(*db).tail_rows(), 2);
-  EXPECT_EQ(search::check_search_index(*db), "");
+  EXPECT_EQ(index.progress().tail_rows(), 2);
+  EXPECT_EQ(check(), "");
   waiting.text = "edited word";
   waiting.updated_at = at_second(10);
   write(UpsertMessages{{}, {waiting}});
   write(DeleteMessages{.which = DeleteMessages::ByIds{{"m2"}}, .hard = true});
+  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM search_changes"), 2);
   EXPECT_EQ(indexed(), 1);
-  EXPECT_EQ(search::check_search_index(*db), "");
   {
     SqlitePersistenceClient reader(
         SqlitePersistenceOptions{.directory = dir_.path(), .read_only = true});
     reader.connect("alice");
     EXPECT_TRUE(reader.search({.text = "word"}).partial);
   }
-  EXPECT_TRUE(search::index_search_tail(*db, 100));
+  index.catch_up();
   EXPECT_EQ(indexed(), 2);
-  EXPECT_EQ(search::check_search_index(*db), "");
-  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'edited'"),
+  EXPECT_EQ(check(), "");
+  sqlite::Database file(search::index_path(path()), sqlite::Database::Access::read_only);
+  EXPECT_EQ(file.integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'edited'"),
             1);
-  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'waiting'"),
+  EXPECT_EQ(file.integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'waiting'"),
             0);
-  // An indexed message's edit reaches the index in the edit's own transaction.
+  // An indexed message's edit is queued, and replayed by the next step.
   waiting.text = "again";
   waiting.updated_at = at_second(11);
   write(UpsertMessages{{}, {waiting}});
-  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'again'"), 1);
-  EXPECT_EQ(search::check_search_index(*db), "");
+  EXPECT_EQ(file.integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'again'"),
+            0);
+  EXPECT_FALSE(index.step(0));
+  EXPECT_EQ(file.integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'again'"),
+            1);
+  EXPECT_TRUE(index.step(0));
+  EXPECT_EQ(check(), "");
+  // The store deletes what was replayed with its next write.
+  store::SqliteStore store(SqlitePersistenceOptions{.directory = dir_.path()});
+  store.connect("alice");
+  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM search_changes"), 3);
+  store.apply({UpsertChannels{{make_channel("other", 0)}}});
+  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM search_changes"), 0);
 }
 
 // Nothing searches here: the store indexes what it wrote once it is idle.
 TEST_F(SearchTest, TheStoreIndexesNewMessagesWhenIdle) {
   for (int i = 0; i < 30; ++i)
     put("m" + std::to_string(i), "idle words", i);
-  const auto path = SqlitePersistenceClient::database_path(dir_.path(), "alice");
   EXPECT_TRUE(eventually(
-      [&] { return peek_integer(path, "SELECT COUNT(*) FROM message_words_docsize") == 30; }, 30s));
+      [&] {
+        return peek_integer(search::index_path(path()),
+                            "SELECT COUNT(*) FROM message_words_docsize") == 30;
+      },
+      30s));
   EXPECT_EQ(check(), "");
 }
 
-// Another process holding the write lock (the agent, writing) does not keep a step waiting for
-// it under the store's lock, where the app's reads would wait too: the step gives up at once.
-TEST_F(SearchTest, AStepDoesNotWaitForAnotherProcesssWriteLock) {
+// The point of the index's own file: it is written while the store's write lock is held by
+// another connection (the writer, or the agent), reading the store's last commit.
+TEST_F(SearchTest, TheIndexIsWrittenWhileTheStoresWriteLockIsHeld) {
   store_->disconnect(false);
   store::SqliteStore store(SqlitePersistenceOptions{.directory = dir_.path()});
   store.connect("alice");
+  store.stop_search_indexer();
   Message m = make_message("m1", "messaging:general", 1);
   m.text = "waiting";
   store.apply({UpsertMessages{{}, {m}}});
-  sqlite::Database other(SqlitePersistenceClient::database_path(dir_.path(), "alice"),
-                         sqlite::Database::Access::read_write);
+  sqlite::Database other(path(), sqlite::Database::Access::read_write);
   other.exec("BEGIN IMMEDIATE");
-  EXPECT_THROW(store.index_search_step(0), store::SearchIndexer::Locked);
-  other.exec("COMMIT");
-  EXPECT_FALSE(store.index_search_step(0));  // indexed the tail
-  // Nothing waits: that is found without the write lock.
-  other.exec("BEGIN IMMEDIATE");
-  EXPECT_TRUE(store.index_search_step(0));
-  other.exec("COMMIT");
+  other.exec("DELETE FROM messages");  // not committed: the index reads the last commit
   EXPECT_EQ(store.search({.text = "waiting"}).hits.size(), 1u);
+  EXPECT_EQ(peek_integer(search::index_path(path()), "SELECT COUNT(*) FROM message_words_docsize"),
+            1);
+  other.exec("ROLLBACK");
 }
 
-// A flush empties the messages, so SQLite numbers rows from 1 again: the tail starts over with
-// them, or the next messages would be indexed in the writer's transaction.
-TEST_F(SearchTest, AFlushStartsTheTailAgain) {
+// A flush empties the messages, so SQLite numbers rows from 1 again, naming other messages: the
+// index starts over, and a logout's flush leaves it empty.
+TEST_F(SearchTest, AFlushStartsTheIndexOver) {
   for (int i = 0; i < 5; ++i)
     put("m" + std::to_string(i), "flushed words", i);
+  ASSERT_EQ(ids_of("flushed").size(), 5u);
   store_->flush();
-  store_->disconnect(false);
-  const auto path = SqlitePersistenceClient::database_path(dir_.path(), "alice");
-  EXPECT_EQ(peek_integer(path, "SELECT tail_from FROM search_index"), 0);
-  EXPECT_EQ(peek_integer(path, "SELECT COUNT(*) FROM message_words_docsize"), 0);
+  put("n0", "fresh words", 10);  // rowid 1 again
+  EXPECT_EQ(ids_of("flushed"), Ids{});
+  EXPECT_EQ(ids_of("words"), Ids{"n0"});
+  EXPECT_EQ(check(), "");
+  store_->disconnect(true);
+  EXPECT_EQ(peek_integer(search::index_path(path()), "SELECT COUNT(*) FROM message_words_docsize"),
+            0);
 }
 
 TEST_F(SearchTest, TheIndexSizeIsInTheStorageStatistics) {
   for (int i = 0; i < 200; ++i)
     put("m" + std::to_string(i), "some words to index number " + std::to_string(i), i);
-  const StorageStats stats = storage_stats(dir_.path(), "alice");
-  EXPECT_GT(stats.search_index_bytes, 0u);
-  EXPECT_LT(stats.search_index_bytes, stats.database_bytes + stats.wal_bytes);
   // Complete once the store was idle long enough to index the new messages.
   EXPECT_TRUE(
       eventually([&] { return storage_stats(dir_.path(), "alice").search_index_complete; }, 30s));
+  const StorageStats stats = storage_stats(dir_.path(), "alice");
+  EXPECT_EQ(stats.search_index_bytes, search::index_bytes(path()));
+  EXPECT_GT(stats.search_index_bytes, 0u);
 }
 
 // An index that disagrees with the messages (written behind its triggers' back) is found by the
@@ -491,21 +543,24 @@ TEST_F(SearchTest, MaintenanceFindsAnIndexThatDisagreesAndRebuildsIt) {
   put("m1", "kept words", 1);
   put("m2", "lost words", 2);
   store_->disconnect(false);
-  auto db = store::open_user_database(SqlitePersistenceClient::database_path(dir_.path(), "alice"));
+  auto db = store::open_user_database(path());
+  search::IndexFile index(path(), search::IndexFile::Access::read_write);
   // A first run may VACUUM (once per database), which restarts the index: let it finish.
   store::maintain(*db, {}, Timestamp::now());
-  while (!search::index_search_backlog(*db, 100)) {
+  while (!index.step(0)) {
   }
   EXPECT_EQ(store::maintain(*db, {}, Timestamp::now()).at("search_index"), "ok");
   db->exec("DROP TRIGGER message_search_delete; DELETE FROM messages WHERE id = 'm2'");
-  EXPECT_NE(search::check_search_index(*db), "");
+  EXPECT_NE(check(), "");
   const auto report = store::maintain(*db, {}, Timestamp::now());
   EXPECT_NE(report.at("search_index"), "ok");
   EXPECT_TRUE(report.at("search_index_restarted").as_bool());
-  while (!search::index_search_backlog(*db, 100)) {
+  while (!index.step(0)) {
   }
-  EXPECT_EQ(search::check_search_index(*db), "");
-  EXPECT_EQ(db->integer("SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'words'"), 1);
+  EXPECT_EQ(check(), "");
+  EXPECT_EQ(peek_integer(search::index_path(path()),
+                         "SELECT COUNT(*) FROM message_words WHERE message_words MATCH 'words'"),
+            1);
 }
 
 }  // namespace

@@ -4,11 +4,19 @@
 // the migrations after it: what each of them added goes. Each migration after 11 adds its undoing
 // here.
 
+#include "search/message_index.hpp"
 #include "sqlite/database.hpp"
 
 namespace chatkeep::testing {
 
 inline void undo_migrations_after_11(sqlite::Database& db) {
+  // 17: the search index back in the store's file, as migrations 10, 11 and 14 made it (every
+  // row as backlog).
+  db.exec(R"(DROP TRIGGER message_search_delete; DROP TRIGGER message_search_update;
+             DROP TABLE search_changes; DROP TABLE search_source;)");
+  db.exec(search::kSearchIndexSchema);
+  db.exec(search::kSearchIndexPrefixes);
+  db.exec(search::kSearchIndexTail);
   // 16: the outbox's indexes as they were.
   db.exec(R"(DROP INDEX outbox_by_parent;
              CREATE INDEX outbox_by_parent ON outbox (json_extract(payload, '$.message.parent_id'))
