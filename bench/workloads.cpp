@@ -680,10 +680,10 @@ std::vector<Row> search(const Settings& s) {
   std::int64_t messages = 0, index_bytes = 0;
   {
     // A database generated before the index has a backlog: built here, outside the timing.
+    messages = store::open_user_database(path)->integer("SELECT COUNT(*) FROM messages");
     search::IndexFile index(path, search::IndexFile::Access::read_write);
     while (!index.step(0)) {
     }
-    messages = store::open_user_database(path)->integer("SELECT COUNT(*) FROM messages");
     index_bytes = static_cast<std::int64_t>(search::index_bytes(path));
   }
   auto store = open_store(cached.store_dir);

@@ -163,6 +163,9 @@ Database* IndexFile::open_locked() {
   }
   // The store as this connection opened: read-only with it.
   db->query("ATTACH DATABASE ?1 AS store").bind(1, store_path_.string()).run();
+  // A search looks up each match's row in the store: as much cache as the store's own
+  // connection has (user_database.cpp).
+  db->exec("PRAGMA store.cache_size = -16384");
   db_ = std::move(db);
   return db_.get();
 }

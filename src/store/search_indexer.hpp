@@ -36,8 +36,8 @@ class SearchIndexer {
  public:
   struct Options {
     std::chrono::milliseconds idle{50};
-    std::chrono::milliseconds busy_check{250};
-    std::int64_t max_tail_rows = 20'000;
+    std::chrono::milliseconds busy_check{50};
+    std::int64_t max_tail_rows = 2000;
     std::chrono::milliseconds failure_pause{1000};
   };
   static constexpr int kMaxFailures = 5;
