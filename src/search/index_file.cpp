@@ -85,11 +85,14 @@ DROP TABLE message_words;
 DROP TABLE message_unspaced;
 DROP TABLE search_index;
 
+-- `backlog`: the largest rowid when the generation began, the rows the index starts over with.
 CREATE TABLE search_source (
   id INTEGER PRIMARY KEY CHECK (id = 1),
-  generation INTEGER NOT NULL
+  generation INTEGER NOT NULL,
+  backlog INTEGER NOT NULL
 );
-INSERT INTO search_source (id, generation) VALUES (1, random());
+INSERT INTO search_source (id, generation, backlog)
+  VALUES (1, random(), (SELECT COALESCE(MAX(rowid), 0) FROM messages));
 -- AUTOINCREMENT: the index replays the changes after the last it replayed, so a sequence number
 -- must never come back after the queue is emptied.
 -- `top`, of a deletion: the largest rowid left, above which rowids may come back.
@@ -115,7 +118,9 @@ std::filesystem::path index_path(const std::filesystem::path& store_path) {
 }
 
 void restart_index(Database& store) {
-  store.exec("DELETE FROM search_changes; UPDATE search_source SET generation = random()");
+  store.exec(R"(DELETE FROM search_changes;
+                UPDATE search_source SET generation = random(),
+                  backlog = (SELECT COALESCE(MAX(rowid), 0) FROM messages))");
 }
 
 std::uintmax_t index_bytes(const std::filesystem::path& store_path) {
@@ -175,7 +180,7 @@ IndexProgress IndexFile::progress_locked(Database& db) {
                               p.tail_from, (SELECT COALESCE(MAX(rowid), 0) FROM store.messages),
                               (SELECT COUNT(*) FROM store.search_changes
                                WHERE seq > p.applied_change),
-                              p.applied_change, s.generation
+                              p.applied_change, s.generation, s.backlog
                        FROM progress p, store.search_source s)");
   if (!q.next()) throw ChatError(ErrorCode::storage, "the search index has no progress row");
   IndexProgress p{.current = q.integer(0) != 0,
@@ -185,7 +190,8 @@ IndexProgress IndexFile::progress_locked(Database& db) {
                   .last_rowid = q.integer(4),
                   .pending_changes = q.integer(5),
                   .applied_change = q.integer(6),
-                  .generation = q.integer(7)};
+                  .generation = q.integer(7),
+                  .generation_backlog = q.integer(8)};
   applied_change_ = p.applied_change;
   return p;
 }
@@ -209,8 +215,9 @@ void IndexFile::start_over_locked(Database& db, const IndexProgress& p) {
   IndexProgress fresh = p;
   fresh.current = true;
   fresh.indexed_through = 0;
-  fresh.backlog = p.last_rowid;
-  fresh.tail_from = p.last_rowid;
+  // What the store held when the generation began; what it wrote since is the tail. Changes
+  // queued meanwhile are of rows not indexed yet, read as they are when they are.
+  fresh.backlog = fresh.tail_from = std::min(p.generation_backlog, p.last_rowid);
   fresh.applied_change = db.integer("SELECT COALESCE(MAX(seq), 0) FROM store.search_changes");
   save_locked(db, fresh);
 }
@@ -327,17 +334,6 @@ bool IndexFile::step_locked(std::int64_t min_tail_rows, bool backlog_too, std::i
   }
   transaction.commit();
   return false;
-}
-
-void IndexFile::open() {
-  std::lock_guard lock(mutex_);
-  Database* db = open_locked();
-  if (!db || access_ == Access::read_only) return;
-  IndexTransaction transaction(*db);
-  const IndexProgress p = progress_locked(*db);
-  if (p.current) return;
-  start_over_locked(*db, p);
-  transaction.commit();
 }
 
 bool IndexFile::step(std::int64_t min_tail_rows) {

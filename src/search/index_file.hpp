@@ -37,12 +37,14 @@
 // insert replaces what the index still holds under the same rowid.
 //
 // The store's `search_source.generation`, a random number, names the numbering of its rows. A
-// VACUUM (which may renumber them), a flush and a failed check give it a new one; the index,
-// finding a generation not its own, starts over with every row as backlog. That also covers an
-// index file left beside another store, or copied without its store.
+// VACUUM (which may renumber them), a flush and a failed check give it a new one, and note the
+// largest rowid then (`backlog`); the index, finding a generation not its own, starts over with
+// those rows as backlog and the rows written since as the tail. That also covers an index file
+// left beside another store, or copied without its store.
 //
 // Thread-safety: every method may be called from any thread; they run one at a time on the
-// file's connection, which is opened by open() or at the first method that needs it.
+// file's connection, which is opened by the first that needs it (not by the store's connect: a
+// screen hydrated at once pays nothing for it).
 
 #include <atomic>
 #include <cstdint>
@@ -79,6 +81,7 @@ struct IndexProgress {
   std::int64_t pending_changes = 0;  // queued by the store, not yet replayed
   std::int64_t applied_change = 0;   // the last change replayed
   std::int64_t generation = 0;       // the store's
+  std::int64_t generation_backlog = 0;  // the store's rows when its generation began
   std::int64_t tail_rows() const { return last_rowid > tail_from ? last_rowid - tail_from : 0; }
   bool complete() const {
     return current && backlog == 0 && tail_rows() == 0 && pending_changes == 0;
@@ -97,11 +100,6 @@ class IndexFile {
   ~IndexFile();
   IndexFile(const IndexFile&) = delete;
   IndexFile& operator=(const IndexFile&) = delete;
-
-  // Opens the file, creating it, and starts the index over if it is of no store or another:
-  // what the store's connect does, so that a new store's index begins with its first row, not
-  // with a backlog of everything written before the first step.
-  void open();
 
   // One step of what waits, in one transaction: starting over, else replaying changes, else the
   // tail if more than `min_tail_rows` rows wait, else (only when min_tail_rows is 0) the

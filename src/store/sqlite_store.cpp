@@ -61,7 +61,6 @@ void SqliteStore::connect(const std::string& user_id) {
                                : search::IndexFile::Access::read_write);
   pruned_change_ = 0;
   if (!options_.read_only) {
-    search_index_->open();
     search_indexer_ = std::make_unique<SearchIndexer>(
         [index = search_index_.get()](std::int64_t min_tail_rows) {
           return index->step(min_tail_rows);
@@ -114,8 +113,8 @@ FlushResult SqliteStore::flush_locked() {
   // The rowids start again from 1, and name other messages.
   search::restart_index(database);
   transaction.commit();
-  // Now, empty, so that what is written next is the index's tail, found by the next search.
-  search_index_->open();
+  // The index's copy of the text goes now, not at the next step, which a logout never sees.
+  search_index_->catch_up();
   log_->info("flushed; {} outbox entries discarded", result.discarded_outbox_entries);
   return result;
 }

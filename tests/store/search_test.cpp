@@ -474,6 +474,7 @@ TEST_F(SearchTest, NewMessagesAndChangesWaitForTheIndexAndItAgreesThroughout) {
   store::SqliteStore store(SqlitePersistenceOptions{.directory = dir_.path()});
   store.connect("alice");
   EXPECT_EQ(db->integer("SELECT COUNT(*) FROM search_changes"), 3);
+  EXPECT_EQ(store.search({.text = "again"}).hits.size(), 1u);  // its index read the progress
   store.apply({UpsertChannels{{make_channel("other", 0)}}});
   EXPECT_EQ(db->integer("SELECT COUNT(*) FROM search_changes"), 0);
 }
@@ -484,7 +485,8 @@ TEST_F(SearchTest, TheStoreIndexesNewMessagesWhenIdle) {
     put("m" + std::to_string(i), "idle words", i);
   EXPECT_TRUE(eventually(
       [&] {
-        return peek_integer(search::index_path(path()),
+        return std::filesystem::exists(search::index_path(path())) &&
+               peek_integer(search::index_path(path()),
                             "SELECT COUNT(*) FROM message_words_docsize") == 30;
       },
       30s));
