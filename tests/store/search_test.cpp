@@ -483,13 +483,10 @@ TEST_F(SearchTest, NewMessagesAndChangesWaitForTheIndexAndItAgreesThroughout) {
 TEST_F(SearchTest, TheStoreIndexesNewMessagesWhenIdle) {
   for (int i = 0; i < 30; ++i)
     put("m" + std::to_string(i), "idle words", i);
-  EXPECT_TRUE(eventually(
-      [&] {
-        return std::filesystem::exists(search::index_path(path())) &&
-               peek_integer(search::index_path(path()),
-                            "SELECT COUNT(*) FROM message_words_docsize") == 30;
-      },
-      30s));
+  ASSERT_TRUE(
+      eventually([&] { return storage_stats(dir_.path(), "alice").search_index_complete; }, 30s));
+  EXPECT_EQ(peek_integer(search::index_path(path()), "SELECT COUNT(*) FROM message_words_docsize"),
+            30);
   EXPECT_EQ(check(), "");
 }
 
