@@ -155,6 +155,7 @@ Database* IndexFile::open_locked() {
   if (access_ == Access::read_write) {
     db->exec("PRAGMA journal_mode = WAL");
     db->exec("PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA journal_size_limit = 8388608");
     if (version < kIndexFileVersion) {
       Transaction transaction(*db);
       if (db->integer("PRAGMA user_version") == 0) {
