@@ -7,6 +7,7 @@ install(TARGETS chatkeep chatkeep_model EXPORT chatkeepTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS chatkeep_cli chatkeep-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS chatkeep_shared LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/chatkeep DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
 set(chatkeep_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/chatkeep)
