@@ -234,7 +234,8 @@ IngestFigures ingest_chatkeep(const Corpus& corpus, std::vector<Event> events,
                               const std::vector<std::string>* frames,
                               Indexing indexing = Indexing::deferred) {
   TempDir dir;
-  auto store = std::make_unique<store::SqliteStore>(SqlitePersistenceOptions{.directory = dir.path()});
+  auto store =
+      std::make_unique<store::SqliteStore>(SqlitePersistenceOptions{.directory = dir.path()});
   store->connect(Corpus::kMe);
   store->apply(channel_setup(corpus));
   // The baseline of workload 11: the same store, not indexing.
@@ -718,8 +719,8 @@ std::vector<Row> search(const Settings& s) {
       start = Clock::now();
       auto q =
           raw.query(fmt::format("SELECT rowid FROM {0} WHERE {0} MATCH ?1 ORDER BY rank "
-                                 "LIMIT 20",
-                                 c.table));
+                                "LIMIT 20",
+                                c.table));
       q.bind(1, c.fts5);
       while (q.next()) {
       }

@@ -51,32 +51,33 @@ extern "C" {
 typedef struct chatkeep_client chatkeep_client;
 
 /* Called with each answer or event, and the context given with it. */
-typedef void (*chatkeep_callback)(void *context, const char *json);
+typedef void (*chatkeep_callback)(void* context, const char* json);
 
 /* The library's version, "major.minor.patch": static, never freed. */
-CHATKEEP_API const char *chatkeep_version(void);
+CHATKEEP_API const char* chatkeep_version(void);
 
 /* A client for the options' app (docs/c-api.md): {"api_key": ..., "base_url": ...,
  * "data_directory": ..., "connection_mode": "regular" or "background", "log_level": ...}.
  * Never NULL but for want of memory: options it refuses make a handle whose first answer is
  * the error, and which answers every request with it. */
-CHATKEEP_API chatkeep_client *chatkeep_create(const char *options_json);
+CHATKEEP_API chatkeep_client* chatkeep_create(const char* options_json);
 
 /* Queues a request; its answers come from chatkeep_receive() or the callback. */
-CHATKEEP_API void chatkeep_send(chatkeep_client *client, const char *request_json);
+CHATKEEP_API void chatkeep_send(chatkeep_client* client, const char* request_json);
 
 /* The next answer or event, waiting up to `timeout_seconds` for one; NULL if none came. */
-CHATKEEP_API const char *chatkeep_receive(chatkeep_client *client, double timeout_seconds);
+CHATKEEP_API const char* chatkeep_receive(chatkeep_client* client, double timeout_seconds);
 
 /* Runs a synchronous local request (docs/c-api.md says which methods are) and returns its
  * answer. `client` may be NULL for the methods that need none (version, make_user_token,
  * make_dev_token). */
-CHATKEEP_API const char *chatkeep_execute(chatkeep_client *client, const char *request_json);
+CHATKEEP_API const char* chatkeep_execute(chatkeep_client* client, const char* request_json);
 
 /* Sends answers and events to `callback` from now on (NULL: to the queue again). */
-CHATKEEP_API void chatkeep_set_callback(chatkeep_client *client, chatkeep_callback callback, void *context);
+CHATKEEP_API void chatkeep_set_callback(chatkeep_client* client, chatkeep_callback callback,
+                                        void* context);
 
-CHATKEEP_API void chatkeep_destroy(chatkeep_client *client);
+CHATKEEP_API void chatkeep_destroy(chatkeep_client* client);
 
 #ifdef __cplusplus
 }

@@ -44,7 +44,8 @@ void chatkeep_send(chatkeep_client* client, const char* request_json) {
 const char* chatkeep_receive(chatkeep_client* client, double timeout_seconds) {
   if (!client) return nullptr;
   // NaN, negative: no wait; longer than a day: a day.
-  const double seconds = std::isnan(timeout_seconds) ? 0 : std::clamp(timeout_seconds, 0.0, 86400.0);
+  const double seconds =
+      std::isnan(timeout_seconds) ? 0 : std::clamp(timeout_seconds, 0.0, 86400.0);
   try {
     return client->json.receive(std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
   } catch (...) {

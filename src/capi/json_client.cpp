@@ -120,8 +120,7 @@ void JsonClient::send(std::string_view request_json) {
 std::string JsonClient::execute(std::string_view request_json) {
   std::string out;
   run_request(
-      this, request_json, [&out](const json::object& item) { out = json::serialize(item); },
-      true);
+      this, request_json, [&out](const json::object& item) { out = json::serialize(item); }, true);
   return out;
 }
 

@@ -172,20 +172,24 @@ const std::map<std::string, Method, std::less<>>& methods() {
                 expires = Timestamp::parse(*at);
                 if (!expires) throw bad_param("expires_at", "an RFC 3339 time is required");
               }
-              r.answer(json::string(make_user_token(text(p, "secret"), text(p, "user_id"), expires)));
+              r.answer(
+                  json::string(make_user_token(text(p, "secret"), text(p, "user_id"), expires)));
             }}},
       {"make_dev_token",
        {.local = true,
         .static_method = true,
-        .run = [](JsonClient*, Params p,
-                  const Responder& r) { r.answer(json::string(make_dev_token(text(p, "user_id")))); }}},
+        .run =
+            [](JsonClient*, Params p, const Responder& r) {
+              r.answer(json::string(make_dev_token(text(p, "user_id"))));
+            }}},
       {"connect_user",
        {.run =
             [](JsonClient* c, Params p, const Responder& r) {
               User user = model<User>(p, "user");
               std::string token = text(p, "token");
-              c->client().connect_user(std::move(user), std::move(token),
-                                       once<OwnUser>(r, [](const OwnUser& u) { return to_json(u); }));
+              c->client().connect_user(
+                  std::move(user), std::move(token),
+                  once<OwnUser>(r, [](const OwnUser& u) { return to_json(u); }));
             }}},
       {"disconnect_user",
        {.run =
@@ -195,8 +199,8 @@ const std::map<std::string, Method, std::less<>>& methods() {
               c->run_later([&client, flush, r] {
                 try {
                   const FlushResult result = client.disconnect_user(flush);
-                  r.answer(json::object{
-                      {"discarded_outbox_entries", result.discarded_outbox_entries}});
+                  r.answer(
+                      json::object{{"discarded_outbox_entries", result.discarded_outbox_entries}});
                 } catch (const ChatError& e) {
                   r.fail(e);
                 }
@@ -292,10 +296,9 @@ const std::map<std::string, Method, std::less<>>& methods() {
               if (const json::value* m = param(p, "messages")) {
                 query.messages = from_json<MessagePagination>(*m);
               }
-              channel_of(c, p).watch(std::move(query),
-                                     twice<ChannelState>(r, [](const ChannelState& s) {
-                                       return to_json(s);
-                                     }));
+              channel_of(c, p).watch(
+                  std::move(query),
+                  twice<ChannelState>(r, [](const ChannelState& s) { return to_json(s); }));
             }}},
       {"channel.send_message",
        {.local = true,
@@ -314,8 +317,7 @@ const std::map<std::string, Method, std::less<>>& methods() {
        {.local = true,
         .run =
             [](JsonClient* c, Params p, const Responder& r) {
-              channel_of(c, p).send_reaction(text(p, "message_id"),
-                                             model<Reaction>(p, "reaction"));
+              channel_of(c, p).send_reaction(text(p, "message_id"), model<Reaction>(p, "reaction"));
               r.answer(json::object{});
             }}},
       {"channel.mark_read",

@@ -42,8 +42,7 @@ struct Method {
   bool local = false;
   // Needs no client (chatkeep_execute with a NULL handle).
   bool static_method = false;
-  std::function<void(JsonClient* client, const boost::json::object& params, const Responder&)>
-      run;
+  std::function<void(JsonClient* client, const boost::json::object& params, const Responder&)> run;
 };
 
 // The method of that name, or nullptr.

@@ -143,9 +143,9 @@ Database* IndexFile::open_locked() {
   const std::filesystem::path path = index_path(store_path_);
   if (access_ == Access::read_only && !std::filesystem::exists(path)) return nullptr;
   if (access_ == Access::read_write) sqlite::create_private_file(path);
-  auto db = std::make_unique<Database>(
-      path, access_ == Access::read_only ? Database::Access::read_only
-                                         : Database::Access::read_write);
+  auto db =
+      std::make_unique<Database>(path, access_ == Access::read_only ? Database::Access::read_only
+                                                                    : Database::Access::read_write);
   db->exec("PRAGMA busy_timeout = 10000");
   const std::int64_t version = db->integer("PRAGMA user_version");
   if (version > kIndexFileVersion) {
@@ -266,9 +266,10 @@ void IndexFile::replay_changes_locked(Database& db, IndexProgress& p, std::int64
       .bind(4, p.indexed_through)
       .bind(5, p.applied_change)
       .run();
-  db.query("INSERT OR REPLACE INTO message_unspaced (rowid, body) SELECT key, u FROM "
-           "(SELECT key, chatkeep_unspaced(t) AS u FROM (" +
-           rows + ")) WHERE u IS NOT NULL")
+  db.query(
+        "INSERT OR REPLACE INTO message_unspaced (rowid, body) SELECT key, u FROM "
+        "(SELECT key, chatkeep_unspaced(t) AS u FROM (" +
+        rows + ")) WHERE u IS NOT NULL")
       .bind(1, through)
       .bind(2, p.tail_from)
       .bind(3, p.backlog)

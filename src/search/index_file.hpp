@@ -77,10 +77,10 @@ struct IndexProgress {
   std::int64_t indexed_through = 0;
   std::int64_t backlog = 0;  // 0: none
   std::int64_t tail_from = 0;
-  std::int64_t last_rowid = 0;       // the store's largest message rowid
-  std::int64_t pending_changes = 0;  // queued by the store, not yet replayed
-  std::int64_t applied_change = 0;   // the last change replayed
-  std::int64_t generation = 0;       // the store's
+  std::int64_t last_rowid = 0;          // the store's largest message rowid
+  std::int64_t pending_changes = 0;     // queued by the store, not yet replayed
+  std::int64_t applied_change = 0;      // the last change replayed
+  std::int64_t generation = 0;          // the store's
   std::int64_t generation_backlog = 0;  // the store's rows when its generation began
   std::int64_t tail_rows() const { return last_rowid > tail_from ? last_rowid - tail_from : 0; }
   bool complete() const {

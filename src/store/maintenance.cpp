@@ -90,10 +90,9 @@ boost::json::object maintain(sqlite::Database& db, const RetentionOptions& reten
       integrity += (integrity.empty() ? "" : "; ") + std::string(q.text(0));
   }
   report["integrity"] = integrity;
-  const std::string disagreement =
-      search::IndexFile(sqlite3_db_filename(db.handle(), "main"),
-                        search::IndexFile::Access::read_write)
-          .check();
+  const std::string disagreement = search::IndexFile(sqlite3_db_filename(db.handle(), "main"),
+                                                     search::IndexFile::Access::read_write)
+                                       .check();
   report["search_index"] = disagreement.empty() ? "ok" : disagreement;
   if (!disagreement.empty()) {
     // An index that disagrees is rebuilt from the messages, which are the truth: searches are

@@ -116,8 +116,9 @@ SearchResults SqliteStore::search(const SearchQuery& query) {
   const std::string by_time = "m.created_at DESC, m.rowid DESC";
   std::string sql;
   if (driver.empty()) {
-    sql = "SELECT m.rowid FROM store.messages m JOIN store.channels c ON c.key = m.channel WHERE 1" +
-          conditions + " ORDER BY " + by_time;
+    sql =
+        "SELECT m.rowid FROM store.messages m JOIN store.channels c ON c.key = m.channel WHERE 1" +
+        conditions + " ORDER BY " + by_time;
   } else {
     sql = fmt::format(
         "SELECT m.rowid FROM (SELECT d.rowid AS r{0} FROM {1} d WHERE {1} MATCH ?"

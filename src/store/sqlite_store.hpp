@@ -20,8 +20,8 @@
 
 #include "chatkeep/sqlite_persistence.hpp"
 #include "locks/checked_mutex.hpp"
-#include "sqlite/checkpointer.hpp"
 #include "search/index_file.hpp"
+#include "sqlite/checkpointer.hpp"
 #include "sqlite/database.hpp"
 #include "store/search_indexer.hpp"
 

@@ -7,11 +7,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -21,20 +22,20 @@
 
 static int failures = 0;
 
-#define CHECK(condition)                                                 \
-  do {                                                                   \
-    if (!(condition)) {                                                  \
+#define CHECK(condition)                                                      \
+  do {                                                                        \
+    if (!(condition)) {                                                       \
       fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #condition); \
-      ++failures;                                                        \
-    }                                                                    \
+      ++failures;                                                             \
+    }                                                                         \
   } while (0)
 
-#define REQUIRE(condition)                                               \
-  do {                                                                   \
-    if (!(condition)) {                                                  \
+#define REQUIRE(condition)                                                    \
+  do {                                                                        \
+    if (!(condition)) {                                                       \
       fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #condition); \
-      exit(1);                                                           \
-    }                                                                    \
+      exit(1);                                                                \
+    }                                                                         \
   } while (0)
 
 static double now(void) {
@@ -44,9 +45,9 @@ static double now(void) {
 }
 
 /* The number of times `needle` occurs in `text`. */
-static int occurrences(const char *text, const char *needle) {
+static int occurrences(const char* text, const char* needle) {
   int n = 0;
-  const char *at = text;
+  const char* at = text;
   while ((at = strstr(at, needle)) != NULL) {
     ++n;
     at += strlen(needle);
@@ -63,14 +64,14 @@ struct server {
 
 /* Starts chatkeep-server on `port` (0: any), with its data in `db`; its first line names the
  * address it listens on. */
-static struct server start_server(const char *db, int port) {
+static struct server start_server(const char* db, int port) {
   struct server s;
   char port_text[16];
   int out[2];
-  FILE *lines;
+  FILE* lines;
   char line[256];
-  const char *binary = getenv("CHATKEEP_SERVER");
-  char *at;
+  const char* binary = getenv("CHATKEEP_SERVER");
+  char* at;
   REQUIRE(binary != NULL);
   snprintf(port_text, sizeof port_text, "%d", port);
   REQUIRE(pipe(out) == 0);
@@ -82,7 +83,7 @@ static struct server start_server(const char *db, int port) {
     close(out[0]);
     close(out[1]);
     execl(binary, binary, "--port", port_text, "--api-key", "c-key", "--api-secret", "c-secret",
-          "--db", db, "--no-chaos", "--log-level", "warn", (char *)NULL);
+          "--db", db, "--no-chaos", "--log-level", "warn", (char*)NULL);
     _exit(127);
   }
   close(out[1]);
@@ -98,26 +99,26 @@ static struct server start_server(const char *db, int port) {
   return s;
 }
 
-static void kill_server(struct server *s) {
+static void kill_server(struct server* s) {
   int status;
   kill(s->pid, SIGKILL);
   waitpid(s->pid, &status, 0);
 }
 
-static int port_of(const struct server *s) {
-  const char *colon = strrchr(s->url, ':');
+static int port_of(const struct server* s) {
+  const char* colon = strrchr(s->url, ':');
   return colon ? atoi(colon + 1) : 0;
 }
 
 /* --- the client ----------------------------------------------------------------------------- */
 
 /* Waits up to `seconds` for an item containing `needle`, dropping the others; a copy, or NULL. */
-static char *wait_for(chatkeep_client *client, const char *needle, double seconds) {
+static char* wait_for(chatkeep_client* client, const char* needle, double seconds) {
   const double deadline = now() + seconds;
   while (now() < deadline) {
-    const char *item = chatkeep_receive(client, 0.2);
+    const char* item = chatkeep_receive(client, 0.2);
     if (item != NULL && strstr(item, needle) != NULL) {
-      char *copy = malloc(strlen(item) + 1);
+      char* copy = malloc(strlen(item) + 1);
       REQUIRE(copy != NULL);
       strcpy(copy, item);
       return copy;
@@ -128,9 +129,9 @@ static char *wait_for(chatkeep_client *client, const char *needle, double second
 }
 
 static void test_bad_requests(void) {
-  const char *answer;
-  chatkeep_client *refused;
-  char *item;
+  const char* answer;
+  chatkeep_client* refused;
+  char* item;
   answer = chatkeep_execute(NULL, "{\"method\": \"version\", \"extra\": 7}");
   REQUIRE(answer != NULL);
   CHECK(strstr(answer, chatkeep_version()) != NULL);
@@ -139,7 +140,8 @@ static void test_bad_requests(void) {
   CHECK(answer != NULL && strstr(answer, "\"@type\":\"error\"") != NULL);
   answer = chatkeep_execute(NULL, "{\"method\": \"no_such_method\"}");
   CHECK(answer != NULL && strstr(answer, "no method named") != NULL);
-  answer = chatkeep_execute(NULL, "{\"method\": \"make_user_token\", \"params\": {\"secret\": 1, \"user_id\": \"a\"}}");
+  answer = chatkeep_execute(
+      NULL, "{\"method\": \"make_user_token\", \"params\": {\"secret\": 1, \"user_id\": \"a\"}}");
   CHECK(answer != NULL && strstr(answer, "params.secret") != NULL);
   answer = chatkeep_execute(NULL, "{\"method\": \"online\"}");
   CHECK(answer != NULL && strstr(answer, "needs a client") != NULL);
@@ -158,12 +160,73 @@ static void test_bad_requests(void) {
   chatkeep_destroy(refused);
 }
 
-static void test_offline_send_is_delivered_once(const char *dir) {
+/* What the callback saw: the answer, and whether it was called on a thread of the library's. */
+struct called {
+  pthread_mutex_t mutex;
+  pthread_cond_t changed;
+  pthread_t caller;
+  int calls;
+  int from_caller;
+  char last[512];
+};
+
+static void on_item(void* context, const char* json) {
+  struct called* c = context;
+  pthread_mutex_lock(&c->mutex);
+  ++c->calls;
+  if (pthread_equal(pthread_self(), c->caller)) c->from_caller = 1;
+  snprintf(c->last, sizeof c->last, "%s", json);
+  pthread_cond_broadcast(&c->changed);
+  pthread_mutex_unlock(&c->mutex);
+}
+
+static void test_callback(void) {
+  struct called c;
+  struct timespec deadline;
+  chatkeep_client* client;
+  char* item;
+  pthread_mutex_init(&c.mutex, NULL);
+  pthread_cond_init(&c.changed, NULL);
+  c.caller = pthread_self();
+  c.calls = 0;
+  c.from_caller = 0;
+  c.last[0] = '\0';
+  /* A client that never connects: local methods answer all the same. */
+  client = chatkeep_create("{\"api_key\": \"k\", \"base_url\": \"http://127.0.0.1:9\"}");
+  REQUIRE(client != NULL);
+  chatkeep_set_callback(client, on_item, &c);
+  chatkeep_send(client, "{\"method\": \"online\", \"extra\": \"by callback\"}");
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 10;
+  pthread_mutex_lock(&c.mutex);
+  while (c.calls == 0) {
+    if (pthread_cond_timedwait(&c.changed, &c.mutex, &deadline) != 0) break;
+  }
+  CHECK(c.calls == 1);
+  CHECK(c.from_caller == 0);
+  CHECK(strstr(c.last, "\"extra\":\"by callback\"") != NULL);
+  CHECK(strstr(c.last, "\"result\":false") != NULL);
+  pthread_mutex_unlock(&c.mutex);
+  /* Back to the queue. */
+  chatkeep_set_callback(client, NULL, NULL);
+  chatkeep_send(client, "{\"method\": \"online\", \"extra\": \"by queue\"}");
+  item = wait_for(client, "\"extra\":\"by queue\"", 10);
+  CHECK(item != NULL);
+  free(item);
+  pthread_mutex_lock(&c.mutex);
+  CHECK(c.calls == 1);
+  pthread_mutex_unlock(&c.mutex);
+  chatkeep_destroy(client);
+  pthread_cond_destroy(&c.changed);
+  pthread_mutex_destroy(&c.mutex);
+}
+
+static void test_offline_send_is_delivered_once(const char* dir) {
   char db[512], data[512], options[1024], request[1024], token[512];
-  const char *answer;
-  char *item;
+  const char* answer;
+  char* item;
   struct server server;
-  chatkeep_client *client;
+  chatkeep_client* client;
   int port;
   double deadline;
   int delivered = 0;
@@ -178,7 +241,7 @@ static void test_offline_send_is_delivered_once(const char *dir) {
                             "\"params\": {\"secret\": \"c-secret\", \"user_id\": \"alice\"}}");
   REQUIRE(answer != NULL);
   {
-    const char *start = strstr(answer, "\"result\":\"");
+    const char* start = strstr(answer, "\"result\":\"");
     REQUIRE(start != NULL);
     start += strlen("\"result\":\"");
     snprintf(token, sizeof token, "%.*s", (int)strcspn(start, "\""), start);
@@ -201,9 +264,10 @@ static void test_offline_send_is_delivered_once(const char *dir) {
   CHECK(strstr(item, "\"id\":\"alice\"") != NULL);
   free(item);
 
-  answer = chatkeep_execute(client,
-                            "{\"method\": \"channel.create\", \"params\": {\"type\": \"messaging\", "
-                            "\"id\": \"general\", \"members\": [\"alice\"]}}");
+  answer =
+      chatkeep_execute(client,
+                       "{\"method\": \"channel.create\", \"params\": {\"type\": \"messaging\", "
+                       "\"id\": \"general\", \"members\": [\"alice\"]}}");
   CHECK(answer != NULL && strstr(answer, "\"@type\":\"answer\"") != NULL);
   /* The creation is delivered while online. */
   deadline = now() + 20;
@@ -232,7 +296,7 @@ static void test_offline_send_is_delivered_once(const char *dir) {
   chatkeep_send(client, "{\"method\": \"network_available\"}");
   deadline = now() + 30;
   while (now() < deadline) {
-    const char *got = chatkeep_receive(client, 0.2);
+    const char* got = chatkeep_receive(client, 0.2);
     if (got != NULL && strstr(got, "outbox.delivered") != NULL) ++delivered;
     answer = chatkeep_execute(client, "{\"method\": \"outbox\"}");
     if (delivered > 0 && answer != NULL && strstr(answer, "\"result\":[]") != NULL) break;
@@ -260,6 +324,7 @@ int main(void) {
   char command[128];
   REQUIRE(mkdtemp(dir) != NULL);
   test_bad_requests();
+  test_callback();
   test_offline_send_is_delivered_once(dir);
   snprintf(command, sizeof command, "rm -rf %s", dir);
   if (system(command) != 0) fprintf(stderr, "could not remove %s\n", dir);
