@@ -365,11 +365,10 @@ const Method* find_method(std::string_view name) {
   return found == table.end() ? nullptr : &found->second;
 }
 
-Request parse_request(std::string_view text) {
+void parse_request(std::string_view text, Request& request) {
   const json::value parsed = parse_json(text);
   if (!parsed.is_object()) throw ChatError(ErrorCode::input, "a request is a JSON object");
   const json::object& o = parsed.as_object();
-  Request request;
   if (const json::value* extra = o.if_contains("extra")) request.extra = *extra;
   const json::value* method = o.if_contains("method");
   if (!method || !method->is_string()) {
@@ -380,14 +379,13 @@ Request parse_request(std::string_view text) {
     if (!params->is_object()) throw ChatError(ErrorCode::input, "params: an object is required");
     request.params = params->as_object();
   }
-  return request;
 }
 
 void run_request(JsonClient* client, std::string_view text, const Responder::Post& post,
                  bool local_only) {
   Request request;
   try {
-    request = parse_request(text);
+    parse_request(text, request);
   } catch (const ChatError& e) {
     // What little can be read of it is echoed, so the caller can still match the error.
     Responder(request.method, request.extra, post).fail(e);

@@ -48,13 +48,14 @@ struct Method {
 // The method of that name, or nullptr.
 const Method* find_method(std::string_view name);
 
-// A request's parts, or ChatError (input) saying what is wrong with it.
+// A request's parts, or ChatError (input) saying what is wrong with it, with what could be read
+// before (the extra first, so that an error can carry it back).
 struct Request {
   std::string method;
   boost::json::object params;
   boost::json::value extra;
 };
-Request parse_request(std::string_view json);
+void parse_request(std::string_view json, Request& request);
 
 // Runs one request: every failure becomes the error answer.
 void run_request(JsonClient* client, std::string_view json, const Responder::Post& post,
