@@ -20,9 +20,26 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in include/chatkeep/client.hpp lib/libchatkeep.a lib/cmake/chatkeep/chatkeepConfig.cmake \
-  lib/pkgconfig/chatkeep.pc bin/chatkeep bin/chatkeep-server; do
+  lib/pkgconfig/chatkeep.pc bin/chatkeep bin/chatkeep-server include/chatkeep/chatkeep.h \
+  lib/libchatkeep.so lib/libchatkeep.so.0; do
   [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
+
+# The C interface, from C99, against the installed header and shared library.
+cat > "$work/version.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "chatkeep/chatkeep.h"
+int main(void) {
+  const char *answer = chatkeep_execute(NULL, "{\"method\": \"version\"}");
+  if (answer == NULL || strstr(answer, chatkeep_version()) == NULL) return 1;
+  puts(chatkeep_version());
+  return 0;
+}
+C
+cc -std=c99 -Wall -Wextra -Werror -pedantic "$work/version.c" -o "$work/version" \
+  -I"$prefix/include" -L"$prefix/lib" -lchatkeep -Wl,-rpath,"$prefix/lib" || fail "C interface: build"
+"$work/version" > /dev/null || fail "C interface: run"
 
 # The README's code blocks, as they are: block N (from 1) in language L.
 fence() {
