@@ -66,10 +66,6 @@ CREATE TABLE progress (
 INSERT INTO progress VALUES (1, NULL, 0, 0, 0, 0);
 )sql";
 
-// Whether rowid ?1 counts, with the progress bound as ?2 (tail_from), ?3 (backlog) and ?4
-// (indexed_through).
-#define CHATKEEP_COUNTS(r) "(" r " <= ?2 AND (" r " > ?3 OR " r " <= ?4))"
-
 }  // namespace
 
 const char* const kIndexInItsOwnFile = R"sql(
@@ -254,50 +250,43 @@ void IndexFile::replay_changes_locked(Database& db, IndexProgress& p, std::int64
         .bind(2, through)
         .run();
   }
-  const std::string rows =
-      "SELECT rowid AS key, chatkeep_indexed_text(data) AS t FROM store.messages WHERE rowid IN "
-      "(SELECT message FROM store.search_changes WHERE seq > ?5 AND seq <= ?1) "
-      "AND " CHATKEEP_COUNTS("rowid");
-  db.query("INSERT OR REPLACE INTO message_words (rowid, body) SELECT key, t FROM (" + rows +
-           ") WHERE t IS NOT NULL")
-      .bind(1, through)
-      .bind(2, p.tail_from)
-      .bind(3, p.backlog)
-      .bind(4, p.indexed_through)
-      .bind(5, p.applied_change)
-      .run();
-  db.query(
-        "INSERT OR REPLACE INTO message_unspaced (rowid, body) SELECT key, u FROM "
-        "(SELECT key, chatkeep_unspaced(t) AS u FROM (" +
-        rows + ")) WHERE u IS NOT NULL")
-      .bind(1, through)
-      .bind(2, p.tail_from)
-      .bind(3, p.backlog)
-      .bind(4, p.indexed_through)
-      .bind(5, p.applied_change)
-      .run();
+  put_rows_locked(db,
+                  "rowid IN (SELECT message FROM store.search_changes WHERE seq > ?1 AND "
+                  "seq <= ?2) AND rowid <= ?3 AND (rowid > ?4 OR rowid <= ?5)",
+                  [&](sqlite::Query& q) {
+                    q.bind(1, p.applied_change)
+                        .bind(2, through)
+                        .bind(3, p.tail_from)
+                        .bind(4, p.backlog)
+                        .bind(5, p.indexed_through);
+                  });
   p.applied_change = through;
   p.pending_changes = 0;  // of those read; the next step reads them again
 }
 
+void IndexFile::put_rows_locked(Database& db, const std::string& where,
+                                const std::function<void(sqlite::Query&)>& bind) {
+  // REPLACE: a rowid that came back may still be indexed as the row it was, until its deletion
+  // is replayed.
+  struct Index {
+    const char* table;
+    const char* body;  // of t, the row's indexed text
+  };
+  for (const Index& index :
+       {Index{"message_words", "t"}, Index{"message_unspaced", "chatkeep_unspaced(t)"}}) {
+    auto q = db.query(fmt::format(
+        "INSERT OR REPLACE INTO {} (rowid, body) SELECT key, b FROM (SELECT key, {} AS b FROM "
+        "(SELECT rowid AS key, chatkeep_indexed_text(data) AS t FROM store.messages WHERE {})) "
+        "WHERE b IS NOT NULL",
+        index.table, index.body, where));
+    bind(q);
+    q.run();
+  }
+}
+
 void IndexFile::index_rows_locked(Database& db, std::int64_t after, std::int64_t through) {
-  // The same text as a replayed change. REPLACE: a rowid that came back may still be indexed
-  // as the row it was, until its deletion is replayed.
-  db.query(R"(INSERT OR REPLACE INTO message_words (rowid, body)
-              SELECT key, t FROM (SELECT rowid AS key, chatkeep_indexed_text(data) AS t
-                                  FROM store.messages WHERE rowid > ?1 AND rowid <= ?2)
-              WHERE t IS NOT NULL)")
-      .bind(1, after)
-      .bind(2, through)
-      .run();
-  db.query(R"(INSERT OR REPLACE INTO message_unspaced (rowid, body)
-              SELECT key, u FROM (SELECT rowid AS key,
-                                         chatkeep_unspaced(chatkeep_indexed_text(data)) AS u
-                                  FROM store.messages WHERE rowid > ?1 AND rowid <= ?2)
-              WHERE u IS NOT NULL)")
-      .bind(1, after)
-      .bind(2, through)
-      .run();
+  put_rows_locked(db, "rowid > ?1 AND rowid <= ?2",
+                  [&](sqlite::Query& q) { q.bind(1, after).bind(2, through); });
 }
 
 bool IndexFile::step_locked(std::int64_t min_tail_rows, bool backlog_too, std::int64_t rows) {
@@ -413,7 +402,5 @@ std::string IndexFile::check() {
   transaction.commit();
   return problems;
 }
-
-#undef CHATKEEP_COUNTS
 
 }  // namespace chatkeep::search

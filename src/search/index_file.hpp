@@ -133,6 +133,10 @@ class IndexFile {
   // Replays up to `changes` changes, moving p.applied_change past them (and the tail and the
   // backlog down to where rowids may have come back).
   void replay_changes_locked(sqlite::Database& db, IndexProgress& p, std::int64_t changes);
+  // Puts the store's rows that `where` selects (its parameters bound by `bind`) into both
+  // indexes, as they are now.
+  void put_rows_locked(sqlite::Database& db, const std::string& where,
+                       const std::function<void(sqlite::Query&)>& bind);
   void index_rows_locked(sqlite::Database& db, std::int64_t after, std::int64_t through);
   void save_locked(sqlite::Database& db, const IndexProgress& p);
   bool step_locked(std::int64_t min_tail_rows, bool backlog_too, std::int64_t rows);

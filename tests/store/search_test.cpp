@@ -56,6 +56,17 @@ class SearchTest : public ::testing::Test {
     return ids(SearchQuery{.text = text});
   }
 
+  // Writes as the store does, on a connection of the caller's: no store, and no indexer, runs.
+  static void write_directly(sqlite::Database& db, const Mutation& m) {
+    const store::UserHashes users;
+    const std::string me = "alice";
+    ApplyResult result;
+    sqlite::Transaction transaction(db);
+    store::Writer writer(db, result, users, me);
+    std::visit(writer, m);
+    transaction.commit();
+  }
+
   std::filesystem::path path() const {
     return SqlitePersistenceClient::database_path(dir_.path(), "alice");
   }
@@ -356,15 +367,7 @@ TEST_F(SearchTest, EveryStepOfTheIndexLeavesItRight) {
     put("m" + std::to_string(i), "word" + std::to_string(i % 5), i);
   store_->disconnect(false);
   auto db = store::open_user_database(path());
-  const store::UserHashes users;
-  const std::string me = "alice";
-  const auto write = [&](const Mutation& m) {
-    ApplyResult result;
-    sqlite::Transaction transaction(*db);
-    store::Writer writer(*db, result, users, me);
-    std::visit(writer, m);
-    transaction.commit();
-  };
+  const auto write = [&](const Mutation& m) { write_directly(*db, m); };
   {
     sqlite::Transaction transaction(*db);
     search::restart_index(*db);
@@ -418,15 +421,7 @@ TEST_F(SearchTest, NewMessagesAndChangesWaitForTheIndexAndItAgreesThroughout) {
   ASSERT_EQ(ids_of("indexed"), Ids{"m0"});  // the search indexed the tail first
   store_->disconnect(false);                // and no indexer runs now
   auto db = store::open_user_database(path());
-  const store::UserHashes users;
-  const std::string me = "alice";
-  const auto write = [&](const Mutation& m) {
-    ApplyResult result;
-    sqlite::Transaction transaction(*db);
-    store::Writer writer(*db, result, users, me);
-    std::visit(writer, m);
-    transaction.commit();
-  };
+  const auto write = [&](const Mutation& m) { write_directly(*db, m); };
   search::IndexFile index(path(), search::IndexFile::Access::read_write);
   const auto indexed = [&] {
     return peek_integer(search::index_path(path()), "SELECT COUNT(*) FROM message_words_docsize");
