@@ -163,7 +163,7 @@ Database* IndexFile::open_locked() {
   } else if (version < kIndexFileVersion) {
     return nullptr;  // created, never written: nothing in it
   }
-  // The store as this connection opened: read-only with it.
+  // The store, which this connection only reads (and cannot write when it is read-only).
   db->query("ATTACH DATABASE ?1 AS store").bind(1, store_path_.string()).run();
   // A search looks up each match's row in the store: as much cache as the store's own
   // connection has (user_database.cpp).
@@ -202,21 +202,19 @@ void IndexFile::save_locked(Database& db, const IndexProgress& p) {
       .bind(4, p.tail_from)
       .bind(5, p.applied_change)
       .run();
-  applied_change_ = p.applied_change;
 }
 
-void IndexFile::start_over_locked(Database& db, const IndexProgress& p) {
+void IndexFile::start_over_locked(Database& db, IndexProgress& p) {
   // Dropped, not emptied: a million rows go in one statement, not one a row.
   db.exec("DROP TABLE message_words; DROP TABLE message_unspaced;");
   db.exec(kIndexTables);
-  IndexProgress fresh = p;
-  fresh.current = true;
-  fresh.indexed_through = 0;
+  p.current = true;
+  p.indexed_through = 0;
   // What the store held when the generation began; what it wrote since is the tail. Changes
   // queued meanwhile are of rows not indexed yet, read as they are when they are.
-  fresh.backlog = fresh.tail_from = std::min(p.generation_backlog, p.last_rowid);
-  fresh.applied_change = db.integer("SELECT COALESCE(MAX(seq), 0) FROM store.search_changes");
-  save_locked(db, fresh);
+  p.backlog = p.tail_from = std::min(p.generation_backlog, p.last_rowid);
+  p.applied_change = db.integer("SELECT COALESCE(MAX(seq), 0) FROM store.search_changes");
+  save_locked(db, p);
 }
 
 void IndexFile::replay_changes_locked(Database& db, IndexProgress& p, std::int64_t changes) {
@@ -324,6 +322,7 @@ bool IndexFile::step_locked(std::int64_t min_tail_rows, bool backlog_too, std::i
     save_locked(*db, p);
   }
   transaction.commit();
+  applied_change_ = p.applied_change;  // committed: the store may delete the changes up to it
   return false;
 }
 
@@ -400,6 +399,7 @@ std::string IndexFile::check() {
     if (stale > 0) problems += fmt::format("{}: {} rows indexed with other text\n", t.name, stale);
   }
   transaction.commit();
+  applied_change_ = p.applied_change;
   return problems;
 }
 

@@ -121,15 +121,15 @@ class IndexFile {
   // row's. Empty when it does; else what disagrees.
   std::string check();
 
-  // The last change replayed, as this process last read it: the store may delete the changes
-  // up to it.
+  // The last change replayed and committed, as this process last read or wrote it: the store
+  // may delete the changes up to it.
   std::int64_t applied_change() const { return applied_change_; }
 
  private:
   sqlite::Database* open_locked();  // nullptr: read-only and no file
   IndexProgress progress_locked(sqlite::Database& db);
   // The steps, in the caller's transaction of the index; save_locked writes `p` as they left it.
-  void start_over_locked(sqlite::Database& db, const IndexProgress& p);
+  void start_over_locked(sqlite::Database& db, IndexProgress& p);
   // Replays up to `changes` changes, moving p.applied_change past them (and the tail and the
   // backlog down to where rowids may have come back).
   void replay_changes_locked(sqlite::Database& db, IndexProgress& p, std::int64_t changes);
