@@ -227,18 +227,19 @@ std::map<std::int64_t, std::string> highlight_rows(sqlite::Database& db, const s
   return marked;
 }
 
-SearchIndexProgress search_index_progress(sqlite::Database& db) {
-  auto q = db.query(
-      "SELECT indexed_through, backlog, tail_from, (SELECT COALESCE(MAX(rowid), 0) FROM messages) "
-      "FROM search_index WHERE id = 1");
-  if (!q.next()) return {};
-  return {.indexed_through = q.integer(0),
-          .backlog = q.integer(1),
-          .tail_from = q.integer(2),
-          .last_rowid = q.integer(3)};
-}
-
 namespace {
+
+// How far the backlog is indexed: indexed_through, and backlog (0: none).
+struct BacklogProgress {
+  std::int64_t indexed_through = 0;
+  std::int64_t backlog = 0;
+};
+
+BacklogProgress backlog_progress(sqlite::Database& db) {
+  auto q = db.query("SELECT indexed_through, backlog FROM search_index WHERE id = 1");
+  if (!q.next()) return {};
+  return {.indexed_through = q.integer(0), .backlog = q.integer(1)};
+}
 
 // Indexes the rows of (after, through] in both indexes: the same text the triggers compute.
 void index_rows(sqlite::Database& db, std::int64_t after, std::int64_t through) {
@@ -263,7 +264,7 @@ void index_rows(sqlite::Database& db, std::int64_t after, std::int64_t through) 
 
 bool index_search_backlog(sqlite::Database& db, std::int64_t rows) {
   Transaction transaction(db);
-  const SearchIndexProgress progress = search_index_progress(db);
+  const BacklogProgress progress = backlog_progress(db);
   if (progress.backlog == 0) return true;
   const std::int64_t through = std::min(progress.backlog, progress.indexed_through + rows);
   index_rows(db, progress.indexed_through, through);

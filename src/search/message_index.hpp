@@ -57,18 +57,6 @@ extern const char* const kSearchIndexTail;
 // transaction, with no tail (chatkeep-server).
 extern const char* const kIndexEveryWrite;
 
-struct SearchIndexProgress {
-  std::int64_t indexed_through = 0;
-  std::int64_t backlog = 0;  // 0: no backlog
-  std::int64_t tail_from = INT64_MAX;
-  std::int64_t last_rowid = 0;  // the largest rowid of messages
-  // Rowids in the tail (some may be deleted rows).
-  std::int64_t tail_rows() const { return last_rowid > tail_from ? last_rowid - tail_from : 0; }
-  bool complete() const { return backlog == 0 && tail_rows() == 0; }
-};
-
-SearchIndexProgress search_index_progress(sqlite::Database& db);
-
 // Indexes the next `rows` rowids of the backlog in one transaction; true when none is left.
 bool index_search_backlog(sqlite::Database& db, std::int64_t rows);
 
