@@ -68,9 +68,11 @@ JsonClient::JsonClient(std::string_view options_json) {
     events_ = client_->on_any([this](const Event& event) {
       post(json::object{{"@type", "event"}, {"event", to_json(event)}});
     });
-  } catch (const ChatError& e) {
-    refused_ = e;
-    Responder("create", nullptr, [this](const json::object& item) { post(item); }).fail(e);
+  } catch (const std::exception& e) {
+    // Refused options (ChatError), or a client that could not start: the handle says so.
+    const auto* error = dynamic_cast<const ChatError*>(&e);
+    refused_ = error ? *error : ChatError(ErrorCode::internal, e.what());
+    Responder("create", nullptr, [this](const json::object& item) { post(item); }).fail(*refused_);
   }
   delivery_ = std::thread([this] { deliver(); });
   worker_ = std::thread([this] { work(); });
